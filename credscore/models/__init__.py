@@ -1,0 +1,20 @@
+"""Table-scale models: truth discovery and crowd label aggregation.
+
+Every model is a small class (settings as fields, learned state ending in
+``_``) registered by name for :func:`credscore.fuse`.
+"""
+
+from credscore.models._base import FusionResult, IterativeModel, Progress, TruthModel
+from credscore.models._registry import available_models, get_model, register_model
+from credscore.models.voting import Majority
+
+__all__ = [
+    "FusionResult",
+    "IterativeModel",
+    "Majority",
+    "Progress",
+    "TruthModel",
+    "available_models",
+    "get_model",
+    "register_model",
+]

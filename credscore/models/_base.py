@@ -1,0 +1,350 @@
+"""Base classes and the result type of the table-scale (truth-discovery) models.
+
+Every iterative model is written as a map-reduce over *object partitions*, so
+that the same code runs in memory (one partition, the whole table) and on a
+Dask cluster (:mod:`credscore.dask`: partitions hold whole objects and stay on
+the workers; only per-source vectors travel each iteration):
+
+``_init(table) -> state``
+    Global state (per-source arrays and scalars) before the first iteration,
+    from whole-table statistics. ``state["reliability"]`` must be present.
+``_local(part, state, local) -> stats``
+    One pass over one partition (a :class:`~credscore.table.Table` holding
+    whole objects, with the *global* source index): from the broadcast state,
+    computes object-level quantities (which may be cached in the mutable dict
+    ``local``, private to the partition) and returns partial statistics -- a
+    dict of arrays combined across partitions by ``sum`` (or by the reduction
+    named in ``_reduce``).
+``_update(state, stats) -> state``
+    The new global state from the combined statistics.
+``_claim_scores(part, state, local) -> (claim_probability, object_value)``
+    The final per-claim probabilities (summing to 1 within each object) and,
+    for numeric models, a per-object estimate (else None).
+
+The in-memory :meth:`IterativeModel.fit` calls these in a loop; convergence is
+the largest absolute change of ``state["reliability"]`` falling below ``tol``.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Literal, TypeVar
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from credscore.errors import ConvergenceWarning, InvalidTableError, NotFittedError
+from credscore.table import Table
+
+__all__ = [
+    "FusionResult",
+    "IterativeModel",
+    "Progress",
+    "TruthModel",
+    "check_seed",
+]
+
+FloatArray = npt.NDArray[np.float64]
+State = dict[str, Any]
+Stats = dict[str, Any]
+ProgressCallback = Callable[["Progress"], None]
+M = TypeVar("M", bound="TruthModel")
+
+
+@attrs.frozen
+class Progress:
+    """What a long fit reports after each iteration (see ``progress=``)."""
+
+    model: str
+    iteration: int
+    max_iter: int
+    change: float
+    elapsed: float
+
+
+def check_seed(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """A :class:`numpy.random.Generator` from an int, a Generator or None.
+
+    Examples
+    --------
+    >>> int(check_seed(0).integers(10)) == int(check_seed(0).integers(10))
+    True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return np.random.default_rng(seed)
+    raise TypeError(f"seed: expected an int, a numpy.random.Generator or None, got {seed!r}")
+
+
+@attrs.define(frozen=True, eq=False, repr=False)
+class FusionResult:
+    """What a table-scale model found: a value and probabilities per object,
+    a reliability per source, and how the fit converged.
+
+    Attributes
+    ----------
+    table : Table
+    claim_probability : ndarray of shape (n_claims,)
+        Probability that each candidate value is the true one; sums to 1
+        within each object.
+    value : ndarray of shape (n_objects,)
+        The fused value of each object: the most probable candidate, or for
+        numeric estimators (mean, median, CRH, CATD) the estimate itself.
+    reliability : ndarray of shape (n_sources,)
+        Learned reliability of each source, on the model's own scale
+        (a probability of being right for probabilistic models).
+    model : str
+        Registry name of the model that produced it.
+    n_iter : int
+    converged : bool
+    """
+
+    table: Table
+    claim_probability: FloatArray
+    value: np.ndarray[Any, Any]
+    reliability: FloatArray
+    model: str
+    n_iter: int = 0
+    converged: bool = True
+
+    def __repr__(self) -> str:
+        return (
+            f"<FusionResult of {self.model!r}: {self.table.n_objects} objects, "
+            f"{self.table.n_sources} sources, n_iter={self.n_iter}, "
+            f"converged={self.converged}>"
+        )
+
+    @property
+    def best_claim(self) -> npt.NDArray[np.int64]:
+        """Index of the most probable claim of each object (ties: first value)."""
+        return _segment_argmax(self.claim_probability, self.table.object_start)
+
+    @property
+    def probability(self) -> FloatArray:
+        """Probability of the most probable candidate of each object."""
+        return self.claim_probability[self.best_claim]
+
+    def truths(self) -> dict[Any, Any]:
+        """``{object_id: fused value}``."""
+        return dict(zip(self.table.object_ids.tolist(), self.value.tolist()))
+
+    def reliabilities(self) -> dict[Any, float]:
+        """``{source_id: reliability}``."""
+        return dict(zip(self.table.source_ids.tolist(), self.reliability.tolist()))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``objects`` (object, value, probability) and
+        ``sources`` (source, reliability)."""
+        prob = self.probability.tolist()
+        return {
+            "model": self.model,
+            "n_iter": self.n_iter,
+            "converged": self.converged,
+            "objects": [
+                {"object": _py(o), "value": _py(v), "probability": p}
+                for o, v, p in zip(self.table.object_ids.tolist(), self.value.tolist(), prob)
+            ],
+            "sources": [
+                {"source": _py(s), "reliability": r}
+                for s, r in zip(self.table.source_ids.tolist(), self.reliability.tolist())
+            ],
+        }
+
+
+def _py(x: Any) -> Any:
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _segment_argmax(x: FloatArray, start: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Index of the first maximum of ``x`` within each segment start[i]:start[i+1]."""
+    n_seg = start.shape[0] - 1
+    if n_seg == 0:
+        return np.zeros(0, dtype=np.int64)
+    seg_max = np.maximum.reduceat(x, start[:-1])
+    lengths = np.diff(start)
+    is_max = x == np.repeat(seg_max, lengths)
+    idx = np.arange(x.shape[0])
+    cand = np.where(is_max, idx, x.shape[0])
+    return np.minimum.reduceat(cand, start[:-1]).astype(np.int64)
+
+
+@attrs.define(kw_only=True)
+class TruthModel(abc.ABC):
+    """A table-scale model. Settings are attrs fields; learned state ends in ``_``.
+
+    Subclasses set ``name`` (the registry name) and ``kinds`` (which tables
+    they accept: ``"categorical"``, ``"numeric"`` or both).
+    """
+
+    name: ClassVar[str] = ""
+    kinds: ClassVar[frozenset[str]] = frozenset({"categorical"})
+
+    result_: FusionResult | None = attrs.field(default=None, init=False, repr=False)
+
+    @abc.abstractmethod
+    def _fit(self, table: Table) -> FusionResult: ...
+
+    def fit(self: M, table: Table) -> M:
+        """Learn from ``table``; returns the model itself."""
+        if not isinstance(table, Table):
+            raise TypeError(f"table: expected a credscore.Table, got {type(table).__name__}")
+        kind = "numeric" if table.numeric else "categorical"
+        if kind not in self.kinds:
+            raise InvalidTableError(
+                f"value: model {self.name!r} does not accept {kind} values "
+                f"(it accepts {', '.join(sorted(self.kinds))})"
+            )
+        self.result_ = self._fit(table)
+        return self
+
+    def fit_score(self, table: Table) -> FusionResult:
+        """``fit(table)`` and return its :class:`FusionResult`."""
+        return self.fit(table).result
+
+    @property
+    def result(self) -> FusionResult:
+        if self.result_ is None:
+            raise NotFittedError(
+                f"{type(self).__name__} is not fitted yet; call fit(table) first"
+            )
+        return self.result_
+
+    @property
+    def reliability_(self) -> FloatArray:
+        return self.result.reliability
+
+    @property
+    def n_iter_(self) -> int:
+        return self.result.n_iter
+
+    @property
+    def converged_(self) -> bool:
+        return self.result.converged
+
+
+def _positive_int(inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{attribute.name}: expected a positive integer, got {value!r}")
+
+
+def _non_negative(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (isinstance(value, (int, float, np.floating)) and value >= 0):
+        raise ValueError(f"{attribute.name}: expected a number >= 0, got {value!r}")
+
+
+@attrs.define(kw_only=True)
+class IterativeModel(TruthModel):
+    """A model that iterates ``_local`` / ``_update`` to a fixed point.
+
+    Parameters
+    ----------
+    max_iter : int
+        Most iterations to run.
+    tol : float
+        Stop when no source's reliability changes by more than this.
+        ``tol=0`` runs exactly ``max_iter`` iterations.
+    seed : int, numpy.random.Generator or None
+        For models with a random start; others ignore it.
+    progress : callable, optional
+        Called with a :class:`Progress` after each iteration.
+    """
+
+    _reduce: ClassVar[Mapping[str, Literal["sum", "max", "min"]]] = {}
+
+    max_iter: int = attrs.field(default=100, validator=_positive_int)
+    tol: float = attrs.field(default=1e-6, validator=_non_negative)
+    seed: int | np.random.Generator | None = attrs.field(default=None)
+    progress: ProgressCallback | None = attrs.field(default=None, repr=False, eq=False)
+
+    @abc.abstractmethod
+    def _init(self, table: Table) -> State: ...
+
+    @abc.abstractmethod
+    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats: ...
+
+    @abc.abstractmethod
+    def _update(self, state: State, stats: Stats) -> State: ...
+
+    @abc.abstractmethod
+    def _claim_scores(
+        self, part: Table, state: State, local: dict[str, Any]
+    ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]: ...
+
+    def _fit(self, table: Table) -> FusionResult:
+        state = self._init(table)
+        local: dict[str, Any] = {}
+        start = time.perf_counter()
+        converged = False
+        it = 0
+        for it in range(1, self.max_iter + 1):  # noqa: B007
+            stats = self._local(table, state, local)
+            new = self._update(state, stats)
+            change = float(np.max(np.abs(new["reliability"] - state["reliability"]), initial=0.0))
+            state = new
+            if self.progress is not None:
+                self.progress(
+                    Progress(self.name, it, self.max_iter, change, time.perf_counter() - start)
+                )
+            if self.tol > 0 and change <= self.tol:
+                converged = True
+                break
+        if not converged and self.tol > 0:
+            warnings.warn(
+                f"{self.name}: stopped after max_iter={self.max_iter} iterations "
+                f"before reaching tol={self.tol}",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return self._result(table, state, local, it, converged)
+
+    def _result(
+        self, table: Table, state: State, local: dict[str, Any], n_iter: int, converged: bool
+    ) -> FusionResult:
+        prob, value = self._claim_scores(table, state, local)
+        if value is None:
+            value = table.claim_value[_segment_argmax(prob, table.object_start)]
+        return FusionResult(
+            table=table,
+            claim_probability=prob,
+            value=value,
+            reliability=np.asarray(state["reliability"], dtype=np.float64),
+            model=self.name,
+            n_iter=n_iter,
+            converged=converged,
+        )
+
+
+def combine_stats(
+    parts: list[Stats], reduce: Mapping[str, Literal["sum", "max", "min"]]
+) -> Stats:
+    """Combine partial statistics from several partitions (used by Dask)."""
+    out: Stats = {}
+    for key in parts[0]:
+        how = reduce.get(key, "sum")
+        vals = [p[key] for p in parts]
+        if how == "sum":
+            acc = vals[0]
+            for v in vals[1:]:
+                acc = acc + v
+            out[key] = acc
+        elif how == "max":
+            out[key] = np.maximum.reduce([np.asarray(v) for v in vals])
+        else:
+            out[key] = np.minimum.reduce([np.asarray(v) for v in vals])
+    return out
+
+
+def segment_normalize(x: FloatArray, claim_object: npt.NDArray[np.int32], n_objects: int) -> FloatArray:
+    """Divide ``x`` by its sum within each object (uniform where the sum is 0)."""
+    tot = np.bincount(claim_object, weights=x, minlength=n_objects)
+    cnt = np.bincount(claim_object, minlength=n_objects)
+    denom = tot[claim_object]
+    uniform = 1.0 / cnt[claim_object]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(denom > 0, x / np.where(denom > 0, denom, 1.0), uniform)
+    return out
