@@ -1,0 +1,131 @@
+"""Copy detection between sources (credscore.models.copying)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from credscore.errors import InvalidTableError
+from credscore.models import copying
+from credscore.models.copying import copy_probabilities
+from credscore.table import Table
+from tests.reference_accu import directed_copy_probabilities
+
+
+@st.composite
+def tables(draw: st.DrawFn, max_sources: int = 6, max_objects: int = 6) -> Table:
+    """Small categorical tables: each source covers a random subset of objects."""
+    n_s = draw(st.integers(1, max_sources))
+    n_o = draw(st.integers(1, max_objects))
+    cells = draw(
+        st.lists(
+            st.tuples(st.integers(0, n_s - 1), st.integers(0, n_o - 1), st.integers(0, 3)),
+            min_size=1,
+            max_size=n_s * n_o,
+            unique_by=lambda r: (r[0], r[1]),
+        )
+    )
+    return Table.from_rows([(f"s{s}", f"o{o}", f"v{v}") for s, o, v in cells])
+
+
+def probability_inputs(draw: st.DrawFn, t: Table) -> tuple[list[float], list[float]]:
+    unit = st.floats(0.0, 1.0)
+    prob = draw(st.lists(unit, min_size=t.n_claims, max_size=t.n_claims))
+    acc = draw(st.lists(unit, min_size=t.n_sources, max_size=t.n_sources))
+    return prob, acc
+
+
+@given(data=st.data(), t=tables())
+def test_copy_probabilities_match_reference(data: st.DataObject, t: Table) -> None:
+    """The vectorised posterior equals the per-pair, per-object formula of the paper."""
+    prob, acc = probability_inputs(data.draw, t)
+    alpha = data.draw(st.floats(0.01, 0.99))
+    c = data.draw(st.floats(0.01, 0.99))
+    n = data.draw(st.floats(1.0, 200.0))
+    i, j, p = copy_probabilities(t, prob, acc, alpha=alpha, copy_rate=c, n_false=n, eps=1e-3)
+    ref = directed_copy_probabilities(t, prob, acc, alpha, c, n, 1e-3)
+    assert sorted(ref) == list(zip(i.tolist(), j.tolist()))
+    expected = np.array([a + b for a, b in (ref[k] for k in sorted(ref))])
+    np.testing.assert_allclose(p, expected.reshape(p.shape), rtol=0, atol=1e-9)
+
+
+@given(t=tables())
+def test_pairs_are_exactly_the_sources_sharing_an_object(t: Table) -> None:
+    """Candidate pairs are i < j and share at least one object; no other pair is listed."""
+    i, j = copying.candidate_pairs(t)
+    covered = {(int(s), int(o)) for s, o in zip(t.source, t.object)}
+    expected = {
+        (a, b)
+        for a in range(t.n_sources)
+        for b in range(a + 1, t.n_sources)
+        if any((a, o) in covered and (b, o) in covered for o in range(t.n_objects))
+    }
+    assert set(zip(i.tolist(), j.tolist())) == expected
+    assert len(i) == len(expected)
+
+
+@given(data=st.data(), t=tables())
+def test_independence_weights_are_a_product_over_agreeing_sources(
+    data: st.DataObject, t: Table
+) -> None:
+    """log I(S, v) = sum over other sources S' giving v of log(1 - c P(S copies S'))."""
+    first, second = copying.cooccurrences(t)
+    keys = copying.pair_keys(t, first, second)
+    uniq, pair = np.unique(keys, return_inverse=True)
+    n_p = uniq.shape[0]
+    unit = st.floats(0.0, 0.5)
+    p_ij = np.array(data.draw(st.lists(unit, min_size=n_p, max_size=n_p)))
+    p_ji = np.array(data.draw(st.lists(unit, min_size=n_p, max_size=n_p)))
+    c = 0.8
+    got = copying.independence_log_weight(t, first, second, pair.reshape(-1), p_ij, p_ji, c)
+    pair_of = {(int(k // t.n_sources), int(k % t.n_sources)): n for n, k in enumerate(uniq)}
+    src, clm = t.source.tolist(), t.claim.tolist()
+    for a in range(t.n_assertions):
+        want = 0.0
+        for b in range(t.n_assertions):
+            if b != a and clm[b] == clm[a]:
+                s, o = src[a], src[b]
+                k = pair_of[min(s, o), max(s, o)]
+                want += np.log1p(-c * (p_ij[k] if s < o else p_ji[k]))
+        assert abs(got[a] - want) < 1e-12
+
+
+def test_shared_false_values_reveal_copiers() -> None:
+    """Two sources repeating the same false values are dependent; honest agreement is not."""
+    rows = []
+    for o in range(20):
+        rows += [("h1", o, "t"), ("h2", o, "t"), ("h3", o, "t" if o % 4 else "x")]
+        rows += [("bad", o, f"f{o}"), ("copy", o, f"f{o}")]
+    t = Table.from_rows(rows)
+    prob = np.where(np.char.startswith(t.claim_value.astype(str), "f"), 0.0, 1.0)
+    prob[t.claim_value == "x"] = 0.0
+    acc = np.array([0.05, 0.05, 0.95, 0.95, 0.8])  # bad, copy, h1, h2, h3 (sorted ids)
+    i, j, p = copy_probabilities(t, prob, acc)
+    ids = t.source_ids
+    got = {(str(ids[a]), str(ids[b])): float(q) for a, b, q in zip(i, j, p)}
+    assert got["bad", "copy"] > 0.999
+    honest = [v for k, v in got.items() if k != ("bad", "copy")]
+    assert max(honest) < 0.5
+
+
+def test_bad_inputs_name_the_field() -> None:
+    """Wrong shapes, values outside [0, 1] and bad settings raise errors naming the field."""
+    t = Table.from_rows([("a", 1, "x"), ("b", 1, "y")])
+    with pytest.raises(InvalidTableError, match="claim_probability"):
+        copy_probabilities(t, [0.5], [0.5, 0.5])
+    with pytest.raises(InvalidTableError, match=r"reliability: source 'b'"):
+        copy_probabilities(t, [0.5, 0.5], [0.5, 1.5])
+    with pytest.raises(InvalidTableError, match="claim_probability"):
+        copy_probabilities(t, [0.5, float("nan")], [0.5, 0.5])
+    for setting in ({"alpha": 0.0}, {"copy_rate": 1.0}, {"n_false": 0}, {"eps": 0.7}):
+        with pytest.raises(ValueError, match=next(iter(setting))):
+            copy_probabilities(t, [0.5, 0.5], [0.5, 0.5], **setting)
+
+
+def test_extreme_accuracies_stay_finite() -> None:
+    """Accuracies of exactly 0 and 1 are clipped: no NaN, no warning."""
+    t = Table.from_rows([(s, o, "v") for s in "abc" for o in range(50)])
+    _, _, p = copy_probabilities(t, np.zeros(t.n_claims), [0.0, 1.0, 1.0])
+    assert np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1))
