@@ -1,0 +1,466 @@
+"""Cases from spreadsheets: reports, sources and claims as CSV or TSV tables.
+
+People whose reports live in a spreadsheet can score them without writing
+JSON: :func:`read_case_tables` reads one table of reports and, optionally,
+tables of sources, claims, groups and links, and returns a
+:class:`credscore.Case`. Every problem is reported with the file, the line and
+the column it was found in, and all problems are reported at once.
+
+Columns (the first non-blank line is the header; names are case-insensitive;
+empty cells mean "not given"; lines starting with ``#`` are comments):
+
+============  ====================================================  ==========
+table         columns                                                required
+============  ====================================================  ==========
+reports       ``source, claim, stance, time, cites, weight``         first three
+sources       ``id, name, kind, reliability, affiliation``           ``id``
+claims        ``id, text, prior, benefits, harms``                   ``id``
+groups        ``id, dependence``                                     both
+links         ``kind, from, to``                                     all three
+============  ====================================================  ==========
+
+``benefits`` and ``harms`` hold affiliation prefixes separated by ``;``
+(or spaces). Without a sources table, every source named in the reports is
+a source of unknown reliability; without a claims table, every claim named
+in the reports is a claim with no text.
+
+The delimiter is a tab for ``.tsv`` and ``.tab`` files, a comma for ``.csv``
+files, and otherwise guessed from the header line (comma, tab or semicolon).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from credscore.errors import CredscoreError, InvalidCaseError
+
+__all__ = ["read_case_tables"]
+
+TableInput = str | os.PathLike[str] | TextIO
+
+_REPORT_COLUMNS = ("source", "claim", "stance", "time", "cites", "weight")
+_SOURCE_COLUMNS = ("id", "name", "kind", "reliability", "affiliation")
+_CLAIM_COLUMNS = ("id", "text", "prior", "benefits", "harms")
+_GROUP_COLUMNS = ("id", "dependence")
+_LINK_COLUMNS = ("kind", "from", "to")
+_STANCES = ("confirms", "denies", "observes", "no_comment", "retracts")
+
+
+class _Row:
+    """One data row of a table: its cells by column, and where it came from."""
+
+    __slots__ = ("cells", "file", "line")
+
+    def __init__(self, file: str, line: int, cells: dict[str, str]) -> None:
+        self.file = file
+        self.line = line
+        self.cells = cells
+
+    def get(self, column: str) -> str | None:
+        value = self.cells.get(column, "").strip()
+        return value or None
+
+    def where(self, column: str) -> str:
+        return f"{self.file}, line {self.line}, column {column!r}"
+
+
+class _Problems:
+    """Collects every problem found, so that the user sees them all at once."""
+
+    def __init__(self) -> None:
+        self.items: list[InvalidCaseError] = []
+
+    def add(self, where: str, problem: str) -> None:
+        self.items.append(InvalidCaseError(where, None, problem))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InvalidCaseError.collect(self.items)
+
+
+def _display_name(src: TableInput) -> str:
+    if isinstance(src, (str, os.PathLike)):
+        return os.fspath(src)
+    name = getattr(src, "name", None)
+    return name if isinstance(name, str) else "<stream>"
+
+
+def _read_text(src: TableInput, name: str) -> str:
+    if isinstance(src, (str, os.PathLike)):
+        try:
+            with open(src, encoding="utf-8-sig", newline="") as f:
+                return f.read()
+        except UnicodeDecodeError as exc:
+            raise InvalidCaseError(name, None, f"not UTF-8 text ({exc.reason})") from None
+    text = src.read()
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _delimiter(name: str, text: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix in (".tsv", ".tab"):
+        return "\t"
+    if suffix == ".csv":
+        return ","
+    header = next((ln for ln in text.splitlines() if ln.strip()), "")
+    counts = {d: header.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _read_table(
+    src: TableInput,
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    problems: _Problems,
+) -> list[_Row]:
+    """Rows of one table; header problems are recorded and give no rows."""
+    name = _display_name(src)
+    text = _read_text(src, name)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(name, text))
+    header: list[str] | None = None
+    header_line = 0
+    rows: list[_Row] = []
+    try:
+        for cells in reader:
+            if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+                continue
+            if header is None:
+                header_line = reader.line_num
+                header = [c.strip().lower() for c in cells]
+                if not _check_header(header, columns, required, name, header_line, problems):
+                    return []
+                continue
+            if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
+                problems.add(
+                    f"{name}, line {reader.line_num}",
+                    f"{len(cells)} cells, but the header (line {header_line}) "
+                    f"has {len(header)} columns",
+                )
+                continue
+            rows.append(_Row(name, reader.line_num, dict(zip(header, cells))))
+    except csv.Error as exc:
+        problems.add(f"{name}, line {reader.line_num}", f"not a valid table ({exc})")
+        return []
+    if header is None:
+        problems.add(name, f"empty table; expected a header line with {', '.join(required)}")
+    return rows
+
+
+def _check_header(
+    header: list[str],
+    columns: tuple[str, ...],
+    required: tuple[str, ...],
+    name: str,
+    line: int,
+    problems: _Problems,
+) -> bool:
+    ok = True
+    where = f"{name}, line {line}"
+    for col in header:
+        if col not in columns:
+            problems.add(where, f"unknown column {col!r}; the columns are {', '.join(columns)}")
+            ok = False
+        elif header.count(col) > 1:
+            problems.add(where, f"column {col!r} appears more than once")
+            ok = False
+    missing = [c for c in required if c not in header]
+    if missing:
+        problems.add(where, f"missing column(s) {', '.join(missing)}")
+        ok = False
+    return ok and len(set(header)) == len(header)
+
+
+def _number(row: _Row, column: str, problems: _Problems) -> float | None:
+    text = row.get(column)
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        problems.add(row.where(column), f"{text!r} is not a number")
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        problems.add(row.where(column), f"{text!r} is not a finite number")
+        return None
+    return value
+
+
+def _paths(text: str | None) -> tuple[str, ...]:
+    return tuple(p for p in re.split(r"[;,\s]+", text or "") if p)
+
+
+def _build(row: _Row, problems: _Problems, make: Callable[[], Any]) -> Any:
+    """Construct one object; a validation error is re-addressed to the row."""
+    try:
+        return make()
+    except (CredscoreError, ValueError, TypeError) as exc:
+        field = getattr(exc, "field", None)
+        column = field.rsplit(".", 1)[-1] if isinstance(field, str) else None
+        column = re.sub(r"\[.*?\]", "", column) if column else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        if column and column in row.cells:
+            problems.add(row.where(column), problem)
+        else:
+            problems.add(f"{row.file}, line {row.line}", str(exc))
+        return None
+
+
+def _check_ids(
+    rows: list[_Row], column: str, kind: str, problems: _Problems
+) -> Iterator[tuple[_Row, str]]:
+    """Rows with a non-empty, first-seen id; duplicates and gaps are problems."""
+    seen: dict[str, int] = {}
+    for row in rows:
+        ident = row.get(column)
+        if ident is None:
+            problems.add(row.where(column), f"every {kind} needs an id")
+            continue
+        if ident in seen:
+            problems.add(
+                row.where(column), f"duplicate {kind} id {ident!r} (first on line {seen[ident]})"
+            )
+            continue
+        seen[ident] = row.line
+        yield row, ident
+
+
+def read_case_tables(
+    reports: TableInput,
+    sources: TableInput | None = None,
+    claims: TableInput | None = None,
+    *,
+    groups: TableInput | None = None,
+    links: TableInput | None = None,
+) -> Any:
+    """Read a case from CSV or TSV tables of reports, sources and claims.
+
+    Parameters
+    ----------
+    reports : path or text file
+        Columns ``source, claim, stance`` and optionally ``time, cites,
+        weight``; one report per line.
+    sources : path or text file, optional
+        Columns ``id`` and optionally ``name, kind, reliability,
+        affiliation``. Without it, the sources named in ``reports`` are used,
+        each of unknown reliability.
+    claims : path or text file, optional
+        Columns ``id`` and optionally ``text, prior, benefits, harms``.
+        Without it, the claims named in ``reports`` are used.
+    groups : path or text file, optional
+        Columns ``id, dependence``: declared dependence of affiliation groups.
+    links : path or text file, optional
+        Columns ``kind, from, to``: ``implies`` or ``contradicts`` between
+        claims.
+
+    Returns
+    -------
+    credscore.Case
+
+    Raises
+    ------
+    InvalidCaseError
+        Naming the file, line and column of every problem found (an unknown
+        column, a stance that is not one of ``confirms, denies, observes,
+        no_comment, retracts``, a reliability that is neither a letter A-F
+        nor a probability, an id that no sources or claims table declares,
+        a duplicate id, ...); :attr:`InvalidCaseError.problems` lists them.
+    OSError
+        When a file cannot be read.
+
+    Notes
+    -----
+    Cells are stripped of surrounding spaces; a stance may also be written
+    with a space or a hyphen (``no comment``) and in any case.
+
+    Examples
+    --------
+    >>> import io
+    >>> from credscore import read_case_tables
+    >>> reports = io.StringIO(
+    ...     "source,claim,stance\\n"
+    ...     "gur,nk-casualties,confirms\\n"
+    ...     "pentagon,nk-casualties,confirms\\n"
+    ... )
+    >>> sources = io.StringIO(
+    ...     "id,reliability,affiliation\\n"
+    ...     "gur,B,ua/gov/mod/gur\\n"
+    ...     "pentagon,B,us/gov/dod\\n"
+    ... )
+    >>> case = read_case_tables(reports, sources)
+    >>> [s.id for s in case.sources], len(case.reports)
+    (['gur', 'pentagon'], 2)
+
+    A mistake is reported with its place:
+
+    >>> bad = io.StringIO("source,claim,stance\\ngur,nk-casualties,confirm\\n")
+    >>> read_case_tables(bad)
+    Traceback (most recent call last):
+    ...
+    credscore.errors.InvalidCaseError: <stream>, line 2, column 'stance': ...
+    """
+    import credscore as cs
+
+    problems = _Problems()
+    report_rows = _read_table(reports, _REPORT_COLUMNS, _REPORT_COLUMNS[:3], problems)
+    source_rows = (
+        None if sources is None else _read_table(sources, _SOURCE_COLUMNS, ("id",), problems)
+    )
+    claim_rows = None if claims is None else _read_table(claims, _CLAIM_COLUMNS, ("id",), problems)
+    group_rows = (
+        [] if groups is None else _read_table(groups, _GROUP_COLUMNS, _GROUP_COLUMNS, problems)
+    )
+    link_rows = [] if links is None else _read_table(links, _LINK_COLUMNS, _LINK_COLUMNS, problems)
+
+    source_objs: dict[str, Any] = {}
+    if source_rows is not None:
+        for row, ident in _check_ids(source_rows, "id", "source", problems):
+            reliability: str | float | None = row.get("reliability")
+            if reliability is not None and reliability.upper() in "ABCDEF":
+                reliability = reliability.upper()
+            elif reliability is not None:
+                reliability = _number(row, "reliability", problems)
+                if reliability is None:
+                    continue
+            obj = _build(
+                row,
+                problems,
+                lambda row=row, ident=ident, rel=reliability: cs.Source(
+                    ident,
+                    name=row.get("name"),
+                    kind=row.get("kind"),
+                    reliability=rel,
+                    affiliation=row.get("affiliation"),
+                ),
+            )
+            if obj is not None:
+                source_objs[ident] = obj
+    claim_objs: dict[str, Any] = {}
+    if claim_rows is not None:
+        for row, ident in _check_ids(claim_rows, "id", "claim", problems):
+            prior = _number(row, "prior", problems)
+            obj = _build(
+                row,
+                problems,
+                lambda row=row, ident=ident, prior=prior: cs.Claim(
+                    ident,
+                    text=row.get("text") or "",
+                    prior=prior,
+                    benefits=_paths(row.get("benefits")),
+                    harms=_paths(row.get("harms")),
+                ),
+            )
+            if obj is not None:
+                claim_objs[ident] = obj
+    declared_sources = {r.get("id") for r in source_rows or ()}
+    declared_claims = {r.get("id") for r in claim_rows or ()}
+
+    report_objs = []
+    for row in report_rows:
+        ok = True
+        for column, declared, kind, table in (
+            ("source", declared_sources, "source", sources),
+            ("claim", declared_claims, "claim", claims),
+            ("cites", declared_sources, "source", sources),
+        ):
+            ident = row.get(column)
+            if ident is None:
+                if column != "cites":
+                    problems.add(row.where(column), f"every report needs a {column}")
+                    ok = False
+            elif table is not None and ident not in declared:
+                problems.add(
+                    row.where(column),
+                    f"unknown {kind} {ident!r}: not in {_display_name(table)}",
+                )
+                ok = False
+        stance_text = row.get("stance")
+        stance = (stance_text or "").lower().replace(" ", "_").replace("-", "_")
+        if stance_text is not None and stance not in _STANCES:
+            problems.add(
+                row.where("stance"),
+                f"unknown stance {stance_text!r}; expected one of {', '.join(_STANCES)}",
+            )
+            ok = False
+        weight = _number(row, "weight", problems)
+        if not ok or (row.get("weight") is not None and weight is None):
+            continue
+        src, clm = row.get("source"), row.get("claim")
+        if src is None or clm is None:  # already recorded as a problem above
+            continue
+        if sources is None:
+            for ident in (src, row.get("cites")):
+                if ident is not None and ident not in source_objs:
+                    source_objs[ident] = cs.Source(ident)
+        if claims is None and clm not in claim_objs:
+            claim_objs[clm] = cs.Claim(clm)
+        obj = _build(
+            row,
+            problems,
+            lambda row=row, src=src, clm=clm, stance=stance, weight=weight: cs.Report(
+                src,
+                clm,
+                stance,
+                time=row.get("time"),
+                cites=row.get("cites"),
+                weight=1.0 if weight is None else weight,
+            ),
+        )
+        if obj is not None:
+            report_objs.append(obj)
+
+    group_objs = []
+    for row, ident in _check_ids(group_rows, "id", "group", problems):
+        dependence = _number(row, "dependence", problems)
+        if dependence is None:
+            if row.get("dependence") is None:
+                problems.add(row.where("dependence"), f"group {ident!r} needs a dependence")
+            continue
+        obj = _build(row, problems, lambda ident=ident, d=dependence: cs.Group(ident, d))
+        if obj is not None:
+            group_objs.append(obj)
+
+    link_objs = []
+    for row in link_rows:
+        ok = True
+        for column in _LINK_COLUMNS:
+            ident = row.get(column)
+            if ident is None:
+                problems.add(row.where(column), f"every link needs a {column!r}")
+                ok = False
+            elif column != "kind" and claims is not None and ident not in declared_claims:
+                problems.add(
+                    row.where(column), f"unknown claim {ident!r}: not in {_display_name(claims)}"
+                )
+                ok = False
+        if not ok:
+            continue
+        kind = (row.get("kind") or "").lower()
+        obj = _build(
+            row,
+            problems,
+            lambda row=row, kind=kind: cs.Link(kind, row.get("from"), row.get("to")),
+        )
+        if obj is not None:
+            link_objs.append(obj)
+
+    problems.raise_if_any()
+    try:
+        return cs.Case(
+            list(source_objs.values()),
+            list(claim_objs.values()),
+            report_objs,
+            groups=group_objs,
+            links=link_objs,
+        )
+    except InvalidCaseError as exc:
+        # Problems only the whole case shows (a cycle of citations or of
+        # implications): no single line to point at, so name the tables.
+        names = [_display_name(t) for t in (reports, sources, claims, groups, links) if t]
+        raise InvalidCaseError(f"{' + '.join(names)}: {exc.field}", exc.id, exc.problem) from None

@@ -1,0 +1,546 @@
+"""The ``credscore`` command line.
+
+Commands (``credscore COMMAND --help`` shows each one's options and an
+example)::
+
+    credscore score CASE [--json] [--as-of TIME] [--model NAME] [--claim ID ...]
+    credscore score --reports REPORTS.csv [--sources S.csv] [--claims C.csv] ...
+    credscore explain CASE CLAIM
+    credscore example [NAME]
+    credscore validate CASE
+    credscore fuse TABLE.csv ...
+
+``CASE`` is a case file in the JSON case format, version 1, or ``-`` for
+standard input. Exit status: 0 on success, 2 on bad input, with a one-line
+message on standard error that names the file, the field and the id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import IO, Any, NoReturn
+
+from credscore.errors import CredscoreError, InvalidCaseError
+
+__all__ = ["main"]
+
+_PROG = "credscore"
+_STDIN = "-"
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, without the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+# ---------------------------------------------------------------- reading input
+
+
+def _display(path: str) -> str:
+    return "<stdin>" if path == _STDIN else path
+
+
+def _read_text(path: str) -> str:
+    if path == _STDIN:
+        return sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            return f.read()
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a directory, not a case file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise UsageError(f"duplicate key {key!r} in one JSON object")
+        seen[key] = value
+    return seen
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise UsageError(f"{name} is not a number JSON allows")
+
+
+def read_json(path: str) -> Any:
+    """The JSON document in ``path`` (``-``: standard input), or a UsageError."""
+    name = _display(path)
+    text = _read_text(path)
+    try:
+        return json.loads(
+            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{name}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
+        ) from None
+    except UsageError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+
+
+def _case_from_json(path: str) -> Any:
+    import credscore as cs
+
+    doc = read_json(path)
+    if not isinstance(doc, dict):
+        raise UsageError(
+            f"{_display(path)}: expected a JSON object (a case file), got {type(doc).__name__}"
+        )
+    try:
+        return cs.Case.from_dict(doc)
+    except CredscoreError as exc:
+        raise UsageError(f"{_display(path)}: {exc}") from None
+
+
+def _table_arg(path: str | None) -> str | IO[str] | None:
+    if path is None or path != _STDIN:
+        return path
+    return sys.stdin
+
+
+def _case_from_tables(args: argparse.Namespace) -> Any:
+    from credscore.casetables import read_case_tables
+
+    paths = [p for p in (args.reports, args.sources, args.claims, args.groups, args.links) if p]
+    if paths.count(_STDIN) > 1:
+        raise UsageError("only one table can be read from standard input ('-')")
+    try:
+        return read_case_tables(
+            _table_arg(args.reports) or "",
+            _table_arg(args.sources),
+            _table_arg(args.claims),
+            groups=_table_arg(args.groups),
+            links=_table_arg(args.links),
+        )
+    except OSError as exc:
+        raise UsageError(f"{exc.filename or '<stdin>'}: {exc.strerror or exc}") from None
+
+
+def _uses_tables(args: argparse.Namespace) -> bool:
+    return any(getattr(args, k, None) for k in ("reports", "sources", "claims", "groups", "links"))
+
+
+def _load_case(args: argparse.Namespace) -> tuple[Any, str]:
+    """The case the user named, and a name for it in messages."""
+    if _uses_tables(args):
+        if args.case is not None:
+            raise UsageError(f"give either a case file ({args.case}) or --reports, not both")
+        if not args.reports:
+            raise UsageError("--sources, --claims, --groups and --links need --reports")
+        return _case_from_tables(args), _display(args.reports)
+    if args.case is None:
+        raise UsageError("give a case file (or - for standard input), or --reports TABLE")
+    return _case_from_json(args.case), _display(args.case)
+
+
+def _claim_ids(case: Any) -> list[str]:
+    return [c.id for c in case.claims]
+
+
+def _check_claims(case: Any, wanted: Sequence[str], name: str) -> None:
+    known = _claim_ids(case)
+    for claim in wanted:
+        if claim not in known:
+            shown = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
+            raise UsageError(f"{name}: claim {claim!r} is not in the case (claims: {shown})")
+
+
+def _as_of(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--as-of: {text!r} is not an ISO 8601 date or time (e.g. 2024-12-16)"
+        ) from None
+    return text
+
+
+def _model(name: str | None) -> str | None:
+    if name is None:
+        return None
+    import credscore as cs
+
+    names = list(cs.case_models())
+    if name not in names:
+        raise UsageError(f"--model: unknown model {name!r}; available: {', '.join(names)}")
+    return name
+
+
+def _score(case: Any, name: str, args: argparse.Namespace) -> Any:
+    import credscore as cs
+
+    as_of, model = _as_of(args.as_of), _model(args.model)
+    try:
+        return cs.score(case, model, as_of=as_of)
+    except CredscoreError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+
+
+# ---------------------------------------------------------------- presenting
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+    """Rows as aligned text columns; columns in ``right`` are right-aligned."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(header), *(line(r) for r in rows)])
+
+
+def _fmt_p(p: float) -> str:
+    # Three decimals, but never print 1.000 or 0.000 for a probability that
+    # is not exactly 1 or 0: the model keeps those apart from certainty.
+    text = f"{p:.3f}"
+    if text == "1.000" and p < 1:
+        return ">0.999"
+    if text == "0.000" and p > 0:
+        return "<0.001"
+    return text
+
+
+def format_scores(scores: Any, claims: Sequence[str] | None = None) -> str:
+    """The readable table that ``credscore score`` prints.
+
+    Parameters
+    ----------
+    scores : credscore.Scores
+        What :func:`credscore.score` returned.
+    claims : sequence of str, optional
+        Only these claims, in this order. Default: every claim.
+
+    Returns
+    -------
+    str
+        One aligned table of the claims (probability, interval, grade,
+        phrase, independent confirmations, flags), then one of the sources'
+        effective reliabilities.
+
+    Examples
+    --------
+    >>> import credscore as cs
+    >>> from credscore.cli import format_scores
+    >>> print(format_scores(cs.score(cs.examples.kursk())))  # doctest: +ELLIPSIS
+    claim ... probability  interval ... grade  phrase ... independent  flags
+    ...
+    """
+    chosen = [scores[c] for c in claims] if claims else list(scores)
+    rows = [
+        [
+            s.id,
+            _fmt_p(s.probability),
+            f"{_fmt_p(s.interval[0])}-{_fmt_p(s.interval[1])}",
+            str(s.grade),
+            s.phrase,
+            str(s.independent_confirmations),
+            ", ".join(s.flags) or "-",
+        ]
+        for s in chosen
+    ]
+    header = ["claim", "probability", "interval", "grade", "phrase", "independent", "flags"]
+    out = _table(header, rows, right={1, 2, 3, 5})
+    sources = dict(scores.sources)
+    if sources:
+        src_rows = [[k, f"{v:.3f}"] for k, v in sources.items()]
+        out += "\n\n" + _table(["source", "reliability"], src_rows, right={1})
+    return out
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    case, name = _load_case(args)
+    wanted = list(args.claim or ())
+    _check_claims(case, wanted, name)
+    scores = _score(case, name, args)
+    if args.json:
+        doc = scores.to_dict()
+        if wanted:
+            by_id = {c["id"]: c for c in doc["claims"]}
+            doc["claims"] = [by_id[c] for c in wanted]
+        _out(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        _out(format_scores(scores, wanted or None))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    case, name = _load_case(args)
+    _check_claims(case, [args.claim_id], name)
+    scores = _score(case, name, args)
+    _out(scores.explain(args.claim_id))
+    return 0
+
+
+def cmd_example(args: argparse.Namespace) -> int:
+    from credscore import examples
+
+    names = list(examples.names())
+    if args.list:
+        _out("\n".join(names))
+        return 0
+    if args.name not in names:
+        raise UsageError(f"unknown example {args.name!r}; available: {', '.join(names)}")
+    _out(examples.path(args.name).read_text(encoding="utf-8"))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    import credscore as cs
+
+    if _uses_tables(args) or args.case is None:
+        try:
+            case, name = _load_case(args)
+        except InvalidCaseError as exc:
+            for p in exc.problems:
+                print(f"{_PROG} validate: {p}", file=sys.stderr)
+            return 2
+    else:
+        name = _display(args.case)
+        doc = read_json(args.case)
+        if not isinstance(doc, dict):
+            raise UsageError(f"{name}: expected a JSON object (a case file)")
+        problems = cs.check_case(doc)
+        if problems:
+            for p in problems:
+                print(f"{name}: {p}", file=sys.stderr)
+            return 2
+        try:
+            case = cs.Case.from_dict(doc)
+        except CredscoreError as exc:  # check_case and the loader should agree
+            raise UsageError(f"{name}: {exc}") from None
+    _out(
+        f"{name}: valid case: {len(case.sources)} sources, {len(case.claims)} claims, "
+        f"{len(case.reports)} reports"
+    )
+    return 0
+
+
+# ---------------------------------------------------------------- the parser
+
+
+_SCORE_EXAMPLES = """\
+examples:
+  credscore example kursk > kursk.json
+  credscore score kursk.json
+  credscore score kursk.json --json --claim nk-casualties
+  credscore score kursk.json --as-of 2024-12-01
+  credscore example kursk | credscore score -
+  credscore score --reports reports.csv --sources sources.csv --claims claims.csv
+"""
+
+_EXPLAIN_EXAMPLES = """\
+examples:
+  credscore explain kursk.json nk-casualties
+  credscore example kursk | credscore explain - nk-casualties
+  credscore explain --reports reports.csv --sources sources.csv nk-casualties
+"""
+
+_EXAMPLE_EXAMPLES = """\
+examples:
+  credscore example --list
+  credscore example kursk > kursk.json
+  credscore example kursk | credscore score -
+"""
+
+_VALIDATE_EXAMPLES = """\
+examples:
+  credscore validate kursk.json
+  credscore validate --reports reports.csv --sources sources.csv
+"""
+
+
+def _add_case_input(p: argparse.ArgumentParser, *, optional_case: bool) -> None:
+    p.add_argument(
+        "case",
+        nargs="?" if optional_case else None,
+        metavar="CASE",
+        help="case file in the JSON case format v1; '-' reads standard input",
+    )
+    g = p.add_argument_group("spreadsheet input (instead of CASE; CSV or TSV)")
+    g.add_argument("--reports", metavar="FILE", help="reports: source, claim, stance[, time, ...]")
+    g.add_argument("--sources", metavar="FILE", help="sources: id[, reliability, affiliation]")
+    g.add_argument("--claims", metavar="FILE", help="claims: id[, text, prior, benefits, harms]")
+    g.add_argument("--groups", metavar="FILE", help="declared dependence: id, dependence")
+    g.add_argument("--links", metavar="FILE", help="links between claims: kind, from, to")
+
+
+def _add_scoring(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", metavar="TIME", help="ignore reports after TIME (ISO 8601)")
+    p.add_argument("--model", metavar="NAME", help="scoring model (default: corroboration)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``credscore`` command."""
+    from credscore import __version__
+
+    parser = _Parser(
+        prog=_PROG,
+        description="Score how far claims should be believed, from who reported them, "
+        "who confirmed or denied them, and how independent those parties are.",
+        epilog="examples:\n  credscore example kursk | credscore score -\n"
+        "  credscore score --help",
+        formatter_class=_formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser(
+        "score",
+        help="score every claim of a case",
+        description="Score every claim of a case and print a table of the claims "
+        "(probability, interval, Admiralty grade, ICD-203 phrase, independent "
+        "confirmations, flags) and of the sources' effective reliability.",
+        epilog=_SCORE_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    _add_case_input(p, optional_case=True)
+    p.add_argument("--json", action="store_true", help="print the scored output object as JSON")
+    p.add_argument(
+        "--claim",
+        metavar="ID",
+        action="extend",
+        nargs="+",
+        help="only these claims (repeatable)",
+    )
+    _add_scoring(p)
+
+    p = sub.add_parser(
+        "explain",
+        help="explain one claim's score in plain sentences",
+        description="Explain, in a few plain sentences, which reports moved one "
+        "claim's score, which were pooled as dependent and why, and what is missing.",
+        epilog=_EXPLAIN_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    _add_case_input(p, optional_case=True)
+    p.add_argument("claim_id", metavar="CLAIM", help="id of the claim to explain")
+    _add_scoring(p)
+
+    p = sub.add_parser(
+        "example",
+        help="print a built-in example case as JSON",
+        description="Print a built-in example case (default: the reference case "
+        "'kursk') in the JSON case format.",
+        epilog=_EXAMPLE_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    p.add_argument("name", nargs="?", default="kursk", metavar="NAME", help="default: kursk")
+    p.add_argument("--list", action="store_true", help="list the examples' names")
+
+    p = sub.add_parser(
+        "validate",
+        help="check a case and list every problem",
+        description="Check a case and list every problem found, one per line on "
+        "standard error; exit status 0 when the case is valid, 2 otherwise.",
+        epilog=_VALIDATE_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    _add_case_input(p, optional_case=True)
+
+    _add_fuse(sub)
+    return parser
+
+
+def _add_fuse(sub: Any) -> None:
+    """The ``fuse`` command, when its module (credscore._cli_fuse) is there."""
+    try:
+        from credscore import _cli_fuse
+    except ModuleNotFoundError as exc:
+        if exc.name != "credscore._cli_fuse":
+            raise
+        return
+    _cli_fuse.add_parser(sub)
+    fuse = sub.choices.get("fuse")
+    if fuse is not None:
+        fuse.set_defaults(_run=_cli_fuse.run)
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "score": cmd_score,
+    "explain": cmd_explain,
+    "example": cmd_example,
+    "validate": cmd_validate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``credscore`` command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name. Default: ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 2 when the input or the arguments are wrong (a one-line
+        message on standard error says what and where).
+
+    Examples
+    --------
+    >>> from credscore.cli import main
+    >>> main(["example", "--list"])  # doctest: +ELLIPSIS
+    kursk
+    ...
+    0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error
+        return exc.code if isinstance(exc.code, int) else 2
+    run = getattr(args, "_run", None) or _COMMANDS[args.command]
+    prefix = f"{_PROG} {args.command}"
+    try:
+        return int(run(args))
+    except UsageError as exc:
+        print(f"{prefix}: error: {exc}", file=sys.stderr)
+    except CredscoreError as exc:
+        print(f"{prefix}: error: {exc}", file=sys.stderr)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            # The reader went away (``credscore score ... | head``): not an error.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 0
+        where = exc.filename or "input"
+        print(f"{prefix}: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        print(f"{prefix}: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"{prefix}: interrupted", file=sys.stderr)
+        return 130
+    return 2
