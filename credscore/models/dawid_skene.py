@@ -1,0 +1,390 @@
+"""Dawid-Skene label aggregation: full confusion matrices and the one-coin form.
+
+Both models learn, by expectation-maximisation, how each worker (source)
+answers given the true label of an item (object), and a prior over labels.
+The label space is the set of distinct values of the whole table; each
+object's candidates are the values claimed for it.
+
+The E-step is computed in log space over the assertions (one gather and one
+``numpy.add.reduceat`` per iteration); the M-step is one ``numpy.bincount``
+per label. Nothing of size ``n_assertions x K x K`` is ever built.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from credscore.models._base import FloatArray, IterativeModel, State, Stats
+from credscore.models._registry import register_model
+from credscore.table import Table
+
+__all__ = ["DawidSkene", "OneCoin"]
+
+IntArray = npt.NDArray[np.int64]
+
+
+def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{attribute.name}: expected a number > 0, got {value!r}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{attribute.name}: expected a finite number > 0, got {value!r}")
+
+
+# -- helpers shared by the crowd models (also used by credscore.models.glad) --
+
+
+def _labels(table: Table) -> np.ndarray[Any, Any]:
+    """The global label space: sorted distinct values of the table."""
+    return np.unique(table.claim_value)
+
+
+def _claim_label(part: Table, labels: np.ndarray[Any, Any], local: dict[str, Any]) -> IntArray:
+    """Index in ``labels`` of each claim's value (cached in ``local``)."""
+    lab: IntArray | None = local.get("claim_label")
+    if lab is None:
+        lab = np.searchsorted(labels, part.claim_value).astype(np.int64)
+        local["claim_label"] = lab
+    return lab
+
+
+def _assertion_start(part: Table, local: dict[str, Any]) -> IntArray:
+    """CSR offsets of each object's assertions (assertions are sorted by object)."""
+    start: IntArray | None = local.get("assertion_start")
+    if start is None:
+        start = np.searchsorted(part.object, np.arange(part.n_objects)).astype(np.int64)
+        local["assertion_start"] = start
+    return start
+
+
+def _segment_softmax(score: FloatArray, part: Table) -> FloatArray:
+    """``exp(score)`` normalised within each object, computed stably."""
+    if score.shape[0] == 0:
+        return score.copy()
+    top = np.maximum.reduceat(score, part.object_start[:-1])
+    e = np.exp(score - top[part.claim_object])
+    z = np.bincount(part.claim_object, weights=e, minlength=part.n_objects)
+    out: FloatArray = e / z[part.claim_object]
+    return out
+
+
+def _vote_share(part: Table) -> FloatArray:
+    """Majority-vote posterior: each claim's share of its object's votes."""
+    votes = np.bincount(part.claim, minlength=part.n_claims).astype(np.float64)
+    per_obj = np.bincount(part.claim_object, weights=votes, minlength=part.n_objects)
+    out: FloatArray = votes / per_obj[part.claim_object]
+    return out
+
+
+def _row_softmax(score: FloatArray) -> FloatArray:
+    """Each row of ``exp(score)`` normalised to sum 1, computed stably."""
+    e = np.exp(score - score.max(axis=1, keepdims=True))
+    out: FloatArray = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+def _object_label_matrix(part: Table, prob: FloatArray, lab: IntArray, k: int) -> FloatArray:
+    """Dense ``(n_objects, K)`` posterior from per-claim probabilities."""
+    t = np.zeros((part.n_objects, k))
+    t[part.claim_object, lab] = prob
+    return t
+
+
+@attrs.define(kw_only=True)
+class DawidSkene(IterativeModel):
+    """Dawid-Skene: a full confusion matrix per worker, learned by EM.
+
+    Each worker ``j`` answers label ``l`` on an item whose true label is
+    ``k`` with probability ``pi_j[k, l]``; true labels follow a prior
+    ``p[k]``. EM alternates the posterior of each item's label (E-step) and
+    the confusion matrices and prior that maximise the expected likelihood
+    (M-step).
+
+    Parameters
+    ----------
+    smoothing : float, default 0.01
+        Dirichlet pseudo-count added to every cell of every confusion matrix
+        row and to every label of the prior in the M-step (see Notes).
+    max_iter, tol, seed, progress
+        See :class:`~credscore.models.IterativeModel`. ``seed`` is unused:
+        the start is deterministic.
+
+    Attributes
+    ----------
+    reliability_ : ndarray of shape (n_sources,)
+        Expected share of each worker's answers that are correct under the
+        final posteriors, ``sum_k counts[j, k, k] / n_j``.
+    confusion_ : ndarray of shape (n_sources, K, K)
+        Learned confusion matrices, rows indexed by the true label.
+    prior_ : ndarray of shape (K,)
+        Learned label prior.
+    labels_ : ndarray of shape (K,)
+        The label space: sorted distinct values of the table.
+    n_iter_, converged_ : as for every iterative model.
+
+    Notes
+    -----
+    *Label space.* Confusion matrices are indexed by the distinct values of
+    the whole table, and the E-step that feeds the M-step is the usual one,
+    over all ``K`` labels. Each object's candidates, though, are the values
+    claimed for it, so the returned ``claim_probability`` is the posterior
+    conditioned on the truth being one of them (renormalised over the
+    object's claims; a value nobody gave cannot be returned). Restricting the
+    E-step itself to the claimed values instead costs 0.2-0.3 points on
+    D_Product and S_Rel.
+
+    *Initialisation.* The first M-step uses majority-vote shares as the
+    posteriors, as Dawid & Skene (1979) suggest.
+
+    *Smoothing.* ``pi_j[k, l] = (c_jkl + a) / (sum_l c_jkl + K a)`` and
+    ``p[k] = (n_k + a) / (n + K a)`` with ``a = smoothing``, i.e. a MAP
+    estimate under a Dirichlet(1 + a) prior. It keeps every logarithm finite
+    (a worker who never gave label ``l`` would otherwise rule out ``l`` for
+    ever) and makes a worker with a single answer harmless. ``smoothing`` must
+    be positive.
+
+    *Numeric values* are accepted and treated as labels (each distinct
+    number is one label), which suits crowd labels coded 0, 1, 2...
+
+    Cost per iteration: one gather of ``n_assertions x K`` log-probabilities,
+    one ``reduceat`` over objects and ``K`` bincounts over the assertions.
+
+    References
+    ----------
+    A. P. Dawid and A. M. Skene, "Maximum likelihood estimation of observer
+    error-rates using the EM algorithm", Journal of the Royal Statistical
+    Society, Series C (Applied Statistics) 28(1):20-28, 1979.
+
+    Examples
+    --------
+    >>> from credscore.table import Table
+    >>> t = Table.from_rows([
+    ...     ("w1", "q1", "cat"), ("w2", "q1", "cat"), ("w3", "q1", "dog"),
+    ...     ("w1", "q2", "dog"), ("w2", "q2", "dog"), ("w3", "q2", "dog"),
+    ...     ("w1", "q3", "cat"), ("w2", "q3", "dog"), ("w3", "q3", "dog"),
+    ... ])
+    >>> r = DawidSkene(max_iter=20, tol=0).fit_score(t)
+    >>> r.truths()
+    {'q1': 'cat', 'q2': 'dog', 'q3': 'dog'}
+    >>> bool(abs(r.claim_probability[:2].sum() - 1) < 1e-12)
+    True
+    """
+
+    name: ClassVar[str] = "dawid-skene"
+    kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
+
+    smoothing: float = attrs.field(default=0.01, validator=_positive)
+
+    labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
+    confusion_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
+    prior_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
+
+    def _init(self, table: Table) -> State:
+        return {
+            "labels": _labels(table),
+            "log_conf": None,
+            "log_prior": None,
+            "reliability": np.zeros(table.n_sources),
+        }
+
+    def _log_joint(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
+        """``(n_objects, K)`` log of p(true label = k, the object's answers)."""
+        lab = _claim_label(part, state["labels"], local)
+        log_conf: FloatArray = state["log_conf"]
+        # (n_assertions, K): log pi_j[k, l_a] for every true label k.
+        per_assertion = log_conf[part.source, :, lab[part.claim]]
+        per_object = np.add.reduceat(per_assertion, _assertion_start(part, local), axis=0)
+        out: FloatArray = per_object + state["log_prior"]
+        return out
+
+    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+        k = len(state["labels"])
+        lab = _claim_label(part, state["labels"], local)
+        if state["log_conf"] is None:
+            t = _object_label_matrix(part, _vote_share(part), lab, k)
+        else:
+            t = _row_softmax(self._log_joint(part, state, local))
+        n_src = len(state["reliability"])
+        cell = part.source.astype(np.int64) * k + lab[part.claim]
+        counts = np.empty((n_src, k, k))
+        for true in range(k):
+            counts[:, true, :] = np.bincount(
+                cell, weights=t[part.object, true], minlength=n_src * k
+            ).reshape(n_src, k)
+        return {"counts": counts, "label_total": t.sum(axis=0)}
+
+    def _update(self, state: State, stats: Stats) -> State:
+        counts: FloatArray = stats["counts"]
+        k = counts.shape[1]
+        a = float(self.smoothing)
+        log_conf = np.log(counts + a) - np.log(counts.sum(axis=2, keepdims=True) + k * a)
+        tot: FloatArray = stats["label_total"]
+        log_prior = np.log(tot + a) - np.log(tot.sum() + k * a)
+        n = counts.sum(axis=(1, 2))
+        correct = np.trace(counts, axis1=1, axis2=2)
+        reliability = np.divide(correct, n, out=np.zeros_like(n), where=n > 0)
+        return {
+            "labels": state["labels"],
+            "log_conf": log_conf,
+            "log_prior": log_prior,
+            "reliability": reliability,
+        }
+
+    def _claim_scores(
+        self, part: Table, state: State, local: dict[str, Any]
+    ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
+        self.labels_ = state["labels"]
+        lab = _claim_label(part, state["labels"], local)
+        if state["log_conf"] is None:
+            return _vote_share(part), None
+        self.confusion_ = np.exp(state["log_conf"])
+        self.prior_ = np.exp(state["log_prior"])
+        score = self._log_joint(part, state, local)[part.claim_object, lab]
+        return _segment_softmax(score, part), None
+
+
+register_model(DawidSkene)
+
+
+@attrs.define(kw_only=True)
+class OneCoin(IterativeModel):
+    """One-coin Dawid-Skene: one accuracy per worker, errors spread evenly.
+
+    Worker ``j`` gives the true label with probability ``p_j`` and each of
+    the ``K - 1`` other labels with probability ``(1 - p_j) / (K - 1)``;
+    true labels follow a learned prior. Learned by EM like
+    :class:`DawidSkene`, of which it is the constrained form.
+
+    Parameters
+    ----------
+    smoothing : float, default 0.01
+        Pseudo-count: ``p_j = (c_j + a) / (n_j + 2 a)``, where ``c_j`` is the
+        expected number of correct answers among the worker's ``n_j``; a
+        learned label prior is smoothed as in :class:`DawidSkene`.
+    learn_prior : bool, default False
+        Learn the label prior by EM. By default it stays uniform (see Notes).
+    max_iter, tol, seed, progress
+        See :class:`~credscore.models.IterativeModel`; ``seed`` is unused.
+
+    Attributes
+    ----------
+    reliability_ : ndarray of shape (n_sources,)
+        The learned accuracy ``p_j`` of each worker.
+    prior_ : ndarray of shape (K,)
+    labels_ : ndarray of shape (K,)
+
+    Notes
+    -----
+    Label space, the E-step over all labels with probabilities reported over
+    each object's claimed values, initialisation from majority vote and the treatment of numeric
+    values are as in :class:`DawidSkene`. With a single label in the whole
+    table (``K = 1``) every posterior is 1.
+
+    The label prior is uniform unless ``learn_prior=True``, as in the
+    one-coin models compared by Zheng et al. (2017). With one accuracy per
+    worker a learned prior easily runs away to the most frequent label: on
+    the S_Rel relevance data (4 labels) it drops accuracy on the gold items
+    from 52% to 36%, while the uniform prior also does better on every
+    binary crowd data set we tried.
+
+    References
+    ----------
+    A. P. Dawid and A. M. Skene, "Maximum likelihood estimation of observer
+    error-rates using the EM algorithm", Journal of the Royal Statistical
+    Society, Series C 28(1):20-28, 1979 (the one-coin special case, as in
+    the survey of Zheng, Li, Li, Shan and Cheng, "Truth inference in
+    crowdsourcing: is the problem solved?", PVLDB 10(5), 2017).
+
+    Examples
+    --------
+    >>> from credscore.table import Table
+    >>> t = Table.from_rows([
+    ...     ("w1", "q1", 1), ("w2", "q1", 1), ("w3", "q1", 0),
+    ...     ("w1", "q2", 0), ("w2", "q2", 0), ("w3", "q2", 0),
+    ... ], numeric=False)
+    >>> m = OneCoin(max_iter=20, tol=0).fit(t)
+    >>> m.result.truths()
+    {'q1': 1, 'q2': 0}
+    >>> bool(m.reliability_[0] > m.reliability_[2])
+    True
+    """
+
+    name: ClassVar[str] = "one-coin"
+    kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
+
+    smoothing: float = attrs.field(default=0.01, validator=_positive)
+    learn_prior: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
+    prior_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
+
+    def _init(self, table: Table) -> State:
+        return {
+            "labels": _labels(table),
+            "accuracy": None,
+            "log_prior": None,
+            "reliability": np.zeros(table.n_sources),
+        }
+
+    def _log_joint(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
+        """``(n_objects, K)`` log of p(true label = k, the object's answers)."""
+        acc: FloatArray = state["accuracy"]
+        k = len(state["labels"])
+        lab = _claim_label(part, state["labels"], local)
+        log_wrong = np.log1p(-acc) - np.log(max(k - 1, 1))
+        gain = np.log(acc) - log_wrong
+        # Every answer on the object is wrong for label k, except those for k.
+        base = np.bincount(part.object, weights=log_wrong[part.source], minlength=part.n_objects)
+        bonus = np.bincount(part.claim, weights=gain[part.source], minlength=part.n_claims)
+        out: FloatArray = base[:, None] + state["log_prior"][None, :]
+        out[part.claim_object, lab] += bonus
+        return out
+
+    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+        k = len(state["labels"])
+        lab = _claim_label(part, state["labels"], local)
+        if state["accuracy"] is None:
+            t = _object_label_matrix(part, _vote_share(part), lab, k)
+        else:
+            t = _row_softmax(self._log_joint(part, state, local))
+        n_src = len(state["reliability"])
+        return {
+            "correct": np.bincount(
+                part.source, weights=t[part.object, lab[part.claim]], minlength=n_src
+            ),
+            "total": np.bincount(part.source, minlength=n_src).astype(np.float64),
+            "label_total": t.sum(axis=0),
+        }
+
+    def _update(self, state: State, stats: Stats) -> State:
+        a = float(self.smoothing)
+        acc = (stats["correct"] + a) / (stats["total"] + 2 * a)
+        tot: FloatArray = stats["label_total"]
+        k = tot.shape[0]
+        if self.learn_prior:
+            log_prior = np.log(tot + a) - np.log(tot.sum() + k * a)
+        else:
+            log_prior = np.full(k, -np.log(k))
+        return {
+            "labels": state["labels"],
+            "accuracy": acc,
+            "log_prior": log_prior,
+            "reliability": acc,
+        }
+
+    def _claim_scores(
+        self, part: Table, state: State, local: dict[str, Any]
+    ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
+        self.labels_ = state["labels"]
+        lab = _claim_label(part, state["labels"], local)
+        if state["accuracy"] is None:
+            return _vote_share(part), None
+        self.prior_ = np.exp(state["log_prior"])
+        score = self._log_joint(part, state, local)[part.claim_object, lab]
+        return _segment_softmax(score, part), None
+
+
+register_model(OneCoin)
