@@ -6,10 +6,12 @@ Every model is a small class (settings as fields, learned state ending in
 
 from credscore.models._base import FusionResult, IterativeModel, Progress, TruthModel
 from credscore.models._registry import available_models, get_model, register_model
+from credscore.models.corroboration import Corroboration
 from credscore.models.dawid_skene import DawidSkene, OneCoin
 from credscore.models.voting import Majority
 
 __all__ = [
+    "Corroboration",
     "DawidSkene",
     "FusionResult",
     "IterativeModel",
