@@ -8,16 +8,21 @@ from credscore.models._base import FusionResult, IterativeModel, Progress, Truth
 from credscore.models._registry import available_models, get_model, register_model
 from credscore.models.corroboration import Corroboration
 from credscore.models.dawid_skene import DawidSkene, OneCoin
+from credscore.models.hubs import AverageLog, Investment, PooledInvestment, Sums
 from credscore.models.voting import Majority
 
 __all__ = [
+    "AverageLog",
     "Corroboration",
     "DawidSkene",
     "FusionResult",
+    "Investment",
     "IterativeModel",
     "Majority",
     "OneCoin",
+    "PooledInvestment",
     "Progress",
+    "Sums",
     "TruthModel",
     "available_models",
     "get_model",

@@ -1,0 +1,158 @@
+"""Slow, obviously correct references for the web fact-finders.
+
+Written with dicts and loops straight from the papers' update equations
+(Pasternack & Roth, COLING 2010; Yin, Han & Yu, KDD 2007; Galland et al.,
+WSDM 2010), plus the scale and numerical conventions documented in
+credscore.models.hubs, .truthfinder and .estimates. Each takes rows
+``(source, object, value)`` with at most one row per (source, object) and a
+fixed number of iterations, and returns ``(trust, prob)``: the reliability of
+each source and the probability of each ``(object, value)`` claim.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+
+Row = tuple[Hashable, Hashable, Hashable]
+Claim = tuple[Hashable, Hashable]
+
+
+class Facts:
+    """The bipartite graph of sources and claims, as plain dicts."""
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.claims_of: dict[Hashable, list[Claim]] = defaultdict(list)  # C_s
+        self.sources_of: dict[Claim, list[Hashable]] = defaultdict(list)  # S_c
+        self.rivals: dict[Hashable, list[Claim]] = defaultdict(list)  # claims of an object
+        seen = set()
+        for s, o, v in rows:
+            assert (s, o) not in seen, "one row per (source, object)"
+            seen.add((s, o))
+            c = (o, v)
+            self.claims_of[s].append(c)
+            self.sources_of[c].append(s)
+            if c not in self.rivals[o]:
+                self.rivals[o].append(c)
+        self.sources = list(self.claims_of)
+        self.claims = list(self.sources_of)
+
+    def voters(self, o: Hashable) -> list[Hashable]:
+        """Every source that asserts some value for object o."""
+        return [s for c in self.rivals[o] for s in self.sources_of[c]]
+
+    def normalize_within_objects(self, score: dict[Claim, float]) -> dict[Claim, float]:
+        prob = {}
+        for claims in self.rivals.values():
+            total = sum(score[c] for c in claims)
+            for c in claims:
+                prob[c] = score[c] / total if total > 0 else 1.0 / len(claims)
+        return prob
+
+
+def _by_max(x: dict[Hashable, float]) -> dict[Hashable, float]:
+    top = max(x.values())
+    return {k: (v / top if top > 0 else 0.0) for k, v in x.items()}
+
+
+def _prior(f: Facts, prior: str) -> dict[Claim, float]:
+    if prior == "uniform":
+        return dict.fromkeys(f.claims, 1.0)
+    return {c: len(f.sources_of[c]) / len(f.voters(c[0])) for c in f.claims}
+
+
+# -- Pasternack & Roth 2010 ------------------------------------------------------------
+
+
+def sums(
+    rows: Sequence[Row], iterations: int, *, average_log: bool = False, prior: str = "voted"
+) -> tuple[dict[Hashable, float], dict[Claim, float]]:
+    f = Facts(rows)
+    belief = _prior(f, prior)
+    trust: dict[Hashable, float] = {}
+    for _ in range(iterations):
+        for s, cs in f.claims_of.items():
+            total = sum(belief[c] for c in cs)
+            trust[s] = math.log(len(cs)) * total / len(cs) if average_log else total
+        trust = _by_max(trust)
+        belief = {c: sum(trust[s] for s in f.sources_of[c]) for c in f.claims}
+    return trust, f.normalize_within_objects(belief)
+
+
+def investment(
+    rows: Sequence[Row], iterations: int, *, g: float, pooled: bool, prior: str = "voted"
+) -> tuple[dict[Hashable, float], dict[Claim, float]]:
+    f = Facts(rows)
+    trust = dict.fromkeys(f.sources, 1.0)
+    belief = _prior(f, prior)
+
+    def invested(c: Claim) -> float:
+        return sum(trust[r] / len(f.claims_of[r]) for r in f.sources_of[c])
+
+    for _ in range(iterations):
+        new = {}
+        for s, cs in f.claims_of.items():
+            new[s] = sum(belief[c] * (trust[s] / len(cs)) / invested(c) for c in cs)
+        trust = _by_max(new)
+        h = {c: invested(c) for c in f.claims}
+        if pooled:
+            belief = {}
+            for claims in f.rivals.values():
+                pool = sum(h[d] ** g for d in claims)
+                for c in claims:
+                    share = h[c] ** g / pool if pool > 0 else 1.0 / len(claims)
+                    belief[c] = h[c] * share
+        else:
+            belief = {c: h[c] ** g for c in f.claims}
+    return trust, f.normalize_within_objects(belief)
+
+
+# -- Yin, Han & Yu 2007 ------------------------------------------------------------------
+
+
+def truthfinder(
+    rows: Sequence[Row],
+    iterations: int,
+    *,
+    initial_trust: float = 0.9,
+    gamma: float = 0.3,
+    rho: float = 0.5,
+    base_sim: float = 0.5,
+    similarity: Callable[[Hashable, Hashable], float] | None = None,
+) -> tuple[dict[Hashable, float], dict[Claim, float]]:
+    f = Facts(rows)
+    tiny = 2.2250738585072014e-308  # smallest normal double: caps tau at ~708
+    trust = dict.fromkeys(f.sources, initial_trust)
+    one_minus_t = dict.fromkeys(f.sources, 1.0 - initial_trust)
+
+    def confidence() -> dict[Claim, float]:
+        tau = {s: -math.log(max(one_minus_t[s], tiny)) for s in f.sources}
+        sigma = {c: sum(tau[s] for s in f.sources_of[c]) for c in f.claims}
+        adjusted = {}
+        for c in f.claims:
+            o, v = c
+            extra = 0.0
+            for d in f.rivals[o]:
+                if d != c:
+                    sim = 0.0 if similarity is None else similarity(d[1], v)
+                    extra += sigma[d] * (sim - base_sim)
+            adjusted[c] = sigma[c] + rho * extra
+        return adjusted
+
+    for _ in range(iterations):
+        adjusted = confidence()
+        # 1 - s(f) = 1 - 1/(1 + exp(-gamma sigma*)) = 1/(1 + exp(gamma sigma*))
+        miss = {}
+        for c, x in adjusted.items():
+            z = gamma * x
+            miss[c] = math.exp(-z) / (1 + math.exp(-z)) if z > 0 else 1 / (1 + math.exp(z))
+        for s, cs in f.claims_of.items():
+            one_minus_t[s] = sum(miss[c] for c in cs) / len(cs)
+            trust[s] = 1.0 - one_minus_t[s]
+    adjusted = confidence()
+    conf = {}
+    for c, x in adjusted.items():
+        z = gamma * x
+        conf[c] = math.exp(z) / (1 + math.exp(z)) if z < 0 else 1 / (1 + math.exp(-z))
+    return trust, f.normalize_within_objects(conf)

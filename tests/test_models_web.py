@@ -1,0 +1,184 @@
+"""The web fact-finders (Sums, Average-Log, Investment, PooledInvestment,
+TruthFinder, 2- and 3-Estimates): agreement with the slow references in
+reference_web.py, the map-reduce protocol, and behaviour on tables with a
+known truth."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+import reference_web as ref
+from hypothesis import given
+from hypothesis import strategies as st
+
+from credscore.models import get_model
+from credscore.models._base import IterativeModel, combine_stats
+from credscore.table import Table
+
+Row = tuple[Hashable, Hashable, Hashable]
+
+
+@st.composite
+def small_tables(draw: st.DrawFn, max_sources: int = 5, max_objects: int = 5) -> list[Row]:
+    """Rows (source, object, value), one per (source, object), at least one."""
+    n_s = draw(st.integers(1, max_sources))
+    n_o = draw(st.integers(1, max_objects))
+    n_v = draw(st.integers(1, 3))
+    cells = [(s, o) for s in range(n_s) for o in range(n_o)]
+    chosen = draw(st.lists(st.sampled_from(cells), min_size=1, max_size=len(cells), unique=True))
+    values = draw(st.lists(st.integers(0, n_v - 1), min_size=len(chosen), max_size=len(chosen)))
+    return [(f"s{s}", f"o{o}", f"v{v}") for (s, o), v in zip(chosen, values)]
+
+
+def _compare(
+    rows: Sequence[Row],
+    model: IterativeModel,
+    reference: Callable[..., tuple[dict[Hashable, float], dict[Any, float]]],
+    iterations: int,
+    **ref_kwargs: Any,
+) -> None:
+    table = Table.from_rows(rows)
+    result = model.fit_score(table)
+    trust, prob = reference(rows, iterations, **ref_kwargs)
+    got_trust = result.reliabilities()
+    for s, r in trust.items():
+        assert got_trust[s] == pytest.approx(r, abs=1e-9), f"reliability of {s}"
+    objects = table.object_ids[table.claim_object].tolist()
+    for o, v, p in zip(objects, table.claim_value.tolist(), result.claim_probability.tolist()):
+        assert p == pytest.approx(prob[(o, v)], abs=1e-9), f"probability of {(o, v)}"
+
+
+# -- agreement with the references -------------------------------------------------------
+
+
+@given(small_tables(), st.integers(1, 6), st.sampled_from(["voted", "uniform"]))
+def test_sums_matches_reference(rows: list[Row], n: int, prior: str) -> None:
+    """Sums equals the dict-and-loop Sums of Pasternack & Roth (2010)."""
+    _compare(rows, get_model("sums", max_iter=n, tol=0, prior=prior), ref.sums, n, prior=prior)
+
+
+@given(small_tables(), st.integers(1, 6), st.sampled_from(["voted", "uniform"]))
+def test_average_log_matches_reference(rows: list[Row], n: int, prior: str) -> None:
+    """Average-Log equals its reference."""
+    model = get_model("average-log", max_iter=n, tol=0, prior=prior)
+    _compare(rows, model, ref.sums, n, average_log=True, prior=prior)
+
+
+@given(small_tables(), st.integers(1, 6), st.sampled_from(["voted", "uniform"]))
+def test_investment_matches_reference(rows: list[Row], n: int, prior: str) -> None:
+    """Investment (g = 1.2) equals its reference."""
+    model = get_model("investment", max_iter=n, tol=0, prior=prior)
+    _compare(rows, model, ref.investment, n, g=1.2, pooled=False, prior=prior)
+
+
+@given(small_tables(), st.integers(1, 6), st.sampled_from(["voted", "uniform"]))
+def test_pooled_investment_matches_reference(rows: list[Row], n: int, prior: str) -> None:
+    """PooledInvestment (g = 1.4) equals its reference."""
+    model = get_model("pooled-investment", max_iter=n, tol=0, prior=prior)
+    _compare(rows, model, ref.investment, n, g=1.4, pooled=True, prior=prior)
+
+
+# -- the map-reduce protocol ---------------------------------------------------------------
+
+WEB_MODELS = [
+    "sums",
+    "average-log",
+    "investment",
+    "pooled-investment",
+]
+
+
+def _partition(table: Table, lo: int, hi: int) -> Table:
+    """Objects lo:hi of ``table`` as a table of their own, with the global source index."""
+    c0, c1 = int(table.object_start[lo]), int(table.object_start[hi])
+    keep = (table.claim >= c0) & (table.claim < c1)
+    claim = (table.claim[keep] - c0).astype(np.int32)
+    claim_object = (table.claim_object[c0:c1] - lo).astype(np.int32)
+    return Table(
+        source_ids=table.source_ids,
+        object_ids=table.object_ids[lo:hi],
+        claim_object=claim_object,
+        claim_value=table.claim_value[c0:c1],
+        object_start=(table.object_start[lo : hi + 1] - c0).astype(np.int64),
+        source=table.source[keep],
+        claim=claim,
+        object=claim_object[claim],
+        numeric=table.numeric,
+    )
+
+
+def _fit_partitioned(model: IterativeModel, table: Table, cuts: list[int]) -> tuple[Any, Any]:
+    """Run the protocol as credscore.dask would: one local pass per partition,
+    statistics combined, one global update."""
+    bounds = [0, *cuts, table.n_objects]
+    parts = [_partition(table, a, b) for a, b in itertools.pairwise(bounds) if b > a]
+    locals_: list[dict[str, Any]] = [{} for _ in parts]
+    state = model._init(table)
+    for _ in range(model.max_iter):
+        stats = [model._local(p, state, loc) for p, loc in zip(parts, locals_)]
+        state = model._update(state, combine_stats(stats, model._reduce))
+    probs = [model._claim_scores(p, state, loc)[0] for p, loc in zip(parts, locals_)]
+    return state["reliability"], np.concatenate(probs)
+
+
+@pytest.mark.parametrize("name", WEB_MODELS)
+@given(rows=small_tables(max_objects=6), n=st.integers(1, 5), data=st.data())
+def test_partitioned_fit_matches_whole_table(
+    name: str, rows: list[Row], n: int, data: st.DataObject
+) -> None:
+    """Running the map-reduce protocol on object partitions gives the in-memory result."""
+    table = Table.from_rows(rows)
+    cuts = sorted(data.draw(st.lists(st.integers(0, table.n_objects), max_size=3), label="cuts"))
+    model = get_model(name, max_iter=n, tol=0)
+    whole = model.fit_score(table)
+    reliability, prob = _fit_partitioned(get_model(name, max_iter=n, tol=0), table, cuts)
+    np.testing.assert_allclose(reliability, whole.reliability, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(prob, whole.claim_probability, rtol=0, atol=1e-9)
+
+
+# -- properties and degenerate tables -----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", WEB_MODELS)
+@given(rows=small_tables(), n=st.integers(1, 8))
+def test_probabilities_sum_to_one_and_reliability_in_unit_interval(
+    name: str, rows: list[Row], n: int
+) -> None:
+    """Per-object probabilities sum to 1; reliabilities lie in [0, 1]; all finite."""
+    table = Table.from_rows(rows)
+    result = get_model(name, max_iter=n, tol=0).fit_score(table)
+    sums = np.bincount(table.claim_object, weights=result.claim_probability)
+    np.testing.assert_allclose(sums, 1.0, atol=1e-12)
+    assert np.all(np.isfinite(result.claim_probability))
+    assert np.all((result.claim_probability >= 0) & (result.claim_probability <= 1))
+    assert np.all((result.reliability >= 0) & (result.reliability <= 1))
+
+
+@pytest.mark.parametrize("name", WEB_MODELS)
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [("a", "x", "1")],
+        [("a", "x", "1"), ("b", "x", "1"), ("c", "x", "1")],
+        [("a", "x", "1"), ("a", "y", "2"), ("a", "z", "3")],
+        [("a", "x", "1"), ("b", "x", "2")],
+    ],
+    ids=["one-row", "all-agree", "one-source", "one-each"],
+)
+def test_degenerate_tables_give_finite_results_without_warnings(
+    name: str, rows: list[Row]
+) -> None:
+    """One source, one object, or full agreement: no NaN, no numpy warning."""
+    table = Table.from_rows(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = get_model(name, max_iter=50, tol=1e-9).fit_score(table)
+    assert np.all(np.isfinite(result.claim_probability))
+    assert np.all(np.isfinite(result.reliability))
+    sums = np.bincount(table.claim_object, weights=result.claim_probability)
+    np.testing.assert_allclose(sums, 1.0)
