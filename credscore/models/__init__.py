@@ -9,6 +9,7 @@ from credscore.models._registry import available_models, get_model, register_mod
 from credscore.models.corroboration import Corroboration
 from credscore.models.dawid_skene import DawidSkene, OneCoin
 from credscore.models.hubs import AverageLog, Investment, PooledInvestment, Sums
+from credscore.models.truthfinder import TruthFinder
 from credscore.models.voting import Majority
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "PooledInvestment",
     "Progress",
     "Sums",
+    "TruthFinder",
     "TruthModel",
     "available_models",
     "get_model",
