@@ -1,0 +1,274 @@
+"""The array kernels of credscore._kernels agree with slow, obviously correct
+pure-Python references, on the numpy path and (when installed) the numba path."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from credscore import _kernels as K
+
+try:
+    import numba  # noqa: F401
+
+    HAVE_NUMBA = True
+except ImportError:
+    HAVE_NUMBA = False
+
+BACKENDS = [
+    "numpy",
+    pytest.param("numba", marks=pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing")),
+]
+TOL = 1e-9
+
+finite = st.floats(-50, 50, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def segments(draw: st.DrawFn, allow_empty: bool = True) -> tuple[list[float], list[int]]:
+    """Values and CSR offsets of a random segmentation."""
+    lengths = draw(st.lists(st.integers(0 if allow_empty else 1, 5), min_size=0, max_size=12))
+    n = sum(lengths)
+    x = draw(st.lists(finite, min_size=n, max_size=n))
+    start = [0]
+    for ln in lengths:
+        start.append(start[-1] + ln)
+    return x, start
+
+
+@st.composite
+def gathers(draw: st.DrawFn) -> tuple[list[int], list[float], list[int], int]:
+    n = draw(st.integers(1, 8))
+    n_values = draw(st.integers(1, 8))
+    m = draw(st.integers(0, 40))
+    index = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    gather = draw(st.lists(st.integers(0, n_values - 1), min_size=m, max_size=m))
+    values = draw(st.lists(finite, min_size=n_values, max_size=n_values))
+    return index, values, gather, n
+
+
+# -- pure-Python references ------------------------------------------------
+
+
+def ref_gather_sum(
+    index: list[int], values: list[float], gather: list[int], n: int
+) -> list[float]:
+    out = [0.0] * n
+    for i, g in zip(index, gather):
+        out[i] += values[g]
+    return out
+
+
+def ref_segments(x: list[float], start: list[int]) -> list[list[float]]:
+    return [x[start[i] : start[i + 1]] for i in range(len(start) - 1)]
+
+
+def ref_normalize(x: list[float], start: list[int]) -> list[float]:
+    out: list[float] = []
+    for seg in ref_segments(x, start):
+        s = sum(seg)
+        out += [v / s for v in seg] if s > 0 else [1.0 / len(seg)] * len(seg)
+    return out
+
+
+def ref_softmax(x: list[float], start: list[int]) -> list[float]:
+    out: list[float] = []
+    for seg in ref_segments(x, start):
+        m = max(seg, default=0.0)
+        e = [math.exp(v - m) for v in seg]
+        out += [v / sum(e) for v in e]
+    return out
+
+
+def ref_argmax(x: list[float], start: list[int]) -> list[int]:
+    out = []
+    for i, seg in enumerate(ref_segments(x, start)):
+        best = max(range(len(seg)), key=lambda j: (seg[j], -j))
+        out.append(start[i] + best)
+    return out
+
+
+def close(a: object, b: object) -> bool:
+    return bool(np.allclose(np.asarray(a, float), np.asarray(b, float), rtol=TOL, atol=TOL))
+
+
+# -- properties --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(gathers())
+def test_gather_sum(backend: str, case: tuple[list[int], list[float], list[int], int]) -> None:
+    """gather_sum adds values[gather[a]] into out[index[a]], for int32 and int64 indices."""
+    index, values, gather, n = case
+    with K.use_backend(backend):
+        for dtype in (np.int32, np.int64):
+            got = K.gather_sum(
+                np.array(index, dtype=dtype), np.array(values), np.array(gather, dtype=dtype), n
+            )
+            assert got.shape == (n,)
+            assert close(got, ref_gather_sum(index, values, gather, n))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(segments())
+def test_segment_sum_and_max(backend: str, case: tuple[list[float], list[int]]) -> None:
+    """segment_sum and segment_max reduce each segment; empty ones give 0 and -inf."""
+    x, start = case
+    segs = ref_segments(x, start)
+    with K.use_backend(backend):
+        s = K.segment_sum(np.array(x, dtype=float), np.array(start))
+        m = K.segment_max(np.array(x, dtype=float), np.array(start))
+    assert close(s, [sum(seg) for seg in segs])
+    assert m.tolist() == [max(seg, default=-math.inf) for seg in segs]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(segments(), st.integers(1, 3))
+def test_segment_sum_rows(backend: str, case: tuple[list[float], list[int]], k: int) -> None:
+    """segment_sum of a 2-d array sums whole rows within each segment."""
+    x, start = case
+    rows = [[v * (j + 1) for j in range(k)] for v in x]
+    expect = [
+        [sum(rows[a][j] for a in range(start[i], start[i + 1])) for j in range(k)]
+        for i in range(len(start) - 1)
+    ]
+    with K.use_backend(backend):
+        got = K.segment_sum(np.array(rows, dtype=float).reshape(len(x), k), np.array(start))
+    assert got.shape == (len(start) - 1, k)
+    assert close(got, np.array(expect, dtype=float).reshape(-1, k))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(segments(allow_empty=False))
+def test_segment_normalize(backend: str, case: tuple[list[float], list[int]]) -> None:
+    """segment_normalize divides by the segment sum, or is uniform when it is <= 0."""
+    x, start = case
+    x = [abs(v) if i % 3 else 0.0 for i, v in enumerate(x)]  # non-negative, some zero sums
+    with K.use_backend(backend):
+        got = K.segment_normalize(np.array(x, dtype=float), np.array(start))
+    assert close(got, ref_normalize(x, start))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(segments(), st.sampled_from([1.0, 30.0]))
+def test_segment_softmax(backend: str, case: tuple[list[float], list[int]], scale: float) -> None:
+    """segment_softmax is exp normalised within each segment, stable at large scores."""
+    x, start = case
+    x = [v * scale for v in x]
+    with K.use_backend(backend):
+        got = K.segment_softmax(np.array(x, dtype=float), np.array(start))
+    assert close(got, ref_softmax(x, start))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(segments(allow_empty=False), st.booleans())
+def test_segment_argmax(backend: str, case: tuple[list[float], list[int]], ties: bool) -> None:
+    """segment_argmax gives the first maximum of each segment."""
+    x, start = case
+    if ties:
+        x = [float(round(v / 25)) for v in x]  # few distinct values: many ties
+    with K.use_backend(backend):
+        got = K.segment_argmax(np.array(x, dtype=float), np.array(start))
+    assert got.tolist() == ref_argmax(x, start)
+
+
+@st.composite
+def confusion_cases(draw: st.DrawFn) -> dict[str, object]:
+    n_r, n_k, n_c = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    lengths = draw(st.lists(st.integers(0, 4), max_size=8))
+    m = sum(lengths)
+    row = draw(st.lists(st.integers(0, n_r - 1), min_size=m, max_size=m))
+    col = draw(st.lists(st.integers(0, n_c - 1), min_size=m, max_size=m))
+    cells = n_r * n_k * n_c
+    table = draw(st.lists(finite, min_size=cells, max_size=cells))
+    n_w = len(lengths) or 1
+    weights = draw(st.lists(finite, min_size=n_w * n_k, max_size=n_w * n_k))
+    start = [0]
+    seg_of: list[int] = []
+    for i, ln in enumerate(lengths):
+        start.append(start[-1] + ln)
+        seg_of += [i] * ln
+    return {
+        "shape": (n_r, n_k, n_c),
+        "row": row,
+        "col": col,
+        "table": table,
+        "start": start,
+        "weights": weights,
+        "n_w": n_w,
+        "seg_of": seg_of,
+    }
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(confusion_cases())
+def test_gather_rows_segment_sum(backend: str, case: dict[str, object]) -> None:
+    """gather_rows_segment_sum adds table[row, :, col] of each assertion per segment."""
+    n_r, n_k, n_c = case["shape"]  # type: ignore[misc]
+    t = np.array(case["table"], dtype=float).reshape(n_r, n_k, n_c)
+    row, col, start = case["row"], case["col"], case["start"]
+    assert isinstance(row, list) and isinstance(col, list) and isinstance(start, list)
+    expect = [[0.0] * n_k for _ in range(len(start) - 1)]
+    for i in range(len(start) - 1):
+        for a in range(start[i], start[i + 1]):
+            for k in range(n_k):
+                expect[i][k] += float(t[row[a], k, col[a]])
+    with K.use_backend(backend):
+        got = K.gather_rows_segment_sum(t, np.array(row), np.array(col), np.array(start))
+    assert got.shape == (len(start) - 1, n_k)
+    assert close(got, np.array(expect).reshape(-1, n_k))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(confusion_cases())
+def test_scatter_rows(backend: str, case: dict[str, object]) -> None:
+    """scatter_rows adds each assertion's weight row into out[row, :, col]."""
+    n_r, n_k, n_c = case["shape"]  # type: ignore[misc]
+    n_w = case["n_w"]
+    assert isinstance(n_w, int)
+    w = np.array(case["weights"], dtype=float).reshape(n_w, n_k)
+    row, col, seg_of = case["row"], case["col"], case["seg_of"]
+    assert isinstance(row, list) and isinstance(col, list) and isinstance(seg_of, list)
+    expect = [[[0.0] * n_c for _ in range(n_k)] for _ in range(n_r)]
+    for a in range(len(row)):
+        for k in range(n_k):
+            expect[row[a]][k][col[a]] += float(w[seg_of[a], k])
+    with K.use_backend(backend):
+        got = K.scatter_rows(
+            np.array(row, dtype=np.int32), np.array(col), w, np.array(seg_of), (n_r, n_c)
+        )
+    assert got.shape == (n_r, n_k, n_c)
+    assert close(got, expect)
+
+
+@given(
+    st.one_of(
+        st.lists(st.integers(-5, 40), min_size=1, max_size=30),
+        st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=30),
+        st.lists(st.sampled_from(["a", "b", "zz", ""]), min_size=1, max_size=30),
+    )
+)
+def test_factorize(labels: list[object]) -> None:
+    """factorize gives the sorted distinct labels and each entry's position among them."""
+    ids, codes = K.factorize(np.array(labels))
+    expect_ids = sorted(set(labels))  # type: ignore[type-var]
+    assert ids.tolist() == expect_ids
+    assert codes.dtype == np.int32
+    assert codes.tolist() == [expect_ids.index(v) for v in labels]
+
+
+def test_backend_choice() -> None:
+    """An unknown backend is refused; use_backend restores the previous choice."""
+    with pytest.raises(ValueError, match="backend"):
+        K.set_backend("fortran")
+    before = K.backend()
+    with K.use_backend("numpy"):
+        assert K.backend() == "numpy"
+    assert K.backend() == before
+    if HAVE_NUMBA:
+        with K.use_backend("numba"):
+            assert K.backend() == "numba"
