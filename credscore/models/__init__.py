@@ -6,6 +6,7 @@ Every model is a small class (settings as fields, learned state ending in
 
 from credscore.models._base import FusionResult, IterativeModel, Progress, TruthModel
 from credscore.models._registry import available_models, get_model, register_model
+from credscore.models.accu import Accu, AccuCopy, PopAccu
 from credscore.models.corroboration import Corroboration
 from credscore.models.dawid_skene import DawidSkene, OneCoin
 from credscore.models.hubs import AverageLog, Investment, PooledInvestment, Sums
@@ -13,6 +14,8 @@ from credscore.models.truthfinder import TruthFinder
 from credscore.models.voting import Majority
 
 __all__ = [
+    "Accu",
+    "AccuCopy",
     "AverageLog",
     "Corroboration",
     "DawidSkene",
@@ -22,6 +25,7 @@ __all__ = [
     "Majority",
     "OneCoin",
     "PooledInvestment",
+    "PopAccu",
     "Progress",
     "Sums",
     "TruthFinder",
