@@ -1,0 +1,70 @@
+"""ProgressReporter: what a long fit reports, with and without tqdm."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+
+import pytest
+
+from credscore._progress import ProgressReporter
+from credscore.models import DawidSkene, Progress
+from credscore.table import Table
+
+TABLE = Table.from_rows(
+    [("w1", "q1", "a"), ("w2", "q1", "a"), ("w3", "q1", "b"), ("w1", "q2", "b"), ("w2", "q2", "b")]
+)
+
+
+def test_plain_lines_one_per_iteration() -> None:
+    """Without a bar, every iteration of a fit writes iteration, change and elapsed."""
+    out = io.StringIO()
+    with ProgressReporter(file=out, bar=False) as report:
+        DawidSkene(max_iter=4, tol=0, progress=report).fit(TABLE)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4
+    for i, line in enumerate(lines, start=1):
+        assert re.fullmatch(rf"dawid-skene: iteration {i}/4, change \S+, \d+\.\d s", line)
+
+
+def test_min_interval_keeps_first_and_last() -> None:
+    """With a long min_interval only the first and the last iteration are written."""
+    out = io.StringIO()
+    report = ProgressReporter(file=out, bar=False, min_interval=3600)
+    for i in range(1, 6):
+        report(Progress("sums", i, 5, 1.0 / i, 0.1 * i))
+    lines = out.getvalue().splitlines()
+    assert [ln.split(",")[0] for ln in lines] == ["sums: iteration 1/5", "sums: iteration 5/5"]
+
+
+def test_falls_back_without_tqdm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When tqdm cannot be imported the default is plain lines, and bar=True is an error."""
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    assert not ProgressReporter(file=io.StringIO()).uses_bar
+    with pytest.raises(ImportError, match="tqdm"):
+        ProgressReporter(bar=True)
+
+
+def test_tqdm_bar_reaches_last_iteration() -> None:
+    """With tqdm the bar shows the model name and ends at the last iteration run."""
+    pytest.importorskip("tqdm")
+    out = io.StringIO()
+    with ProgressReporter(file=out, bar=True) as report:
+        assert report.uses_bar
+        DawidSkene(max_iter=3, tol=0, progress=report).fit(TABLE)
+        text = out.getvalue()
+    assert "dawid-skene" in text
+    assert "3/3" in text
+    assert "change=" in text
+
+
+def test_new_fit_starts_a_new_report() -> None:
+    """A second fit with the same reporter starts again from iteration 1."""
+    out = io.StringIO()
+    with ProgressReporter(file=out, bar=False) as report:
+        for _ in range(2):
+            DawidSkene(max_iter=2, tol=0, progress=report).fit(TABLE)
+    iters = [int(m) for m in re.findall(r"iteration (\d+)/2", out.getvalue())]
+    assert iters == [1, 2, 1, 2]
