@@ -8,12 +8,17 @@ from credscore.models._base import FusionResult, IterativeModel, Progress, Truth
 from credscore.models._registry import available_models, get_model, register_model
 from credscore.models.accu import Accu, AccuCopy, PopAccu
 from credscore.models.corroboration import Corroboration
+from credscore.models.crh import CATD, CRH
 from credscore.models.dawid_skene import DawidSkene, OneCoin
+from credscore.models.glad import GLAD
 from credscore.models.hubs import AverageLog, Investment, PooledInvestment, Sums
 from credscore.models.truthfinder import TruthFinder
-from credscore.models.voting import Majority
+from credscore.models.voting import Majority, Mean, Median
 
 __all__ = [
+    "CATD",
+    "CRH",
+    "GLAD",
     "Accu",
     "AccuCopy",
     "AverageLog",
@@ -23,6 +28,8 @@ __all__ = [
     "Investment",
     "IterativeModel",
     "Majority",
+    "Mean",
+    "Median",
     "OneCoin",
     "PooledInvestment",
     "PopAccu",

@@ -1,0 +1,365 @@
+"""Slow, obviously correct pure-Python versions of the crowd models.
+
+Each function takes a compiled Table (only to read its rows and claim
+numbering), runs exactly ``n_iter`` iterations with loops and dicts, and
+returns ``(claim_probability, value, reliability)`` as Python lists, the
+claims numbered as in the table. They follow the papers' formulas
+directly; tests/test_models_crowd.py checks the vectorised models against
+them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from credscore.models.crh import chi2_lower_quantile
+from credscore.table import Table
+
+Result = tuple[list[float], list[Any], list[float]]
+
+
+def rows(table: Table) -> list[tuple[int, int, Any]]:
+    """``(source, object, value)`` of every assertion."""
+    out = []
+    for a in range(table.n_assertions):
+        c = int(table.claim[a])
+        v = table.claim_value[c]
+        out.append((int(table.source[a]), int(table.claim_object[c]), v.item() if hasattr(v, "item") else v))
+    return out
+
+
+def claims(table: Table) -> list[tuple[int, Any]]:
+    """``(object, value)`` of every claim, in the table's claim order."""
+    out = []
+    for c in range(table.n_claims):
+        v = table.claim_value[c]
+        out.append((int(table.claim_object[c]), v.item() if hasattr(v, "item") else v))
+    return out
+
+
+def softmax(xs: list[float]) -> list[float]:
+    top = max(xs)
+    es = [math.exp(x - top) for x in xs]
+    z = sum(es)
+    return [e / z for e in es]
+
+
+def log_sigmoid(x: float) -> float:
+    # log(1 / (1 + e^-x)), stable on both sides
+    if x >= 0:
+        return -math.log1p(math.exp(-x))
+    return x - math.log1p(math.exp(x))
+
+
+def _claim_posterior(table: Table, logp: dict[int, list[float]], index: dict[Any, int]) -> list[float]:
+    """Per-claim probability: the object's log posterior restricted to its claims."""
+    cl = claims(table)
+    prob = [0.0] * len(cl)
+    by_obj: dict[int, list[int]] = {}
+    for c, (o, _) in enumerate(cl):
+        by_obj.setdefault(o, []).append(c)
+    for o, cs in by_obj.items():
+        ps = softmax([logp[o][index[cl[c][1]]] for c in cs])
+        for c, p in zip(cs, ps):
+            prob[c] = p
+    return prob
+
+
+def _best_values(table: Table, prob: list[float]) -> list[Any]:
+    cl = claims(table)
+    best: dict[int, int] = {}
+    for c, (o, _) in enumerate(cl):
+        if o not in best or prob[c] > prob[best[o]]:
+            best[o] = c
+    return [cl[best[o]][1] for o in range(table.n_objects)]
+
+
+def _majority_start(table: Table, labels: list[Any]) -> dict[int, list[float]]:
+    """Posterior per object = share of its answers for each label."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    count: dict[int, list[float]] = {}
+    for _, o, v in rows(table):
+        count.setdefault(o, [0.0] * len(labels))[index[v]] += 1
+    return {o: [x / sum(cs) for x in cs] for o, cs in count.items()}
+
+
+def dawid_skene(table: Table, n_iter: int, smoothing: float = 0.01) -> Result:
+    """Dawid & Skene (1979): full confusion matrices, EM from majority vote."""
+    labels = sorted({v for _, v in claims(table)})
+    k = len(labels)
+    index = {lab: i for i, lab in enumerate(labels)}
+    data = rows(table)
+    n_src, n_obj = table.n_sources, table.n_objects
+    post = _majority_start(table, labels)
+    for _ in range(n_iter):
+        # M-step
+        counts = [[[0.0] * k for _ in range(k)] for _ in range(n_src)]
+        for s, o, v in data:
+            for true in range(k):
+                counts[s][true][index[v]] += post[o][true]
+        conf = [
+            [[(counts[s][t][l] + smoothing) / (sum(counts[s][t]) + k * smoothing) for l in range(k)]
+             for t in range(k)]
+            for s in range(n_src)
+        ]
+        label_total = [sum(post[o][t] for o in range(n_obj)) for t in range(k)]
+        prior = [(label_total[t] + smoothing) / (n_obj + k * smoothing) for t in range(k)]
+        reliability = [
+            sum(counts[s][t][t] for t in range(k)) / sum(sum(r) for r in counts[s])
+            for s in range(n_src)
+        ]
+        # E-step
+        logp = {o: [math.log(prior[t]) for t in range(k)] for o in range(n_obj)}
+        for s, o, v in data:
+            for t in range(k):
+                logp[o][t] += math.log(conf[s][t][index[v]])
+        post = {o: softmax(logp[o]) for o in range(n_obj)}
+    prob = _claim_posterior(table, logp, index)
+    return prob, _best_values(table, prob), reliability
+
+
+def one_coin(table: Table, n_iter: int, smoothing: float = 0.01, learn_prior: bool = False) -> Result:
+    """One-coin Dawid-Skene: accuracy p_j, errors uniform over the K - 1 others."""
+    labels = sorted({v for _, v in claims(table)})
+    k = len(labels)
+    index = {lab: i for i, lab in enumerate(labels)}
+    data = rows(table)
+    n_src, n_obj = table.n_sources, table.n_objects
+    post = _majority_start(table, labels)
+    for _ in range(n_iter):
+        correct = [0.0] * n_src
+        total = [0.0] * n_src
+        for s, o, v in data:
+            correct[s] += post[o][index[v]]
+            total[s] += 1
+        acc = [(correct[s] + smoothing) / (total[s] + 2 * smoothing) for s in range(n_src)]
+        if learn_prior:
+            label_total = [sum(post[o][t] for o in range(n_obj)) for t in range(k)]
+            prior = [(label_total[t] + smoothing) / (n_obj + k * smoothing) for t in range(k)]
+        else:
+            prior = [1.0 / k] * k
+        logp = {o: [math.log(prior[t]) for t in range(k)] for o in range(n_obj)}
+        for s, o, v in data:
+            for t in range(k):
+                if t == index[v]:
+                    logp[o][t] += math.log(acc[s])
+                else:
+                    logp[o][t] += math.log((1 - acc[s]) / max(k - 1, 1))
+        post = {o: softmax(logp[o]) for o in range(n_obj)}
+    prob = _claim_posterior(table, logp, index)
+    return prob, _best_values(table, prob), acc
+
+
+def glad(
+    table: Table,
+    n_iter: int,
+    alpha_mean: float = 1.0,
+    log_beta_mean: float = 0.0,
+    prior_precision: float = 1.0,
+    max_step: float = 1.0,
+) -> Result:
+    """Whitehill et al. (2009), one Fisher step on each b, one Newton step on each alpha."""
+    labels = sorted({v for _, v in claims(table)})
+    k = len(labels)
+    index = {lab: i for i, lab in enumerate(labels)}
+    data = rows(table)
+    n_src, n_obj = table.n_sources, table.n_objects
+    alpha = [alpha_mean] * n_src
+    b = [log_beta_mean] * n_obj
+
+    def clip(x: float) -> float:
+        return max(-max_step, min(max_step, x))
+
+    def log_posterior() -> dict[int, list[float]]:
+        logp = {o: [-math.log(k)] * k for o in range(n_obj)}
+        for s, o, v in data:
+            x = alpha[s] * math.exp(b[o])
+            for t in range(k):
+                if t == index[v]:
+                    logp[o][t] += log_sigmoid(x)
+                else:
+                    logp[o][t] += log_sigmoid(-x) - math.log(max(k - 1, 1))
+        return logp
+
+    for _ in range(n_iter):
+        post = {o: softmax(lp) for o, lp in log_posterior().items()}
+        q = [post[o][index[v]] for s, o, v in data]
+        grad_b = [-prior_precision * (b[o] - log_beta_mean) for o in range(n_obj)]
+        info_b = [prior_precision] * n_obj
+        for (s, o, _), qa in zip(data, q):
+            x = alpha[s] * math.exp(b[o])
+            sig = math.exp(log_sigmoid(x))
+            grad_b[o] += (qa - sig) * x
+            info_b[o] += sig * (1 - sig) * x * x
+        b = [b[o] + clip(grad_b[o] / info_b[o]) for o in range(n_obj)]
+        grad_a = [-prior_precision * (alpha[s] - alpha_mean) for s in range(n_src)]
+        curv_a = [prior_precision] * n_src
+        for (s, o, _), qa in zip(data, q):
+            beta = math.exp(b[o])
+            sig = math.exp(log_sigmoid(alpha[s] * beta))
+            grad_a[s] += (qa - sig) * beta
+            curv_a[s] += sig * (1 - sig) * beta * beta
+        alpha = [alpha[s] + clip(grad_a[s] / curv_a[s]) for s in range(n_src)]
+    prob = _claim_posterior(table, log_posterior(), index)
+    return prob, _best_values(table, prob), [math.exp(log_sigmoid(a)) for a in alpha]
+
+
+# -- loss-weighted models and numeric baselines --------------------------------
+
+
+def _group(table: Table) -> dict[int, list[tuple[int, Any]]]:
+    """object -> [(source, value)]"""
+    out: dict[int, list[tuple[int, Any]]] = {}
+    for s, o, v in rows(table):
+        out.setdefault(o, []).append((s, v))
+    return out
+
+
+def closeness(table: Table, estimate: list[float], weight: list[float] | None = None) -> list[float]:
+    """Candidate mass by a normal density around the estimate (see voting.py)."""
+    groups = _group(table)
+    cl = claims(table)
+    prob = [0.0] * len(cl)
+    for o in range(table.n_objects):
+        cs = [c for c in range(len(cl)) if cl[c][0] == o]
+        ans = groups[o]
+        ws = [1.0 if weight is None else weight[s] for s, _ in ans]
+        tot = sum(ws)
+        spread = sum(w * (v - estimate[o]) ** 2 for w, (_, v) in zip(ws, ans))
+        dist = [(cl[c][1] - estimate[o]) ** 2 for c in cs]
+        if spread > 0 and tot > 0:
+            s2 = spread / tot
+            ps = softmax([-d / (2 * s2) for d in dist])
+        else:
+            near = [d == min(dist) for d in dist]
+            ps = [x / sum(near) for x in near]
+        for c, p in zip(cs, ps):
+            prob[c] = p
+    return prob
+
+
+def closeness_reliability(table: Table, estimate: list[float]) -> list[float]:
+    groups = _group(table)
+    err: dict[int, list[float]] = {}
+    for o, ans in groups.items():
+        sd = math.sqrt(sum((v - estimate[o]) ** 2 for _, v in ans) / len(ans))
+        for s, v in ans:
+            err.setdefault(s, []).append(abs(v - estimate[o]) / sd if sd > 0 else 0.0)
+    return [1 / (1 + sum(err[s]) / len(err[s])) for s in range(table.n_sources)]
+
+
+def mean(table: Table) -> Result:
+    groups = _group(table)
+    est = [sum(v for _, v in groups[o]) / len(groups[o]) for o in range(table.n_objects)]
+    return closeness(table, est), est, closeness_reliability(table, est)
+
+
+def median(table: Table) -> Result:
+    groups = _group(table)
+    est = []
+    for o in range(table.n_objects):
+        vs = sorted(v for _, v in groups[o])
+        n = len(vs)
+        est.append(vs[n // 2] if n % 2 else (vs[n // 2 - 1] + vs[n // 2]) / 2)
+    return closeness(table, est), est, closeness_reliability(table, est)
+
+
+def _weighted_truths(
+    table: Table, weight: list[float], loss_kind: str
+) -> tuple[list[float], list[Any], dict[tuple[int, int], float]]:
+    """(claim probability, truths, loss of each (source, object) answer)."""
+    groups = _group(table)
+    cl = claims(table)
+    loss: dict[tuple[int, int], float] = {}
+    truths: list[Any] = []
+    prob = [0.0] * len(cl)
+    for o in range(table.n_objects):
+        ans = groups[o]
+        ws = [weight[s] for s, _ in ans]
+        if sum(ws) <= 0:
+            ws = [1.0] * len(ans)
+        cs = [c for c in range(len(cl)) if cl[c][0] == o]
+        if not table.numeric:
+            score = {cl[c][1]: 0.0 for c in cs}
+            for w, (_, v) in zip(ws, ans):
+                score[v] += w
+            best = None
+            for c in cs:  # first maximum in claim order
+                if best is None or score[cl[c][1]] > score[best]:
+                    best = cl[c][1]
+            truths.append(best)
+            z = sum(score.values())
+            for c in cs:
+                prob[c] = score[cl[c][1]] / z if z > 0 else 1 / len(cs)
+            for s, v in ans:
+                loss[(s, o)] = 0.0 if v == best else 1.0
+            continue
+        if loss_kind == "absolute":
+            pairs = sorted(zip([v for _, v in ans], ws))
+            tot = sum(ws)
+            cum = 0.0
+            est = pairs[-1][0]
+            for v, w in pairs:
+                cum += w
+                if cum >= 0.5 * tot - 1e-9 * tot:
+                    est = v
+                    break
+        else:
+            est = sum(w * v for w, (_, v) in zip(ws, ans)) / sum(ws)
+        truths.append(est)
+        m = sum(v for _, v in ans) / len(ans)
+        sd = math.sqrt(sum((v - m) ** 2 for _, v in ans) / len(ans))
+        for s, v in ans:
+            d = abs(v - est) if loss_kind == "absolute" else (v - est) ** 2
+            loss[(s, o)] = d / sd if sd > 0 else 0.0
+    if table.numeric:
+        prob = closeness(table, truths, weight)
+    return prob, truths, loss
+
+
+def crh(table: Table, n_iter: int, loss: str = "squared", smoothing: float = 0.5) -> Result:
+    """Li et al. (SIGMOD 2014): w_s = -log(loss share)."""
+    n_src = table.n_sources
+    weight = [1.0] * n_src
+    for _ in range(n_iter):
+        _, _, losses = _weighted_truths(table, weight, loss)
+        per_src = [smoothing] * n_src
+        for (s, _), d in losses.items():
+            per_src[s] += d
+        total = sum(per_src)
+        weight = [-math.log(x / total) for x in per_src] if total > 0 else [1.0] * n_src
+    prob, truths, _ = _weighted_truths(table, weight, loss)
+    top = max(weight)
+    return prob, truths, [w / top if top > 0 else 1.0 for w in weight]
+
+
+def catd(table: Table, n_iter: int, alpha: float = 0.05, smoothing: float = 0.5) -> Result:
+    """Li et al. (VLDB 2015): w_s = chi2_{alpha/2}(N_s) / loss_s."""
+    n_src = table.n_sources
+    n_ans = [0] * n_src
+    for s, _, _ in rows(table):
+        n_ans[s] += 1
+    quantile = [float(chi2_lower_quantile(alpha / 2, [n])[0]) for n in n_ans]
+    weight = [1.0] * n_src
+    for _ in range(n_iter):
+        _, _, losses = _weighted_truths(table, weight, "squared")
+        per_src = [smoothing] * n_src
+        for (s, _), d in losses.items():
+            per_src[s] += d
+        weight = [quantile[s] / per_src[s] for s in range(n_src)]
+    prob, truths, _ = _weighted_truths(table, weight, "squared")
+    top = max(weight)
+    return prob, truths, [w / top for w in weight]
+
+
+def lower_gamma_regularized(a: float, x: float) -> float:
+    """P(a, x) by its power series, term by term (for checking the quantile)."""
+    term = 1.0 / a
+    total = term
+    n = 0
+    while term > total * 1e-17:
+        n += 1
+        term *= x / (a + n)
+        total += term
+    return math.exp(a * math.log(x) - x - math.lgamma(a)) * total
