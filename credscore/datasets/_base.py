@@ -1,0 +1,235 @@
+"""The :class:`Dataset` container, where the data live, and reading gold files."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from credscore.errors import CredscoreError, InvalidTableError
+from credscore.table import Table
+
+if TYPE_CHECKING:
+    from credscore.models._base import FusionResult
+
+__all__ = ["DataNotFoundError", "Dataset", "default_root", "read_gold"]
+
+ENV_VAR = "CREDSCORE_DATA"
+
+
+class DataNotFoundError(CredscoreError, FileNotFoundError):
+    """A data set's folder or file is not where it was looked for."""
+
+
+def default_root() -> Path:
+    """The folder holding ``crowd/`` and ``truth/``.
+
+    The environment variable ``CREDSCORE_DATA`` when set; else
+    ``../shared/data`` relative to the current directory; else
+    ``shared/data`` beside the repository that holds this package.
+
+    Raises
+    ------
+    DataNotFoundError
+        When none of these exists.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["CREDSCORE_DATA"] = "/some/where"
+    >>> str(default_root())
+    '/some/where'
+    >>> del os.environ["CREDSCORE_DATA"]
+    """
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env)
+    candidates = [
+        Path.cwd() / ".." / "shared" / "data",
+        Path(__file__).resolve().parents[3] / "shared" / "data",
+    ]
+    for cand in candidates:
+        if cand.is_dir():
+            return cand.resolve()
+    raise DataNotFoundError(
+        f"no data folder: set {ENV_VAR} or pass root=...; looked in "
+        + ", ".join(str(c) for c in candidates)
+    )
+
+
+def resolve(path: str | os.PathLike[str] | None, *parts: str) -> Path:
+    """``path`` when given, else ``default_root() / parts``; must exist."""
+    folder = Path(path) if path is not None else default_root().joinpath(*parts)
+    if not folder.exists():
+        raise DataNotFoundError(f"{folder}: no such file or folder")
+    return folder
+
+
+def require(folder: Path, name: str) -> Path:
+    f = folder / name
+    if not f.is_file():
+        raise DataNotFoundError(f"{f}: no such file")
+    return f
+
+
+def read_gold(
+    path: str | os.PathLike[str],
+    *,
+    object: str | Sequence[str] = ("object", "question", "q", "id"),
+    value: str | Sequence[str] = ("value", "truth", "gold"),
+    sep: str | None = None,
+    numeric: bool = False,
+) -> dict[Any, Any]:
+    """Read a gold file (CSV with a header) into ``{object: value}``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    object, value : str or sequence of str
+        The column names, or candidates tried in order (the defaults accept
+        ``object,value`` and the crowd ``question,truth`` layout).
+    sep : str, optional
+        Field separator; default a tab for ``.tsv`` files, else a comma.
+    numeric : bool
+        Parse the values as floats.
+
+    Returns
+    -------
+    dict
+        Object ids and values as strings (values as floats with ``numeric``).
+
+    Raises
+    ------
+    InvalidTableError
+        When the file is empty, a column is missing, a row is short, an object
+        is listed twice with different values, or a numeric value does not
+        parse; the message names the file and the line.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "truth.csv"
+    >>> _ = f.write_text("question,truth\\nq1,1\\nq2,0\\n")
+    >>> read_gold(f)
+    {'q1': '1', 'q2': '0'}
+    """
+    path = Path(path)
+    if sep is None:
+        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f, delimiter=sep)
+        header = [h.strip() for h in next(reader, [])]
+        if not header:
+            raise InvalidTableError(f"{path}: the file is empty (no header line)")
+        cols = []
+        for role, cands in (("object", object), ("value", value)):
+            names = [cands] if isinstance(cands, str) else list(cands)
+            found = next((header.index(c) for c in names if c in header), None)
+            if found is None:
+                raise InvalidTableError(
+                    f"{path}, line 1: no {role} column (looked for "
+                    f"{', '.join(map(repr, names))}; columns: {', '.join(map(repr, header))})"
+                )
+            cols.append(found)
+        gold: dict[Any, Any] = {}
+        for row in reader:
+            if not row:
+                continue
+            line = reader.line_num
+            if len(row) <= max(cols):
+                raise InvalidTableError(f"{path}, line {line}: has {len(row)} fields")
+            key, val = row[cols[0]], row[cols[1]]
+            parsed: Any = val
+            if numeric:
+                try:
+                    parsed = float(val)
+                except ValueError:
+                    raise InvalidTableError(
+                        f"{path}, line {line}: value {val!r} is not a number"
+                    ) from None
+            if key in gold and gold[key] != parsed:
+                raise InvalidTableError(
+                    f"{path}, line {line}: object {key!r} has gold {gold[key]!r} and {parsed!r}"
+                )
+            gold[key] = parsed
+    return gold
+
+
+@attrs.define(frozen=True, eq=False, repr=False)
+class Dataset:
+    """A table of assertions with its gold standard.
+
+    Attributes
+    ----------
+    name : str
+        Registry name (see :func:`credscore.datasets.load`).
+    table : Table
+        The compiled assertions.
+    gold : dict
+        True value of each gold object, keyed and typed like the table's
+        object ids and values.
+    description : str
+        What the data are, how values were normalised, and exactly which
+        items :meth:`evaluate` scores.
+    path : pathlib.Path or None
+        Where the data were read from.
+
+    Examples
+    --------
+    >>> from credscore.datasets import synthetic
+    >>> table, truth, info = synthetic(n_sources=5, n_objects=20, seed=0)
+    >>> ds = Dataset("toy", table, truth, "20 synthetic objects; all scored.")
+    >>> ds
+    <Dataset 'toy': 100 assertions, 20 gold objects>
+    """
+
+    name: str
+    table: Table
+    gold: Mapping[Any, Any]
+    description: str
+    path: Path | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"<Dataset {self.name!r}: {self.table.n_assertions} assertions, "
+            f"{len(self.gold)} gold objects>"
+        )
+
+    @property
+    def n_labels(self) -> int:
+        """Number of distinct gold values (0 for numeric data sets)."""
+        if self.table.numeric:
+            return 0
+        return len(set(self.gold.values()))
+
+    def evaluate(self, result: FusionResult) -> dict[str, float]:
+        """Score a result of a model fitted on :attr:`table` against the gold.
+
+        Returns ``accuracy`` (categorical) or ``mae`` and ``rmse`` (numeric),
+        and ``items``: the number of gold objects scored (those present in the
+        table). See :func:`credscore.metrics.evaluate`.
+
+        Examples
+        --------
+        >>> from credscore.datasets import synthetic
+        >>> from credscore.models import Majority
+        >>> table, truth, _ = synthetic(n_sources=5, n_objects=50, reliability=0.9, seed=1)
+        >>> ds = Dataset("toy", table, truth, "all objects scored")
+        >>> ev = ds.evaluate(Majority().fit_score(ds.table))
+        >>> ev["items"], ev["accuracy"] > 0.9
+        (50, True)
+        """
+        from credscore.metrics import evaluate
+
+        if result.table is not self.table and not (
+            result.table.n_objects == self.table.n_objects
+            and (result.table.object_ids == self.table.object_ids).all()
+        ):
+            raise InvalidTableError(
+                f"result: fitted on a different table than data set {self.name!r}"
+            )
+        return evaluate(result, self.gold)

@@ -1,0 +1,379 @@
+"""Loaders of the crowdsourcing data sets: workers' labels with gold answers.
+
+Zheng, Li, Li, Shan and Cheng, "Truth inference in crowdsourcing: is the
+problem solved?", PVLDB 10(5), 2017, published ``answer.csv``
+(``question, worker, answer``) and ``truth.csv`` (``question, truth``) for
+D_Product, D_PosSent, S_Rel, S_Adult and N_Emotion; RTE and Temp are from Snow,
+O'Connor, Jurafsky and Ng, EMNLP 2008. Labels are kept as the strings in the
+files (``"0"``, ``"1"``, ``"before"``); N_Emotion is numeric.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
+from credscore.datasets._base import Dataset, read_gold, require, resolve
+from credscore.table import read_table
+
+__all__ = [
+    "load_adult",
+    "load_dog",
+    "load_duck",
+    "load_emotion",
+    "load_face",
+    "load_product",
+    "load_relevance",
+    "load_rte",
+    "load_sentiment",
+    "load_temp",
+]
+
+PathArg = str | os.PathLike[str] | None
+
+
+def _crowd(
+    name: str,
+    path: PathArg,
+    folder: str,
+    about: str,
+    *,
+    object_col: str = "question",
+    numeric: bool = False,
+) -> Dataset:
+    root = resolve(path, "crowd", folder)
+    table = read_table(
+        require(root, "answer.csv"),
+        source="worker",
+        object=object_col,
+        value="answer",
+        sep=",",
+        numeric=numeric,
+    )
+    gold = read_gold(require(root, "truth.csv"), numeric=numeric)
+    objects = set(table.object_ids.tolist())
+    scored = sum(1 for k in gold if k in objects)
+    kind = "numeric answers" if numeric else "labels kept as the strings in the file"
+    scope = (
+        f"Scored: all {scored} gold tasks."
+        if scored == len(gold)
+        else f"Scored: the {scored} gold tasks that have at least one answer; "
+        f"{len(gold) - scored} of the {len(gold)} gold tasks have none and are not scored."
+    )
+    text = (
+        f"{about} {table.n_assertions} answers from {table.n_sources} workers on "
+        f"{table.n_objects} tasks ({kind}; a worker's repeated answer to a task "
+        f"counts once, the last one). {scope}"
+    )
+    return Dataset(name, table, gold, text, root)
+
+
+def load_product(path: PathArg = None) -> Dataset:
+    """D_Product: do two product records match? (binary; Zheng et al. 2017).
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The folder holding ``answer.csv`` and ``truth.csv``; default
+        ``crowd/product`` under :func:`~credscore.datasets.default_root`.
+
+    Returns
+    -------
+    Dataset
+        Every one of the 8,315 tasks has gold and is scored. Majority vote
+        scores 89.66% (Zheng et al., Table 6).
+
+    Raises
+    ------
+    DataNotFoundError
+        When the folder or a file is missing.
+
+    References
+    ----------
+    Y. Zheng, G. Li, Y. Li, C. Shan and R. Cheng, "Truth inference in
+    crowdsourcing: is the problem solved?", PVLDB 10(5), 2017.
+
+    Examples
+    --------
+    >>> ds = load_product()  # doctest: +SKIP
+    >>> ds.table.n_objects, len(ds.gold)  # doctest: +SKIP
+    (8315, 8315)
+    """
+    return _crowd(
+        "product", path, "product", "D_Product (Zheng et al., PVLDB 2017): product-pair matching."
+    )
+
+
+def load_sentiment(path: PathArg = None) -> Dataset:
+    """D_PosSent: is a tweet's sentiment positive? (binary; Zheng et al. 2017).
+
+    ``answer.csv`` names the task column ``id`` and ``truth.csv`` names it
+    ``q``. The qualification round (``quali.csv``) is not loaded.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Default ``crowd/sentiment`` under the data root.
+
+    Returns
+    -------
+    Dataset
+        1,000 tasks, all with gold and all scored.
+
+    References
+    ----------
+    Zheng et al., PVLDB 10(5), 2017 (see :func:`load_product`).
+
+    Examples
+    --------
+    >>> load_sentiment().table.n_assertions  # doctest: +SKIP
+    20000
+    """
+    return _crowd(
+        "sentiment",
+        path,
+        "sentiment",
+        "D_PosSent (Zheng et al., PVLDB 2017): tweet sentiment, positive or not.",
+        object_col="id",
+    )
+
+
+def load_relevance(path: PathArg = None) -> Dataset:
+    """S_Rel: relevance of a web page to a query, four grades (Zheng et al. 2017).
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Default ``crowd/relevance`` under the data root.
+
+    Returns
+    -------
+    Dataset
+        20,232 tasks are fused; only the 4,460 with gold are scored.
+
+    References
+    ----------
+    Zheng et al., PVLDB 10(5), 2017 (see :func:`load_product`).
+
+    Examples
+    --------
+    >>> len(load_relevance().gold)  # doctest: +SKIP
+    4460
+    """
+    return _crowd(
+        "relevance",
+        path,
+        "relevance",
+        "S_Rel (Zheng et al., PVLDB 2017; TREC 2011 crowdsourcing track): "
+        "relevance of a web page to a query, labels 0-3.",
+    )
+
+
+def load_adult(path: PathArg = None) -> Dataset:
+    """S_Adult: how adult a web site's content is, four grades (Zheng et al. 2017).
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Default ``crowd/adult`` under the data root.
+
+    Returns
+    -------
+    Dataset
+        Only 333 of the 1,517 gold sites have any answer; :meth:`Dataset.evaluate`
+        scores those 333 (answered items only). Zheng et al. score all 1,517,
+        counting unanswered ones as wrong, hence their ~36%.
+
+    References
+    ----------
+    Zheng et al., PVLDB 10(5), 2017 (see :func:`load_product`).
+
+    Examples
+    --------
+    >>> load_adult().evaluate  # doctest: +SKIP
+    """
+    return _crowd(
+        "adult",
+        path,
+        "adult",
+        "S_Adult (Zheng et al., PVLDB 2017): adult-content rating of web sites, labels 0-3.",
+    )
+
+
+def load_emotion(path: PathArg = None) -> Dataset:
+    """N_Emotion: intensity of an emotion in a headline, -100..100 (numeric).
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Default ``crowd/emotion`` under the data root.
+
+    Returns
+    -------
+    Dataset
+        A numeric table; all 700 tasks have gold and are scored by MAE and
+        RMSE. The mean of the answers gives MAE 12.02 (Zheng et al., Table 6).
+
+    References
+    ----------
+    Zheng et al., PVLDB 10(5), 2017; R. Snow, B. O'Connor, D. Jurafsky and
+    A. Y. Ng, "Cheap and fast -- but is it good?", EMNLP 2008.
+
+    Examples
+    --------
+    >>> load_emotion().table.numeric  # doctest: +SKIP
+    True
+    """
+    return _crowd(
+        "emotion",
+        path,
+        "emotion",
+        "N_Emotion (Snow et al., EMNLP 2008, as in Zheng et al., PVLDB 2017): "
+        "emotion intensity scores from -100 to 100.",
+        numeric=True,
+    )
+
+
+def _snow(name: str, path: PathArg, file: str, about: str) -> Dataset:
+    """The ``*.standardized.csv`` layout of Snow et al.'s RTE and Temp data."""
+    root = resolve(path, "crowd", name)
+    f = require(root, file) if root.is_dir() else root
+    table = read_table(f, source="!amt_worker_ids", object="orig_id", value="response", sep=",")
+    gold: dict[Any, Any] = {}
+    with f.open(newline="", encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            gold[row["orig_id"]] = row["gold"]
+    text = (
+        f"{about} {table.n_assertions} answers from {table.n_sources} workers on "
+        f"{table.n_objects} items (labels kept as the strings in the file). "
+        f"Scored: all {len(gold)} items (gold from the file's gold column)."
+    )
+    return Dataset(name, table, gold, text, Path(f))
+
+
+def load_rte(path: PathArg = None) -> Dataset:
+    """RTE: does a text entail a hypothesis? (binary; Snow et al. 2008).
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The folder holding ``rte.standardized.csv`` (or the file itself);
+        default ``crowd/rte`` under the data root.
+
+    Returns
+    -------
+    Dataset
+        800 items, 10 answers each, all scored. Majority vote gives about 0.897.
+
+    References
+    ----------
+    R. Snow, B. O'Connor, D. Jurafsky and A. Y. Ng, "Cheap and fast -- but is
+    it good? Evaluating non-expert annotations for natural language tasks",
+    EMNLP 2008.
+
+    Examples
+    --------
+    >>> load_rte().table.n_objects  # doctest: +SKIP
+    800
+    """
+    return _snow(
+        "rte",
+        path,
+        "rte.standardized.csv",
+        "RTE (Snow et al., EMNLP 2008): recognising textual entailment.",
+    )
+
+
+def load_temp(path: PathArg = None) -> Dataset:
+    """Temp: does one event happen before or after another? (Snow et al. 2008).
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        The folder holding ``temp.standardized.csv`` (or the file itself);
+        default ``crowd/temp`` under the data root.
+
+    Returns
+    -------
+    Dataset
+        462 items, 10 answers each, labels ``before``/``after``, all scored.
+        Majority vote gives about 0.936.
+
+    References
+    ----------
+    Snow et al., EMNLP 2008 (see :func:`load_rte`).
+
+    Examples
+    --------
+    >>> load_temp().table.n_objects  # doctest: +SKIP
+    462
+    """
+    return _snow(
+        "temp",
+        path,
+        "temp.standardized.csv",
+        "Temp (Snow et al., EMNLP 2008): temporal ordering of two events.",
+    )
+
+
+def load_duck(path: PathArg = None) -> Dataset:
+    """Duck: does an image show a duck? 108 images, 39 workers (binary).
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Default ``crowd/duck`` under the data root.
+
+    References
+    ----------
+    P. Welinder, S. Branson, S. Belongie and P. Perona, "The multidimensional
+    wisdom of crowds", NeurIPS 2010.
+
+    Examples
+    --------
+    >>> len(load_duck().gold)  # doctest: +SKIP
+    108
+    """
+    return _crowd("duck", path, "duck", "Duck (Welinder et al., NeurIPS 2010): duck or not.")
+
+
+def load_dog(path: PathArg = None) -> Dataset:
+    """Dog: which of four dog breeds an image shows (Zhou et al., NeurIPS 2012).
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Default ``crowd/dog`` under the data root.
+
+    References
+    ----------
+    D. Zhou, J. C. Platt, S. Basu and Y. Mao, "Learning from the wisdom of
+    crowds by minimax entropy", NeurIPS 2012.
+
+    Examples
+    --------
+    >>> len(load_dog().gold)  # doctest: +SKIP
+    807
+    """
+    return _crowd("dog", path, "dog", "Dog (Zhou et al., NeurIPS 2012): four dog breeds.")
+
+
+def load_face(path: PathArg = None) -> Dataset:
+    """Face: which of four expressions a face shows (584 images, 4 balanced labels).
+
+    The data folder does not document where this set comes from; use it as a
+    small extra, not as a benchmark with published numbers.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Default ``crowd/face`` under the data root.
+
+    Examples
+    --------
+    >>> len(load_face().gold)  # doctest: +SKIP
+    584
+    """
+    return _crowd("face", path, "face", "Face: four facial expressions (origin undocumented).")
