@@ -156,3 +156,103 @@ def truthfinder(
         z = gamma * x
         conf[c] = math.exp(z) / (1 + math.exp(z)) if z < 0 else 1 / (1 + math.exp(-z))
     return trust, f.normalize_within_objects(conf)
+
+
+# -- Galland, Abiteboul, Marian & Senellart 2010 ----------------------------------------------
+
+
+def _round01(x: float) -> float:
+    return 1.0 if x >= 0.5 - 1e-9 else 0.0
+
+
+def _stretch(x: float, lo: float, hi: float, weight: float) -> float:
+    """weight * (x - lo) / (hi - lo) + (1 - weight) * round(x), in [0, 1];
+    the stretch is the identity when hi and lo agree to within 1e-9."""
+    flat = not (hi - lo > 1e-9 * max(1.0, abs(lo), abs(hi)))
+    s = x if flat else (x - lo) / (hi - lo)
+    return min(1.0, max(0.0, weight * s + (1 - weight) * _round01(x)))
+
+
+def _stretch_all(x: dict[Hashable, float], weight: float) -> dict[Hashable, float]:
+    lo, hi = min(x.values()), max(x.values())
+    return {k: _stretch(v, lo, hi, weight) for k, v in x.items()}
+
+
+def _says(f: Facts, s: Hashable, c: Claim) -> bool:
+    return s in f.sources_of[c]
+
+
+def two_estimates(
+    rows: Sequence[Row], iterations: int, *, weight: float = 0.5, initial_error: float = 0.2
+) -> tuple[dict[Hashable, float], dict[Claim, float]]:
+    f = Facts(rows)
+    error = dict.fromkeys(f.sources, initial_error)
+    truth: dict[Claim, float] = {}
+    for _ in range(iterations):
+        raw = {}
+        for c in f.claims:
+            votes = [1 - error[v] if _says(f, v, c) else error[v] for v in f.voters(c[0])]
+            raw[c] = sum(votes) / len(votes)
+        truth = _stretch_all(raw, weight)
+        raw_error = {}
+        for s, cs in f.claims_of.items():
+            terms = []
+            for given in cs:
+                for c in f.rivals[given[0]]:
+                    terms.append(1 - truth[c] if c == given else truth[c])
+            raw_error[s] = sum(terms) / len(terms)
+        error = _stretch_all(raw_error, weight)
+    return {s: 1 - e for s, e in error.items()}, f.normalize_within_objects(truth)
+
+
+def three_estimates(
+    rows: Sequence[Row],
+    iterations: int,
+    *,
+    weight: float = 0.5,
+    initial_error: float = 0.2,
+    initial_difficulty: float = 0.5,
+) -> tuple[dict[Hashable, float], dict[Claim, float]]:
+    f = Facts(rows)
+    zero = 1e-12
+    error = dict.fromkeys(f.sources, initial_error)
+    hard = dict.fromkeys(f.claims, initial_difficulty)
+    t_lo, t_hi, f_lo, f_hi = 0.0, 1.0, 0.0, 1.0  # extremes of the previous iteration
+    truth: dict[Claim, float] = {}
+    for _ in range(iterations):
+        raw_t = {}
+        for c in f.claims:
+            votes = [
+                1 - hard[c] * error[v] if _says(f, v, c) else hard[c] * error[v]
+                for v in f.voters(c[0])
+            ]
+            raw_t[c] = sum(votes) / len(votes)
+        truth = {c: _stretch(x, t_lo, t_hi, weight) for c, x in raw_t.items()}
+        t_lo, t_hi = min(raw_t.values()), max(raw_t.values())
+
+        raw_f = {}
+        for c in f.claims:
+            terms = [
+                (1 - truth[c]) / error[v] if _says(f, v, c) else truth[c] / error[v]
+                for v in f.voters(c[0])
+                if error[v] > zero
+            ]
+            if terms:
+                raw_f[c] = sum(terms) / len(terms)
+        for c, x in raw_f.items():
+            hard[c] = _stretch(x, f_lo, f_hi, weight)
+        if raw_f:
+            f_lo, f_hi = min(raw_f.values()), max(raw_f.values())
+
+        raw_e = {}
+        for s, cs in f.claims_of.items():
+            terms = []
+            for given in cs:
+                for c in f.rivals[given[0]]:
+                    if hard[c] > zero:
+                        terms.append((1 - truth[c] if c == given else truth[c]) / hard[c])
+            if terms:
+                raw_e[s] = sum(terms) / len(terms)
+        if raw_e:
+            error.update(_stretch_all(raw_e, weight))
+    return {s: 1 - e for s, e in error.items()}, f.normalize_within_objects(truth)

@@ -164,6 +164,21 @@ def test_truthfinder_validates_settings(field: str, value: Any) -> None:
         get_model("truthfinder", **{field: value})
 
 
+@given(small_tables(), st.integers(1, 6), st.sampled_from([0.0, 0.5, 0.8, 1.0]))
+def test_two_estimates_matches_reference(rows: list[Row], n: int, weight: float) -> None:
+    """2-Estimates (one pass per iteration, stretch applied to sums) equals the
+    reference that stretches every truth value with the current extremes."""
+    model = get_model("two-estimates", max_iter=n, tol=0, normalization_weight=weight)
+    _compare(rows, model, ref.two_estimates, n, weight=weight)
+
+
+@given(small_tables(), st.integers(1, 6), st.sampled_from([0.0, 0.5, 0.8, 1.0]))
+def test_three_estimates_matches_reference(rows: list[Row], n: int, weight: float) -> None:
+    """3-Estimates equals its reference."""
+    model = get_model("three-estimates", max_iter=n, tol=0, normalization_weight=weight)
+    _compare(rows, model, ref.three_estimates, n, weight=weight)
+
+
 # -- the map-reduce protocol ---------------------------------------------------------------
 
 WEB_MODELS = [
@@ -172,6 +187,8 @@ WEB_MODELS = [
     "investment",
     "pooled-investment",
     "truthfinder",
+    "two-estimates",
+    "three-estimates",
 ]
 
 

@@ -10,6 +10,7 @@ from credscore.models.accu import Accu, AccuCopy, PopAccu
 from credscore.models.corroboration import Corroboration
 from credscore.models.crh import CATD, CRH
 from credscore.models.dawid_skene import DawidSkene, OneCoin
+from credscore.models.estimates import ThreeEstimates, TwoEstimates
 from credscore.models.glad import GLAD
 from credscore.models.hubs import AverageLog, Investment, PooledInvestment, Sums
 from credscore.models.truthfinder import TruthFinder
@@ -35,8 +36,10 @@ __all__ = [
     "PopAccu",
     "Progress",
     "Sums",
+    "ThreeEstimates",
     "TruthFinder",
     "TruthModel",
+    "TwoEstimates",
     "available_models",
     "get_model",
     "register_model",

@@ -1,0 +1,397 @@
+"""2-Estimates and 3-Estimates (Galland, Abiteboul, Marian & Senellart, WSDM 2010).
+
+Views (sources) state facts; a fact is a claim ``(object, value)``. The values
+of one object are mutually exclusive, so a source that gives value ``v`` for
+an object votes *for* the fact ``(object, v)`` and *against* every other value
+of that object that some source gives. Every fact thus has a set of voters
+:math:`V(f)` (all sources speaking about its object) and every source a set
+of facts it votes on :math:`F(v)` (all candidate values of its objects).
+
+Normalisation
+-------------
+Without it both fixpoints collapse to trivial solutions, so after each step
+the paper rescales every set of estimates (truth values, error rates) to
+cover [0, 1]. As in the paper (and DAFNA's implementation of it), the
+normalised value is a mix of an affine stretch and a rounding,
+
+.. math::
+
+    x \\mapsto \\lambda \\frac{x - \\min x}{\\max x - \\min x}
+        + (1 - \\lambda) \\operatorname{round}(x),
+
+with ``normalization_weight`` :math:`\\lambda`, where ``round`` maps a value
+to 1 when it is at least 1/2 (to within 1e-9, so that exact ties are not
+decided by rounding errors) and to 0 otherwise, and where the stretch is left
+out (the identity is used) when all values are equal to within 1e-9.
+
+``claim_probability`` is the normalised truth value :math:`T(f)` of each
+fact, divided by the sum over its object's facts (uniform where they are all
+0). ``reliability`` is :math:`1 - \\varepsilon(v)`, one minus the normalised
+error rate of the source, in [0, 1].
+
+References
+----------
+.. [1] A. Galland, S. Abiteboul, A. Marian and P. Senellart, "Corroborating
+   information from disagreeing views", WSDM 2010.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Literal
+
+import attrs
+import numpy as np
+
+from credscore.models._base import FloatArray, IterativeModel, State, Stats, segment_normalize
+from credscore.models._registry import register_model
+from credscore.table import Table
+
+__all__ = ["ThreeEstimates", "TwoEstimates"]
+
+_HALF = 0.5 - 1e-9  # values at or above round to 1
+_FLAT = 1e-9  # relative spread below which a set counts as constant
+_ZERO = 1e-12  # error rates at or below carry no information in 3-Estimates' divisions
+
+
+def _unit(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+    if not (ok and 0.0 <= value <= 1.0):
+        raise ValueError(f"{attribute.name}: expected a number in [0, 1], got {value!r}")
+
+
+def _round01(x: FloatArray) -> FloatArray:
+    return (x >= _HALF).astype(np.float64)
+
+
+def _is_flat(lo: float, hi: float) -> bool:
+    return not (hi - lo > _FLAT * max(1.0, abs(lo), abs(hi)))
+
+
+def _normalize(x: FloatArray, lo: float, hi: float, weight: float) -> FloatArray:
+    """weight * (x - lo) / (hi - lo) + (1 - weight) * round(x), clipped to [0, 1]."""
+    stretched = x if _is_flat(lo, hi) else (x - lo) / (hi - lo)
+    out: FloatArray = np.clip(weight * stretched + (1.0 - weight) * _round01(x), 0.0, 1.0)
+    return out
+
+
+@attrs.define(kw_only=True)
+class _Estimates(IterativeModel):
+    kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
+    _reduce: ClassVar[dict[str, Literal["sum", "max", "min"]]] = {
+        "t_lo": "min",
+        "t_hi": "max",
+        "f_lo": "min",
+        "f_hi": "max",
+    }
+
+    normalization_weight: float = attrs.field(default=0.5, validator=_unit)
+    initial_error: float = attrs.field(default=0.2, validator=_unit)
+
+    def _structure(self, table: Table) -> dict[str, FloatArray]:
+        """Per source: assertions n and facts voted on F (all values of its objects)."""
+        k = np.diff(table.object_start).astype(np.float64)
+        n = np.bincount(table.source, minlength=table.n_sources).astype(np.float64)
+        f = np.bincount(table.source, weights=k[table.object], minlength=table.n_sources).astype(
+            np.float64
+        )
+        return {"n": n, "facts": f}
+
+    def _claim_scores(
+        self, part: Table, state: State, local: dict[str, Any]
+    ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
+        truth = self._final_truth(part, state, local)
+        return segment_normalize(truth, part.claim_object, part.n_objects), None
+
+    def _final_truth(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
+        raise NotImplementedError
+
+
+def _raw_truth(part: Table, error: FloatArray) -> FloatArray:
+    """2-Estimates' T(f): mean over the voters of f's object of 1 - eps(v)
+    (votes for f) or eps(v) (votes for a rival value)."""
+    e = error[part.source]
+    pro = np.bincount(part.claim, weights=1.0 - e, minlength=part.n_claims)
+    own = np.bincount(part.claim, weights=e, minlength=part.n_claims)
+    per_object = np.bincount(part.claim_object, weights=own, minlength=part.n_objects)
+    voters = np.bincount(part.object, minlength=part.n_objects).astype(np.float64)
+    out: FloatArray = (pro + per_object[part.claim_object] - own) / voters[part.claim_object]
+    return out
+
+
+@attrs.define(kw_only=True)
+class TwoEstimates(_Estimates):
+    """2-Estimates: a truth value per fact and an error rate per source,
+    each the mean of what the other implies, normalised after every step.
+
+    .. math::
+
+        T(f) &= \\frac{1}{|V(f)|} \\Big( \\sum_{v \\in V(f),\\, v \\models f}
+            (1 - \\varepsilon(v)) + \\sum_{v \\in V(f),\\, v \\models \\neg f}
+            \\varepsilon(v) \\Big), \\\\
+        \\varepsilon(v) &= \\frac{1}{|F(v)|} \\Big( \\sum_{f \\in F(v),\\,
+            v \\models f} (1 - T(f)) + \\sum_{f \\in F(v),\\, v \\models \\neg f}
+            T(f) \\Big),
+
+    where a source votes :math:`\\neg f` for every value of its object other
+    than the one it gives. One iteration computes :math:`T` from
+    :math:`\\varepsilon`, normalises it, computes :math:`\\varepsilon` from
+    :math:`T` and normalises it (module notes).
+
+    Parameters
+    ----------
+    normalization_weight : float, default 0.5
+        :math:`\\lambda`, the weight of the affine stretch against rounding
+        in the normalisation (1: stretch only; 0: round only).
+    initial_error : float, default 0.2
+        :math:`\\varepsilon(v)` of every source before the first iteration.
+    max_iter, tol, seed, progress
+        See :class:`~credscore.models.IterativeModel` (``seed`` is unused).
+
+    Attributes
+    ----------
+    reliability_ : ndarray
+        :math:`1 - \\varepsilon(v)`, in [0, 1].
+
+    Notes
+    -----
+    The truth values are stretched with the extremes of the *current*
+    iteration, as in the paper, in a single map-reduce pass: every term of
+    :math:`\\varepsilon(v)` is affine in the stretched truth values, so each
+    partition returns per-source sums of the raw values together with their
+    minimum and maximum, and ``_update`` applies the stretch to the sums.
+
+    References
+    ----------
+    .. [1] A. Galland, S. Abiteboul, A. Marian and P. Senellart,
+       "Corroborating information from disagreeing views", WSDM 2010.
+
+    Examples
+    --------
+    >>> from credscore.table import Table
+    >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "1"), ("c", "x", "2"),
+    ...                      ("a", "y", "5"), ("b", "y", "5"), ("c", "y", "6")])
+    >>> r = TwoEstimates().fit_score(t)
+    >>> r.truths()
+    {'x': '1', 'y': '5'}
+    >>> r.reliabilities()["a"] > r.reliabilities()["c"]
+    True
+    """
+
+    name: ClassVar[str] = "two-estimates"
+
+    def _init(self, table: Table) -> State:
+        error = np.full(table.n_sources, float(self.initial_error))
+        return {
+            **self._structure(table),
+            "error": error,
+            "reliability": 1.0 - error,
+            "prev_error": error,
+            "t_lo": 0.0,
+            "t_hi": 1.0,
+        }
+
+    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+        truth = _raw_truth(part, state["error"])
+        rounded = _round01(truth)
+        t_sum = np.bincount(part.claim_object, weights=truth, minlength=part.n_objects)
+        r_sum = np.bincount(part.claim_object, weights=rounded, minlength=part.n_objects)
+        # Source v's error terms on object o: 1 - T'(f_v) + sum of T'(g) over the
+        # rival values g = (sum of T' over o) - 2 T'(f_v) + 1: affine in T'.
+        c, o = part.claim, part.object
+        n_sources = state["error"].shape[0]
+        return {
+            "lin": np.bincount(
+                part.source, weights=t_sum[o] - 2.0 * truth[c], minlength=n_sources
+            ),
+            "rnd": np.bincount(
+                part.source, weights=r_sum[o] - 2.0 * rounded[c], minlength=n_sources
+            ),
+            "t_lo": float(np.min(truth, initial=np.inf)),
+            "t_hi": float(np.max(truth, initial=-np.inf)),
+        }
+
+    def _update(self, state: State, stats: Stats) -> State:
+        lo, hi = float(stats["t_lo"]), float(stats["t_hi"])
+        lam = self.normalization_weight
+        n, facts = state["n"], state["facts"]
+        if _is_flat(lo, hi):
+            scale, shift = lam, 0.0
+        else:
+            scale, shift = lam / (hi - lo), lo
+        # sum over a source's objects of (2 - k_o) * shift, with 2n - F = sum (2 - k_o).
+        lin = stats["lin"] + shift * (2.0 * n - facts)
+        raw = (n + scale * lin + (1.0 - lam) * stats["rnd"]) / facts
+        error = _normalize(raw, float(np.min(raw)), float(np.max(raw)), lam)
+        return {
+            **state,
+            "error": error,
+            "reliability": 1.0 - error,
+            "prev_error": state["error"],
+            "t_lo": lo,
+            "t_hi": hi,
+        }
+
+    def _final_truth(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
+        # T of the last iteration: from the error rates it started from,
+        # stretched with the extremes it found.
+        raw = _raw_truth(part, state["prev_error"])
+        return _normalize(raw, state["t_lo"], state["t_hi"], self.normalization_weight)
+
+
+@attrs.define(kw_only=True)
+class ThreeEstimates(_Estimates):
+    """3-Estimates: 2-Estimates with a difficulty :math:`\\varepsilon(f)` per
+    fact, the probability that source :math:`v` errs on :math:`f` being
+    :math:`\\varepsilon(v)\\,\\varepsilon(f)`.
+
+    .. math::
+
+        T(f) &= \\operatorname{mean}_{v \\in V(f)} \\big[\\, v \\models f:
+            1 - \\varepsilon(f)\\varepsilon(v);\\ v \\models \\neg f:
+            \\varepsilon(f)\\varepsilon(v) \\,\\big], \\\\
+        \\varepsilon(f) &= \\operatorname{mean}_{v \\in V(f)} \\big[\\,
+            v \\models f: \\tfrac{1 - T(f)}{\\varepsilon(v)};\\
+            v \\models \\neg f: \\tfrac{T(f)}{\\varepsilon(v)} \\,\\big], \\\\
+        \\varepsilon(v) &= \\operatorname{mean}_{f \\in F(v)} \\big[\\,
+            v \\models f: \\tfrac{1 - T(f)}{\\varepsilon(f)};\\
+            v \\models \\neg f: \\tfrac{T(f)}{\\varepsilon(f)} \\,\\big],
+
+    computed in this order, each set normalised (module notes) and clipped
+    to [0, 1] before the next is computed.
+
+    Parameters
+    ----------
+    normalization_weight : float, default 0.5
+        :math:`\\lambda` of the normalisation.
+    initial_error : float, default 0.2
+        :math:`\\varepsilon(v)` of every source before the first iteration.
+    initial_difficulty : float, default 0.5
+        :math:`\\varepsilon(f)` of every fact before the first iteration.
+    max_iter, tol, seed, progress
+        See :class:`~credscore.models.IterativeModel` (``seed`` is unused).
+
+    Attributes
+    ----------
+    reliability_ : ndarray
+        :math:`1 - \\varepsilon(v)`, in [0, 1].
+
+    Notes
+    -----
+    *Normalisation with the previous extremes.* :math:`\\varepsilon(f)`
+    depends on the normalised :math:`T` and :math:`\\varepsilon(v)` on the
+    normalised :math:`\\varepsilon(f)`, and the extremes of a set over all
+    facts are only known after a pass over the whole table. To keep one
+    map-reduce pass per iteration, :math:`T` and :math:`\\varepsilon(f)` are
+    stretched with the minimum and maximum of their raw values found in the
+    *previous* iteration (the identity in the first) and clipped to [0, 1];
+    :math:`\\varepsilon(v)` is normalised exactly. A fixpoint of this
+    iteration is a fixpoint of the paper's, since there the extremes no
+    longer change.
+
+    *Zero error rates.* A source with :math:`\\varepsilon(v) \\le 10^{-12}`
+    never errs, so its votes say nothing about a fact's difficulty and are
+    left out of the mean for :math:`\\varepsilon(f)`; likewise facts with
+    :math:`\\varepsilon(f) \\le 10^{-12}` are left out of the mean for
+    :math:`\\varepsilon(v)`. An estimate with nothing left to average keeps
+    its previous value.
+
+    References
+    ----------
+    .. [1] A. Galland, S. Abiteboul, A. Marian and P. Senellart,
+       "Corroborating information from disagreeing views", WSDM 2010.
+
+    Examples
+    --------
+    >>> from credscore.table import Table
+    >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "1"), ("c", "x", "2"),
+    ...                      ("a", "y", "5"), ("b", "y", "5"), ("c", "y", "6")])
+    >>> ThreeEstimates().fit_score(t).truths()
+    {'x': '1', 'y': '5'}
+    """
+
+    name: ClassVar[str] = "three-estimates"
+
+    initial_difficulty: float = attrs.field(default=0.5, validator=_unit)
+
+    def _init(self, table: Table) -> State:
+        error = np.full(table.n_sources, float(self.initial_error))
+        return {
+            "error": error,
+            "reliability": 1.0 - error,
+            "t_lo": 0.0,
+            "t_hi": 1.0,
+            "f_lo": 0.0,
+            "f_hi": 1.0,
+        }
+
+    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+        lam = self.normalization_weight
+        error: FloatArray = state["error"]
+        co, c, o = part.claim_object, part.claim, part.object
+        nc, no = part.n_claims, part.n_objects
+        hard: FloatArray = local.get("difficulty", np.full(nc, float(self.initial_difficulty)))
+
+        # T(f) from eps(f) and eps(v).
+        e = error[part.source]
+        votes = np.bincount(c, minlength=nc).astype(np.float64)
+        own = np.bincount(c, weights=e, minlength=nc)
+        per_object = np.bincount(co, weights=own, minlength=no)
+        voters = np.bincount(co, weights=votes, minlength=no)
+        raw_t = (votes - hard * own + hard * (per_object[co] - own)) / voters[co]
+        truth = _normalize(raw_t, state["t_lo"], state["t_hi"], lam)
+
+        # eps(f) from T and the informative voters' eps(v).
+        informative = error > _ZERO
+        inv = np.where(informative, 1.0 / np.where(informative, error, 1.0), 0.0)
+        z = np.bincount(c, weights=inv[part.source], minlength=nc)
+        z_obj = np.bincount(co, weights=z, minlength=no)
+        nz = np.bincount(c, weights=informative[part.source].astype(np.float64), minlength=nc)
+        nz_obj = np.bincount(co, weights=nz, minlength=no)[co]
+        has = nz_obj > 0
+        raw_f = ((1.0 - truth) * z + truth * (z_obj[co] - z)) / np.where(has, nz_obj, 1.0)
+        hard = np.where(has, _normalize(raw_f, state["f_lo"], state["f_hi"], lam), hard)
+        local["difficulty"] = hard
+        local["truth"] = truth
+
+        # eps(v) terms from T and the informative facts' eps(f).
+        easy = hard <= _ZERO
+        safe = np.where(easy, 1.0, hard)
+        w = np.where(easy, 0.0, truth / safe)
+        miss = np.where(easy, 0.0, (1.0 - truth) / safe)
+        w_obj = np.bincount(co, weights=w, minlength=no)
+        g_obj = np.bincount(co, weights=(~easy).astype(np.float64), minlength=no)
+        n_sources = error.shape[0]
+        return {
+            "num": np.bincount(
+                part.source, weights=miss[c] + w_obj[o] - w[c], minlength=n_sources
+            ),
+            "den": np.bincount(part.source, weights=g_obj[o], minlength=n_sources),
+            "t_lo": float(np.min(raw_t, initial=np.inf)),
+            "t_hi": float(np.max(raw_t, initial=-np.inf)),
+            "f_lo": float(np.min(raw_f[has], initial=np.inf)),
+            "f_hi": float(np.max(raw_f[has], initial=-np.inf)),
+        }
+
+    def _update(self, state: State, stats: Stats) -> State:
+        num, den = stats["num"], stats["den"]
+        has = den > 0
+        error = state["error"]
+        if has.any():
+            raw = num / np.where(has, den, 1.0)
+            lo, hi = float(np.min(raw[has])), float(np.max(raw[has]))
+            error = np.where(has, _normalize(raw, lo, hi, self.normalization_weight), error)
+        new = {**state, "error": error, "reliability": 1.0 - error}
+        for lo_key, hi_key in (("t_lo", "t_hi"), ("f_lo", "f_hi")):
+            lo, hi = float(stats[lo_key]), float(stats[hi_key])
+            if math.isfinite(lo) and math.isfinite(hi):
+                new[lo_key], new[hi_key] = lo, hi
+        return new
+
+    def _final_truth(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
+        truth: FloatArray = local["truth"]
+        return truth
+
+
+register_model(TwoEstimates)
+register_model(ThreeEstimates)
