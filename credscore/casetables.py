@@ -16,7 +16,7 @@ reports       ``source, claim, stance, time, cites, weight``         first three
 sources       ``id, name, kind, reliability, affiliation``           ``id``
 claims        ``id, text, prior, benefits, harms``                   ``id``
 groups        ``id, dependence``                                     both
-links         ``kind, from, to``                                     all three
+links         ``kind, from, to, dependence``                         first three
 ============  ====================================================  ==========
 
 ``benefits`` and ``harms`` hold affiliation prefixes separated by ``;``
@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from credscore.case import Case, Claim, Group, Link, Report, Source
 from credscore.errors import CredscoreError, InvalidCaseError
 
 __all__ = ["read_case_tables"]
@@ -48,7 +49,7 @@ _REPORT_COLUMNS = ("source", "claim", "stance", "time", "cites", "weight")
 _SOURCE_COLUMNS = ("id", "name", "kind", "reliability", "affiliation")
 _CLAIM_COLUMNS = ("id", "text", "prior", "benefits", "harms")
 _GROUP_COLUMNS = ("id", "dependence")
-_LINK_COLUMNS = ("kind", "from", "to")
+_LINK_COLUMNS = ("kind", "from", "to", "dependence")
 _STANCES = ("confirms", "denies", "observes", "no_comment", "retracts")
 
 
@@ -238,7 +239,7 @@ def read_case_tables(
     *,
     groups: TableInput | None = None,
     links: TableInput | None = None,
-) -> Any:
+) -> Case:
     """Read a case from CSV or TSV tables of reports, sources and claims.
 
     Parameters
@@ -256,8 +257,9 @@ def read_case_tables(
     groups : path or text file, optional
         Columns ``id, dependence``: declared dependence of affiliation groups.
     links : path or text file, optional
-        Columns ``kind, from, to``: ``implies`` or ``contradicts`` between
-        claims.
+        Columns ``kind, from, to`` and optionally ``dependence``:
+        ``implies`` or ``contradicts`` between two claims, or ``depends``
+        (with a dependence in [0, 1], default 1) between two sources.
 
     Returns
     -------
@@ -282,7 +284,7 @@ def read_case_tables(
     Examples
     --------
     >>> import io
-    >>> from credscore import read_case_tables
+    >>> from credscore.casetables import read_case_tables
     >>> reports = io.StringIO(
     ...     "source,claim,stance\\n"
     ...     "gur,nk-casualties,confirms\\n"
@@ -305,8 +307,6 @@ def read_case_tables(
     ...
     credscore.errors.InvalidCaseError: <stream>, line 2, column 'stance': ...
     """
-    import credscore as cs
-
     problems = _Problems()
     report_rows = _read_table(reports, _REPORT_COLUMNS, _REPORT_COLUMNS[:3], problems)
     source_rows = (
@@ -322,16 +322,14 @@ def read_case_tables(
     if source_rows is not None:
         for row, ident in _check_ids(source_rows, "id", "source", problems):
             reliability: str | float | None = row.get("reliability")
-            if reliability is not None and reliability.upper() in "ABCDEF":
-                reliability = reliability.upper()
-            elif reliability is not None:
-                reliability = _number(row, "reliability", problems)
-                if reliability is None:
-                    continue
+            try:
+                reliability = float(reliability) if reliability is not None else None
+            except ValueError:
+                pass  # a letter A-F, or a mistake the Source reports
             obj = _build(
                 row,
                 problems,
-                lambda row=row, ident=ident, rel=reliability: cs.Source(
+                lambda row=row, ident=ident, rel=reliability: Source(
                     ident,
                     name=row.get("name"),
                     kind=row.get("kind"),
@@ -348,7 +346,7 @@ def read_case_tables(
             obj = _build(
                 row,
                 problems,
-                lambda row=row, ident=ident, prior=prior: cs.Claim(
+                lambda row=row, ident=ident, prior=prior: Claim(
                     ident,
                     text=row.get("text") or "",
                     prior=prior,
@@ -397,13 +395,13 @@ def read_case_tables(
         if sources is None:
             for ident in (src, row.get("cites")):
                 if ident is not None and ident not in source_objs:
-                    source_objs[ident] = cs.Source(ident)
+                    source_objs[ident] = Source(ident)
         if claims is None and clm not in claim_objs:
-            claim_objs[clm] = cs.Claim(clm)
+            claim_objs[clm] = Claim(clm)
         obj = _build(
             row,
             problems,
-            lambda row=row, src=src, clm=clm, stance=stance, weight=weight: cs.Report(
+            lambda row=row, src=src, clm=clm, stance=stance, weight=weight: Report(
                 src,
                 clm,
                 stance,
@@ -422,37 +420,46 @@ def read_case_tables(
             if row.get("dependence") is None:
                 problems.add(row.where("dependence"), f"group {ident!r} needs a dependence")
             continue
-        obj = _build(row, problems, lambda ident=ident, d=dependence: cs.Group(ident, d))
+        obj = _build(row, problems, lambda ident=ident, d=dependence: Group(ident, d))
         if obj is not None:
             group_objs.append(obj)
 
     link_objs = []
     for row in link_rows:
+        kind = (row.get("kind") or "").lower()
+        # implies / contradicts join claims; depends joins sources.
+        table, declared, what = (
+            (sources, declared_sources, "source")
+            if kind == "depends"
+            else (claims, declared_claims, "claim")
+        )
         ok = True
-        for column in _LINK_COLUMNS:
+        for column in _LINK_COLUMNS[:3]:
             ident = row.get(column)
             if ident is None:
                 problems.add(row.where(column), f"every link needs a {column!r}")
                 ok = False
-            elif column != "kind" and claims is not None and ident not in declared_claims:
+            elif column != "kind" and table is not None and ident not in declared:
                 problems.add(
-                    row.where(column), f"unknown claim {ident!r}: not in {_display_name(claims)}"
+                    row.where(column), f"unknown {what} {ident!r}: not in {_display_name(table)}"
                 )
                 ok = False
-        if not ok:
+        dependence = _number(row, "dependence", problems)
+        if not ok or (row.get("dependence") is not None and dependence is None):
             continue
-        kind = (row.get("kind") or "").lower()
         obj = _build(
             row,
             problems,
-            lambda row=row, kind=kind: cs.Link(kind, row.get("from"), row.get("to")),
+            lambda row=row, kind=kind, d=dependence: Link(
+                kind, row.get("from") or "", row.get("to") or "", dependence=d
+            ),
         )
         if obj is not None:
             link_objs.append(obj)
 
     problems.raise_if_any()
     try:
-        return cs.Case(
+        return Case(
             list(source_objs.values()),
             list(claim_objs.values()),
             report_objs,

@@ -1,0 +1,286 @@
+"""Sphinx helpers for the credscore docs: output produced by the code at build time.
+
+Directives (each page gets a fresh scratch folder and Python namespace):
+
+``credscore-file NAME``
+    Writes its content to NAME in the page's scratch folder and shows it.
+``credscore-run``
+    Runs each line as a shell command in the scratch folder (``credscore``
+    is the command line of the credscore being documented) and shows the
+    command and what it printed (standard output and error). A command that
+    fails is a build error, unless ``:returncode:`` says which status to expect.
+``credscore-python``
+    Runs its content as Python in the page's namespace and shows the code and
+    what it printed. An exception is a build error.
+
+Events: the API reference page is generated from the modules that exist (so
+that it lists the public names whatever has landed), the optional
+``accuracy`` page joins the table of contents when it is there, and numpydoc
+``References`` footnotes are turned into plain lists, so that several
+docstrings on one page do not clash over ``[1]``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Any, ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
+
+DOCS = Path(__file__).resolve().parents[1]
+
+# Modules whose public names the API reference lists, in this order, when
+# they can be imported.
+API_MODULES = [
+    ("credscore", "The package: cases, scoring, tables and errors"),
+    ("credscore.casetables", "Cases from spreadsheets"),
+    ("credscore.examples", "Built-in example cases"),
+    ("credscore.models", "Table-scale models"),
+    ("credscore.metrics", "Metrics"),
+    ("credscore.datasets", "Data sets"),
+    ("credscore.strategies", "Hypothesis strategies"),
+    ("credscore.testing", "Testing your own models"),
+    ("credscore.cli", "Command line"),
+]
+
+
+class _Scratch:
+    """Per-page scratch folders and Python namespaces."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="credscore-docs-"))
+        self.namespaces: dict[str, dict[str, Any]] = {}
+
+    def folder(self, docname: str) -> Path:
+        path = self.root / docname.replace("/", "__")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def reset(self, docname: str) -> None:
+        shutil.rmtree(self.root / docname.replace("/", "__"), ignore_errors=True)
+        self.namespaces.pop(docname, None)
+
+    def namespace(self, docname: str) -> dict[str, Any]:
+        return self.namespaces.setdefault(docname, {"__name__": "__docs__"})
+
+
+_scratch: _Scratch | None = None
+
+
+def _get_scratch() -> _Scratch:
+    global _scratch
+    if _scratch is None:
+        _scratch = _Scratch()
+    return _scratch
+
+
+def _literal(text: str, language: str, caption: str | None = None) -> nodes.Element:
+    block = nodes.literal_block(text, text)
+    block["language"] = language
+    if caption is None:
+        return block
+    container = nodes.container("", literal_block=True, classes=["literal-block-wrapper"])
+    container += nodes.caption(caption, caption)
+    container += block
+    return container
+
+
+class FileDirective(SphinxDirective):
+    """Write a file into the page's scratch folder and show it."""
+
+    required_arguments = 1
+    has_content = True
+    option_spec: ClassVar[dict[str, Any]] = {"language": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        name = self.arguments[0]
+        text = "\n".join(self.content) + "\n"
+        folder = _get_scratch().folder(self.env.docname)
+        (folder / name).write_text(text, encoding="utf-8")
+        language = self.options.get("language") or ("json" if name.endswith(".json") else "text")
+        return [_literal(text.rstrip("\n"), language, caption=name)]
+
+
+class RunDirective(SphinxDirective):
+    """Run shell commands in the page's scratch folder and show their output."""
+
+    has_content = True
+    option_spec: ClassVar[dict[str, Any]] = {
+        "returncode": directives.nonnegative_int,
+        "hide-command": directives.flag,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        folder = _get_scratch().folder(self.env.docname)
+        expected = self.options.get("returncode", 0)
+        env = dict(os.environ)
+        env.update(COLUMNS="88", PYTHONIOENCODING="utf-8", CREDSCORE_PY=sys.executable)
+        # The docs show the command as users type it; run it with the same
+        # Python that builds the docs, whether or not the script is on PATH.
+        prelude = 'credscore() { "$CREDSCORE_PY" -m credscore "$@"; }\n'
+        shown: list[str] = []
+        for command in self.content:
+            if not command.strip():
+                continue
+            proc = subprocess.run(
+                ["bash", "-c", prelude + command],
+                cwd=folder,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            output = proc.stdout + proc.stderr
+            if proc.returncode != expected:
+                logger.warning(
+                    "credscore-run: %r exited with %d (expected %d):\n%s",
+                    command,
+                    proc.returncode,
+                    expected,
+                    output,
+                    location=self.get_location(),
+                )
+            if "hide-command" not in self.options:
+                shown.append(f"$ {command}")
+            shown.append(output.rstrip("\n"))
+        return [_literal("\n".join(s for s in shown if s), "console")]
+
+
+class PythonDirective(SphinxDirective):
+    """Run Python in the page's namespace; show the code and what it printed."""
+
+    has_content = True
+    option_spec: ClassVar[dict[str, Any]] = {"hide-code": directives.flag}
+
+    def run(self) -> list[nodes.Node]:
+        code = "\n".join(self.content)
+        namespace = _get_scratch().namespace(self.env.docname)
+        folder = _get_scratch().folder(self.env.docname)
+        out = io.StringIO()
+        cwd = Path.cwd()
+        try:
+            os.chdir(folder)
+            with contextlib.redirect_stdout(out):
+                exec(compile(code, f"<{self.env.docname}>", "exec"), namespace)
+        except Exception:
+            logger.warning(
+                "credscore-python: the code raised:\n%s",
+                traceback.format_exc(),
+                location=self.get_location(),
+            )
+        finally:
+            os.chdir(cwd)
+        result: list[nodes.Node] = []
+        if "hide-code" not in self.options:
+            result.append(_literal(code, "python"))
+        printed = out.getvalue().rstrip("\n")
+        if printed:
+            block = _literal(printed, "text")
+            block["classes"].append("credscore-output")
+            result.append(block)
+        return result
+
+
+def _api_page() -> str:
+    """MyST source of the API reference: the modules that exist, their public names."""
+    parts = []
+    for module, title in API_MODULES:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            continue
+        try:
+            importlib.import_module(module)
+        except Exception as exc:
+            logger.warning("API reference: cannot import %s (%s)", module, exc)
+            continue
+        parts.append(
+            f"## {title}\n\n"
+            f"```{{eval-rst}}\n"
+            f".. automodule:: {module}\n"
+            f"   :members:\n"
+            f"   :show-inheritance:\n"
+            f"```\n"
+        )
+    return "\n".join(parts)
+
+
+def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    _get_scratch().reset(docname)
+    text = source[0]
+    if "<!-- credscore:api -->" in text:
+        text = text.replace("<!-- credscore:api -->", _api_page())
+    if "<!-- credscore:optional-pages -->" in text:
+        extra = [p for p in ("accuracy",) if (DOCS / f"{p}.md").exists()]
+        text = text.replace("<!-- credscore:optional-pages -->", "\n".join(extra))
+    source[0] = text
+
+
+_FOOTNOTE = re.compile(r"^(\s*)\.\. \[([^\]]+)\]\s*(.*)$")
+_FOOTNOTE_REF = re.compile(r"\[([0-9]+|#[\w-]*|\*)\]_")
+
+
+def _on_docstring(
+    app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    """numpydoc ``.. [1]`` references -> a plain list (no page-wide footnote labels)."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = _FOOTNOTE.match(lines[i])
+        if not m:
+            out.append(_FOOTNOTE_REF.sub(r"[\1]", lines[i]))
+            i += 1
+            continue
+        indent, label, rest = m.groups()
+        if out and out[-1].strip():
+            out.append("")
+        out.append(f"{indent}- [{label}] {rest}")
+        i += 1
+        while (
+            i < len(lines)
+            and lines[i].strip()
+            and len(lines[i]) - len(lines[i].lstrip()) > len(indent)
+        ):
+            out.append(f"{indent}  {lines[i].strip()}")
+            i += 1
+        if i < len(lines) and lines[i].strip() and not _FOOTNOTE.match(lines[i]):
+            out.append("")
+    lines[:] = out
+
+
+def _on_finished(app: Sphinx, exc: Exception | None) -> None:
+    global _scratch
+    if _scratch is not None:
+        shutil.rmtree(_scratch.root, ignore_errors=True)
+        _scratch = None
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive("credscore-file", FileDirective)
+    app.add_directive("credscore-run", RunDirective)
+    app.add_directive("credscore-python", PythonDirective)
+    app.connect("source-read", _on_source_read)
+    app.connect("autodoc-process-docstring", _on_docstring)
+    app.connect("build-finished", _on_finished)
+    return {"version": "1", "parallel_read_safe": False, "parallel_write_safe": True}
