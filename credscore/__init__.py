@@ -3,8 +3,21 @@
 Scores claims from who reported them, who confirmed or denied them, and how
 independent those parties are; and, at table scale, finds the true value of
 each object from many conflicting sources.
+
+Examples
+--------
+>>> import credscore
+>>> scores = credscore.score(credscore.examples.kursk())
+>>> scores["nk-casualties"].grade
+1
 """
 
+from credscore import examples
+from credscore._api import ScoringModel, case_models, register_case_model, score
+from credscore._compile import CompiledCase, compile_case
+from credscore.case import Case, Claim, Group, Link, Report, Source, Stance
+from credscore.casefile import check_case, dump_case, load_case
+from credscore.corroboration import CorroborationModel
 from credscore.errors import (
     ConvergenceWarning,
     CredscoreError,
@@ -13,20 +26,42 @@ from credscore.errors import (
     NotFittedError,
 )
 from credscore.models import FusionResult, available_models, get_model, register_model
+from credscore.scores import ClaimScore, Contribution, Scores
 from credscore.table import Table
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Case",
+    "Claim",
+    "ClaimScore",
+    "CompiledCase",
+    "Contribution",
     "ConvergenceWarning",
+    "CorroborationModel",
     "CredscoreError",
     "FusionResult",
+    "Group",
     "InvalidCaseError",
     "InvalidTableError",
+    "Link",
     "NotFittedError",
+    "Report",
+    "Scores",
+    "ScoringModel",
+    "Source",
+    "Stance",
     "Table",
     "__version__",
     "available_models",
+    "case_models",
+    "check_case",
+    "compile_case",
+    "dump_case",
+    "examples",
     "get_model",
+    "load_case",
+    "register_case_model",
     "register_model",
+    "score",
 ]

@@ -1,0 +1,122 @@
+"""The functional face: ``credscore.score(case)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from credscore._compile import CompiledCase
+from credscore.case import Case
+from credscore.corroboration import CorroborationModel
+from credscore.scores import Scores
+
+__all__ = ["ScoringModel", "case_models", "register_case_model", "score"]
+
+
+@runtime_checkable
+class ScoringModel(Protocol):
+    """What :func:`score` accepts as ``model``: anything with this method.
+
+    Examples
+    --------
+    >>> class Sceptic:
+    ...     "Trusts nobody more than an unknown source."
+    ...     def score(self, case, *, as_of=None):
+    ...         flat = {s.id: 0.5 for s in case.sources}
+    ...         return CorroborationModel(reliability=flat).score(case, as_of=as_of)
+    >>> from credscore.examples import kursk
+    >>> isinstance(Sceptic(), ScoringModel)
+    True
+    >>> round(score(kursk(), model=Sceptic())["nk-casualties"].probability, 2)
+    0.83
+    """
+
+    def score(self, case: Case, *, as_of: str | datetime | None = None) -> Scores: ...
+
+
+_CASE_MODELS: dict[str, Callable[[], ScoringModel]] = {
+    "corroboration": CorroborationModel,
+    # Every group independent: what plain Bayesian addition would say.
+    "independent": lambda: CorroborationModel(nested_dependence=0.0, top_level_dependence=0.0),
+}
+
+
+def register_case_model(name: str, factory: Callable[[], ScoringModel]) -> None:
+    """Make ``score(case, model=name)`` use ``factory()``.
+
+    Examples
+    --------
+    >>> register_case_model("cautious", lambda: CorroborationModel(nested_dependence=1.0))
+    >>> "cautious" in case_models()
+    True
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name: expected a non-empty string, got {name!r}")
+    _CASE_MODELS[name] = factory
+
+
+def case_models() -> list[str]:
+    """Names usable as ``score(case, model=NAME)``.
+
+    Examples
+    --------
+    >>> case_models()[:2]
+    ['corroboration', 'independent']
+    """
+    return list(_CASE_MODELS)
+
+
+def score(
+    case: Case | CompiledCase,
+    model: ScoringModel | str | None = None,
+    *,
+    as_of: str | datetime | None = None,
+) -> Scores:
+    """Score every claim of a case.
+
+    Parameters
+    ----------
+    case : Case
+        See :class:`credscore.Case`, :func:`credscore.load_case`.
+    model : ScoringModel, str or None
+        A model object, the name of a registered case model (see
+        :func:`case_models`), or None for :class:`CorroborationModel` with its
+        defaults.
+    as_of : ISO 8601 string or datetime, optional
+        Ignore reports made after this time.
+
+    Returns
+    -------
+    Scores
+        Index it by claim id for a :class:`ClaimScore`.
+
+    Raises
+    ------
+    InvalidCaseError
+        ``as_of`` does not parse, or a custom reliability is out of range.
+
+    Examples
+    --------
+    >>> from credscore.examples import kursk
+    >>> s = score(kursk())["nk-casualties"]
+    >>> round(s.probability, 2), s.grade, s.independent_confirmations
+    (0.95, 1, 2)
+    >>> round(score(kursk(), as_of="2024-12-01")["nk-casualties"].probability, 2)
+    0.5
+    """
+    if model is None:
+        m: Any = CorroborationModel()
+    elif isinstance(model, str):
+        try:
+            m = _CASE_MODELS[model]()
+        except KeyError:
+            raise ValueError(
+                f"model: unknown case model {model!r}; available: {', '.join(case_models())}"
+            ) from None
+    else:
+        m = model
+    if not isinstance(case, (Case, CompiledCase)):
+        raise TypeError(f"case: expected a credscore.Case, got {type(case).__name__}")
+    result = m.score(case, as_of=as_of)
+    return result  # type: ignore[no-any-return]

@@ -1,0 +1,580 @@
+"""The case data model: sources, claims, reports, groups and links.
+
+Every object is a frozen, slotted attrs class validated on construction, so a
+:class:`Case` that exists is a case that can be scored. Ids are plain strings;
+times are kept as the ISO 8601 strings they were given in (so a case file
+round-trips exactly) and parsed when needed.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import attrs
+
+from credscore.errors import InvalidCaseError
+
+__all__ = [
+    "ADMIRALTY_RELIABILITY",
+    "Case",
+    "Claim",
+    "Group",
+    "Link",
+    "Report",
+    "Source",
+    "Stance",
+    "parse_time",
+]
+
+#: Probability that a source of each Admiralty reliability grade knows what it
+#: reports. ``F`` (cannot be judged) maps to None: the model's
+#: ``unknown_reliability`` (0.5) is used until a better value is learned.
+ADMIRALTY_RELIABILITY: Mapping[str, float | None] = {
+    "A": 0.95,
+    "B": 0.8,
+    "C": 0.6,
+    "D": 0.4,
+    "E": 0.2,
+    "F": None,
+}
+
+
+class Stance(str, enum.Enum):
+    """What a report says about its claim.
+
+    Examples
+    --------
+    >>> Stance("no_comment") is Stance.NO_COMMENT
+    True
+    >>> [s.value for s in Stance]
+    ['confirms', 'denies', 'observes', 'no_comment', 'retracts']
+    """
+
+    CONFIRMS = "confirms"
+    DENIES = "denies"
+    OBSERVES = "observes"
+    NO_COMMENT = "no_comment"
+    RETRACTS = "retracts"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def parse_time(value: str | datetime, *, field: str = "time", id: str | None = None) -> datetime:
+    """Parse an ISO 8601 date or date-time into a naive UTC :class:`datetime`.
+
+    Times with an offset are converted to UTC; times without one are taken as
+    UTC. A bare date is midnight at its start.
+
+    Examples
+    --------
+    >>> parse_time("2024-12-16")
+    datetime.datetime(2024, 12, 16, 0, 0)
+    >>> parse_time("2024-12-16T12:00:00+02:00")
+    datetime.datetime(2024, 12, 16, 10, 0)
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidCaseError(
+                field, id, f"{value!r} is not an ISO 8601 date or date-time"
+            ) from None
+    else:
+        raise InvalidCaseError(field, id, f"expected an ISO 8601 string, got {value!r}")
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt
+
+
+def _check_id(field: str) -> Any:
+    def check(inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidCaseError(field, None, f"must be a non-empty string, got {value!r}")
+
+    return check
+
+
+def _number(value: Any, field: str, id: str | None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidCaseError(field, id, f"expected a number, got {value!r}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise InvalidCaseError(field, id, f"must be a finite number, got {value!r}")
+    return x
+
+
+def _open_probability(value: Any, field: str, id: str | None) -> float:
+    x = _number(value, field, id)
+    if not 0.0 < x < 1.0:
+        raise InvalidCaseError(field, id, f"must lie in (0, 1), got {value!r}")
+    return x
+
+
+def _path(value: Any, field: str, id: str | None) -> str:
+    if not isinstance(value, str) or not value.strip("/ "):
+        raise InvalidCaseError(field, id, f"must be a non-empty path like 'us/gov', got {value!r}")
+    parts = value.strip("/").split("/")
+    if any(not p.strip() for p in parts):
+        raise InvalidCaseError(field, id, f"has an empty segment: {value!r}")
+    return "/".join(p.strip() for p in parts)
+
+
+def _paths(value: Any, field: str, id: str | None) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidCaseError(field, id, f"expected a list of paths, got {value!r}")
+    return tuple(_path(v, field, id) for v in value)
+
+
+@attrs.frozen
+class Source:
+    """Who speaks.
+
+    Parameters
+    ----------
+    id : str
+    name, kind : str, optional
+        ``kind`` (e.g. ``"government"``, ``"wire"``) can key custom reliabilities.
+    reliability : str, float or None
+        An Admiralty letter ``"A"``-``"F"`` or a probability in (0, 1) that the
+        source knows what it reports. ``"F"`` or None: cannot be judged.
+    affiliation : str, optional
+        A path such as ``"us/gov/dod"``; every prefix (``us``, ``us/gov``,
+        ``us/gov/dod``) is a group the source belongs to.
+
+    Examples
+    --------
+    >>> Source("pentagon", reliability="B", affiliation="us/gov/dod").groups
+    ('us', 'us/gov', 'us/gov/dod')
+    >>> Source("x", reliability=1.5)
+    Traceback (most recent call last):
+    ...
+    credscore.errors.InvalidCaseError: reliability of 'x': must lie in (0, 1), got 1.5
+    """
+
+    id: str = attrs.field(validator=_check_id("sources.id"))
+    name: str | None = attrs.field(default=None, kw_only=True)
+    kind: str | None = attrs.field(default=None, kw_only=True)
+    reliability: str | float | None = attrs.field(default=None, kw_only=True)
+    affiliation: str | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        r = self.reliability
+        if isinstance(r, str):
+            letter = r.strip().upper()
+            if letter not in ADMIRALTY_RELIABILITY:
+                raise InvalidCaseError(
+                    "reliability", self.id, f"must be a letter A-F or a probability, got {r!r}"
+                )
+            object.__setattr__(self, "reliability", letter)
+        elif r is not None:
+            object.__setattr__(self, "reliability", _open_probability(r, "reliability", self.id))
+        if self.affiliation is not None:
+            object.__setattr__(
+                self, "affiliation", _path(self.affiliation, "affiliation", self.id)
+            )
+        for f in ("name", "kind"):
+            v = getattr(self, f)
+            if v is not None and not isinstance(v, str):
+                raise InvalidCaseError(f, self.id, f"expected a string, got {v!r}")
+
+    @property
+    def probability(self) -> float | None:
+        """The reliability as a probability, None when it cannot be judged."""
+        r = self.reliability
+        if isinstance(r, str):
+            return ADMIRALTY_RELIABILITY[r]
+        return r
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Every affiliation prefix, shortest first (empty without affiliation)."""
+        if self.affiliation is None:
+            return ()
+        parts = self.affiliation.split("/")
+        return tuple("/".join(parts[: i + 1]) for i in range(len(parts)))
+
+
+@attrs.frozen
+class Claim:
+    """A proposition that is true or false.
+
+    Parameters
+    ----------
+    id : str
+    text : str
+    prior : float, optional
+        Prior probability in (0, 1); None uses the model's default (0.5).
+    benefits, harms : sequence of str
+        Affiliation prefixes whose interests the claim serves or hurts; a source
+        under one of them is self-serving (benefits) or speaking against its
+        interest (harms) when it confirms the claim.
+
+    Examples
+    --------
+    >>> Claim("nk-deployed", harms=["ru", "kp"]).harms
+    ('ru', 'kp')
+    """
+
+    id: str = attrs.field(validator=_check_id("claims.id"))
+    text: str = attrs.field(default="", kw_only=True)
+    prior: float | None = attrs.field(default=None, kw_only=True)
+    benefits: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+    harms: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise InvalidCaseError("text", self.id, f"expected a string, got {self.text!r}")
+        if self.prior is not None:
+            object.__setattr__(self, "prior", _open_probability(self.prior, "prior", self.id))
+        object.__setattr__(self, "benefits", _paths(self.benefits, "benefits", self.id))
+        object.__setattr__(self, "harms", _paths(self.harms, "harms", self.id))
+
+
+@attrs.frozen
+class Report:
+    """One source's statement about one claim.
+
+    Parameters
+    ----------
+    source, claim : str
+        Ids of the source and the claim.
+    stance : Stance or str
+    time : str or datetime, optional
+        When it was said (ISO 8601). A source's later report on a claim
+        supersedes its earlier one; an undated report counts as the earliest.
+    cites : str, optional
+        Id of the source this report got its information from.
+    weight : float
+        Directness in (0, 1]: scales the report's evidence.
+
+    Examples
+    --------
+    >>> Report("gur", "nk-casualties", "confirms", time="2024-12-16").stance
+    <Stance.CONFIRMS: 'confirms'>
+    >>> Report("gur", "nk-casualties", "maybe")
+    Traceback (most recent call last):
+    ...
+    credscore.errors.InvalidCaseError: stance of 'gur->nk-casualties': must be one of confirms, denies, observes, no_comment, retracts; got 'maybe'
+    """
+
+    source: str = attrs.field(validator=_check_id("reports.source"))
+    claim: str = attrs.field(validator=_check_id("reports.claim"))
+    stance: Stance = attrs.field()
+    time: str | None = attrs.field(default=None, kw_only=True)
+    cites: str | None = attrs.field(default=None, kw_only=True)
+    weight: float = attrs.field(default=1.0, kw_only=True)
+
+    @property
+    def key(self) -> str:
+        """``source->claim``, the id used in error messages."""
+        return f"{self.source}->{self.claim}"
+
+    def __attrs_post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "stance", Stance(self.stance))
+        except ValueError:
+            raise InvalidCaseError(
+                "stance",
+                self.key,
+                "must be one of " + ", ".join(s.value for s in Stance) + f"; got {self.stance!r}",
+            ) from None
+        if self.time is not None:
+            if isinstance(self.time, datetime):
+                object.__setattr__(self, "time", self.time.isoformat())
+            parse_time(self.time, field="time", id=self.key)
+        if self.cites is not None and (not isinstance(self.cites, str) or not self.cites):
+            raise InvalidCaseError("cites", self.key, f"expected a source id, got {self.cites!r}")
+        w = _number(self.weight, "weight", self.key)
+        if not 0.0 < w <= 1.0:
+            raise InvalidCaseError("weight", self.key, f"must lie in (0, 1], got {self.weight!r}")
+        object.__setattr__(self, "weight", w)
+
+    @property
+    def datetime(self) -> datetime | None:
+        """The parsed time (naive UTC), or None."""
+        return None if self.time is None else parse_time(self.time)
+
+
+@attrs.frozen
+class Group:
+    """A declared dependence for an affiliation group (a path prefix).
+
+    ``dependence`` in [0, 1]: 0 means the group's members are independent,
+    1 that together they say no more than the strongest of them.
+
+    Examples
+    --------
+    >>> Group("us/gov", 0.8)
+    Group(id='us/gov', dependence=0.8)
+    """
+
+    id: str = attrs.field()
+    dependence: float = attrs.field()
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "id", _path(self.id, "groups.id", None))
+        d = _number(self.dependence, "dependence", self.id)
+        if not 0.0 <= d <= 1.0:
+            raise InvalidCaseError("dependence", self.id, f"must lie in [0, 1], got {d!r}")
+        object.__setattr__(self, "dependence", d)
+
+
+LINK_KINDS = ("implies", "contradicts", "depends")
+
+
+@attrs.frozen
+class Link:
+    """A link between two claims (``implies``, ``contradicts``) or two sources
+    (``depends``, with a ``dependence`` in [0, 1]).
+
+    Examples
+    --------
+    >>> Link("implies", "nk-casualties", "nk-deployed")
+    Link(kind='implies', source='nk-casualties', target='nk-deployed', dependence=None)
+    >>> Link("depends", "afp", "reuters", dependence=0.9).dependence
+    0.9
+    """
+
+    kind: str = attrs.field()
+    source: str = attrs.field(validator=_check_id("links.from"))
+    target: str = attrs.field(validator=_check_id("links.to"))
+    dependence: float | None = attrs.field(default=None, kw_only=True)
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}->{self.target}"
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind not in LINK_KINDS:
+            raise InvalidCaseError(
+                "kind", self.key, f"must be one of {', '.join(LINK_KINDS)}; got {self.kind!r}"
+            )
+        if self.source == self.target:
+            raise InvalidCaseError("to", self.key, "a link cannot join an id to itself")
+        if self.kind == "depends":
+            d = (
+                1.0
+                if self.dependence is None
+                else _number(self.dependence, "dependence", self.key)
+            )
+            if not 0.0 <= d <= 1.0:
+                raise InvalidCaseError("dependence", self.key, f"must lie in [0, 1], got {d!r}")
+            object.__setattr__(self, "dependence", d)
+        elif self.dependence is not None:
+            raise InvalidCaseError(
+                "dependence",
+                self.key,
+                f"only 'depends' links take a dependence, not {self.kind!r}",
+            )
+
+
+def _tuple_of(value: Any, cls: type[Any], field: str) -> tuple[Any, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InvalidCaseError(field, None, f"expected a list, got {type(value).__name__}")
+    out = tuple(value)
+    for i, v in enumerate(out):
+        if not isinstance(v, cls):
+            raise InvalidCaseError(
+                f"{field}[{i}]", None, f"expected a {cls.__name__}, got {type(v).__name__}"
+            )
+    return out
+
+
+def _sources(value: Iterable[Source]) -> tuple[Source, ...]:
+    return _tuple_of(value, Source, "sources")
+
+
+def _claims(value: Iterable[Claim]) -> tuple[Claim, ...]:
+    return _tuple_of(value, Claim, "claims")
+
+
+def _reports(value: Iterable[Report]) -> tuple[Report, ...]:
+    return _tuple_of(value, Report, "reports")
+
+
+def _groups(value: Iterable[Group]) -> tuple[Group, ...]:
+    return _tuple_of(value, Group, "groups")
+
+
+def _links(value: Iterable[Link]) -> tuple[Link, ...]:
+    return _tuple_of(value, Link, "links")
+
+
+@attrs.frozen
+class Case:
+    """Sources, claims and reports about one event, with declared groups and links.
+
+    Construction checks the whole case: unique ids, known ids in reports and
+    links, no cycle of ``cites`` or of ``implies``. The JSON case format is
+    :meth:`from_dict` / :meth:`to_dict` (see :mod:`credscore.casefile`).
+
+    Examples
+    --------
+    >>> case = Case(
+    ...     sources=[Source("a", reliability="B"), Source("b")],
+    ...     claims=[Claim("c1")],
+    ...     reports=[Report("a", "c1", "confirms"), Report("b", "c1", "no_comment")],
+    ... )
+    >>> len(case.reports), case.source("a").probability
+    (2, 0.8)
+    >>> Case(sources=[], claims=[Claim("c1")], reports=[Report("a", "c1", "confirms")])
+    Traceback (most recent call last):
+    ...
+    credscore.errors.InvalidCaseError: source of 'a->c1': unknown source id 'a'
+    """
+
+    sources: tuple[Source, ...] = attrs.field(converter=_sources)
+    claims: tuple[Claim, ...] = attrs.field(converter=_claims)
+    reports: tuple[Report, ...] = attrs.field(converter=_reports)
+    groups: tuple[Group, ...] = attrs.field(default=(), kw_only=True, converter=_groups)
+    links: tuple[Link, ...] = attrs.field(default=(), kw_only=True, converter=_links)
+
+    def __attrs_post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise InvalidCaseError.collect(problems)
+
+    def problems(self) -> list[InvalidCaseError]:
+        """Every cross-reference problem of the case (empty when it is valid)."""
+        out: list[InvalidCaseError] = []
+        src_ids: set[str] = set()
+        for s in self.sources:
+            if s.id in src_ids:
+                out.append(InvalidCaseError("sources.id", s.id, "duplicate source id"))
+            src_ids.add(s.id)
+        claim_ids: set[str] = set()
+        for c in self.claims:
+            if c.id in claim_ids:
+                out.append(InvalidCaseError("claims.id", c.id, "duplicate claim id"))
+            claim_ids.add(c.id)
+        group_ids: set[str] = set()
+        for g in self.groups:
+            if g.id in group_ids:
+                out.append(InvalidCaseError("groups.id", g.id, "duplicate group id"))
+            group_ids.add(g.id)
+        for r in self.reports:
+            if r.source not in src_ids:
+                out.append(InvalidCaseError("source", r.key, f"unknown source id {r.source!r}"))
+            if r.claim not in claim_ids:
+                out.append(InvalidCaseError("claim", r.key, f"unknown claim id {r.claim!r}"))
+            if r.cites is not None:
+                if r.cites not in src_ids:
+                    out.append(InvalidCaseError("cites", r.key, f"unknown source id {r.cites!r}"))
+                elif r.cites == r.source:
+                    out.append(InvalidCaseError("cites", r.key, "a source cannot cite itself"))
+        for link in self.links:
+            known = src_ids if link.kind == "depends" else claim_ids
+            what = "source" if link.kind == "depends" else "claim"
+            for field, ref in (("from", link.source), ("to", link.target)):
+                if ref not in known:
+                    out.append(InvalidCaseError(field, link.key, f"unknown {what} id {ref!r}"))
+        if not out:
+            out += _cycles(self)
+        return out
+
+    def source(self, id: str) -> Source:
+        """The source with this id (KeyError if none)."""
+        for s in self.sources:
+            if s.id == id:
+                return s
+        raise KeyError(id)
+
+    def claim(self, id: str) -> Claim:
+        """The claim with this id (KeyError if none)."""
+        for c in self.claims:
+            if c.id == id:
+                return c
+        raise KeyError(id)
+
+    def replace(self, **changes: Any) -> Case:
+        """A copy with some fields replaced (validated again).
+
+        Examples
+        --------
+        >>> from credscore.examples import kursk
+        >>> case = kursk()
+        >>> more = case.replace(reports=case.reports + (Report("kremlin", "nk-deployed", "confirms"),))
+        >>> len(more.reports) - len(case.reports)
+        1
+        """
+        return attrs.evolve(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Case:
+        """Build a case from the JSON case format, version 1 (DESIGN.md section 8)."""
+        from credscore.casefile import case_from_dict
+
+        return case_from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON case format, version 1; ``Case.from_dict(c.to_dict()) == c``."""
+        from credscore.casefile import case_to_dict
+
+        return case_to_dict(self)
+
+
+def _cycles(case: Case) -> list[InvalidCaseError]:
+    """Cycles of ``cites`` (per claim) and of ``implies``."""
+    out: list[InvalidCaseError] = []
+    cite_edges: dict[str, dict[str, set[str]]] = {}
+    for r in case.reports:
+        if r.cites is not None:
+            cite_edges.setdefault(r.claim, {}).setdefault(r.source, set()).add(r.cites)
+    for claim_id in sorted(cite_edges):
+        cyc = _find_cycle(cite_edges[claim_id])
+        if cyc:
+            out.append(
+                InvalidCaseError(
+                    "cites", f"{cyc[0]}->{claim_id}", "citation cycle " + " -> ".join(cyc)
+                )
+            )
+    implies: dict[str, set[str]] = {}
+    for link in case.links:
+        if link.kind == "implies":
+            implies.setdefault(link.source, set()).add(link.target)
+    cyc = _find_cycle(implies)
+    if cyc:
+        out.append(
+            InvalidCaseError(
+                "links", f"{cyc[0]}->{cyc[1]}", "implication cycle " + " -> ".join(cyc)
+            )
+        )
+    return out
+
+
+def _find_cycle(edges: Mapping[str, set[str]]) -> list[str] | None:
+    """A cycle in a directed graph as a list of nodes (first repeated last), or None."""
+    WHITE, GREY, BLACK = 0, 1, 2
+    color: dict[str, int] = {}
+    for root in sorted(edges):
+        if color.get(root, WHITE) != WHITE:
+            continue
+        stack: list[tuple[str, list[str]]] = [(root, sorted(edges.get(root, ())))]
+        path = [root]
+        color[root] = GREY
+        while stack:
+            node, todo = stack[-1]
+            if not todo:
+                color[node] = BLACK
+                stack.pop()
+                path.pop()
+                continue
+            nxt = todo.pop(0)
+            c = color.get(nxt, WHITE)
+            if c == GREY:
+                return [*path[path.index(nxt) :], nxt]
+            if c == WHITE:
+                color[nxt] = GREY
+                path.append(nxt)
+                stack.append((nxt, sorted(edges.get(nxt, ()))))
+    return None

@@ -1,0 +1,523 @@
+"""The default model: dependence-aware corroboration (DESIGN.md section 3).
+
+Every report becomes a log-likelihood ratio (LLR); reports of dependent
+sources are pooled before independent clusters are added; the sum moves the
+claim's prior log-odds. See ``docs/explanation`` for the derivation and for
+what changed from the design document.
+
+The likelihood of a report, for a source of reliability rho (the chance it
+knows the truth), a propensity ``a`` to assert the claim anyway when it does
+not know, and a bias ``lam`` (the chance that, knowing the claim false, it
+asserts it all the same because the claim serves it)::
+
+    P(confirms | true)  = rho + (1 - rho) a
+    P(confirms | false) = rho lam + (1 - rho) a
+    ell = w ln[(rho + (1 - rho) a) / (rho lam + (1 - rho) a)]
+
+With ``lam = 0`` this is the formula of DESIGN.md; with ``lam > 0`` (a
+self-serving statement) the ratio is at most ``1 / lam`` however reliable the
+source, which is what keeps a single self-serving confirmation below 0.8.
+The two-component "knows or guesses" likelihood follows the one-coin model
+of Dawid & Skene (1979); discounting interested testimony follows Schum,
+*The Evidential Foundations of Probabilistic Reasoning* (1994), ch. 3.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from statistics import NormalDist
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from credscore._compile import CompiledCase, compile_case, csr_gather, timestamp
+from credscore._pooling import PoolPlan, Tree, build_tree, make_plan, pool
+from credscore.case import ADMIRALTY_RELIABILITY, Case, Claim, Source
+from credscore.errors import InvalidCaseError
+
+__all__ = ["CorroborationModel", "Evidence"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+ReliabilitySpec = Mapping[str, "float | str"] | Callable[[Source, Claim], float] | None
+DependenceFn = Callable[[Source, Source], float]
+
+_CONFIRMS, _DENIES, _OBSERVES = 2, 3, 1
+
+
+def _unit_open(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ValueError(f"{attribute.name}: must lie in (0, 1), got {value!r}")
+
+
+def _unit_closed(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"{attribute.name}: must lie in [0, 1], got {value!r}")
+
+
+def _bias(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"{attribute.name}: must lie in [0, 1), got {value!r}")
+
+
+def _non_negative(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"{attribute.name}: must be a number >= 0, got {value!r}")
+
+
+def logit(p: FloatArray | float) -> FloatArray:
+    """Log-odds of a probability in (0, 1)."""
+    p = np.asarray(p, dtype=np.float64)
+    out: FloatArray = np.log(p) - np.log1p(-p)
+    return out
+
+
+def expit(x: FloatArray) -> FloatArray:
+    """The logistic function, without overflow for any finite input."""
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(-np.abs(x))
+    out: FloatArray = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return out
+
+
+def llr(rho: FloatArray, weight: FloatArray, a: FloatArray, lam: FloatArray) -> FloatArray:
+    """``w ln[(rho + (1 - rho) a) / (rho lam + (1 - rho) a)]``, vectorised.
+
+    Examples
+    --------
+    >>> float(llr(np.array(0.8), np.array(1.0), np.array(0.5), np.array(0.0)))  # ln 9
+    2.1972245773362196
+    """
+    q = (1.0 - rho) * a
+    out: FloatArray = weight * (np.log(rho + q) - np.log(rho * lam + q))
+    return out
+
+
+@attrs.define(frozen=True, eq=False)
+class Evidence:
+    """The evidence of one scoring run: one entry per (report, claim it bears on).
+
+    Everything :class:`~credscore.scores.Scores` needs to explain a number.
+    """
+
+    compiled: CompiledCase
+    tree: Tree
+    plan: PoolPlan
+    #: per kept report (after ``as_of``, supersession and retractions)
+    kept: IntArray
+    absorbed: BoolArray  # kept report that cites a source who reported itself
+    origin: IntArray  # source the kept report's information comes from
+    #: per entry
+    claim: IntArray
+    report: IntArray
+    speaker: IntArray
+    position: IntArray
+    ell: FloatArray
+    neutral_ell: FloatArray
+    interested: BoolArray
+    implied: BoolArray
+    source_reliability: FloatArray
+    sign: FloatArray
+    rho: FloatArray
+    unknown: BoolArray
+    weight: FloatArray
+    a: FloatArray
+    lam: FloatArray
+
+
+@attrs.define(kw_only=True)
+class CorroborationModel:
+    """Dependence-aware corroboration: the default scoring model.
+
+    Parameters
+    ----------
+    prior : float
+        Prior probability of a claim that sets none.
+    unknown_reliability : float
+        Reliability of a source that cannot be judged (Admiralty F or none).
+    reliability : mapping, callable or None
+        Custom source weights: a mapping from source id, or from source
+        ``kind``, to a probability or Admiralty letter (ids win over kinds), or
+        a callable ``(source, claim) -> float``. Sources it does not cover keep
+        the case's reliability.
+    dependence : callable, optional
+        ``(source_a, source_b) -> float`` in [0, 1], called for pairs of
+        sources that report on a common claim; a positive value joins them as
+        a ``depends`` link would.
+    nested_dependence, top_level_dependence : float
+        Dependence of an undeclared group two or more levels deep (one
+        government, one newspaper group) and of a top-level group (a country).
+    propensity, self_serving_propensity, against_interest_propensity : float
+        Chance a source asserts (or denies) a claim it knows nothing about:
+        for a neutral claim, one that serves it, one that hurts it.
+    self_serving_bias : float
+        Chance a source that knows a self-serving claim is false asserts it
+        anyway. Caps the LLR of one self-serving confirmation at
+        ``-ln(self_serving_bias)``.
+    self_serving_denial_bias : float
+        The same for a party denying a claim that hurts it (close to 1: such a
+        denial says little).
+    observes_weight : float
+        Weight of an ``observes`` report ("reports say") relative to a
+        confirmation; 0 by default (it is not an endorsement).
+    threshold : float
+        An LLR at least this large is "clear": it counts as an independent
+        confirmation, or as a credible denial.
+    interval : float
+        Coverage of the interval around each probability.
+    reliability_spread, unknown_reliability_spread, dependence_spread : float
+        Uncertainty behind the interval: the logit-scale half-width of a known
+        and of an unknown reliability, and the half-width of a group's
+        dependence, at 80% coverage (scaled for other coverages).
+
+    Examples
+    --------
+    >>> from credscore.examples import kursk
+    >>> scores = CorroborationModel().score(kursk())
+    >>> round(scores["nk-casualties"].probability, 3), scores["nk-casualties"].grade
+    (0.953, 1)
+    """
+
+    prior: float = attrs.field(default=0.5, validator=_unit_open)
+    unknown_reliability: float = attrs.field(default=0.5, validator=_unit_open)
+    reliability: ReliabilitySpec = attrs.field(default=None)
+    dependence: DependenceFn | None = attrs.field(default=None)
+    nested_dependence: float = attrs.field(default=0.8, validator=_unit_closed)
+    top_level_dependence: float = attrs.field(default=0.0, validator=_unit_closed)
+    propensity: float = attrs.field(default=0.5, validator=_unit_open)
+    self_serving_propensity: float = attrs.field(default=0.7, validator=_unit_open)
+    against_interest_propensity: float = attrs.field(default=0.1, validator=_unit_open)
+    self_serving_bias: float = attrs.field(default=0.35, validator=_bias)
+    self_serving_denial_bias: float = attrs.field(default=0.9, validator=_bias)
+    observes_weight: float = attrs.field(default=0.0, validator=_unit_closed)
+    threshold: float = attrs.field(default=0.4, validator=_non_negative)
+    interval: float = attrs.field(default=0.8, validator=_unit_open)
+    reliability_spread: float = attrs.field(default=0.5, validator=_non_negative)
+    unknown_reliability_spread: float = attrs.field(default=1.0, validator=_non_negative)
+    dependence_spread: float = attrs.field(default=0.15, validator=_non_negative)
+
+    name = "corroboration"
+
+    @reliability.validator
+    def _check_reliability(self, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None or callable(value):
+            return
+        if not isinstance(value, Mapping):
+            raise TypeError(
+                "reliability: expected a mapping, a callable (source, claim) -> float or None, "
+                f"got {type(value).__name__}"
+            )
+        for key, v in value.items():
+            _resolve_value(v, str(key))
+
+    # -- public -----------------------------------------------------------------
+
+    def score(self, case: Case | CompiledCase, *, as_of: str | datetime | None = None) -> Any:
+        """Score every claim of a case.
+
+        Parameters
+        ----------
+        case : Case or CompiledCase
+        as_of : ISO 8601 string or datetime, optional
+            Ignore reports made after this time (undated reports always count).
+
+        Returns
+        -------
+        Scores
+        """
+        from credscore.scores import Scores
+
+        cc = case if isinstance(case, CompiledCase) else compile_case(case)
+        ev = self.evidence(cc, as_of=as_of)
+        return Scores.from_evidence(ev, self)
+
+    # -- the pipeline ----------------------------------------------------------
+
+    def source_reliability(self, cc: CompiledCase) -> FloatArray:
+        """Reliability of every source before claim-specific adjustments."""
+        rel = cc.source_reliability.copy()
+        spec = self.reliability
+        if isinstance(spec, Mapping):
+            for i, s in enumerate(cc.case.sources):
+                key = s.id if s.id in spec else s.kind
+                if key is not None and key in spec:
+                    v = _resolve_value(spec[key], s.id)
+                    rel[i] = np.nan if v is None else v
+        rel[np.isnan(rel)] = self.unknown_reliability
+        return rel
+
+    def _known(self, cc: CompiledCase) -> BoolArray:
+        """Which sources have a reliability that can be judged."""
+        known = ~np.isnan(cc.source_reliability)
+        spec = self.reliability
+        if isinstance(spec, Mapping):
+            for i, s in enumerate(cc.case.sources):
+                key = s.id if s.id in spec else s.kind
+                if key is not None and key in spec:
+                    known[i] = _resolve_value(spec[key], s.id) is not None
+        return known
+
+    def tree(self, cc: CompiledCase) -> Tree:
+        """The pooling tree for a compiled case (groups, declared and custom links)."""
+        dep = cc.group_dependence.copy()
+        undeclared = np.isnan(dep)
+        dep[undeclared] = np.where(
+            cc.group_depth[undeclared] >= 2, self.nested_dependence, self.top_level_dependence
+        )
+        links = [
+            (int(a), int(b), float(r))
+            for a, b, r in zip(cc.link_a.tolist(), cc.link_b.tolist(), cc.link_r.tolist())
+        ]
+        if self.dependence is not None:
+            links += self._custom_links(cc)
+        groups = [
+            cc.source_groups[cc.source_groups_ptr[i] : cc.source_groups_ptr[i + 1]].tolist()
+            for i in range(cc.n_sources)
+        ]
+        return build_tree(cc.source_ids, groups, cc.group_ids, dep, links)
+
+    def _custom_links(self, cc: CompiledCase) -> list[tuple[int, int, float]]:
+        assert self.dependence is not None
+        by_claim: dict[int, set[int]] = {}
+        for s, c in zip(cc.report_source.tolist(), cc.report_claim.tolist()):
+            by_claim.setdefault(c, set()).add(s)
+        pairs = {(a, b) for ss in by_claim.values() for a in ss for b in ss if a < b}
+        out = []
+        for a, b in sorted(pairs):
+            sa, sb = cc.case.sources[a], cc.case.sources[b]
+            r = self.dependence(sa, sb)
+            if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 <= r <= 1:
+                raise InvalidCaseError(
+                    "dependence", f"{sa.id}+{sb.id}", f"must lie in [0, 1], got {r!r}"
+                )
+            if r > 0:
+                out.append((a, b, float(r)))
+        return out
+
+    def evidence(self, cc: CompiledCase, *, as_of: str | datetime | None = None) -> Evidence:
+        """Turn the compiled reports into pooled-ready evidence entries."""
+        n_s = cc.n_sources
+        # 1. as_of, then a source's latest report on a claim supersedes the others.
+        keep = np.ones(cc.n_reports, dtype=bool)
+        if as_of is not None:
+            keep &= cc.report_time <= timestamp(as_of)
+        idx = np.flatnonzero(keep)
+        order = np.lexsort(
+            (
+                cc.report_cites[idx],
+                -cc.report_weight[idx],
+                cc.report_stance[idx],
+                cc.report_time[idx],
+                cc.report_source[idx],
+                cc.report_claim[idx],
+            )
+        )
+        idx = idx[order]
+        pair = cc.report_claim[idx] * n_s + cc.report_source[idx]
+        last = np.ones(idx.shape[0], dtype=bool)
+        last[:-1] = pair[1:] != pair[:-1]
+        kept = idx[last]
+        kept_pair = pair[last]  # sorted
+
+        # 2. Citations: absorbed when the cited source speaks for itself on the
+        # claim, else the citing report stands in for it.
+        src = cc.report_source[kept]
+        clm = cc.report_claim[kept]
+        cites = cc.report_cites[kept]
+        citing = cites >= 0
+        cited_pair = clm * n_s + np.where(citing, cites, 0)
+        j = np.searchsorted(kept_pair, cited_pair)
+        j = np.minimum(j, max(kept_pair.shape[0] - 1, 0))
+        has_own = citing & (kept_pair.shape[0] > 0) & (kept_pair[j] == cited_pair)
+        absorbed = has_own
+        standin = citing & ~has_own
+        position = np.where(standin, cites, src)
+        origin = np.where(citing, np.where(standin, cites, -1), src)
+        for _ in range(kept.shape[0]):
+            todo = origin < 0
+            if not todo.any():
+                break
+            origin[todo] = origin[j[todo]]
+
+        # 3. Evidence-carrying reports.
+        stance = cc.report_stance[kept]
+        carries = (stance == _CONFIRMS) | (stance == _DENIES)
+        if self.observes_weight > 0:
+            carries |= stance == _OBSERVES
+        ev = np.flatnonzero(carries & ~absorbed)
+        e_report = kept[ev]
+        e_speaker = src[ev]
+        e_pos = position[ev]
+        e_claim = clm[ev]
+        e_stance = stance[ev]
+        e_standin = standin[ev]
+        weight = cc.report_weight[e_report].copy()
+        weight[e_stance == _OBSERVES] *= self.observes_weight
+
+        base = self.source_reliability(cc)
+        known = self._known(cc)
+        rho = base[e_pos].copy()
+        if callable(self.reliability):
+            rho = self._call_reliability(cc, e_pos, e_claim)
+            spk = self._call_reliability(cc, e_speaker, e_claim)
+        else:
+            spk = base[e_speaker]
+        rho = np.where(e_standin, rho * spk, rho)
+        unknown = ~known[e_pos] | (e_standin & ~known[e_speaker])
+
+        serves, hurts = cc.interest(e_pos, e_claim)
+        deny = e_stance == _DENIES
+        a = np.full(ev.shape[0], self.propensity)
+        lam = np.zeros(ev.shape[0])
+        # confirmations: self-serving / against interest
+        a = np.where(~deny & serves, self.self_serving_propensity, a)
+        lam = np.where(~deny & serves, self.self_serving_bias, lam)
+        a = np.where(~deny & hurts, self.against_interest_propensity, a)
+        # denials: of a claim that hurts the denier (self-serving) / that serves it
+        a = np.where(deny & hurts, self.self_serving_propensity, a)
+        lam = np.where(deny & hurts, self.self_serving_denial_bias, lam)
+        a = np.where(deny & serves, self.against_interest_propensity, a)
+        interested = np.where(deny, hurts, serves)
+        sign = np.where(deny, -1.0, 1.0)
+
+        # 4. Implication and contradiction: which claims each entry bears on.
+        n = ev.shape[0]
+        ent = np.arange(n, dtype=np.int64)
+        tgt = e_claim.copy()
+        neg_sign = np.ones(n, dtype=bool)  # True: entry keeps its own sign
+        implied = np.zeros(n, dtype=bool)
+        pos_rows = np.flatnonzero(sign > 0)
+        o, d = csr_gather(cc.desc_ptr, cc.desc, e_claim[pos_rows])
+        ent = np.concatenate([ent, pos_rows[o]])
+        tgt = np.concatenate([tgt, d])
+        neg_sign = np.concatenate([neg_sign, np.ones(d.shape[0], dtype=bool)])
+        implied = np.concatenate([implied, np.ones(d.shape[0], dtype=bool)])
+        # positive entries (own or implied) count against contradicting claims
+        is_pos = sign[ent] > 0
+        o, d = csr_gather(cc.contra_ptr, cc.contra, tgt[is_pos])
+        c_ent = ent[is_pos][o]
+        ent = np.concatenate([ent, c_ent])
+        tgt = np.concatenate([tgt, d])
+        neg_sign = np.concatenate([neg_sign, np.zeros(d.shape[0], dtype=bool)])
+        implied = np.concatenate([implied, np.ones(d.shape[0], dtype=bool)])
+        # negative entries (denials and contradictions) count against implying claims
+        negative = np.where(neg_sign, sign[ent], -sign[ent]) < 0
+        rows = np.flatnonzero(negative)
+        o, d = csr_gather(cc.anc_ptr, cc.anc, tgt[rows])
+        ent = np.concatenate([ent, ent[rows][o]])
+        tgt = np.concatenate([tgt, d])
+        neg_sign = np.concatenate([neg_sign, neg_sign[rows][o]])
+        implied = np.concatenate([implied, np.ones(d.shape[0], dtype=bool)])
+        # one entry per (report, claim)
+        key = tgt * max(n, 1) + ent
+        _, first = np.unique(key, return_index=True)
+        ent, tgt, neg_sign, implied = ent[first], tgt[first], neg_sign[first], implied[first]
+        e_sign = np.where(neg_sign, sign[ent], -sign[ent])
+
+        tree = self.tree(cc)
+        plan = make_plan(tree, tgt, e_pos[ent], cc.n_claims)
+        rho_e, w_e, a_e, lam_e = rho[ent], weight[ent], a[ent], lam[ent]
+        ell = e_sign * llr(rho_e, w_e, a_e, lam_e)
+        neutral = e_sign * llr(rho_e, w_e, np.full(ent.shape[0], self.propensity), 0.0 * w_e)
+        return Evidence(
+            compiled=cc,
+            tree=tree,
+            plan=plan,
+            kept=kept,
+            absorbed=absorbed,
+            origin=origin,
+            claim=tgt,
+            report=e_report[ent],
+            speaker=e_speaker[ent],
+            position=e_pos[ent],
+            ell=ell,
+            neutral_ell=neutral,
+            interested=interested[ent],
+            implied=implied,
+            source_reliability=base,
+            sign=e_sign,
+            rho=rho_e,
+            unknown=unknown[ent],
+            weight=w_e,
+            a=a_e,
+            lam=lam_e,
+        )
+
+    def _call_reliability(self, cc: CompiledCase, source: IntArray, claim: IntArray) -> FloatArray:
+        fn = self.reliability
+        assert callable(fn)
+        out = np.empty(source.shape[0])
+        cache: dict[tuple[int, int], float] = {}
+        for k, (s, c) in enumerate(zip(source.tolist(), claim.tolist())):
+            v = cache.get((s, c))
+            if v is None:
+                src, clm = cc.case.sources[s], cc.case.claims[c]
+                v = fn(src, clm)
+                if v is None:
+                    v = (
+                        src.probability
+                        if src.probability is not None
+                        else self.unknown_reliability
+                    )
+                v = _resolve_value(v, src.id)
+                if v is None:
+                    v = self.unknown_reliability
+                cache[(s, c)] = v
+            out[k] = v
+        return out
+
+    def passes(self, ev: Evidence) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Pooled LLR per claim at nominal, pessimistic and optimistic inputs,
+        and the net LLR of every (claim, cluster) at nominal inputs."""
+        n_c = ev.compiled.n_claims
+        r = ev.tree.dependence
+        nominal, captured = pool(ev.plan, ev.ell, r, r, n_c, capture=True)
+        z = NormalDist().inv_cdf(0.5 + self.interval / 2) / NormalDist().inv_cdf(0.9)
+        spread = np.where(ev.unknown, self.unknown_reliability_spread, self.reliability_spread) * z
+        lr = np.log(ev.rho) - np.log1p(-ev.rho)
+        rho_lo = expit(lr - spread)
+        rho_hi = expit(lr + spread)
+        ds = self.dependence_spread * z
+        r_up = np.where(ev.tree.uncertain, np.clip(r + ds, 0.0, 1.0), r)
+        r_dn = np.where(ev.tree.uncertain, np.clip(r - ds, 0.0, 1.0), r)
+        pos = ev.sign > 0
+        pess = ev.sign * llr(np.where(pos, rho_lo, rho_hi), ev.weight, ev.a, ev.lam)
+        opt = ev.sign * llr(np.where(pos, rho_hi, rho_lo), ev.weight, ev.a, ev.lam)
+        lo, _ = pool(ev.plan, pess, r_up, r_dn, n_c)
+        hi, _ = pool(ev.plan, opt, r_dn, r_up, n_c)
+        return nominal, lo, hi, captured
+
+    def priors(self, cc: CompiledCase) -> FloatArray:
+        """Prior of every claim, raised to at least the prior of any claim
+        implying it (so that A implies B can never start with p(A) > p(B))."""
+        prior = np.where(np.isnan(cc.claim_prior), self.prior, cc.claim_prior)
+        o, anc = csr_gather(cc.anc_ptr, cc.anc, np.arange(cc.n_claims, dtype=np.int64))
+        if anc.shape[0]:
+            best = prior.copy()
+            np.maximum.at(best, o, prior[anc])
+            prior = best
+        return prior
+
+
+def _resolve_value(v: Any, id: str) -> float | None:
+    if isinstance(v, str):
+        letter = v.strip().upper()
+        if letter not in ADMIRALTY_RELIABILITY:
+            raise InvalidCaseError(
+                "reliability", id, f"must be a letter A-F or a probability, got {v!r}"
+            )
+        return ADMIRALTY_RELIABILITY[letter]
+    if (
+        isinstance(v, bool)
+        or not isinstance(v, (int, float))
+        or not math.isfinite(v)
+        or not 0 < v < 1
+    ):
+        raise InvalidCaseError("reliability", id, f"must lie in (0, 1), got {v!r}")
+    return float(v)
