@@ -150,12 +150,14 @@ def truthfinder(
         for s, cs in f.claims_of.items():
             one_minus_t[s] = sum(miss[c] for c in cs) / len(cs)
             trust[s] = 1.0 - one_minus_t[s]
+    # Probabilities: the odds s / (1 - s) = exp(gamma sigma*) normalised per object.
     adjusted = confidence()
-    conf = {}
-    for c, x in adjusted.items():
-        z = gamma * x
-        conf[c] = math.exp(z) / (1 + math.exp(z)) if z < 0 else 1 / (1 + math.exp(-z))
-    return trust, f.normalize_within_objects(conf)
+    odds = {}
+    for claims in f.rivals.values():
+        top = max(gamma * adjusted[c] for c in claims)
+        for c in claims:
+            odds[c] = math.exp(gamma * adjusted[c] - top)
+    return trust, f.normalize_within_objects(odds)
 
 
 # -- Galland, Abiteboul, Marian & Senellart 2010 ----------------------------------------------

@@ -146,9 +146,12 @@ class TruthFinder(IterativeModel):
 
     Notes
     -----
-    ``claim_probability`` is the confidence :math:`s(f)` normalised within
-    each object: the confidences of rival facts need not sum to 1 (each is
-    a probability that the fact is true when taken alone).
+    ``claim_probability`` normalises the odds :math:`s(f) / (1 - s(f)) =
+    e^{\\gamma \\sigma^*(f)}` within each object (a softmax of
+    :math:`\\gamma\\sigma^*`): the confidences of rival facts need not sum to
+    1 (each is the probability that the fact is true taken alone), and with
+    many sources they all round to 1.0, which would make every candidate
+    tie; the odds keep the paper's ranking of facts without that rounding.
 
     Numerically, :math:`1 - s(f) = 1/(1 + e^{\\gamma\\sigma^*})` is computed
     directly through :func:`numpy.logaddexp`, so confidences close to 1
@@ -270,9 +273,13 @@ class TruthFinder(IterativeModel):
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         z = self.gamma * self._adjusted(part, state, local)
+        if part.n_objects == 0:
+            return np.zeros(0), None
+        # Odds s / (1 - s) = exp(z), normalised within each object.
+        top = np.maximum.reduceat(z, part.object_start[:-1])
         with np.errstate(under="ignore"):
-            confidence = np.exp(-_log1p_exp(-z))  # s(f) = 1 / (1 + e^-z)
-        return segment_normalize(confidence, part.claim_object, part.n_objects), None
+            odds = np.exp(z - top[part.claim_object])
+        return segment_normalize(odds, part.claim_object, part.n_objects), None
 
 
 register_model(TruthFinder)
