@@ -97,9 +97,14 @@ def confirmation_llr(rho: FloatArray, a: FloatArray) -> FloatArray:
     array([0.    , 1.0986, 2.9444])
     """
     rho = np.minimum(rho, _RHO_MAX)
-    # rho / ((1 - rho) a) >= -1 + 1e-12 keeps the numerator rho + (1 - rho) a > 0.
-    ratio = np.maximum(rho / ((1.0 - rho) * a), -1.0 + 1e-12)
-    out: FloatArray = np.log1p(ratio)
+    against = (1.0 - rho) * a
+    ratio = rho / against
+    # log1p keeps precision for small rho; far below 0 the direct ratio is
+    # exact, with the numerator kept positive (a confirmation by a source
+    # worse than chance has probability at least 1e-12 of its mirror).
+    near = np.log1p(np.maximum(ratio, -0.5))
+    far = np.log(np.maximum(rho + against, against * 1e-12) / against)
+    out: FloatArray = np.where(ratio > -0.5, near, far)
     return out
 
 
@@ -380,7 +385,7 @@ class Corroboration(IterativeModel):
         if isinstance(self.domain, (int, np.integer)):
             k = int(self.domain)
         elif closed:
-            k = max(int(values.shape[0]), 2)
+            k = int(values.shape[0])
         else:
             k = 2
         state["k"] = k
@@ -404,10 +409,17 @@ class Corroboration(IterativeModel):
 
     def _posterior(
         self, part: Table, state: State, local: dict[str, Any]
-    ) -> tuple[FloatArray, FloatArray]:
-        """Claim posteriors and each object's ``a``."""
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """E-step on one partition.
+
+        Returns the posterior of each claim counting the values nobody
+        asserted (the E-step proper), the same renormalised over the
+        asserted candidates (what is reported), each object's ``a`` and the
+        posterior ``u`` of an unasserted value per unit of prior weight.
+        """
         k_obs = np.diff(part.object_start)
-        a_obj: FloatArray = 1.0 / np.maximum(k_obs, state["k"]).astype(np.float64)
+        k_dom = np.maximum(k_obs, state["k"])
+        a_obj: FloatArray = 1.0 / k_dom.astype(np.float64)
         rho = state["reliability"][part.source]
         vidx: IntArray | None = None
         if state["values"] is not None:
@@ -422,9 +434,26 @@ class Corroboration(IterativeModel):
         ell = confirmation_llr(rho, a)
         local["ell"] = ell
         score = _pool(part, ell, state, local)
+        # Prior weight of the values no source gave ("phantom" candidates):
+        # they carry no evidence, only their prior.
         if vidx is not None and self.learn_prior:
+            prior = np.exp(state["log_prior"])
+            observed = _wsum(part.claim_object, prior[vidx], part.n_objects)
+            phantom = np.where(k_obs >= k_dom, 0.0, np.maximum(1.0 - observed, 0.0))
             score = score + state["log_prior"][vidx]
-        return _segment_softmax(score, part.claim_object, part.object_start), a_obj
+        else:
+            phantom = (k_dom - k_obs).astype(np.float64)
+        log_phantom = np.full(part.n_objects, -np.inf)
+        has = phantom > 0
+        log_phantom[has] = np.log(phantom[has])
+        top = np.maximum(np.maximum.reduceat(score, part.object_start[:-1]), log_phantom)
+        e = np.exp(score - top[part.claim_object])
+        asserted = _wsum(part.claim_object, e, part.n_objects)
+        z = asserted + np.where(has, np.exp(log_phantom - top), 0.0)
+        full = e / z[part.claim_object]
+        shown = e / asserted[part.claim_object]
+        unit = np.exp(-top) / z
+        return full, shown, a_obj, unit
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         n_src = state["reliability"].shape[0]
@@ -437,13 +466,23 @@ class Corroboration(IterativeModel):
                 "sq": np.bincount(part.source, weights=sq, minlength=n_src),
                 "n": np.bincount(part.source, minlength=n_src).astype(np.float64),
             }
-        post, a_obj = self._posterior(part, state, local)
+        post, _, a_obj, unit = self._posterior(part, state, local)
         a = a_obj[part.object]
         p = post[part.claim]
+        info = 1.0 - a
+        if state["guess"] is None and not (state["log_prior"] is not None and self.learn_prior):
+            # With a uniform prior, the likelihood of an assertion alone on its
+            # object (1/K) does not depend on rho, and its term cancels at the
+            # fixed point: leaving it out gives the same estimate, faster.
+            alone = np.bincount(part.object, minlength=part.n_objects)[part.object] == 1
+            info = np.where(alone, 0.0, info)
+            excess = np.where(alone, 0.0, p - a)
+        else:
+            excess = p - a
         stats: Stats = {
             "hit": np.bincount(part.source, weights=p, minlength=n_src),
-            "excess": np.bincount(part.source, weights=p - a, minlength=n_src),
-            "info": np.bincount(part.source, weights=1.0 - a, minlength=n_src),
+            "excess": np.bincount(part.source, weights=excess, minlength=n_src),
+            "info": np.bincount(part.source, weights=info, minlength=n_src),
             "n": np.bincount(part.source, minlength=n_src).astype(np.float64),
         }
         if state["guess"] is not None:
@@ -458,12 +497,13 @@ class Corroboration(IterativeModel):
                 weights=1.0 - knew,
                 minlength=n_src * n_val,
             ).reshape(n_src, n_val)
-        if state["log_prior"] is not None:
-            stats["mass"] = np.bincount(
-                np.searchsorted(state["values"], part.claim_value),
-                weights=post,
-                minlength=state["values"].shape[0],
-            )
+        if state["log_prior"] is not None and self.learn_prior:
+            # Posterior mass of each value, asserted or not (an unasserted value
+            # v of object o has posterior prior_v * unit_o).
+            n_val = state["values"].shape[0]
+            vidx = local["value_index"]
+            missing = unit.sum() - _wsum(vidx, unit[part.claim_object], n_val)
+            stats["mass"] = _wsum(vidx, post, n_val) + np.exp(state["log_prior"]) * missing
         return stats
 
     def _update(self, state: State, stats: Stats) -> State:
@@ -502,8 +542,8 @@ class Corroboration(IterativeModel):
             d = c - est[part.claim_object]
             score = -0.5 * total_w[part.claim_object] * d * d
             return _segment_softmax(score, part.claim_object, part.object_start), est
-        post, _ = self._posterior(part, state, local)
-        return post, None
+        _, shown, _, _ = self._posterior(part, state, local)
+        return shown, None
 
     # ------------------------------------------------------------------
     # fitting, with the optional outer loop over learned dependence
