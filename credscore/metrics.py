@@ -325,7 +325,8 @@ def expected_calibration_error(
         p, c = p[order], c[order]
         k = min(int(n_bins), n)
         # Bin b holds sorted items [b*n//k, (b+1)*n//k): sizes differ by <= 1.
-        bins = (np.arange(n) * k) // n
+        bounds = (np.arange(k + 1) * n) // k
+        bins = np.searchsorted(bounds, np.arange(n), side="right") - 1
     elif strategy == "uniform":
         edges = np.linspace(0.0, 1.0, int(n_bins) + 1)
         bins = np.clip(np.searchsorted(edges, p, side="left") - 1, 0, int(n_bins) - 1)
