@@ -129,7 +129,7 @@ class TruthFinder(IterativeModel):
     similarity : None, "numeric" or callable, default None
         How alike two values of one object are, in [0, 1]. ``None``: equal
         or not (distinct values have similarity 0). ``"numeric"``:
-        :func:`numeric_similarity` with ``similarity_scale`` (numeric tables
+        :func:`numeric_similarity` with ``similarity_scale`` (numeric values
         only). A callable ``(a, b) -> float`` is called once for every
         ordered pair of distinct values of an object, before the
         iterations (so it costs Python time per pair, not per iteration).
@@ -193,9 +193,9 @@ class TruthFinder(IterativeModel):
     similarity_scale: float = attrs.field(default=0.1, validator=_positive)
 
     def _fit(self, table: Table) -> FusionResult:
-        if self.similarity == "numeric" and not table.numeric:
+        if self.similarity == "numeric" and table.claim_value.dtype.kind not in "iuf":
             raise InvalidTableError(
-                "value: similarity='numeric' needs a numeric table; "
+                "value: similarity='numeric' needs numeric values; "
                 "pass a callable similarity for other values"
             )
         return super()._fit(table)
