@@ -25,7 +25,13 @@ def rows(table: Table) -> list[tuple[int, int, Any]]:
     for a in range(table.n_assertions):
         c = int(table.claim[a])
         v = table.claim_value[c]
-        out.append((int(table.source[a]), int(table.claim_object[c]), v.item() if hasattr(v, "item") else v))
+        out.append(
+            (
+                int(table.source[a]),
+                int(table.claim_object[c]),
+                v.item() if hasattr(v, "item") else v,
+            )
+        )
     return out
 
 
@@ -52,7 +58,9 @@ def log_sigmoid(x: float) -> float:
     return x - math.log1p(math.exp(x))
 
 
-def _claim_posterior(table: Table, logp: dict[int, list[float]], index: dict[Any, int]) -> list[float]:
+def _claim_posterior(
+    table: Table, logp: dict[int, list[float]], index: dict[Any, int]
+) -> list[float]:
     """Per-claim probability: the object's log posterior restricted to its claims."""
     cl = claims(table)
     prob = [0.0] * len(cl)
@@ -99,8 +107,13 @@ def dawid_skene(table: Table, n_iter: int, smoothing: float = 0.01) -> Result:
             for true in range(k):
                 counts[s][true][index[v]] += post[o][true]
         conf = [
-            [[(counts[s][t][l] + smoothing) / (sum(counts[s][t]) + k * smoothing) for l in range(k)]
-             for t in range(k)]
+            [
+                [
+                    (counts[s][t][lab] + smoothing) / (sum(counts[s][t]) + k * smoothing)
+                    for lab in range(k)
+                ]
+                for t in range(k)
+            ]
             for s in range(n_src)
         ]
         label_total = [sum(post[o][t] for o in range(n_obj)) for t in range(k)]
@@ -119,7 +132,9 @@ def dawid_skene(table: Table, n_iter: int, smoothing: float = 0.01) -> Result:
     return prob, _best_values(table, prob), reliability
 
 
-def one_coin(table: Table, n_iter: int, smoothing: float = 0.01, learn_prior: bool = False) -> Result:
+def one_coin(
+    table: Table, n_iter: int, smoothing: float = 0.01, learn_prior: bool = False
+) -> Result:
     """One-coin Dawid-Skene: accuracy p_j, errors uniform over the K - 1 others."""
     labels = sorted({v for _, v in claims(table)})
     k = len(labels)
@@ -216,7 +231,9 @@ def _group(table: Table) -> dict[int, list[tuple[int, Any]]]:
     return out
 
 
-def closeness(table: Table, estimate: list[float], weight: list[float] | None = None) -> list[float]:
+def closeness(
+    table: Table, estimate: list[float], weight: list[float] | None = None
+) -> list[float]:
     """Candidate mass by a normal density around the estimate (see voting.py)."""
     groups = _group(table)
     cl = claims(table)
@@ -328,7 +345,7 @@ def crh(table: Table, n_iter: int, loss: str = "squared", smoothing: float = 0.5
         for (s, _), d in losses.items():
             per_src[s] += d
         total = sum(per_src)
-        weight = [-math.log(x / total) for x in per_src] if total > 0 else [1.0] * n_src
+        weight = [-math.log(x / total) for x in per_src]
     prob, truths, _ = _weighted_truths(table, weight, loss)
     top = max(weight)
     return prob, truths, [w / top if top > 0 else 1.0 for w in weight]

@@ -41,11 +41,11 @@ from credscore.table import Table
 __all__ = ["CATD", "CRH", "chi2_lower_quantile"]
 
 
-def _non_negative_number(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+def _positive_number(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{attribute.name}: expected a number >= 0, got {value!r}")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{attribute.name}: expected a finite number >= 0, got {value!r}")
+        raise TypeError(f"{attribute.name}: expected a number > 0, got {value!r}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{attribute.name}: expected a finite number > 0, got {value!r}")
 
 
 def _open_unit(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
@@ -281,7 +281,7 @@ class CRH(_LossWeighted):
     loss : {"squared", "absolute"}, default "squared"
         Loss on numeric values (normalised by the standard deviation of each
         object's answers); categorical values always use the 0-1 loss.
-    smoothing : float, default 0.5
+    smoothing : float > 0, default 0.5
         Pseudo-loss added to every source's total, so that a source with no
         loss (say, one correct answer) gets a large but finite weight.
     max_iter, tol, seed, progress
@@ -330,7 +330,7 @@ class CRH(_LossWeighted):
     loss: Literal["squared", "absolute"] = attrs.field(
         default="squared", validator=attrs.validators.in_(("squared", "absolute"))
     )
-    smoothing: float = attrs.field(default=0.5, validator=_non_negative_number)
+    smoothing: float = attrs.field(default=0.5, validator=_positive_number)
 
     weight_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
 
@@ -339,10 +339,7 @@ class CRH(_LossWeighted):
 
     def _weights(self, state: State, loss: FloatArray) -> FloatArray:
         total = loss + float(self.smoothing)
-        denom = float(np.sum(total))
-        if denom <= 0:  # no loss at all and no smoothing: nothing to tell sources apart
-            return np.ones_like(loss)
-        out: FloatArray = -np.log(np.maximum(total, np.finfo(np.float64).tiny) / denom)
+        out: FloatArray = -np.log(total / np.sum(total))
         return out
 
     def _claim_scores(
@@ -372,7 +369,7 @@ class CATD(_LossWeighted):
     ----------
     alpha : float in (0, 1), default 0.05
         Significance level of the confidence interval.
-    smoothing : float, default 0.5
+    smoothing : float > 0, default 0.5
         Pseudo-loss added to each source's total: a source with no loss gets
         a large but finite weight.
     max_iter, tol, seed, progress
@@ -416,7 +413,7 @@ class CATD(_LossWeighted):
     name: ClassVar[str] = "catd"
 
     alpha: float = attrs.field(default=0.05, validator=_open_unit)
-    smoothing: float = attrs.field(default=0.5, validator=_non_negative_number)
+    smoothing: float = attrs.field(default=0.5, validator=_positive_number)
 
     weight_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
 
@@ -427,12 +424,8 @@ class CATD(_LossWeighted):
         return state
 
     def _weights(self, state: State, loss: FloatArray) -> FloatArray:
-        total = loss + float(self.smoothing)
         q: FloatArray = state["quantile"]
-        with np.errstate(divide="ignore"):
-            out: FloatArray = np.where(total > 0, q / np.where(total > 0, total, 1.0), np.inf)
-        if np.isinf(out).any():  # no loss and no smoothing: such sources share the top weight
-            out = np.where(np.isinf(out), 1.0, 0.0)
+        out: FloatArray = q / (loss + float(self.smoothing))
         return out
 
     def _claim_scores(
