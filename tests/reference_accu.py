@@ -44,6 +44,7 @@ def directed_copy_probabilities(
     c: float,
     n: float,
     eps: float,
+    skip: set[int] | frozenset[int] = frozenset(),
 ) -> dict[tuple[int, int], tuple[float, float]]:
     """{(i, j): (P(i copies j), P(j copies i))} for pairs sharing an object."""
     kt: dict[tuple[int, int], float] = defaultdict(float)
@@ -53,7 +54,7 @@ def directed_copy_probabilities(
     for given in objects_of(table).values():
         for i in given:
             for j in given:
-                if i < j:
+                if i < j and i not in skip and j not in skip:
                     pairs.add((i, j))
                     if given[i] == given[j]:
                         kt[i, j] += prob[given[i]]
@@ -87,3 +88,109 @@ def directed_copy_probabilities(
         z = math.exp(l_ij - m) + math.exp(l_ji - m) + math.exp(l_0 - m)
         out[i, j] = (math.exp(l_ij - m) / z, math.exp(l_ji - m) / z)
     return out
+
+
+def softmax(scores: dict[int, float], extra: float) -> dict[int, float]:
+    """exp(score) / (sum exp(score) + extra), computed stably."""
+    top = max(scores.values())
+    z = sum(math.exp(s - top) for s in scores.values()) + extra * math.exp(-top)
+    return {c: math.exp(s - top) / z for c, s in scores.items()}
+
+
+def accu_reference(
+    table: Table,
+    n_iter: int,
+    *,
+    kind: str = "accu",
+    n_false: float = 100.0,
+    initial_accuracy: float = 0.8,
+    unobserved: bool = False,
+    eps: float = 1e-3,
+    alpha: float = 0.2,
+    copy_rate: float = 0.8,
+    direction: bool = True,
+    initial_dependence: bool = False,
+) -> tuple[list[float], list[float], dict[tuple[int, int], float]]:
+    """Run ``n_iter`` iterations of Accu, PopAccu or AccuCopy (``kind``).
+
+    Returns the final claim probabilities (over the observed values), the
+    accuracies and, for AccuCopy, ``{(i, j): P(dependent)}``.
+    """
+    given_by = objects_of(table)
+    claims = claims_of(table)
+    n_s = table.n_sources
+    acc = [initial_accuracy] * n_s
+    # AccuCopy: an exact copy of a lower-index source's whole table has no
+    # vote and no pairs; it is reported as a certain copy of that source.
+    claim_sets: dict[frozenset[int], int] = {}
+    original = {}
+    for s in range(n_s):
+        mine = frozenset(c for given in given_by.values() for t, c in given.items() if t == s)
+        original[s] = claim_sets.setdefault(mine, s)
+    dups = {s for s in range(n_s) if original[s] != s} if kind == "accu-copy" else set()
+    pairs = {
+        (i, j)
+        for given in given_by.values()
+        for i in given
+        for j in given
+        if i < j and i not in dups and j not in dups
+    }
+    dep = dict.fromkeys(pairs, (0.0, 0.0))
+    if kind == "accu-copy" and initial_dependence:
+        uniform = [1.0 / len(claims[int(table.claim_object[c])]) for c in range(table.n_claims)]
+        dep = directed_copy_probabilities(
+            table, uniform, acc, alpha, copy_rate, n_false, eps, skip=dups
+        )
+
+    def discount(s: int, t: int) -> float:
+        """c P(s copies t)."""
+        p_ij, p_ji = dep[min(s, t), max(s, t)]
+        if not direction:
+            return copy_rate * (p_ij + p_ji) / 2
+        return copy_rate * (p_ij if s < t else p_ji)
+
+    def probabilities(over_domain: bool) -> list[float]:
+        prob = [0.0] * table.n_claims
+        order = sorted(range(n_s), key=lambda s: (-acc[s], s))
+        for o, given in given_by.items():
+            scores = {}
+            total = len(given)
+            for c in claims[o]:
+                sources = [s for s in order if given.get(s) == c and s not in dups]
+                vote = 0.0
+                for k, s in enumerate(sources):
+                    if kind == "pop-accu":
+                        w = math.log(acc[s] / (1 - acc[s]))
+                    else:
+                        w = math.log(n_false * acc[s] / (1 - acc[s]))
+                    if kind == "accu-copy":
+                        for t in sources[:k]:
+                            w *= 1 - discount(s, t)
+                    vote += w
+                if kind == "pop-accu":
+                    # Pop(v'|v) = m(v') / (M - m(v)) for every wrong source.
+                    m_v = len(sources)
+                    for c2 in claims[o]:
+                        if c2 != c:
+                            m2 = sum(1 for s in given if given[s] == c2)
+                            vote += m2 * math.log(m2 / (total - m_v))
+                scores[c] = vote
+            extra = 0.0
+            if over_domain and kind != "pop-accu":
+                extra = max(n_false + 1 - len(claims[o]), 0.0)
+            for c, p in softmax(scores, extra).items():
+                prob[c] = p
+        return prob
+
+    for _ in range(n_iter):
+        prob = probabilities(unobserved)
+        for s in range(n_s):
+            mine = [c for given in given_by.values() for t, c in given.items() if t == s]
+            acc[s] = clip(sum(prob[c] for c in mine) / len(mine), eps)
+        if kind == "accu-copy":
+            dep = directed_copy_probabilities(
+                table, prob, acc, alpha, copy_rate, n_false, eps, skip=dups
+            )
+    copies = {p: min(a + b, 1.0) for p, (a, b) in dep.items()}
+    copies.update({(original[d], d): 1.0 for d in dups})
+    return probabilities(False), acc, copies

@@ -67,28 +67,35 @@ def test_pairs_are_exactly_the_sources_sharing_an_object(t: Table) -> None:
 
 
 @given(data=st.data(), t=tables())
-def test_independence_weights_are_a_product_over_agreeing_sources(
+def test_independence_weights_are_a_product_over_earlier_agreeing_sources(
     data: st.DataObject, t: Table
 ) -> None:
-    """log I(S, v) = sum over other sources S' giving v of log(1 - c P(S copies S'))."""
+    """log I(S, v) = sum, over the sources S' giving v that come before S in the order,
+    of log(1 - c P(S copies S'))."""
     first, second = copying.cooccurrences(t)
     keys = copying.pair_keys(t, first, second)
     uniq, pair = np.unique(keys, return_inverse=True)
     n_p = uniq.shape[0]
-    unit = st.floats(0.0, 0.5)
-    p_ij = np.array(data.draw(st.lists(unit, min_size=n_p, max_size=n_p)))
-    p_ji = np.array(data.draw(st.lists(unit, min_size=n_p, max_size=n_p)))
-    c = 0.8
-    got = copying.independence_log_weight(t, first, second, pair.reshape(-1), p_ij, p_ji, c)
+    unit = st.floats(0.0, 0.99)
+    d_ij = np.array(data.draw(st.lists(unit, min_size=n_p, max_size=n_p)))
+    d_ji = np.array(data.draw(st.lists(unit, min_size=n_p, max_size=n_p)))
+    acc = np.array(
+        data.draw(
+            st.lists(st.sampled_from([0.2, 0.5, 0.9]), min_size=t.n_sources, max_size=t.n_sources)
+        )
+    )
+    rank = copying.source_rank(acc)
+    got = copying.independence_log_weight(t, first, second, pair.reshape(-1), d_ij, d_ji, rank)
     pair_of = {(int(k // t.n_sources), int(k % t.n_sources)): n for n, k in enumerate(uniq)}
+    order = sorted(range(t.n_sources), key=lambda s: (-acc[s], s))
     src, clm = t.source.tolist(), t.claim.tolist()
     for a in range(t.n_assertions):
         want = 0.0
         for b in range(t.n_assertions):
-            if b != a and clm[b] == clm[a]:
-                s, o = src[a], src[b]
+            s, o = src[a], src[b]
+            if b != a and clm[b] == clm[a] and order.index(o) < order.index(s):
                 k = pair_of[min(s, o), max(s, o)]
-                want += np.log1p(-c * (p_ij[k] if s < o else p_ji[k]))
+                want += np.log1p(-(d_ij[k] if s < o else d_ji[k]))
         assert abs(got[a] - want) < 1e-12
 
 

@@ -42,6 +42,11 @@ def _open_unit(inst: Any, attribute: attrs.Attribute[float], value: float) -> No
         raise ValueError(f"{attribute.name}: expected a number in (0, 1), got {value!r}")
 
 
+def _open_unit_or_none(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _open_unit(inst, attribute, value)
+
+
 def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not (
         isinstance(value, (int, float, np.integer, np.floating)) and value > 0
@@ -272,15 +277,15 @@ class AccuCopy(Accu):
     Notes
     -----
     Each iteration (1) computes vote counts in which a source's vote for
-    ``v`` is multiplied by ``prod (1 - c P(S copies S'))`` over the other
-    sources ``S'`` that give ``v``, then value probabilities and accuracies
+    ``v`` is multiplied by ``prod (1 - c P(S copies S'))`` over the sources
+    ``S'`` that give ``v`` and come before ``S`` in the order of decreasing
+    accuracy, then value probabilities and accuracies
     as in Accu; (2) from the new probabilities, the soft numbers of shared
     true, shared false and different values of each pair of sources, and
     from them the posterior probability of each copying direction
     (:func:`credscore.models.copying.copy_probabilities`). The paper
-    discounts each source only against the sources before it in a greedy
-    order; the order-free product used here gives the same total vote for a
-    pair whose direction is unknown and does not depend on source names.
+    orders the sources greedily for each value; one order by accuracy (ties
+    by source index) is used here.
 
     References
     ----------
@@ -290,38 +295,49 @@ class AccuCopy(Accu):
 
     Examples
     --------
-    Three honest sources against a liar copied by two others:
+    Three independent sources, and a careless one copied by another:
 
     >>> from credscore.table import Table
     >>> rows = []
     >>> for o in range(30):
-    ...     rows += [(h, o, "t") for h in ("h1", "h2", "h3")]
-    ...     rows += [(s, o, f"lie{o}" if o % 3 else "t") for s in ("liar", "c1", "c2")]
-    ...     rows += [("c3", o, f"lie{o}" if o % 3 else "t")]
+    ...     rows += [(h, o, "t" if o % 5 != k else f"e{k}")
+    ...              for k, h in enumerate(("h1", "h2", "h3"), 1)]
+    ...     rows += [(s, o, "t" if o % 2 else f"lie{o}") for s in ("liar", "copier")]
     >>> model = AccuCopy(tol=1e-6).fit(Table.from_rows(rows))
-    >>> sum(v == "t" for v in model.result.truths().values())
-    30
-    >>> max(model.copy_pairs_, key=model.copy_pairs_.get) in {
-    ...     ("c1", "c2"), ("c1", "c3"), ("c1", "liar"), ("c2", "c3"),
-    ...     ("c2", "liar"), ("c3", "liar")}
-    True
+    >>> set(model.result.truths().values())
+    {'t'}
+    >>> next(iter(model.copy_pairs_.items()))
+    (('copier', 'liar'), 1.0)
     """
 
     name: ClassVar[str] = "accu-copy"
 
     alpha: float = attrs.field(default=0.2, validator=_open_unit)
-    copy_rate: float = attrs.field(default=0.8, validator=_open_unit)
+    copy_rate: float | None = attrs.field(default=0.8, validator=_open_unit_or_none)
     direction: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    initial_dependence: bool = attrs.field(
+        default=False, validator=attrs.validators.instance_of(bool)
+    )
 
     _pairs: tuple[Any, Any, FloatArray] | None = attrs.field(default=None, init=False, repr=False)
 
     def _init(self, table: Table) -> State:
         state = super()._init(table)
-        first, second = copying.cooccurrences(table)
+        # An exact copy of another source's whole table is the limit of
+        # copying (every value copied): it is given no vote and no pairs.
+        state["original"] = copying.original_of(table)
+        dup = state["original"] != np.arange(table.n_sources)
+        state["duplicate"] = dup
+        first, second = self._pairs_of(table, dup)
         keys = np.unique(copying.pair_keys(table, first, second))
         n = np.int64(table.n_sources)
         state["pair_key"] = keys
         state["pair_i"], state["pair_j"] = keys // n, keys % n
+        if not self.initial_dependence:
+            state["copy"] = np.zeros(keys.shape[0])
+            state["discount_ij"] = np.zeros(keys.shape[0])
+            state["discount_ji"] = np.zeros(keys.shape[0])
+            return state
         # Start from dependence judged before any truth: every observed value
         # of an object equally likely, every source of the initial accuracy.
         m = np.diff(table.object_start).astype(np.float64)
@@ -332,11 +348,17 @@ class AccuCopy(Accu):
             state, {"shared_true": kt, "shared_false": kf, "different": kd}
         )
 
+    @staticmethod
+    def _pairs_of(part: Table, duplicate: Any) -> tuple[Any, Any]:
+        first, second = copying.cooccurrences(part)
+        keep = ~(duplicate[part.source[first]] | duplicate[part.source[second]])
+        return first[keep], second[keep]
+
     def _cooccurrences(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[Any, Any, Any]:
         if "first" not in local:
-            first, second = copying.cooccurrences(part)
+            first, second = self._pairs_of(part, state["duplicate"])
             keys = copying.pair_keys(part, first, second)
             local["first"], local["second"] = first, second
             local["pair"] = np.searchsorted(state["pair_key"], keys).astype(np.int64)
@@ -345,10 +367,17 @@ class AccuCopy(Accu):
     def _votes(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
         first, second, pair = self._cooccurrences(part, state, local)
         log_indep = copying.independence_log_weight(
-            part, first, second, pair, state["copy_ij"], state["copy_ji"], self.copy_rate
+            part,
+            first,
+            second,
+            pair,
+            state["discount_ij"],
+            state["discount_ji"],
+            copying.source_rank(state["reliability"]),
         )
-        weight = self._vote_weight(state)[part.source] * np.exp(log_indep)
-        return copying.weighted_count(part.claim, weight, part.n_claims)
+        weight = self._vote_weight(state) * ~state["duplicate"]
+        votes = weight[part.source] * np.exp(log_indep)
+        return copying.weighted_count(part.claim, votes, part.n_claims)
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         prob = self._probabilities(part, state, local)
@@ -371,7 +400,7 @@ class AccuCopy(Accu):
     def _with_dependence(self, state: State, stats: Stats) -> State:
         new = dict(state)
         acc = new["reliability"]
-        p_ij, p_ji = copying.directed_probabilities(
+        p_ij, p_ji, c_ij, c_ji = copying.directed_probabilities(
             stats["shared_true"],
             stats["shared_false"],
             stats["different"],
@@ -381,20 +410,24 @@ class AccuCopy(Accu):
             copy_rate=self.copy_rate,
             n_false=self.n_false,
         )
+        new["copy"] = np.minimum(p_ij + p_ji, 1.0)
+        d_ij, d_ji = c_ij * p_ij, c_ji * p_ji
         if not self.direction:
-            p_ij = p_ji = 0.5 * (p_ij + p_ji)
-        new["copy_ij"], new["copy_ji"] = p_ij, p_ji
+            d_ij = d_ji = 0.5 * (d_ij + d_ji)
+        new["discount_ij"], new["discount_ji"] = d_ij, d_ji
         return new
 
     def _result(
         self, table: Table, state: State, local: dict[str, Any], n_iter: int, converged: bool
     ) -> FusionResult:
-        p = np.minimum(state["copy_ij"] + state["copy_ji"], 1.0)
-        self._pairs = (
-            table.source_ids[state["pair_i"]],
-            table.source_ids[state["pair_j"]],
-            p,
-        )
+        i, j, p = state["pair_i"], state["pair_j"], state["copy"]
+        dup = np.flatnonzero(state["duplicate"])
+        if dup.shape[0]:
+            # Pair each exact copy with the first source it duplicates.
+            i = np.concatenate([state["original"][dup], i])
+            j = np.concatenate([dup, j])
+            p = np.concatenate([np.ones(dup.shape[0]), p])
+        self._pairs = (table.source_ids[i], table.source_ids[j], p)
         return super()._result(table, state, local, n_iter, converged)
 
     @property

@@ -32,14 +32,12 @@ common object; they are found from the co-occurrences within objects (no
 ``sum_o k_o (k_o - 1) / 2`` for ``k_o`` sources on object ``o``.
 
 The discount of copied votes, :func:`independence_log_weight`, follows the
-paper's vote count with dependence: a source's vote for ``v`` is multiplied
-by ``prod (1 - c P(S -> S'))`` over the other sources ``S'`` giving ``v``.
-The paper applies the product only to the sources *before* ``S`` in a greedy
-order; here every source is discounted by every other one, each by its own
-direction's probability, which needs no order and so does not depend on how
-sources are named. For two sources of one copying pair whose direction
-cannot be told apart (``P(i -> j) = P(j -> i) = P / 2``) both versions give
-the same total vote ``2 - c P``.
+paper's vote count with dependence: sources are taken in an order, and a
+source's vote for ``v`` is multiplied by ``prod (1 - c P(S -> S'))`` over the
+sources ``S'`` *before* it that also give ``v``, so that the total vote for a
+value never falls when a supporter is added. The paper builds the order
+greedily per value; here one order serves all values: by decreasing
+accuracy (the likely originals first), ties broken by source index.
 
 References
 ----------
@@ -63,13 +61,15 @@ FloatArray = npt.NDArray[np.float64]
 Int64Array = npt.NDArray[np.int64]
 
 
-def check_copy_settings(alpha: float, copy_rate: float, n_false: float, eps: float) -> None:
+def check_copy_settings(alpha: float, copy_rate: float | None, n_false: float, eps: float) -> None:
     """Raise ValueError naming the setting when one is out of range."""
-    for name, value, lo, hi in (
+    checks: list[tuple[str, float, float, float]] = [
         ("alpha", alpha, 0.0, 1.0),
-        ("copy_rate", copy_rate, 0.0, 1.0),
         ("eps", eps, 0.0, 0.5),
-    ):
+    ]
+    if copy_rate is not None:
+        checks.append(("copy_rate", copy_rate, 0.0, 1.0))
+    for name, value, lo, hi in checks:
         if not (isinstance(value, (int, float, np.floating)) and lo < value < hi):
             raise ValueError(f"{name}: expected a number in ({lo:g}, {hi:g}), got {value!r}")
     if not (isinstance(n_false, (int, float, np.integer, np.floating)) and n_false > 0):
@@ -107,6 +107,26 @@ def cooccurrences(table: Table) -> tuple[Int64Array, Int64Array]:
     a = np.where(swap, second, first)
     b = np.where(swap, first, second)
     return a, b
+
+
+def original_of(table: Table) -> Int64Array:
+    """For each source, the lowest-index source with exactly the same set of
+    (object, value) claims (itself when it copies no one exactly).
+
+    Examples
+    --------
+    >>> t = Table.from_rows([("a", 1, "x"), ("b", 1, "x"), ("c", 1, "y")])
+    >>> original_of(t).tolist()
+    [0, 0, 2]
+    """
+    order = np.lexsort((table.claim, table.source))
+    claims = table.claim[order].astype(np.int64)
+    bounds = np.searchsorted(table.source[order], np.arange(1, table.n_sources))
+    seen: dict[bytes, int] = {}
+    out = np.arange(table.n_sources, dtype=np.int64)
+    for s, chunk in enumerate(np.split(claims, bounds)):  # one step per source
+        out[s] = seen.setdefault(chunk.tobytes(), s)
+    return out
 
 
 def pair_keys(table: Table, first: Int64Array, second: Int64Array) -> Int64Array:
@@ -150,6 +170,41 @@ def pair_statistics(
     return kt, kf, kd
 
 
+MAX_COPY_RATE = 0.999
+"""Upper bound of an estimated copy rate (a rate of 1 makes one differing
+value impossible)."""
+
+
+def estimate_copy_rate(
+    kt: FloatArray, kf: FloatArray, kd: FloatArray, acc: FloatArray, n_false: float
+) -> FloatArray:
+    """Copy rate ``c`` in ``[0, MAX_COPY_RATE]`` maximising ``ln L(copier)``.
+
+    ``ln L = k_t ln(1 + c a) + k_f ln(1 + c b) + k_d ln(1 - c)`` with
+    ``a = (1 - A) / A`` and ``b = n / (1 - A) - 1`` (``A`` the copier's
+    accuracy) is concave in ``c``; its maximum is found by bisection on the
+    slope (60 halvings: below 1e-18).
+    """
+    a = (1.0 - acc) / acc
+    b = n_false / (1.0 - acc) - 1.0
+
+    def slope(c: FloatArray) -> FloatArray:
+        out: FloatArray = kt * a / (1.0 + c * a) + kf * b / (1.0 + c * b) - kd / (1.0 - c)
+        return out
+
+    lo = np.zeros_like(a)
+    hi = np.full_like(a, MAX_COPY_RATE)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        up = slope(mid) > 0
+        lo = np.where(up, mid, lo)
+        hi = np.where(up, hi, mid)
+    rate = 0.5 * (lo + hi)
+    rate = np.where(slope(np.zeros_like(a)) <= 0, 0.0, rate)
+    out: FloatArray = np.where(slope(np.full_like(a, MAX_COPY_RATE)) >= 0, MAX_COPY_RATE, rate)
+    return out
+
+
 def directed_probabilities(
     kt: FloatArray,
     kf: FloatArray,
@@ -158,29 +213,43 @@ def directed_probabilities(
     acc_j: FloatArray,
     *,
     alpha: float,
-    copy_rate: float,
+    copy_rate: float | None,
     n_false: float,
-) -> tuple[FloatArray, FloatArray]:
-    """Posterior ``P(i copies j)`` and ``P(j copies i)`` for each pair.
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Posterior ``P(i copies j)``, ``P(j copies i)`` and the copy rate of each
+    direction, for each pair.
 
-    Accuracies must lie strictly inside (0, 1).
+    With ``copy_rate=None`` each direction's rate is its maximum-likelihood
+    estimate (:func:`estimate_copy_rate`). Accuracies must lie strictly
+    inside (0, 1).
     """
-    c = copy_rate
-    log_keep = np.log1p(-c)
     prior_dir = np.log(alpha / 2.0)
 
-    def log_score(acc: FloatArray) -> FloatArray:
-        # ln(1 - c + c/A) and ln(1 - c + c n/(1 - A)), both > 0.
+    def direction(acc: FloatArray) -> tuple[FloatArray, FloatArray]:
+        if copy_rate is None:
+            c = estimate_copy_rate(kt, kf, kd, acc, n_false)
+        else:
+            c = np.full_like(acc, copy_rate)
+        # ln(1 - c + c/A) and ln(1 - c + c n/(1 - A)), both >= 0.
         true_term = np.log1p(c * (1.0 - acc) / acc)
         false_term = np.log1p(c * (n_false / (1.0 - acc) - 1.0))
-        out: FloatArray = prior_dir + kt * true_term + kf * false_term + kd * log_keep
-        return out
+        score: FloatArray = prior_dir + kt * true_term + kf * false_term + kd * np.log1p(-c)
+        return score, c
 
-    l_ij = log_score(acc_i)
-    l_ji = log_score(acc_j)
+    l_ij, c_ij = direction(acc_i)
+    l_ji, c_ji = direction(acc_j)
     l_0 = np.full_like(l_ij, np.log1p(-alpha))
     total = np.logaddexp(l_0, np.logaddexp(l_ij, l_ji))
-    return np.exp(l_ij - total), np.exp(l_ji - total)
+    return np.exp(l_ij - total), np.exp(l_ji - total), c_ij, c_ji
+
+
+def source_rank(accuracy: FloatArray) -> Int64Array:
+    """Position of each source in the discount order: most accurate first."""
+    n = accuracy.shape[0]
+    order = np.lexsort((np.arange(n), -accuracy))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    return rank
 
 
 def independence_log_weight(
@@ -188,22 +257,25 @@ def independence_log_weight(
     first: Int64Array,
     second: Int64Array,
     pair: Int64Array,
-    p_ij: FloatArray,
-    p_ji: FloatArray,
-    copy_rate: float,
+    d_ij: FloatArray,
+    d_ji: FloatArray,
+    rank: Int64Array,
 ) -> FloatArray:
     """Log of each assertion's independence factor ``prod (1 - c P(S -> S'))``.
 
-    The product runs over the other sources asserting the same claim; ``S``
-    is the assertion's source. ``p_ij[k]`` is ``P(i copies j)`` for pair
-    ``k = (i, j)``, ``i < j``; ``first`` holds the ``i`` side.
+    The product runs over the sources ``S'`` that assert the same claim and
+    come before the assertion's source ``S`` in ``rank`` (lower first).
+    ``d_ij[k]`` is ``c P(i copies j)`` for pair ``k = (i, j)``, ``i < j``,
+    ``d_ji[k]`` the same for ``j`` copying ``i``; ``first`` holds the ``i``
+    side.
     """
     same = table.claim[first] == table.claim[second]
     f, s, k = first[same], second[same], pair[same]
-    n_a = table.n_assertions
-    return weighted_count(f, np.log1p(-copy_rate * p_ij[k]), n_a) + weighted_count(
-        s, np.log1p(-copy_rate * p_ji[k]), n_a
-    )
+    src = table.source
+    j_later = rank[src[s]] > rank[src[f]]
+    later = np.where(j_later, s, f)
+    d_later = np.where(j_later, d_ji[k], d_ij[k])
+    return weighted_count(later, np.log1p(-d_later), table.n_assertions)
 
 
 def check_probability_arrays(
@@ -238,7 +310,7 @@ def copy_probabilities(
     reliability: Any,
     *,
     alpha: float = 0.2,
-    copy_rate: float = 0.8,
+    copy_rate: float | None = 0.8,
     n_false: float = 100.0,
     eps: float = 1e-3,
 ) -> tuple[Int64Array, Int64Array, FloatArray]:
@@ -255,9 +327,10 @@ def copy_probabilities(
     alpha : float, default 0.2
         Prior probability that a pair of sources is dependent (half for
         each direction).
-    copy_rate : float, default 0.8
+    copy_rate : float or None, default 0.8
         Probability ``c`` that a copier copies a given value (rather than
-        providing it independently).
+        providing it independently). None: estimated for each pair and
+        direction by maximum likelihood (:func:`estimate_copy_rate`).
     n_false : float, default 100
         Number ``n`` of false values of an object, uniformly likely.
     eps : float, default 1e-3
@@ -314,7 +387,7 @@ def copy_probabilities(
     i, j = uniq // n, uniq % n
     kt, kf, kd = pair_statistics(table, prob, first, second, pair, uniq.shape[0])
     acc = np.clip(rel, eps, 1.0 - eps)
-    p_ij, p_ji = directed_probabilities(
+    p_ij, p_ji, _, _ = directed_probabilities(
         kt, kf, kd, acc[i], acc[j], alpha=alpha, copy_rate=copy_rate, n_false=n_false
     )
     p: FloatArray = np.minimum(p_ij + p_ji, 1.0)  # the sum can round above 1

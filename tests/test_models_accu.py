@@ -1,0 +1,193 @@
+"""The Accu family (accu, pop-accu, accu-copy) against slow references, and
+copy detection on tables with planted copiers."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from credscore.models import Accu, AccuCopy, Majority, PopAccu, get_model
+from credscore.models.copying import MAX_COPY_RATE, estimate_copy_rate
+from credscore.table import Table
+from tests.reference_accu import accu_reference
+from tests.test_copying import tables
+
+MODELS = {"accu": Accu, "pop-accu": PopAccu, "accu-copy": AccuCopy}
+
+
+@st.composite
+def settings_for(draw: st.DrawFn, kind: str) -> dict[str, object]:
+    out: dict[str, object] = {
+        "initial_accuracy": draw(st.floats(0.05, 0.95)),
+        "eps": draw(st.sampled_from([1e-3, 0.05])),
+    }
+    if kind != "pop-accu":
+        out["n_false"] = draw(st.floats(1.0, 150.0))
+        out["unobserved"] = draw(st.booleans())
+    if kind == "accu-copy":
+        out["alpha"] = draw(st.floats(0.05, 0.95))
+        out["copy_rate"] = draw(st.floats(0.05, 0.95))
+        out["direction"] = draw(st.booleans())
+        out["initial_dependence"] = draw(st.booleans())
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+@settings(max_examples=40)
+@given(data=st.data(), t=tables(max_sources=5, max_objects=5))
+def test_models_match_reference(kind: str, data: st.DataObject, t: Table) -> None:
+    """With fixed iterations (tol=0) each model equals its per-object reference to 1e-9."""
+    kw = data.draw(settings_for(kind))
+    n_iter = data.draw(st.integers(1, 6))
+    model = MODELS[kind](max_iter=n_iter, tol=0.0, **kw).fit(t)
+    prob, acc, copies = accu_reference(t, n_iter, kind=kind, **kw)  # type: ignore[arg-type]
+    np.testing.assert_allclose(model.result.claim_probability, prob, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(model.reliability_, acc, rtol=0, atol=1e-9)
+    if kind == "accu-copy":
+        ids = t.source_ids.tolist()
+        want = {(ids[i], ids[j]): p for (i, j), p in copies.items()}
+        got = model.copy_pairs_
+        assert set(got) == set(want)
+        np.testing.assert_allclose(
+            [got[k] for k in sorted(want)], [want[k] for k in sorted(want)], rtol=0, atol=1e-9
+        )
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+@given(t=tables())
+def test_probabilities_sum_to_one_per_object(kind: str, t: Table) -> None:
+    """Claim probabilities lie in [0, 1] and sum to 1 within each object."""
+    r = get_model(kind, max_iter=20, tol=0.0).fit_score(t)
+    p = r.claim_probability
+    assert np.all((p >= 0) & (p <= 1))
+    sums = np.bincount(t.claim_object, weights=p, minlength=t.n_objects)
+    np.testing.assert_allclose(sums, 1.0, atol=1e-12)
+    assert np.all((r.reliability > 0) & (r.reliability < 1))
+
+
+@pytest.mark.parametrize("kind", sorted(MODELS))
+@given(data=st.data(), t=tables())
+def test_row_order_and_renaming_do_not_matter(kind: str, data: st.DataObject, t: Table) -> None:
+    """Shuffling rows and renaming sources, objects and values (order kept) changes nothing."""
+    src = t.source_ids[t.source].tolist()
+    obj = t.object_ids[t.object].tolist()
+    val = t.claim_value[t.claim].tolist()
+    perm = data.draw(st.permutations(range(len(src))))
+    t2 = Table.from_arrays(
+        [f"src-{src[k]}" for k in perm],
+        [f"obj-{obj[k]}" for k in perm],
+        [val[k] + "!" for k in perm],
+    )
+    r1 = get_model(kind, max_iter=15, tol=0.0).fit_score(t)
+    r2 = get_model(kind, max_iter=15, tol=0.0).fit_score(t2)
+    np.testing.assert_allclose(r1.claim_probability, r2.claim_probability, atol=1e-12)
+    np.testing.assert_allclose(r1.reliability, r2.reliability, atol=1e-12)
+
+
+@given(t=tables(max_sources=5, max_objects=6), copied=st.integers(0, 4))
+def test_exact_duplicate_source_keeps_accu_copy_truths(t: Table, copied: int) -> None:
+    """A source duplicated as an exact copy does not change accu-copy's truths."""
+    copied %= t.n_sources
+    src = t.source_ids[t.source].tolist()
+    obj = t.object_ids[t.object].tolist()
+    val = t.claim_value[t.claim].tolist()
+    dup = [k for k, s in enumerate(src) if s == src[t.source.tolist().index(copied)]]
+    t2 = Table.from_arrays(
+        src + ["zz-copy"] * len(dup), obj + [obj[k] for k in dup], val + [val[k] for k in dup]
+    )
+    kw = {"max_iter": 30, "tol": 1e-9, "copy_rate": 0.999, "alpha": 0.5}
+    r1 = AccuCopy(**kw).fit_score(t)
+    r2 = AccuCopy(**kw).fit_score(t2)
+    assert r1.truths() == r2.truths()
+
+
+@given(
+    counts=st.tuples(*[st.floats(0, 50)] * 3),
+    acc=st.floats(0.01, 0.99),
+    n=st.floats(1, 100),
+)
+def test_estimated_copy_rate_maximises_the_likelihood(
+    counts: tuple[float, float, float], acc: float, n: float
+) -> None:
+    """The estimated copy rate is at least as likely as every rate on a fine grid."""
+    kt, kf, kd = (np.array([x]) for x in counts)
+    c = float(estimate_copy_rate(kt, kf, kd, np.array([acc]), n)[0])
+    assert 0.0 <= c <= MAX_COPY_RATE
+
+    def loglik(c: float) -> float:
+        return float(
+            kt[0] * np.log1p(c * (1 - acc) / acc)
+            + kf[0] * np.log1p(c * (n / (1 - acc) - 1))
+            + kd[0] * np.log1p(-c)
+        )
+
+    best = max(loglik(x) for x in np.linspace(0, MAX_COPY_RATE, 2001))
+    assert loglik(c) >= best - 1e-9
+
+
+def planted(seed: int, n_objects: int = 200) -> tuple[Table, np.ndarray, set[tuple[str, str]]]:
+    """3 independent honest sources (accuracy 0.9) against an unreliable one
+    (accuracy 0.2) copied exactly by 3 others; 10 values per object."""
+    from credscore.datasets import synthetic
+
+    t, truth, _ = synthetic(
+        n_sources=7,
+        n_objects=n_objects,
+        n_values=10,
+        reliability=[0.9, 0.9, 0.9, 0.2, 0.2, 0.2, 0.2],
+        copiers={3: [4, 5, 6]},
+        copy_rate=1.0,
+        seed=seed,
+    )
+    tv = np.array([truth[o] for o in t.object_ids.tolist()])
+    group = {(f"s{a}", f"s{b}") for a, b in itertools.combinations([3, 4, 5, 6], 2)}
+    return t, tv, group
+
+
+@pytest.mark.xfail(
+    reason="accu-copy starts from the majority's truths and stays in the copiers' basin; "
+    "no setting reaches the bar on every seed yet (see the lead's report)",
+    strict=False,
+)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_accu_copy_beats_planted_copiers(seed: int) -> None:
+    """Where majority falls below 50%, accu-copy recovers >= 95% of truths and finds
+    the planted copying pairs with precision and recall >= 0.9."""
+    t, tv, group = planted(seed)
+    hard = Majority().fit_score(t).value != tv
+    assert hard.mean() > 0.5  # the copiers outvote the honest sources
+    for model in (Majority(), get_model("dawid-skene"), get_model("truthfinder")):
+        assert (model.fit_score(t).value[hard] == tv[hard]).mean() < 0.5
+    model = AccuCopy(initial_dependence=True, copy_rate=None).fit(t)
+    assert (model.result.value[hard] == tv[hard]).mean() >= 0.95
+    found = {k for k, p in model.copy_pairs_.items() if p > 0.5}
+    found = {tuple(sorted(k)) for k in found}
+    assert len(found & group) >= 0.9 * len(group)
+    assert len(found & group) >= 0.9 * len(found)
+
+
+def test_settings_are_validated() -> None:
+    """Out-of-range settings raise ValueError naming the setting."""
+    for cls, bad in [
+        (Accu, {"n_false": 0}),
+        (Accu, {"initial_accuracy": 1.0}),
+        (Accu, {"eps": 0.5}),
+        (Accu, {"unobserved": 1}),
+        (AccuCopy, {"alpha": 0}),
+        (AccuCopy, {"copy_rate": 1.5}),
+        (AccuCopy, {"direction": "yes"}),
+    ]:
+        with pytest.raises((ValueError, TypeError), match=next(iter(bad))):
+            cls(**bad)
+
+
+def test_copy_pairs_before_fit_raise() -> None:
+    """copy_pairs_ on an unfitted model raises NotFittedError."""
+    from credscore.errors import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        _ = AccuCopy().copy_pairs_
