@@ -219,9 +219,9 @@ class _LossWeighted(IterativeModel):
         }
 
     def _truths(
-        self, part: Table, state: State, local: dict[str, Any]
-    ) -> tuple[FloatArray, np.ndarray[Any, Any], FloatArray]:
-        """(claim probability, per-object value, per-assertion loss)."""
+        self, part: Table, state: State, local: dict[str, Any], with_prob: bool = True
+    ) -> tuple[FloatArray | None, np.ndarray[Any, Any], FloatArray]:
+        """(claim probability or None, per-object value, per-assertion loss)."""
         w = _assertion_weight(part, state["weight"])
         if not part.numeric:
             score: FloatArray = np.bincount(part.claim, weights=w, minlength=part.n_claims).astype(
@@ -229,6 +229,8 @@ class _LossWeighted(IterativeModel):
             )
             best = _segment_argmax(score, part.object_start)
             loss = (part.claim != best[part.object]).astype(np.float64)
+            if not with_prob:
+                return None, part.claim_value[best], loss
             prob = segment_normalize(score, part.claim_object, part.n_objects)
             return prob, part.claim_value[best], loss
         v = np.asarray(part.claim_value, dtype=np.float64)[part.claim]
@@ -241,11 +243,12 @@ class _LossWeighted(IterativeModel):
             dist = (v - est[part.object]) ** 2
         sd = _object_std(part, local)[part.object]
         loss = np.divide(dist, sd, out=np.zeros_like(dist), where=sd > 0)
-        prob = closeness_probability(part, est, state["weight"])
-        return prob, est, loss
+        if not with_prob:
+            return None, est, loss
+        return closeness_probability(part, est, state["weight"]), est, loss
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
-        _, _, loss = self._truths(part, state, local)
+        _, _, loss = self._truths(part, state, local, with_prob=False)
         n_src = state["weight"].shape[0]
         return {"loss": np.bincount(part.source, weights=loss, minlength=n_src)}
 
@@ -264,6 +267,8 @@ class _LossWeighted(IterativeModel):
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         prob, value, _ = self._truths(part, state, local)
+        if prob is None:  # pragma: no cover - with_prob=True always computes them
+            raise RuntimeError(f"{self.name}: no claim probabilities were computed")
         return prob, value if part.numeric else None
 
 

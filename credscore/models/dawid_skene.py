@@ -146,6 +146,13 @@ class DawidSkene(IterativeModel):
     ever) and makes a worker with a single answer harmless. ``smoothing`` must
     be positive.
 
+    *Iterations.* EM converges linearly and can be slow on large, sparse
+    crowds: on S_Rel (20,232 items, 4 labels) it has not reached ``tol=1e-6``
+    after the default 100 iterations, with 61.5% accuracy on the gold items;
+    after 1,000 iterations accuracy is 61.0%. D_Product and D_PosSent are
+    stable (93.9% and 96.0%). Pass ``tol=0`` to run exactly ``max_iter``
+    iterations without a :class:`~credscore.errors.ConvergenceWarning`.
+
     *Numeric values* are accepted and treated as labels (each distinct
     number is one label), which suits crowd labels coded 0, 1, 2...
 
