@@ -192,5 +192,8 @@ def accu_reference(
                 table, prob, acc, alpha, copy_rate, n_false, eps, skip=dups
             )
     copies = {p: min(a + b, 1.0) for p, (a, b) in dep.items()}
-    copies.update({(original[d], d): 1.0 for d in dups})
+    for a in range(n_s):
+        for b in range(a + 1, n_s):
+            if kind == "accu-copy" and original[a] == original[b]:
+                copies[a, b] = 1.0
     return probabilities(False), acc, copies

@@ -421,12 +421,21 @@ class AccuCopy(Accu):
         self, table: Table, state: State, local: dict[str, Any], n_iter: int, converged: bool
     ) -> FusionResult:
         i, j, p = state["pair_i"], state["pair_j"], state["copy"]
-        dup = np.flatnonzero(state["duplicate"])
-        if dup.shape[0]:
-            # Pair each exact copy with the first source it duplicates.
-            i = np.concatenate([state["original"][dup], i])
-            j = np.concatenate([dup, j])
-            p = np.concatenate([np.ones(dup.shape[0]), p])
+        if state["duplicate"].any():
+            # Every two sources with the same whole table are dependent.
+            orig = state["original"]
+            by_group = np.argsort(orig, kind="stable")
+            sizes = np.bincount(orig)
+            starts = np.cumsum(sizes) - sizes
+            dup_i, dup_j = [], []
+            for g in np.flatnonzero(sizes > 1).tolist():  # one step per copy group
+                members = by_group[starts[g] : starts[g] + sizes[g]]
+                a, b = np.triu_indices(members.shape[0], k=1)
+                dup_i.append(members[a])
+                dup_j.append(members[b])
+            i = np.concatenate([*dup_i, i])
+            j = np.concatenate([*dup_j, j])
+            p = np.concatenate([np.ones(i.shape[0] - p.shape[0]), p])
         self._pairs = (table.source_ids[i], table.source_ids[j], p)
         return super()._result(table, state, local, n_iter, converged)
 
