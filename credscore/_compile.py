@@ -9,7 +9,9 @@ into evidence; results map back to ids at the end.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -35,6 +37,8 @@ STANCE_CODE: dict[Stance, int] = {
 }
 
 _EPOCH = datetime(1970, 1, 1)
+_VALUE = operator.attrgetter("_value_")
+_STANCE_CODE_OF = {s.value: code for s, code in STANCE_CODE.items()}
 
 
 def timestamp(value: str | datetime) -> float:
@@ -44,13 +48,15 @@ def timestamp(value: str | datetime) -> float:
 
 def _csr(rows: Sequence[Sequence[int]]) -> tuple[IntArray, IntArray]:
     ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(r) for r in rows])
-    idx = np.fromiter((x for r in rows for x in r), dtype=np.int64, count=int(ptr[-1]))
+    ptr[1:] = np.cumsum(np.fromiter(map(len, rows), dtype=np.int64, count=len(rows)))
+    idx = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=int(ptr[-1]))
     return ptr, idx
 
 
 def csr_gather(ptr: IntArray, idx: IntArray, rows: IntArray) -> tuple[IntArray, IntArray]:
     """For each ``rows[k]``, the entries of that CSR row: returns (k, entry) pairs."""
+    if idx.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     counts = ptr[rows + 1] - ptr[rows]
     total = int(counts.sum())
     owner = np.repeat(np.arange(rows.shape[0], dtype=np.int64), counts)
@@ -79,8 +85,8 @@ class CompiledCase:
     #: CSR: groups of each source, shortest prefix first
     source_groups_ptr: IntArray
     source_groups: IntArray
-    #: sorted keys ``source * n_groups + group`` of memberships
-    membership_keys: IntArray
+    #: (n_sources, max depth) group of each source at each depth, -1 past its own
+    source_group_at_depth: IntArray
     #: CSR: groups each claim benefits / harms (only groups that exist)
     benefits_ptr: IntArray
     benefits: IntArray
@@ -128,13 +134,11 @@ class CompiledCase:
     def _member(
         self, source: IntArray, ptr: IntArray, groups: IntArray, claim: IntArray
     ) -> BoolArray:
+        # A source is under group g when its own group at g's depth is g.
         owner, g = csr_gather(ptr, groups, claim)
-        if g.shape[0] == 0 or self.membership_keys.shape[0] == 0:
+        if g.shape[0] == 0:
             return np.zeros(source.shape[0], dtype=bool)
-        keys = source[owner] * max(self.n_groups, 1) + g
-        pos = np.searchsorted(self.membership_keys, keys)
-        pos = np.minimum(pos, self.membership_keys.shape[0] - 1)
-        hit = self.membership_keys[pos] == keys
+        hit = self.source_group_at_depth[source[owner], self.group_depth[g] - 1] == g
         return np.bincount(owner[hit], minlength=source.shape[0]) > 0
 
     def interest(self, source: IntArray, claim: IntArray) -> tuple[BoolArray, BoolArray]:
@@ -180,11 +184,17 @@ def compile_case(case: Case) -> CompiledCase:
 
     src_groups = [[groups[g] for g in s.groups] for s in case.sources]
     sg_ptr, sg = _csr(src_groups)
-    owner = np.repeat(np.arange(len(source_ids), dtype=np.int64), np.diff(sg_ptr))
-    membership = np.unique(owner * max(n_groups, 1) + sg)
+    max_depth = max([len(gs) for gs in src_groups] + [int(group_depth.max(initial=1))])
+    at_depth = np.full((len(source_ids), max_depth), -1, dtype=np.int64)
+    for i, gs in enumerate(src_groups):
+        at_depth[i, : len(gs)] = gs
 
-    b_ptr, b = _csr([[groups[g] for g in c.benefits if g in groups] for c in case.claims])
-    h_ptr, h = _csr([[groups[g] for g in c.harms if g in groups] for c in case.claims])
+    b_ptr, b = _csr(
+        [[groups[g] for g in c.benefits if g in groups] if c.benefits else [] for c in case.claims]
+    )
+    h_ptr, h = _csr(
+        [[groups[g] for g in c.harms if g in groups] if c.harms else [] for c in case.claims]
+    )
     prior = np.array([np.nan if c.prior is None else c.prior for c in case.claims])
     has_harms = np.array([bool(c.harms) for c in case.claims], dtype=bool)
 
@@ -217,15 +227,17 @@ def compile_case(case: Case) -> CompiledCase:
 
     reports = case.reports
     n = len(reports)
-    time_cache: dict[str, float] = {}
-
-    def ts(t: str | None) -> float:
-        if t is None:
-            return -math.inf
-        v = time_cache.get(t)
-        if v is None:
-            v = time_cache[t] = timestamp(t)
-        return v
+    # Column-wise extraction with C-level map/zip: a case may hold millions of reports.
+    get = operator.attrgetter
+    r_src, r_clm, r_time, r_w, r_cites = (
+        map(get(f), reports) for f in ("source", "claim", "time", "weight", "cites")
+    )
+    r_st = map(_VALUE, map(get("stance"), reports))
+    r_time = list(r_time)
+    times: dict[str | None, float] = {t: timestamp(t) for t in set(r_time) - {None}}
+    times[None] = -math.inf
+    cites_idx: dict[str | None, int] = dict(sidx)
+    cites_idx[None] = -1
 
     return CompiledCase(
         case=case,
@@ -240,7 +252,7 @@ def compile_case(case: Case) -> CompiledCase:
         group_dependence=group_dependence,
         source_groups_ptr=sg_ptr,
         source_groups=sg,
-        membership_keys=membership.astype(np.int64),
+        source_group_at_depth=at_depth,
         benefits_ptr=b_ptr,
         benefits=b,
         harms_ptr=h_ptr,
@@ -256,14 +268,12 @@ def compile_case(case: Case) -> CompiledCase:
         link_a=np.array(la, dtype=np.int64),
         link_b=np.array(lb, dtype=np.int64),
         link_r=np.array(lr, dtype=np.float64),
-        report_source=np.fromiter((sidx[r.source] for r in reports), np.int64, n),
-        report_claim=np.fromiter((cidx[r.claim] for r in reports), np.int64, n),
-        report_stance=np.fromiter((STANCE_CODE[r.stance] for r in reports), np.int8, n),
-        report_time=np.fromiter((ts(r.time) for r in reports), np.float64, n),
-        report_weight=np.fromiter((r.weight for r in reports), np.float64, n),
-        report_cites=np.fromiter(
-            (-1 if r.cites is None else sidx[r.cites] for r in reports), np.int64, n
-        ),
+        report_source=np.fromiter(map(sidx.__getitem__, r_src), np.int64, n),
+        report_claim=np.fromiter(map(cidx.__getitem__, r_clm), np.int64, n),
+        report_stance=np.fromiter(map(_STANCE_CODE_OF.__getitem__, r_st), np.int8, n),
+        report_time=np.fromiter(map(times.__getitem__, r_time), np.float64, n),
+        report_weight=np.fromiter(r_w, np.float64, n),
+        report_cites=np.fromiter(map(cites_idx.__getitem__, r_cites), np.int64, n),
     )
 
 

@@ -209,7 +209,11 @@ class PoolPlan:
 def make_plan(tree: Tree, claim: IntArray, position: IntArray, n_claims: int) -> PoolPlan:
     """Sort evidence entries (claim, position source) and find every group."""
     n_s = max(tree.n_sources, 1)
-    order = np.argsort(claim * n_s + tree.rank[position], kind="stable")
+    key = claim * n_s + tree.rank[position]
+    if key.shape[0] < 2 or bool(np.all(key[1:] >= key[:-1])):
+        order = np.arange(key.shape[0], dtype=np.int64)  # already in order
+    else:
+        order = np.argsort(key, kind="stable")
     c_sorted = claim[order]
     p_sorted = position[order]
     leaf_starts = _starts(c_sorted * n_s + tree.rank[p_sorted])

@@ -43,6 +43,9 @@ ADMIRALTY_RELIABILITY: Mapping[str, float | None] = {
 }
 
 
+_GOOD_TIMES: set[str] = set()
+
+
 class Stance(str, enum.Enum):
     """What a report says about its claim.
 
@@ -62,6 +65,9 @@ class Stance(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+_STANCE_OF: dict[str, Stance] = {s.value: s for s in Stance}
 
 
 def parse_time(value: str | datetime, *, field: str = "time", id: str | None = None) -> datetime:
@@ -98,6 +104,8 @@ def parse_time(value: str | datetime, *, field: str = "time", id: str | None = N
 
 def _check_id(field: str) -> Any:
     def check(inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
+        if type(value) is str and value and not value.isspace():
+            return
         if not isinstance(value, str) or not value.strip():
             raise InvalidCaseError(field, None, f"must be a non-empty string, got {value!r}")
 
@@ -123,13 +131,23 @@ def _open_probability(value: Any, field: str, id: str | None) -> float:
 def _path(value: Any, field: str, id: str | None) -> str:
     if not isinstance(value, str) or not value.strip("/ "):
         raise InvalidCaseError(field, id, f"must be a non-empty path like 'us/gov', got {value!r}")
+    if value in _GOOD_PATHS:
+        return value
     parts = value.strip("/").split("/")
     if any(not p.strip() for p in parts):
         raise InvalidCaseError(field, id, f"has an empty segment: {value!r}")
-    return "/".join(p.strip() for p in parts)
+    out = "/".join(p.strip() for p in parts)
+    if out == value and len(_GOOD_PATHS) < 100_000:
+        _GOOD_PATHS.add(value)
+    return out
+
+
+_GOOD_PATHS: set[str] = set()
 
 
 def _paths(value: Any, field: str, id: str | None) -> tuple[str, ...]:
+    if type(value) in (tuple, list) and all(v in _GOOD_PATHS for v in value):
+        return tuple(value)
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise InvalidCaseError(field, id, f"expected a list of paths, got {value!r}")
     return tuple(_path(v, field, id) for v in value)
@@ -267,9 +285,9 @@ class Report:
     credscore.errors.InvalidCaseError: stance of 'gur->nk-casualties': must be one of confirms, denies, observes, no_comment, retracts; got 'maybe'
     """
 
-    source: str = attrs.field(validator=_check_id("reports.source"))
-    claim: str = attrs.field(validator=_check_id("reports.claim"))
-    stance: Stance = attrs.field()
+    source: str
+    claim: str
+    stance: Stance
     time: str | None = attrs.field(default=None, kw_only=True)
     cites: str | None = attrs.field(default=None, kw_only=True)
     weight: float = attrs.field(default=1.0, kw_only=True)
@@ -280,20 +298,32 @@ class Report:
         return f"{self.source}->{self.claim}"
 
     def __attrs_post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "stance", Stance(self.stance))
-        except ValueError:
+        # Fast paths first: a case may hold millions of reports.
+        for field, v in (("reports.source", self.source), ("reports.claim", self.claim)):
+            if type(v) is not str or not v or v.isspace():
+                raise InvalidCaseError(field, None, f"must be a non-empty string, got {v!r}")
+        stance = _STANCE_OF.get(self.stance) if isinstance(self.stance, str) else None
+        if stance is None:
             raise InvalidCaseError(
                 "stance",
                 self.key,
                 "must be one of " + ", ".join(s.value for s in Stance) + f"; got {self.stance!r}",
-            ) from None
-        if self.time is not None:
-            if isinstance(self.time, datetime):
-                object.__setattr__(self, "time", self.time.isoformat())
-            parse_time(self.time, field="time", id=self.key)
+            )
+        if stance is not self.stance:
+            object.__setattr__(self, "stance", stance)
+        t = self.time
+        if t is not None:
+            if isinstance(t, datetime):
+                object.__setattr__(self, "time", t.isoformat())
+            elif type(t) is not str or t not in _GOOD_TIMES:
+                parse_time(t, field="time", id=self.key)
+                if len(_GOOD_TIMES) < 100_000:
+                    _GOOD_TIMES.add(t)
         if self.cites is not None and (not isinstance(self.cites, str) or not self.cites):
             raise InvalidCaseError("cites", self.key, f"expected a source id, got {self.cites!r}")
+        w = self.weight
+        if type(w) is float and 0.0 < w <= 1.0:
+            return
         w = _number(self.weight, "weight", self.key)
         if not 0.0 < w <= 1.0:
             raise InvalidCaseError("weight", self.key, f"must lie in (0, 1], got {self.weight!r}")

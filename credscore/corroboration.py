@@ -308,18 +308,31 @@ class CorroborationModel:
         if as_of is not None:
             keep &= cc.report_time <= timestamp(as_of)
         idx = np.flatnonzero(keep)
-        order = np.lexsort(
-            (
-                cc.report_cites[idx],
-                -cc.report_weight[idx],
-                cc.report_stance[idx],
-                cc.report_time[idx],
-                cc.report_source[idx],
-                cc.report_claim[idx],
+        # Sorted by (claim, position of the source in the tree), so that the
+        # evidence usually arrives in the order pooling needs it.
+        tree = self.tree(cc)
+        pair = cc.report_claim[idx] * n_s + tree.rank[cc.report_source[idx]]
+        order = np.argsort(pair, kind="stable")
+        idx, pair = idx[order], pair[order]
+        dup = np.zeros(idx.shape[0], dtype=bool)
+        dup[1:] = pair[1:] == pair[:-1]
+        dup[:-1] |= dup[1:]
+        if dup.any():
+            # Several reports of one source on one claim: order them so the one
+            # that supersedes the others comes last (latest; then the more
+            # cautious stance; then the smaller weight; then the cited source).
+            rows = np.flatnonzero(dup)
+            sub = idx[rows]
+            o = np.lexsort(
+                (
+                    cc.report_cites[sub],
+                    -cc.report_weight[sub],
+                    cc.report_stance[sub],
+                    cc.report_time[sub],
+                    pair[rows],
+                )
             )
-        )
-        idx = idx[order]
-        pair = cc.report_claim[idx] * n_s + cc.report_source[idx]
+            idx[rows] = sub[o]
         last = np.ones(idx.shape[0], dtype=bool)
         last[:-1] = pair[1:] != pair[:-1]
         kept = idx[last]
@@ -331,7 +344,7 @@ class CorroborationModel:
         clm = cc.report_claim[kept]
         cites = cc.report_cites[kept]
         citing = cites >= 0
-        cited_pair = clm * n_s + np.where(citing, cites, 0)
+        cited_pair = clm * n_s + tree.rank[np.where(citing, cites, 0)]
         j = np.searchsorted(kept_pair, cited_pair)
         j = np.minimum(j, max(kept_pair.shape[0] - 1, 0))
         has_own = citing & (kept_pair.shape[0] > 0) & (kept_pair[j] == cited_pair)
@@ -414,13 +427,12 @@ class CorroborationModel:
         tgt = np.concatenate([tgt, d])
         neg_sign = np.concatenate([neg_sign, neg_sign[rows][o]])
         implied = np.concatenate([implied, np.ones(d.shape[0], dtype=bool)])
-        # one entry per (report, claim)
-        key = tgt * max(n, 1) + ent
-        _, first = np.unique(key, return_index=True)
-        ent, tgt, neg_sign, implied = ent[first], tgt[first], neg_sign[first], implied[first]
+        if ent.shape[0] > n:  # one entry per (report, claim)
+            key = tgt * max(n, 1) + ent
+            _, first = np.unique(key, return_index=True)
+            ent, tgt, neg_sign, implied = ent[first], tgt[first], neg_sign[first], implied[first]
         e_sign = np.where(neg_sign, sign[ent], -sign[ent])
 
-        tree = self.tree(cc)
         plan = make_plan(tree, tgt, e_pos[ent], cc.n_claims)
         rho_e, w_e, a_e, lam_e = rho[ent], weight[ent], a[ent], lam[ent]
         ell = e_sign * llr(rho_e, w_e, a_e, lam_e)

@@ -135,12 +135,22 @@ class Scores:
         has_ev = np.bincount(ev.claim, minlength=n_c) > 0
 
         conf = ev.ell > 0
-        origin_of = np.full(cc.n_reports, -1, dtype=np.int64)
-        origin_of[ev.kept] = ev.origin
-        origin = origin_of[ev.report]
         n_conf = np.bincount(ev.claim[conf], minlength=n_c)
-        speakers = _count_distinct(ev.claim[conf], ev.speaker[conf], n_c, n_s)
-        origins = _count_distinct(ev.claim[conf], origin[conf], n_c, n_s)
+        # Every entry's origin is its position (the speaker, or the absent source
+        # it stands in for), so distinct origins are the plan's leaf segments.
+        plan = ev.plan
+        if plan.n_entries:
+            seg_conf = np.maximum.reduceat(conf[plan.order], plan.leaf_starts)
+            origins = np.bincount(plan.leaf_claim[seg_conf], minlength=n_c)
+        else:
+            origins = np.zeros(n_c, dtype=np.int64)
+        speakers = origins.copy()
+        standin = conf & (ev.speaker != ev.position)
+        if standin.any():
+            touched = np.zeros(n_c, dtype=bool)
+            touched[ev.claim[standin]] = True
+            sel = conf & touched[ev.claim]
+            speakers[touched] = _count_distinct(ev.claim[sel], ev.speaker[sel], n_c, n_s)[touched]
         not_interested = np.bincount(ev.claim[conf & ~ev.interested], minlength=n_c)
         contested = (
             np.bincount(ev.claim[(ev.ell < -model.threshold) & ~ev.interested], minlength=n_c) > 0
