@@ -227,16 +227,16 @@ def compile_case(case: Case) -> CompiledCase:
 
     reports = case.reports
     n = len(reports)
-    # Column-wise extraction with C-level map/zip: a case may hold millions of reports.
+    # Column-wise extraction with C-level map: a case may hold millions of reports.
     get = operator.attrgetter
-    r_src, r_clm, r_time, r_w, r_cites = (
-        map(get(f), reports) for f in ("source", "claim", "time", "weight", "cites")
+    r_src, r_clm, r_w, r_cites = (
+        map(get(f), reports) for f in ("source", "claim", "weight", "cites")
     )
     r_st = map(_VALUE, map(get("stance"), reports))
-    r_time = list(r_time)
+    r_time: list[str | None] = list(map(get("time"), reports))
     times: dict[str | None, float] = {t: timestamp(t) for t in set(r_time) - {None}}
     times[None] = -math.inf
-    cites_idx: dict[str | None, int] = dict(sidx)
+    cites_idx: dict[str | None, int] = {k: v for k, v in sidx.items()}
     cites_idx[None] = -1
 
     return CompiledCase(
