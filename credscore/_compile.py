@@ -234,10 +234,10 @@ def compile_case(case: Case) -> CompiledCase:
     )
     r_st = map(_VALUE, map(get("stance"), reports))
     r_time: list[str | None] = list(map(get("time"), reports))
-    times: dict[str | None, float] = {t: timestamp(t) for t in set(r_time) - {None}}
+    times: dict[str | None, float] = {t: timestamp(t) for t in set(r_time) if t is not None}
     times[None] = -math.inf
-    cites_idx: dict[str | None, int] = {k: v for k, v in sidx.items()}
-    cites_idx[None] = -1
+    cites_idx: dict[str | None, int] = {None: -1}
+    cites_idx.update(sidx)
 
     return CompiledCase(
         case=case,
