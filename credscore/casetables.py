@@ -30,20 +30,21 @@ files, and otherwise guessed from the header line (comma, tab or semicolon).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TypeVar
 
 from credscore.case import Case, Claim, Group, Link, Report, Source
 from credscore.errors import CredscoreError, InvalidCaseError
 
 __all__ = ["read_case_tables"]
 
-TableInput = str | os.PathLike[str] | TextIO
+TableInput = str | os.PathLike[str] | IO[str]
 
 _REPORT_COLUMNS = ("source", "claim", "stance", "time", "cites", "weight")
 _SOURCE_COLUMNS = ("id", "name", "kind", "reliability", "affiliation")
@@ -109,7 +110,8 @@ def _delimiter(name: str, text: str) -> str:
         return "\t"
     if suffix == ".csv":
         return ","
-    header = next((ln for ln in text.splitlines() if ln.strip()), "")
+    lines = (ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#"))
+    header = next(lines, "")
     counts = {d: header.count(d) for d in (",", "\t", ";")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
@@ -197,10 +199,15 @@ def _paths(text: str | None) -> tuple[str, ...]:
     return tuple(p for p in re.split(r"[;,\s]+", text or "") if p)
 
 
-def _build(row: _Row, problems: _Problems, make: Callable[[], Any]) -> Any:
-    """Construct one object; a validation error is re-addressed to the row."""
+T = TypeVar("T")
+
+
+def _build(
+    row: _Row, problems: _Problems, make: Callable[..., T], *args: Any, **kwargs: Any
+) -> T | None:
+    """``make(*args, **kwargs)``; a validation error is re-addressed to the row."""
     try:
-        return make()
+        return make(*args, **kwargs)
     except (CredscoreError, ValueError, TypeError) as exc:
         field = getattr(exc, "field", None)
         column = field.rsplit(".", 1)[-1] if isinstance(field, str) else None
@@ -316,50 +323,49 @@ def read_case_tables(
     group_rows = (
         [] if groups is None else _read_table(groups, _GROUP_COLUMNS, _GROUP_COLUMNS, problems)
     )
-    link_rows = [] if links is None else _read_table(links, _LINK_COLUMNS, _LINK_COLUMNS, problems)
+    link_rows = (
+        [] if links is None else _read_table(links, _LINK_COLUMNS, _LINK_COLUMNS[:3], problems)
+    )
 
-    source_objs: dict[str, Any] = {}
+    source_objs: dict[str, Source] = {}
     if source_rows is not None:
         for row, ident in _check_ids(source_rows, "id", "source", problems):
             reliability: str | float | None = row.get("reliability")
-            try:
+            # A number, a letter A-F, or a mistake that Source reports.
+            with contextlib.suppress(ValueError):
                 reliability = float(reliability) if reliability is not None else None
-            except ValueError:
-                pass  # a letter A-F, or a mistake the Source reports
-            obj = _build(
+            source = _build(
                 row,
                 problems,
-                lambda row=row, ident=ident, rel=reliability: Source(
-                    ident,
-                    name=row.get("name"),
-                    kind=row.get("kind"),
-                    reliability=rel,
-                    affiliation=row.get("affiliation"),
-                ),
+                Source,
+                ident,
+                name=row.get("name"),
+                kind=row.get("kind"),
+                reliability=reliability,
+                affiliation=row.get("affiliation"),
             )
-            if obj is not None:
-                source_objs[ident] = obj
-    claim_objs: dict[str, Any] = {}
+            if source is not None:
+                source_objs[ident] = source
+    claim_objs: dict[str, Claim] = {}
     if claim_rows is not None:
         for row, ident in _check_ids(claim_rows, "id", "claim", problems):
             prior = _number(row, "prior", problems)
-            obj = _build(
+            claim = _build(
                 row,
                 problems,
-                lambda row=row, ident=ident, prior=prior: Claim(
-                    ident,
-                    text=row.get("text") or "",
-                    prior=prior,
-                    benefits=_paths(row.get("benefits")),
-                    harms=_paths(row.get("harms")),
-                ),
+                Claim,
+                ident,
+                text=row.get("text") or "",
+                prior=prior,
+                benefits=_paths(row.get("benefits")),
+                harms=_paths(row.get("harms")),
             )
-            if obj is not None:
-                claim_objs[ident] = obj
+            if claim is not None:
+                claim_objs[ident] = claim
     declared_sources = {r.get("id") for r in source_rows or ()}
     declared_claims = {r.get("id") for r in claim_rows or ()}
 
-    report_objs = []
+    report_objs: list[Report] = []
     for row in report_rows:
         ok = True
         for column, declared, kind, table in (
@@ -367,15 +373,15 @@ def read_case_tables(
             ("claim", declared_claims, "claim", claims),
             ("cites", declared_sources, "source", sources),
         ):
-            ident = row.get(column)
-            if ident is None:
+            ref = row.get(column)
+            if ref is None:
                 if column != "cites":
                     problems.add(row.where(column), f"every report needs a {column}")
                     ok = False
-            elif table is not None and ident not in declared:
+            elif table is not None and ref not in declared:
                 problems.add(
                     row.where(column),
-                    f"unknown {kind} {ident!r}: not in {_display_name(table)}",
+                    f"unknown {kind} {ref!r}: not in {_display_name(table)}",
                 )
                 ok = False
         stance_text = row.get("stance")
@@ -393,38 +399,37 @@ def read_case_tables(
         if src is None or clm is None:  # already recorded as a problem above
             continue
         if sources is None:
-            for ident in (src, row.get("cites")):
-                if ident is not None and ident not in source_objs:
-                    source_objs[ident] = Source(ident)
+            for ref in (src, row.get("cites")):
+                if ref is not None and ref not in source_objs:
+                    source_objs[ref] = Source(ref)
         if claims is None and clm not in claim_objs:
             claim_objs[clm] = Claim(clm)
-        obj = _build(
+        report = _build(
             row,
             problems,
-            lambda row=row, src=src, clm=clm, stance=stance, weight=weight: Report(
-                src,
-                clm,
-                stance,
-                time=row.get("time"),
-                cites=row.get("cites"),
-                weight=1.0 if weight is None else weight,
-            ),
+            Report,
+            src,
+            clm,
+            stance,
+            time=row.get("time"),
+            cites=row.get("cites"),
+            weight=1.0 if weight is None else weight,
         )
-        if obj is not None:
-            report_objs.append(obj)
+        if report is not None:
+            report_objs.append(report)
 
-    group_objs = []
+    group_objs: list[Group] = []
     for row, ident in _check_ids(group_rows, "id", "group", problems):
         dependence = _number(row, "dependence", problems)
         if dependence is None:
             if row.get("dependence") is None:
                 problems.add(row.where("dependence"), f"group {ident!r} needs a dependence")
             continue
-        obj = _build(row, problems, lambda ident=ident, d=dependence: Group(ident, d))
-        if obj is not None:
-            group_objs.append(obj)
+        group = _build(row, problems, Group, ident, dependence)
+        if group is not None:
+            group_objs.append(group)
 
-    link_objs = []
+    link_objs: list[Link] = []
     for row in link_rows:
         kind = (row.get("kind") or "").lower()
         # implies / contradicts join claims; depends joins sources.
@@ -435,27 +440,29 @@ def read_case_tables(
         )
         ok = True
         for column in _LINK_COLUMNS[:3]:
-            ident = row.get(column)
-            if ident is None:
+            ref = row.get(column)
+            if ref is None:
                 problems.add(row.where(column), f"every link needs a {column!r}")
                 ok = False
-            elif column != "kind" and table is not None and ident not in declared:
+            elif column != "kind" and table is not None and ref not in declared:
                 problems.add(
-                    row.where(column), f"unknown {what} {ident!r}: not in {_display_name(table)}"
+                    row.where(column), f"unknown {what} {ref!r}: not in {_display_name(table)}"
                 )
                 ok = False
         dependence = _number(row, "dependence", problems)
         if not ok or (row.get("dependence") is not None and dependence is None):
             continue
-        obj = _build(
+        link = _build(
             row,
             problems,
-            lambda row=row, kind=kind, d=dependence: Link(
-                kind, row.get("from") or "", row.get("to") or "", dependence=d
-            ),
+            Link,
+            kind,
+            row.get("from") or "",
+            row.get("to") or "",
+            dependence=dependence,
         )
-        if obj is not None:
-            link_objs.append(obj)
+        if link is not None:
+            link_objs.append(link)
 
     problems.raise_if_any()
     try:

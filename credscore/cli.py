@@ -296,6 +296,11 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    if args.case is None and not _uses_tables(args):
+        raise UsageError(
+            f"expected CASE and CLAIM, got only {args.claim_id!r} "
+            "(e.g. credscore explain kursk.json nk-casualties)"
+        )
     case, name = _load_case(args)
     _check_claims(case, [args.claim_id], name)
     scores = _score(case, name, args)
@@ -372,6 +377,12 @@ examples:
   credscore example --list
   credscore example kursk > kursk.json
   credscore example kursk | credscore score -
+"""
+
+_FUSE_EXAMPLES = """\
+examples:
+  credscore fuse claims.csv --model accu
+  credscore fuse claims.csv --model dawid-skene --gold gold.csv --json
 """
 
 _VALIDATE_EXAMPLES = """\
@@ -485,6 +496,9 @@ def _add_fuse(sub: Any) -> None:
     fuse = sub.choices.get("fuse")
     if fuse is not None:
         fuse.set_defaults(_run=_cli_fuse.run)
+        if not fuse.epilog:
+            fuse.epilog = _FUSE_EXAMPLES
+            fuse.formatter_class = _formatter
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

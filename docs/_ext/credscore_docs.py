@@ -202,6 +202,7 @@ class PythonDirective(SphinxDirective):
 def _api_page() -> str:
     """MyST source of the API reference: the modules that exist, their public names."""
     parts = []
+    top: set[int] = set()
     for module, title in API_MODULES:
         try:
             found = importlib.util.find_spec(module) is not None
@@ -210,16 +211,22 @@ def _api_page() -> str:
         if not found:
             continue
         try:
-            importlib.import_module(module)
+            mod = importlib.import_module(module)
         except Exception as exc:
             logger.warning("API reference: cannot import %s (%s)", module, exc)
             continue
+        names = list(getattr(mod, "__all__", []))
+        # A name the package itself exports is documented once, under the package.
+        again = [n for n in names if id(getattr(mod, n, None)) in top]
+        top.update(id(getattr(mod, n, None)) for n in names if not n.startswith("__"))
+        exclude = f"   :exclude-members: {', '.join(again)}\n" if again else ""
         parts.append(
             f"## {title}\n\n"
             f"```{{eval-rst}}\n"
             f".. automodule:: {module}\n"
             f"   :members:\n"
             f"   :show-inheritance:\n"
+            f"{exclude}"
             f"```\n"
         )
     return "\n".join(parts)
