@@ -246,9 +246,11 @@ def format_scores(scores: Any, claims: Sequence[str] | None = None) -> str:
     --------
     >>> import credscore as cs
     >>> from credscore.cli import format_scores
-    >>> print(format_scores(cs.score(cs.examples.kursk())))  # doctest: +ELLIPSIS
-    claim ... probability  interval ... grade  phrase ... independent  flags
-    ...
+    >>> text = format_scores(cs.score(cs.examples.kursk()), ["nk-casualties"])
+    >>> print(text.splitlines()[0])
+    claim  probability  interval  grade  phrase  independent  flags
+    >>> text.splitlines()[1].split()[0]
+    'nk-casualties'
     """
     chosen = [scores[c] for c in claims] if claims else list(scores)
     rows = [
@@ -526,9 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Examples
     --------
     >>> from credscore.cli import main
-    >>> main(["example", "--list"])  # doctest: +ELLIPSIS
+    >>> main(["example", "--list"])
     kursk
-    ...
     0
     """
     parser = build_parser()

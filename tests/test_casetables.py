@@ -49,7 +49,7 @@ def case_as_tables(case: Case, delimiter: str = ",") -> dict[str, str]:
                     s.affiliation,
                 ]
                 for s in case.sources
-            ],  # fmt: skip
+            ],
             delimiter,
         ),
         "claims": _csv(
