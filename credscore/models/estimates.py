@@ -45,6 +45,7 @@ import numpy as np
 
 from credscore.models._base import FloatArray, IterativeModel, State, Stats, segment_normalize
 from credscore.models._registry import register_model
+from credscore.models.hubs import _index
 from credscore.table import Table
 
 __all__ = ["ThreeEstimates", "TwoEstimates"]
@@ -107,15 +108,26 @@ class _Estimates(IterativeModel):
         raise NotImplementedError
 
 
-def _raw_truth(part: Table, error: FloatArray) -> FloatArray:
+def _counts(part: Table, local: dict[str, Any]) -> tuple[FloatArray, FloatArray]:
+    """Cached per partition: sources asserting each claim, and voters on each object."""
+    cached: tuple[FloatArray, FloatArray] | None = local.get("counts")
+    if cached is None:
+        votes = np.bincount(part.claim, minlength=part.n_claims).astype(np.float64)
+        voters = np.bincount(part.claim_object, weights=votes, minlength=part.n_objects)
+        cached = (votes, voters.astype(np.float64))
+        local["counts"] = cached
+    return cached
+
+
+def _raw_truth(part: Table, error: FloatArray, local: dict[str, Any]) -> FloatArray:
     """2-Estimates' T(f): mean over the voters of f's object of 1 - eps(v)
     (votes for f) or eps(v) (votes for a rival value)."""
-    e = error[part.source]
-    pro = np.bincount(part.claim, weights=1.0 - e, minlength=part.n_claims)
-    own = np.bincount(part.claim, weights=e, minlength=part.n_claims)
+    ix = _index(part, local)
+    votes, voters = _counts(part, local)
+    own = np.bincount(ix.claim, weights=np.take(error, ix.source), minlength=part.n_claims)
     per_object = np.bincount(part.claim_object, weights=own, minlength=part.n_objects)
-    voters = np.bincount(part.object, minlength=part.n_objects).astype(np.float64)
-    out: FloatArray = (pro + per_object[part.claim_object] - own) / voters[part.claim_object]
+    co = part.claim_object
+    out: FloatArray = (votes - 2.0 * own + per_object[co]) / voters[co]
     return out
 
 
@@ -192,21 +204,20 @@ class TwoEstimates(_Estimates):
         }
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
-        truth = _raw_truth(part, state["error"])
+        truth = _raw_truth(part, state["error"], local)
         rounded = _round01(truth)
         t_sum = np.bincount(part.claim_object, weights=truth, minlength=part.n_objects)
         r_sum = np.bincount(part.claim_object, weights=rounded, minlength=part.n_objects)
         # Source v's error terms on object o: 1 - T'(f_v) + sum of T'(g) over the
         # rival values g = (sum of T' over o) - 2 T'(f_v) + 1: affine in T'.
-        c, o = part.claim, part.object
+        ix = _index(part, local)
+        c, o = ix.claim, ix.object
         n_sources = state["error"].shape[0]
+        lin = np.take(t_sum, o) - 2.0 * np.take(truth, c)
+        rnd = np.take(r_sum, o) - 2.0 * np.take(rounded, c)
         return {
-            "lin": np.bincount(
-                part.source, weights=t_sum[o] - 2.0 * truth[c], minlength=n_sources
-            ),
-            "rnd": np.bincount(
-                part.source, weights=r_sum[o] - 2.0 * rounded[c], minlength=n_sources
-            ),
+            "lin": np.bincount(ix.source, weights=lin, minlength=n_sources),
+            "rnd": np.bincount(ix.source, weights=rnd, minlength=n_sources),
             "t_lo": float(np.min(truth, initial=np.inf)),
             "t_hi": float(np.max(truth, initial=-np.inf)),
         }
@@ -235,7 +246,7 @@ class TwoEstimates(_Estimates):
     def _final_truth(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
         # T of the last iteration: from the error rates it started from,
         # stretched with the extremes it found.
-        raw = _raw_truth(part, state["prev_error"])
+        raw = _raw_truth(part, state["prev_error"], local)
         return _normalize(raw, state["t_lo"], state["t_hi"], self.normalization_weight)
 
 
@@ -328,25 +339,24 @@ class ThreeEstimates(_Estimates):
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         lam = self.normalization_weight
         error: FloatArray = state["error"]
-        co, c, o = part.claim_object, part.claim, part.object
+        ix = _index(part, local)
+        co, c, o, src = part.claim_object, ix.claim, ix.object, ix.source
         nc, no = part.n_claims, part.n_objects
         hard: FloatArray = local.get("difficulty", np.full(nc, float(self.initial_difficulty)))
 
         # T(f) from eps(f) and eps(v).
-        e = error[part.source]
-        votes = np.bincount(c, minlength=nc).astype(np.float64)
-        own = np.bincount(c, weights=e, minlength=nc)
+        votes, voters = _counts(part, local)
+        own = np.bincount(c, weights=np.take(error, src), minlength=nc)
         per_object = np.bincount(co, weights=own, minlength=no)
-        voters = np.bincount(co, weights=votes, minlength=no)
         raw_t = (votes - hard * own + hard * (per_object[co] - own)) / voters[co]
         truth = _normalize(raw_t, state["t_lo"], state["t_hi"], lam)
 
         # eps(f) from T and the informative voters' eps(v).
         informative = error > _ZERO
         inv = np.where(informative, 1.0 / np.where(informative, error, 1.0), 0.0)
-        z = np.bincount(c, weights=inv[part.source], minlength=nc)
+        z = np.bincount(c, weights=np.take(inv, src), minlength=nc)
         z_obj = np.bincount(co, weights=z, minlength=no)
-        nz = np.bincount(c, weights=informative[part.source].astype(np.float64), minlength=nc)
+        nz = np.bincount(c, weights=np.take(informative, src).astype(np.float64), minlength=nc)
         nz_obj = np.bincount(co, weights=nz, minlength=no)[co]
         has = nz_obj > 0
         raw_f = ((1.0 - truth) * z + truth * (z_obj[co] - z)) / np.where(has, nz_obj, 1.0)
@@ -364,9 +374,11 @@ class ThreeEstimates(_Estimates):
         n_sources = error.shape[0]
         return {
             "num": np.bincount(
-                part.source, weights=miss[c] + w_obj[o] - w[c], minlength=n_sources
+                src,
+                weights=np.take(miss, c) + np.take(w_obj, o) - np.take(w, c),
+                minlength=n_sources,
             ),
-            "den": np.bincount(part.source, weights=g_obj[o], minlength=n_sources),
+            "den": np.bincount(src, weights=np.take(g_obj, o), minlength=n_sources),
             "t_lo": float(np.min(raw_t, initial=np.inf)),
             "t_hi": float(np.max(raw_t, initial=-np.inf)),
             "f_lo": float(np.min(raw_f[has], initial=np.inf)),

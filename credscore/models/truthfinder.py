@@ -27,6 +27,7 @@ from credscore.models._base import (
     segment_normalize,
 )
 from credscore.models._registry import register_model
+from credscore.models.hubs import _index
 from credscore.table import Table
 
 __all__ = ["TruthFinder"]
@@ -244,7 +245,8 @@ class TruthFinder(IterativeModel):
     def _adjusted(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
         """sigma*(f): the confidence scores adjusted by the other facts of the object."""
         tau: FloatArray = state["tau"]
-        sigma = np.bincount(part.claim, weights=tau[part.source], minlength=part.n_claims)
+        ix = _index(part, local)
+        sigma = np.bincount(ix.claim, weights=np.take(tau, ix.source), minlength=part.n_claims)
         if self.rho == 0:
             return sigma.astype(np.float64)
         if self.similarity is None:
@@ -262,8 +264,11 @@ class TruthFinder(IterativeModel):
         z = self.gamma * self._adjusted(part, state, local)
         with np.errstate(under="ignore"):
             miss = np.exp(-_log1p_exp(z))  # 1 - s(f) = 1 / (1 + e^z)
+        ix = _index(part, local)
         n_sources = state["reliability"].shape[0]
-        return {"miss": np.bincount(part.source, weights=miss[part.claim], minlength=n_sources)}
+        return {
+            "miss": np.bincount(ix.source, weights=np.take(miss, ix.claim), minlength=n_sources)
+        }
 
     def _update(self, state: State, stats: Stats) -> State:
         miss = np.maximum(stats["miss"] / state["n_claims"], _TINY)
