@@ -25,6 +25,7 @@ from credscore.errors import (
     InvalidTableError,
     NotFittedError,
 )
+from credscore.learning import learn_reliability
 from credscore.models import FusionResult, available_models, get_model, register_model
 from credscore.scores import ClaimScore, Contribution, Scores
 from credscore.table import Table
@@ -60,6 +61,7 @@ __all__ = [
     "dump_case",
     "examples",
     "get_model",
+    "learn_reliability",
     "load_case",
     "register_case_model",
     "register_model",
