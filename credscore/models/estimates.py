@@ -89,15 +89,6 @@ class _Estimates(IterativeModel):
     normalization_weight: float = attrs.field(default=0.5, validator=_unit)
     initial_error: float = attrs.field(default=0.2, validator=_unit)
 
-    def _structure(self, table: Table) -> dict[str, FloatArray]:
-        """Per source: assertions n and facts voted on F (all values of its objects)."""
-        k = np.diff(table.object_start).astype(np.float64)
-        n = np.bincount(table.source, minlength=table.n_sources).astype(np.float64)
-        f = np.bincount(table.source, weights=k[table.object], minlength=table.n_sources).astype(
-            np.float64
-        )
-        return {"n": n, "facts": f}
-
     def _claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
@@ -194,8 +185,9 @@ class TwoEstimates(_Estimates):
 
     def _init(self, table: Table) -> State:
         error = np.full(table.n_sources, float(self.initial_error))
+        n_claims = np.bincount(table.source, minlength=table.n_sources).astype(np.float64)
         return {
-            **self._structure(table),
+            "n_claims": n_claims,
             "error": error,
             "reliability": 1.0 - error,
             "prev_error": error,
@@ -215,17 +207,24 @@ class TwoEstimates(_Estimates):
         n_sources = state["error"].shape[0]
         lin = np.take(t_sum, o) - 2.0 * np.take(truth, c)
         rnd = np.take(r_sum, o) - 2.0 * np.take(rounded, c)
-        return {
+        stats = {
             "lin": np.bincount(ix.source, weights=lin, minlength=n_sources),
             "rnd": np.bincount(ix.source, weights=rnd, minlength=n_sources),
             "t_lo": float(np.min(truth, initial=np.inf)),
             "t_hi": float(np.max(truth, initial=-np.inf)),
         }
+        if "facts" not in state:
+            # First pass: F(v), the number of facts each source votes on (all
+            # the values of its objects), summed like any other statistic.
+            k = np.diff(part.object_start).astype(np.float64)
+            stats["facts"] = np.bincount(ix.source, weights=np.take(k, o), minlength=n_sources)
+        return stats
 
     def _update(self, state: State, stats: Stats) -> State:
         lo, hi = float(stats["t_lo"]), float(stats["t_hi"])
         lam = self.normalization_weight
-        n, facts = state["n"], state["facts"]
+        n = state["n_claims"]
+        facts = state["facts"] if "facts" in state else stats["facts"]
         if _is_flat(lo, hi):
             scale, shift = lam, 0.0
         else:
@@ -236,6 +235,7 @@ class TwoEstimates(_Estimates):
         error = _normalize(raw, float(np.min(raw)), float(np.max(raw)), lam)
         return {
             **state,
+            "facts": facts,
             "error": error,
             "reliability": 1.0 - error,
             "prev_error": state["error"],
