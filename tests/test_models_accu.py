@@ -4,6 +4,9 @@ copy detection on tables with planted copiers."""
 from __future__ import annotations
 
 import itertools
+import os
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -193,3 +196,36 @@ def test_copy_pairs_before_fit_raise() -> None:
 
     with pytest.raises(NotFittedError):
         _ = AccuCopy().copy_pairs_
+
+
+DATA = Path(
+    os.environ.get("CREDSCORE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
+
+
+def load_or_skip(name: str) -> Any:
+    from credscore import datasets
+
+    try:
+        return datasets.load(name, root=DATA)
+    except datasets.DataNotFoundError:
+        pytest.skip(f"data set {name!r} not found under {DATA}")
+
+
+@pytest.mark.parametrize(
+    ("dataset", "model", "bar"),
+    [
+        # Issue 4 bars (published: Accu 0.87 on books, AccuCopy 0.943 on the full Flight data).
+        ("books", "pop-accu", 0.85),
+        ("books", "accu-copy", 0.85),
+        ("flights", "pop-accu", 0.88),
+        ("flights", "accu-copy", 0.88),
+        # Below the 0.85 bar (TruthFinder 85.04 on another version of the data): a guard.
+        ("population", "accu", 0.80),
+    ],
+)
+def test_accuracy_on_real_data(dataset: str, model: str, bar: float) -> None:
+    """On the gold items of the real data sets, the Accu family reaches the bars."""
+    ds = load_or_skip(dataset)
+    result = get_model(model).fit_score(ds.table)
+    assert ds.evaluate(result)["accuracy"] >= bar
