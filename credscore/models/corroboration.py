@@ -60,6 +60,7 @@ from credscore.models._base import (
     State,
     Stats,
     _positive_int,
+    segment_normalize,
 )
 from credscore.models._registry import register_model
 from credscore.table import Table
@@ -283,7 +284,7 @@ class Corroboration(IterativeModel):
     >>> bool(m.reliability_[0] > m.reliability_[2])
     True
     >>> m.result.claim_probability.round(3).tolist()
-    [0.971, 0.029, 1.0]
+    [0.967, 0.033, 1.0]
     """
 
     name: ClassVar[str] = "corroboration"
@@ -560,22 +561,50 @@ class Corroboration(IterativeModel):
             return super()._fit(table)
         from credscore.models.copying import copy_probabilities
 
-        result = super()._fit(table)
         n_src = table.n_sources
-        for _ in range(self.copy_rounds):
-            assert self._state is not None
-            i, j, p = copy_probabilities(table, result.claim_probability, self._state["accuracy"])
+        # The copy model's chance that two independent wrong sources agree,
+        # 1 / n_false, is this model's a: on a closed label set of K values,
+        # n_false = K - 1 (copy_probabilities' default, 100, otherwise).
+        init = self._init(table)
+        copy_settings: dict[str, Any] = {}
+        if init["values"] is not None:
+            copy_settings["n_false"] = float(max(init["values"].shape[0] - 1, 1))
+        # First round: dependence judged from agreement alone (every candidate
+        # equally likely, every source equally accurate), so that a block of
+        # copies cannot first make itself the truth and then look independent.
+        prob = segment_normalize(np.ones(table.n_claims), table.claim_object, table.n_objects)
+        accuracy = np.full(n_src, self.prior_reliability)
+        group = np.arange(n_src, dtype=np.int64)
+        group_r = np.zeros(n_src)
+        result = None
+        for _ in range(max(self.copy_rounds, 1)):
+            i, j, p = copy_probabilities(table, prob, accuracy, **copy_settings)
             i = np.asarray(i, dtype=np.int64)
             j = np.asarray(j, dtype=np.int64)
             p = np.asarray(p, dtype=np.float64)
-            group, group_r = _dependence_groups(n_src, i, j, p, self.copy_threshold)
-            if np.array_equal(group, self._state["group"]) and np.allclose(
-                group_r, self._state["group_r"]
+            keep = p > self.copy_threshold
+            i, j, p = i[keep], j[keep], p[keep]
+            new_group, new_r = _dependence_groups(n_src, i, j, p * _agreement(table, i, j))
+            if result is not None and (
+                np.array_equal(new_group, group) and np.allclose(new_r, group_r)
             ):
                 break
+            group, group_r = new_group, new_r
             self._seed_groups = (group, group_r)
-            result = super()._fit(table)
-        self._seed_groups = None
+            try:
+                result = super()._fit(table)
+            finally:
+                self._seed_groups = None
+            assert self._state is not None
+            # Later rounds compare sources with the fused values, taken as
+            # decided: pooled posteriors are soft, and soft truths understate
+            # accuracies, which makes any agreement look like copying.
+            prob = np.zeros(table.n_claims)
+            prob[result.best_claim] = 1.0
+            accuracy = _wsum(table.source, prob[table.claim], n_src) / np.bincount(
+                table.source, minlength=n_src
+            )
+        assert result is not None
         return result
 
     def _result(
@@ -662,24 +691,23 @@ def _wsum(index: npt.NDArray[Any], weights: FloatArray, n: int) -> FloatArray:
 
 
 def _dependence_groups(
-    n: int, i: IntArray, j: IntArray, p: FloatArray, threshold: float
+    n: int, i: IntArray, j: IntArray, r: FloatArray
 ) -> tuple[IntArray, FloatArray]:
-    """Connected components of the pairs with ``p > threshold`` and, per group,
-    the mean ``p`` of its pairs (0 for a source on its own)."""
-    keep = p > threshold
-    i, j, p = i[keep], j[keep], p[keep]
+    """Connected components of the pairs ``(i, j)`` and, per group, the mean
+    dependence ``r`` of its pairs (0 for a source on its own)."""
     label = np.arange(n, dtype=np.int64)
     if i.shape[0]:
+        u = np.concatenate([i, j])
+        v = np.concatenate([j, i])
         while True:
-            m = np.minimum(label[i], label[j])
+            # Each node takes the smallest label among itself and its
+            # neighbours, then labels jump to their label's label.
+            cand = label[v]
+            order = np.lexsort((cand, u))
+            uu, cc = u[order], cand[order]
+            first = np.r_[True, uu[1:] != uu[:-1]]
             new = label.copy()
-            # Minimum label over each node's edges, without a Python loop.
-            u = np.concatenate([i, j])
-            mm = np.concatenate([m, m])
-            order = np.lexsort((mm, u))
-            u, mm = u[order], mm[order]
-            first = np.r_[True, u[1:] != u[:-1]]
-            new[u[first]] = np.minimum(new[u[first]], mm[first])
+            new[uu[first]] = np.minimum(new[uu[first]], cc[first])
             new = new[new]
             if np.array_equal(new, label):
                 break
@@ -687,10 +715,32 @@ def _dependence_groups(
     _, group = np.unique(label, return_inverse=True)
     group = group.reshape(-1).astype(np.int64)
     n_groups = int(group.max()) + 1 if n else 0
-    tot = _wsum(group[i], p, n_groups)
+    tot = _wsum(group[i], r, n_groups)
     cnt = np.bincount(group[i], minlength=n_groups)
-    r = np.where(cnt > 0, tot / np.maximum(cnt, 1), 0.0)
-    return group, r
+    group_r: FloatArray = np.where(cnt > 0, tot / np.maximum(cnt, 1), 0.0)
+    return group, group_r
+
+
+def _agreement(table: Table, i: IntArray, j: IntArray) -> FloatArray:
+    """For each pair, the share of the objects both sources cover on which
+    they give the same value (a dependent pair can have copied only those)."""
+    n_obj = np.int64(table.n_objects)
+    key = table.source.astype(np.int64) * n_obj + table.object
+    order = np.argsort(key, kind="stable")
+    skey, sclaim = key[order], table.claim[order]
+    start = np.searchsorted(skey, np.arange(table.n_sources + 1, dtype=np.int64) * n_obj)
+    counts = start[i + 1] - start[i]
+    pair = np.repeat(np.arange(i.shape[0]), counts)
+    offset = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    pos = np.repeat(start[i], counts) + offset  # the assertions of source i of each pair
+    look = j[pair] * n_obj + (skey[pos] - i[pair] * n_obj)
+    at = np.minimum(np.searchsorted(skey, look), skey.shape[0] - 1)
+    found = skey[at] == look
+    same = found & (sclaim[at] == sclaim[pos])
+    shared = np.bincount(pair, weights=found, minlength=i.shape[0])
+    agree = np.bincount(pair, weights=same, minlength=i.shape[0])
+    out: FloatArray = np.where(shared > 0, agree / np.maximum(shared, 1.0), 0.0)
+    return out
 
 
 register_model(Corroboration)

@@ -1,0 +1,413 @@
+"""Table-scale corroboration: the core's model with reliabilities learned by EM."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import reference_corroboration_table as ref
+from hypothesis import given
+from hypothesis import strategies as st
+
+from credscore.errors import InvalidTableError, NotFittedError
+from credscore.models import Corroboration, get_model
+from credscore.models._base import combine_stats
+from credscore.models.corroboration import confirmation_llr
+from credscore.table import Table
+
+# -- generated tables ---------------------------------------------------------
+
+
+@st.composite
+def rows(draw: st.DrawFn, numeric: bool = False, n_values: int = 4) -> list[tuple[Any, ...]]:
+    """Rows with at most one value per (source, object) pair."""
+    n_src = draw(st.integers(1, 5))
+    n_obj = draw(st.integers(1, 5))
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n_src - 1), st.integers(0, n_obj - 1)),
+            min_size=1,
+            max_size=18,
+            unique=True,
+        )
+    )
+    if numeric:
+        value: st.SearchStrategy[Any] = st.one_of(
+            st.sampled_from([-2.0, 0.0, 1.0, 1.5, 7.0]),
+            st.floats(-50, 50, allow_nan=False, allow_infinity=False),
+        )
+    else:
+        value = st.sampled_from("abcdefgh"[:n_values])
+    return [(f"s{s}", f"o{o}", draw(value)) for s, o in pairs]
+
+
+def _table(rs: list[tuple[Any, ...]], numeric: bool = False) -> Table:
+    return Table.from_arrays(
+        [r[0] for r in rs],
+        [r[1] for r in rs],
+        np.array([r[2] for r in rs], dtype=np.float64 if numeric else object),
+        numeric=numeric,
+    )
+
+
+def _fit(model: Corroboration, table: Table) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning, no ConvergenceWarning
+        return model.fit_score(table)
+
+
+def _by_id(result: Any) -> tuple[dict[Any, float], dict[Any, float]]:
+    t = result.table
+    obj = t.object_ids[t.claim_object].tolist()
+    prob = dict(zip(zip(obj, t.claim_value.tolist()), result.claim_probability.tolist()))
+    return prob, result.reliabilities()
+
+
+settings_st = st.fixed_dictionaries(
+    {
+        "guess": st.sampled_from(["learned", "uniform"]),
+        "learn_prior": st.booleans(),
+        "adversarial": st.booleans(),
+        "domain": st.sampled_from(["auto", "observed", 3]),
+        "max_closed_domain": st.sampled_from([20, 2]),
+        "prior_reliability": st.sampled_from([0.5, 0.3, 0.8]),
+        "prior_strength": st.sampled_from([2.0, 0.5, 7.0]),
+    }
+)
+
+
+# -- the vectorised model against the pure-Python reference --------------------
+
+
+@given(rows(), settings_st, st.integers(1, 4))
+def test_matches_reference(rs: list[tuple[Any, ...]], settings: dict[str, Any], n: int) -> None:
+    """The vectorised EM equals the loop-by-loop reference after n iterations (1e-9)."""
+    result = _fit(Corroboration(max_iter=n, tol=0, **settings), _table(rs))
+    want_prob, want_rel = ref.corroboration(rs, n_iter=n, **settings)
+    prob, rel = _by_id(result)
+    assert prob.keys() == want_prob.keys()
+    for key, p in want_prob.items():
+        assert prob[key] == pytest.approx(p, abs=1e-9), key
+    for s, r in want_rel.items():
+        assert rel[s] == pytest.approx(r, abs=1e-9), s
+
+
+@given(
+    rows(n_values=3),
+    st.dictionaries(st.sampled_from([f"s{i}" for i in range(5)]), st.sampled_from("xy")),
+    st.sampled_from([0.0, 0.5, 0.8, 1.0]),
+    st.booleans(),
+    st.integers(1, 3),
+)
+def test_matches_reference_with_groups(
+    rs: list[tuple[Any, ...]], groups: dict[str, str], r: float, adversarial: bool, n: int
+) -> None:
+    """Pooling within declared groups, L = r max ell + (1 - r) sum ell, matches the reference."""
+    present = {row[0] for row in rs}
+    groups = {s: g for s, g in groups.items() if s in present}
+    settings = {"guess": "uniform", "adversarial": adversarial}
+    model = Corroboration(max_iter=n, tol=0, groups=groups, group_dependence=r, **settings)
+    result = _fit(model, _table(rs))
+    want_prob, want_rel = ref.corroboration(
+        rs, n_iter=n, groups=groups, group_dependence=r, **settings
+    )
+    prob, rel = _by_id(result)
+    for key, p in want_prob.items():
+        assert prob[key] == pytest.approx(p, abs=1e-9), key
+    for s, rr in want_rel.items():
+        assert rel[s] == pytest.approx(rr, abs=1e-9), s
+
+
+@given(rows(numeric=True), st.integers(1, 4), st.sampled_from([2.0, 0.5]))
+def test_matches_reference_numeric(rs: list[tuple[Any, ...]], n: int, strength: float) -> None:
+    """The Gaussian form equals its reference: estimates, probabilities, reliabilities."""
+    result = _fit(Corroboration(max_iter=n, tol=0, prior_strength=strength), _table(rs, True))
+    want_est, want_prob, want_rel = ref.corroboration_numeric(
+        rs, n_iter=n, prior_strength=strength
+    )
+    t = result.table
+    for o, x in zip(t.object_ids.tolist(), result.value.tolist()):
+        assert x == pytest.approx(want_est[o], rel=1e-9, abs=1e-9)
+    prob, rel = _by_id(result)
+    for key, p in want_prob.items():
+        assert prob[key] == pytest.approx(p, abs=1e-9), key
+    for s, r in want_rel.items():
+        assert rel[s] == pytest.approx(r, abs=1e-9), s
+
+
+@given(
+    st.floats(-0.99, 1.0, exclude_max=True) | st.sampled_from([0.0, 1.0 - 1e-12, 1.0]),
+    st.floats(1e-6, 1.0),
+)
+def test_confirmation_llr_formula(rho: float, a: float) -> None:
+    """ell = ln[(rho + (1-rho) a) / ((1-rho) a)], finite, >= 0 exactly when rho >= 0."""
+    ell = float(confirmation_llr(np.array([rho]), np.array([a]))[0])
+    assert math.isfinite(ell)
+    assert (ell >= 0) == (rho >= 0)
+    want = ref.confirmation_llr(rho, a)
+    assert ell == pytest.approx(want, rel=1e-9, abs=1e-9)
+
+
+# -- properties ----------------------------------------------------------------
+
+
+@given(rows(), settings_st)
+def test_probabilities_sum_to_one_per_object(
+    rs: list[tuple[Any, ...]], settings: dict[str, Any]
+) -> None:
+    """Per-object probabilities lie in [0, 1] and sum to 1; reliabilities are finite."""
+    table = _table(rs)
+    result = _fit(Corroboration(max_iter=20, tol=0, **settings), table)
+    p = result.claim_probability
+    assert np.all((p >= 0) & (p <= 1))
+    sums = np.bincount(table.claim_object, weights=p, minlength=table.n_objects)
+    np.testing.assert_allclose(sums, 1.0, atol=1e-12)
+    assert np.all(np.isfinite(result.reliability))
+
+
+@given(rows(), settings_st, st.randoms(use_true_random=False))
+def test_row_order_invariance(
+    rs: list[tuple[Any, ...]], settings: dict[str, Any], rnd: Any
+) -> None:
+    """Shuffling the rows changes no probability and no reliability."""
+    shuffled = list(rs)
+    rnd.shuffle(shuffled)
+    a = _by_id(_fit(Corroboration(max_iter=10, tol=0, **settings), _table(rs)))
+    b = _by_id(_fit(Corroboration(max_iter=10, tol=0, **settings), _table(shuffled)))
+    for da, db in zip(a, b):
+        assert da.keys() == db.keys()
+        for k in da:
+            assert da[k] == pytest.approx(db[k], abs=1e-12)
+
+
+@given(rows(), settings_st)
+def test_renaming_invariance(rs: list[tuple[Any, ...]], settings: dict[str, Any]) -> None:
+    """Renaming sources, objects and values (reversing their order) changes no number."""
+
+    def rename(x: str) -> str:
+        return "z" + "".join(chr(ord("a") + ord("z") - ord(c)) for c in x if c.isalpha()) + x
+
+    renamed = [(rename(s), rename(o), rename(v)) for s, o, v in rs]
+    a_prob, a_rel = _by_id(_fit(Corroboration(max_iter=10, tol=0, **settings), _table(rs)))
+    b_prob, b_rel = _by_id(_fit(Corroboration(max_iter=10, tol=0, **settings), _table(renamed)))
+    for (o, v), p in a_prob.items():
+        assert b_prob[(rename(o), rename(v))] == pytest.approx(p, abs=1e-12)
+    for s, r in a_rel.items():
+        assert b_rel[rename(s)] == pytest.approx(r, abs=1e-12)
+
+
+@given(rows(), st.integers(1, 3))
+def test_partitions_give_the_same_result(rs: list[tuple[Any, ...]], n: int) -> None:
+    """Map-reduce over two object partitions equals the in-memory fit (1e-9)."""
+    table = _table(rs)
+    model = Corroboration(max_iter=n, tol=0)
+    whole = _fit(model, table)
+    objects = table.object_ids.tolist()
+    halves = [[r for r in rs if objects.index(r[1]) % 2 == k] for k in (0, 1)]
+    parts = [_table(h) for h in halves if h]
+    state = model._init(table)
+    locals_: list[dict[str, Any]] = [{} for _ in parts]
+    for _ in range(n):
+        stats = []
+        for part, loc in zip(parts, locals_):
+            # Partitions keep the whole table's source index.
+            stats.append(model._local(_reindex(part, table), state, loc))
+        state = model._update(state, combine_stats(stats, model._reduce))
+    np.testing.assert_allclose(state["reliability"], whole.reliability, atol=1e-9)
+
+
+def _reindex(part: Table, whole: Table) -> Table:
+    """``part`` with sources numbered as in ``whole``."""
+    import attrs
+
+    src = np.searchsorted(whole.source_ids, part.source_ids)[part.source].astype(np.int32)
+    return attrs.evolve(part, source=src, source_ids=whole.source_ids)
+
+
+# -- behaviour on generated data with known truth -------------------------------
+
+
+def _crowd(
+    rng: np.random.Generator, n_obj: int, acc: np.ndarray[Any, Any], per_obj: int, k: int = 2
+) -> tuple[Table, np.ndarray[Any, Any]]:
+    """One-coin workers: right with probability acc[s], else a uniform wrong label."""
+    truth = rng.integers(0, k, n_obj)
+    src, obj, val = [], [], []
+    for o in range(n_obj):
+        for s in rng.choice(acc.shape[0], per_obj, replace=False):
+            right = rng.random() < acc[s]
+            v = truth[o] if right else (truth[o] + rng.integers(1, k)) % k
+            src.append(int(s))
+            obj.append(o)
+            val.append(f"v{v}")
+    return Table.from_arrays(src, obj, np.array(val, dtype=object)), truth
+
+
+def test_calibrated_and_better_than_majority_on_generated_crowd() -> None:
+    """On one-coin data the probabilities are calibrated (ECE < 0.04), the fused
+    labels beat majority vote, and learned accuracies track the true ones."""
+    rng = np.random.default_rng(7)
+    acc = rng.uniform(0.55, 0.95, 30)
+    table, truth = _crowd(rng, 3000, acc, 5, k=3)
+    result = _fit(Corroboration(), table)
+    best = result.best_claim
+    fused = np.array([int(str(v)[1:]) for v in table.claim_value[best]])
+    correct = fused == truth[table.object_ids.astype(int)]
+    majority = get_model("majority").fit_score(table)
+    mv = np.array([int(str(v)[1:]) for v in majority.value])
+    assert correct.mean() > (mv == truth[table.object_ids.astype(int)]).mean()
+    prob = result.probability
+    order = np.argsort(prob, kind="stable")
+    ece = sum(
+        len(b) / len(prob) * abs(prob[b].mean() - correct[b].mean())
+        for b in np.array_split(order, 10)
+    )
+    assert ece < 0.04
+    model = Corroboration().fit(table)
+    learned = model.accuracy_[np.argsort(table.source_ids.astype(int))]
+    assert np.corrcoef(learned, acc)[0, 1] > 0.9
+
+
+def test_one_answer_source_stays_near_prior() -> None:
+    """The Beta prior keeps a source with one answer away from 0 and 1."""
+    rs = [(f"s{i}", f"o{j}", "a") for i in range(4) for j in range(10)]
+    rs.append(("lone", "o0", "b"))
+    result = _fit(Corroboration(), _table(rs))
+    rel = result.reliabilities()
+    assert 0.05 < rel["lone"] < 0.5 < rel["s0"] < 1
+
+
+def test_unasserted_values_keep_a_lone_source_uninformative() -> None:
+    """A source alone on its objects is no evidence of its own reliability:
+    with 1000 uncontested answers and 2 contested ones it lost, it does not
+    become certain."""
+    rs = [("bot", f"u{j}", "x") for j in range(1000)]
+    for j in range(2):
+        rs += [("bot", f"c{j}", "bad"), ("h1", f"c{j}", "good"), ("h2", f"c{j}", "good")]
+    result = _fit(Corroboration(max_closed_domain=0), _table(rs))
+    rel = result.reliabilities()
+    assert rel["bot"] < 0.5
+
+
+def test_numeric_weights_precise_sources() -> None:
+    """The Gaussian form finds noisy sources and down-weights them."""
+    rng = np.random.default_rng(3)
+    truth = rng.normal(0, 10, 400)
+    sd = np.array([1.0, 1.0, 1.0, 20.0, 20.0])
+    src = np.repeat(np.arange(5), 400)
+    obj = np.tile(np.arange(400), 5)
+    val = truth[obj] + rng.normal(0, 1, 2000) * sd[src]
+    table = Table.from_arrays(src, obj, val)
+    result = _fit(Corroboration(), table)
+    err = np.abs(result.value - truth).mean()
+    mean_err = np.abs(get_model("mean").fit_score(table).value - truth).mean()
+    assert err < 0.5 * mean_err
+    assert result.reliability[:3].min() > result.reliability[3:].max()
+
+
+# -- learned dependence ---------------------------------------------------------
+
+
+def _copier_table(seed: int, n_obj: int = 200) -> tuple[Table, dict[str, str]]:
+    """3 independent honest sources (accuracy 0.9) against one unreliable
+    source (0.3) copied by 3 others: the 4 dependent sources outvote the 3."""
+    rng = np.random.default_rng(seed)
+    src, obj, val, truth = [], [], [], {}
+    for o in range(n_obj):
+        oid = f"o{o}"
+        truth[oid] = "t"
+        for h in range(3):
+            ok = rng.random() < 0.9
+            src.append(f"honest{h}")
+            obj.append(oid)
+            val.append("t" if ok else f"f{rng.integers(0, 20)}")
+        bad = "t" if rng.random() < 0.3 else f"f{rng.integers(0, 20)}"
+        for c in range(4):
+            src.append(f"copier{c}")
+            obj.append(oid)
+            val.append(bad)
+    return Table.from_arrays(src, obj, np.array(val, dtype=object)), truth
+
+
+def _accuracy(result: Any, truth: dict[str, str]) -> float:
+    found = result.truths()
+    return float(np.mean([found[o] == v for o, v in truth.items()]))
+
+
+def test_learned_dependence_recovers_truth_from_copiers() -> None:
+    """With planted copiers, independence-blind corroboration follows the copiers
+    (< 50% right) and learned dependence recovers >= 95% of the truth."""
+    pytest.importorskip("credscore.models.copying")
+    table, truth = _copier_table(0)
+    blind = _fit(Corroboration(), table)
+    assert _accuracy(blind, truth) < 0.5
+    model = Corroboration(dependence="learned")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(table)
+    assert _accuracy(model.result, truth) >= 0.95
+    groups = dict(zip(table.source_ids.tolist(), model.groups_.tolist()))
+    assert len({groups[f"copier{c}"] for c in range(4)}) == 1
+    assert len({groups[f"honest{h}"] for h in range(3)}) == 3
+
+
+# -- errors ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("domain", 1),
+        ("domain", "closed"),
+        ("prior_reliability", 1.0),
+        ("prior_strength", 0.0),
+        ("group_dependence", 1.5),
+        ("dependence", "copying"),
+        ("guess", "mace"),
+        ("copy_threshold", 0.0),
+        ("max_iter", 0),
+    ],
+)
+def test_bad_settings_name_the_field(field: str, value: Any) -> None:
+    """A setting out of range raises ValueError naming the setting."""
+    with pytest.raises(ValueError, match=field):
+        Corroboration(**{field: value})
+
+
+def test_unknown_source_in_groups() -> None:
+    """groups= naming a source not in the table is an InvalidTableError naming it."""
+    table = _table([("s1", "o", "a"), ("s2", "o", "b")])
+    with pytest.raises(InvalidTableError, match="'nobody'"):
+        Corroboration(groups={"nobody": "g"}).fit(table)
+
+
+def test_dependence_needs_categorical_values() -> None:
+    """Dependence on a numeric table is refused with InvalidTableError."""
+    table = _table([("s1", "o", 1.0), ("s2", "o", 2.0)], numeric=True)
+    with pytest.raises(InvalidTableError, match="value"):
+        Corroboration(groups={"s1": "g", "s2": "g"}).fit(table)
+
+
+def test_unfitted_model() -> None:
+    """Learned state before fit raises NotFittedError."""
+    with pytest.raises(NotFittedError):
+        _ = Corroboration().accuracy_
+    with pytest.raises(NotFittedError):
+        _ = Corroboration().reliability_by_source_
+
+
+def test_registered() -> None:
+    """The registry name is 'corroboration'."""
+    assert isinstance(get_model("corroboration"), Corroboration)
+
+
+# -- real data --------------------------------------------------------------------
+
+DATA = Path(
+    os.environ.get("CREDSCORE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
