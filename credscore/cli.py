@@ -44,8 +44,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps descriptions, but keeps the examples in an epilog line by line."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def _formatter(prog: str) -> argparse.HelpFormatter:
-    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+    return _HelpFormatter(prog, max_help_position=32)
 
 
 # ---------------------------------------------------------------- reading input
@@ -406,7 +415,7 @@ def _add_case_input(p: argparse.ArgumentParser, *, optional_case: bool) -> None:
     g.add_argument("--sources", metavar="FILE", help="sources: id[, reliability, affiliation]")
     g.add_argument("--claims", metavar="FILE", help="claims: id[, text, prior, benefits, harms]")
     g.add_argument("--groups", metavar="FILE", help="declared dependence: id, dependence")
-    g.add_argument("--links", metavar="FILE", help="links between claims: kind, from, to")
+    g.add_argument("--links", metavar="FILE", help="links: kind, from, to[, dependence]")
 
 
 def _add_scoring(p: argparse.ArgumentParser) -> None:

@@ -52,6 +52,7 @@ API_MODULES = [
     ("credscore", "The package: cases, scoring, tables and errors"),
     ("credscore.casetables", "Cases from spreadsheets"),
     ("credscore.examples", "Built-in example cases"),
+    ("credscore.grading", "Grades and phrases"),
     ("credscore.models", "Table-scale models"),
     ("credscore.metrics", "Metrics"),
     ("credscore.datasets", "Data sets"),
