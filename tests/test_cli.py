@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -405,3 +406,22 @@ def test_bad_input_exits_2_with_one_line_naming_the_problem(
     assert lines[0].startswith("credscore")
     for word in words:
         assert word in lines[0], (word, lines[0])
+
+
+def test_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The Python example in README.md runs and prints a probability and an explanation."""
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
+    assert blocks, "README.md has no Python example"
+    exec(compile(blocks[0], "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    probability, grade = out.splitlines()[0].split()
+    assert 0.5 < float(probability) < 1 and grade == "1"
+    assert "nk-casualties" in out
+
+
+def test_readme_commands_are_the_ones_tested() -> None:
+    """README's two commands: the example piped into score, and the test command of CI."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "credscore example kursk | credscore score -" in readme
+    assert "python -m pip install -e '.[test]' && python -m pytest" in readme
