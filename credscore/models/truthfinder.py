@@ -30,7 +30,7 @@ from credscore.models._registry import register_model
 from credscore.models.hubs import _index
 from credscore.table import Table
 
-__all__ = ["TruthFinder"]
+__all__ = ["TruthFinder", "numeric_similarity"]
 
 Similarity = Callable[[Any, Any], float]
 
