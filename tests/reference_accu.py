@@ -110,6 +110,7 @@ def accu_reference(
     copy_rate: float = 0.8,
     direction: bool = True,
     initial_dependence: bool = False,
+    damping: float = 0.8,
 ) -> tuple[list[float], list[float], dict[tuple[int, int], float]]:
     """Run ``n_iter`` iterations of Accu, PopAccu or AccuCopy (``kind``).
 
@@ -188,9 +189,14 @@ def accu_reference(
             mine = [c for given in given_by.values() for t, c in given.items() if t == s]
             acc[s] = clip(sum(prob[c] for c in mine) / len(mine), eps)
         if kind == "accu-copy":
-            dep = directed_copy_probabilities(
+            new = directed_copy_probabilities(
                 table, prob, acc, alpha, copy_rate, n_false, eps, skip=dups
             )
+            # Dependence moves a fraction (1 - damping) toward its new value.
+            dep = {
+                p: tuple(damping * old + (1 - damping) * x for old, x in zip(dep[p], new[p]))
+                for p in new
+            }
     copies = {p: min(a + b, 1.0) for p, (a, b) in dep.items()}
     for a in range(n_s):
         for b in range(a + 1, n_s):

@@ -36,6 +36,7 @@ def settings_for(draw: st.DrawFn, kind: str) -> dict[str, object]:
         out["copy_rate"] = draw(st.floats(0.05, 0.95))
         out["direction"] = draw(st.booleans())
         out["initial_dependence"] = draw(st.booleans())
+        out["damping"] = draw(st.sampled_from([0.0, 0.5, 0.8]))
     return out
 
 
@@ -185,6 +186,7 @@ def test_settings_are_validated() -> None:
         (AccuCopy, {"alpha": 0}),
         (AccuCopy, {"copy_rate": 1.5}),
         (AccuCopy, {"direction": "yes"}),
+        (AccuCopy, {"damping": 1.0}),
     ]:
         with pytest.raises((ValueError, TypeError), match=next(iter(bad))):
             cls(**bad)

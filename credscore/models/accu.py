@@ -47,6 +47,13 @@ def _open_unit_or_none(inst: Any, attribute: attrs.Attribute[Any], value: Any) -
         _open_unit(inst, attribute, value)
 
 
+def _unit_right_open(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not (
+        isinstance(value, (int, float, np.floating)) and 0.0 <= value < 1.0
+    ):
+        raise ValueError(f"{attribute.name}: expected a number in [0, 1), got {value!r}")
+
+
 def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not (
         isinstance(value, (int, float, np.integer, np.floating)) and value > 0
@@ -318,6 +325,7 @@ class AccuCopy(Accu):
     initial_dependence: bool = attrs.field(
         default=False, validator=attrs.validators.instance_of(bool)
     )
+    damping: float = attrs.field(default=0.8, validator=_unit_right_open)
 
     _pairs: tuple[Any, Any, FloatArray] | None = attrs.field(default=None, init=False, repr=False)
 
@@ -395,7 +403,10 @@ class AccuCopy(Accu):
         }
 
     def _update(self, state: State, stats: Stats) -> State:
-        return self._with_dependence(super()._update(state, stats), stats)
+        new = self._with_dependence(super()._update(state, stats), stats)
+        for key in ("copy", "discount_ij", "discount_ji"):
+            new[key] = self.damping * state[key] + (1.0 - self.damping) * new[key]
+        return new
 
     def _with_dependence(self, state: State, stats: Stats) -> State:
         new = dict(state)
