@@ -307,6 +307,11 @@ class ThreeEstimates(_Estimates):
     :math:`\\varepsilon(v)`. An estimate with nothing left to average keeps
     its previous value.
 
+    *Convergence.* On real tables (Books, Population, Flight, D_Product)
+    this iteration keeps cycling instead of converging -- with the paper's
+    normalisation applied exactly as well -- so the truths found depend on
+    ``max_iter``; 2-Estimates converges in 8 to 13 iterations there.
+
     References
     ----------
     .. [1] A. Galland, S. Abiteboul, A. Marian and P. Senellart,

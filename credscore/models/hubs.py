@@ -415,6 +415,11 @@ class PooledInvestment(Investment):
     i.e. proportional to :math:`H(c)^{1+g}`. Where all the claims of an
     object have :math:`H = 0` the pooling weights are taken uniform.
 
+    The trust converges slowly (on the Books and Flight data its largest
+    change shrinks by about 0.5% per iteration, so ``tol=1e-6`` is not
+    reached within the default ``max_iter``), but the truths settle early:
+    they are the same after 30 and after 1,000 iterations on those data.
+
     References
     ----------
     .. [1] J. Pasternack and D. Roth, "Knowing what to believe (when you
