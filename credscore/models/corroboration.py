@@ -201,12 +201,21 @@ class Corroboration(IterativeModel):
         which keeps the core's monotonicity: a confirmation never lowers
         a probability.
     dependence : {'independent', 'learned'}, default 'independent'
-        ``'learned'``: after EM converges, estimate the probability that
-        each pair of sources is dependent with
-        :func:`credscore.models.copying.copy_probabilities`, group sources
-        joined by a probability above ``copy_threshold`` and pool each group
-        with ``r`` = the mean probability of its pairs, then run EM again,
-        for at most ``copy_rounds`` rounds or until the groups are stable.
+        ``'learned'``: learn which sources depend on each other with
+        :func:`credscore.models.copying.copy_probabilities` (Dong et al.
+        2009), group the pairs whose probability exceeds ``copy_threshold``
+        (connected components) and pool each group with ``r`` = the mean
+        over its pairs of ``P(dependent) x agreement``, the share of common
+        objects on which the pair gives the same value (a dependent pair can
+        have copied only those). The first round judges dependence before
+        any truth (every candidate equally likely, every source of accuracy
+        ``prior_reliability``), so that a block of copies cannot first make
+        itself the truth and then look like independent, accurate sources;
+        each later round uses the fused values of the previous fit. EM runs
+        afresh after each round, for at most ``copy_rounds`` rounds or until
+        the groups are stable. Use it for web sources that copy each other;
+        on crowd labels with few values, workers agree by being right, and
+        the first round may group honest workers.
     groups : mapping, optional
         Known dependence: ``{source_id: group label}``. Sources of one label
         are pooled with dependence ``group_dependence``; sources not in the
@@ -216,7 +225,9 @@ class Corroboration(IterativeModel):
         default for a group).
     copy_threshold : float in (0, 1), default 0.5
     copy_rounds : int, default 5
-    max_iter, tol, seed, progress
+    max_iter : int, default 1000
+        EM with lone or rarely contested sources converges slowly.
+    tol, seed, progress
         See :class:`~credscore.models.IterativeModel`.
 
     Attributes
@@ -248,8 +259,16 @@ class Corroboration(IterativeModel):
     over objects, so the model runs unchanged on object partitions
     (:mod:`credscore.dask`); learned dependence needs the whole table.
 
-    *Probabilities* are over the candidates observed for an object; a label
-    nobody gave gets probability 0.
+    *Values nobody asserted.* The E-step counts them: an object has ``K``
+    possible values (the label set, or ``max(observed, 2)``), and a value
+    no source gave keeps its prior weight. Without them a source alone on
+    an object would be certain to be right there, and a source alone on
+    many objects (a bot filling empty fields) would become infallible. With
+    a uniform prior such an assertion's likelihood (``1/K``) does not depend
+    on ``rho``, so it is left out of the M-step (the fixed point is the
+    same, reached faster). The reported probabilities are renormalised over
+    the asserted candidates, as :class:`~credscore.models.FusionResult`
+    requires.
 
     *Numeric tables* use the Gaussian form of the same idea: source ``s``
     reports the truth plus noise of variance ``v_s``; the estimate is the
@@ -285,6 +304,26 @@ class Corroboration(IterativeModel):
     True
     >>> m.result.claim_probability.round(3).tolist()
     [0.967, 0.033, 1.0]
+
+    Three honest sources against four copies of one careless source: blind
+    to dependence, the copies win; with learned dependence they count once.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> rows = []
+    >>> for o in range(100):
+    ...     rows += [(f"h{h}", o, "t" if rng.random() < 0.9 else f"f{rng.integers(20)}")
+    ...              for h in range(3)]
+    ...     lie = "t" if rng.random() < 0.3 else f"f{rng.integers(20)}"
+    ...     rows += [(f"c{c}", o, lie) for c in range(4)]
+    >>> t = Table.from_rows(rows)
+    >>> def right(result):
+    ...     return sum(v == "t" for v in result.truths().values()) / 100
+    >>> right(Corroboration().fit_score(t)) < 0.5
+    True
+    >>> m = Corroboration(dependence="learned").fit(t)
+    >>> right(m.result) >= 0.95, m.groups_.tolist()
+    (True, [0, 0, 0, 0, 1, 2, 3])
     """
 
     name: ClassVar[str] = "corroboration"
@@ -299,7 +338,7 @@ class Corroboration(IterativeModel):
     guess: Literal["learned", "uniform"] = attrs.field(
         default="learned", validator=attrs.validators.in_(("learned", "uniform"))
     )
-    max_iter: int = attrs.field(default=500, validator=_positive_int)
+    max_iter: int = attrs.field(default=1000, validator=_positive_int)
     dependence: Literal["independent", "learned"] = attrs.field(
         default="independent", validator=_dependence
     )
