@@ -209,6 +209,8 @@ def _weighted_lower_median(part: Table, v: FloatArray, w: FloatArray) -> FloatAr
 class _LossWeighted(IterativeModel):
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
+    weight_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
+
     def _loss_kind(self) -> Literal["squared", "absolute"]:
         return "squared"
 
@@ -257,6 +259,7 @@ class _LossWeighted(IterativeModel):
 
     def _update(self, state: State, stats: Stats) -> State:
         w = self._weights(state, stats["loss"])
+        self.weight_ = w
         top = float(np.max(w, initial=0.0))
         new = dict(state)
         new["weight"] = w
@@ -337,8 +340,6 @@ class CRH(_LossWeighted):
     )
     smoothing: float = attrs.field(default=0.5, validator=_positive_number)
 
-    weight_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
-
     def _loss_kind(self) -> Literal["squared", "absolute"]:
         return self.loss
 
@@ -346,12 +347,6 @@ class CRH(_LossWeighted):
         total = loss + float(self.smoothing)
         out: FloatArray = -np.log(total / np.sum(total))
         return out
-
-    def _claim_scores(
-        self, part: Table, state: State, local: dict[str, Any]
-    ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
-        self.weight_ = state["weight"]
-        return super()._claim_scores(part, state, local)
 
 
 register_model(CRH)
@@ -420,8 +415,6 @@ class CATD(_LossWeighted):
     alpha: float = attrs.field(default=0.05, validator=_open_unit)
     smoothing: float = attrs.field(default=0.5, validator=_positive_number)
 
-    weight_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
-
     def _init(self, table: Table) -> State:
         state = super()._init(table)
         n = np.bincount(table.source, minlength=table.n_sources)
@@ -432,12 +425,6 @@ class CATD(_LossWeighted):
         q: FloatArray = state["quantile"]
         out: FloatArray = q / (loss + float(self.smoothing))
         return out
-
-    def _claim_scores(
-        self, part: Table, state: State, local: dict[str, Any]
-    ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
-        self.weight_ = state["weight"]
-        return super()._claim_scores(part, state, local)
 
 
 register_model(CATD)

@@ -190,8 +190,9 @@ class DawidSkene(IterativeModel):
     prior_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
 
     def _init(self, table: Table) -> State:
+        self.labels_ = _labels(table)
         return {
-            "labels": _labels(table),
+            "labels": self.labels_,
             "log_conf": None,
             "log_prior": None,
             "reliability": np.zeros(table.n_sources),
@@ -233,6 +234,8 @@ class DawidSkene(IterativeModel):
         n = counts.sum(axis=(1, 2))
         correct = np.trace(counts, axis1=1, axis2=2)
         reliability = np.divide(correct, n, out=np.zeros_like(n), where=n > 0)
+        self.confusion_ = np.exp(log_conf)
+        self.prior_ = np.exp(log_prior)
         return {
             "labels": state["labels"],
             "log_conf": log_conf,
@@ -243,12 +246,9 @@ class DawidSkene(IterativeModel):
     def _claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
-        self.labels_ = state["labels"]
         lab = _claim_label(part, state["labels"], local)
         if state["log_conf"] is None:
             return _vote_share(part), None
-        self.confusion_ = np.exp(state["log_conf"])
-        self.prior_ = np.exp(state["log_prior"])
         score = self._log_joint(part, state, local)[part.claim_object, lab]
         return _segment_softmax(score, part), None
 
@@ -329,8 +329,9 @@ class OneCoin(IterativeModel):
     prior_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
 
     def _init(self, table: Table) -> State:
+        self.labels_ = _labels(table)
         return {
-            "labels": _labels(table),
+            "labels": self.labels_,
             "accuracy": None,
             "log_prior": None,
             "reliability": np.zeros(table.n_sources),
@@ -375,6 +376,7 @@ class OneCoin(IterativeModel):
             log_prior = np.log(tot + a) - np.log(tot.sum() + k * a)
         else:
             log_prior = np.full(k, -np.log(k))
+        self.prior_ = np.exp(log_prior)
         return {
             "labels": state["labels"],
             "accuracy": acc,
@@ -385,11 +387,9 @@ class OneCoin(IterativeModel):
     def _claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
-        self.labels_ = state["labels"]
         lab = _claim_label(part, state["labels"], local)
         if state["accuracy"] is None:
             return _vote_share(part), None
-        self.prior_ = np.exp(state["log_prior"])
         score = self._log_joint(part, state, local)[part.claim_object, lab]
         return _segment_softmax(score, part), None
 

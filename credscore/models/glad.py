@@ -139,6 +139,7 @@ class GLAD(IterativeModel):
     def _init(self, table: Table) -> State:
         labels = _labels(table)
         alpha = np.full(table.n_sources, float(self.alpha_mean))
+        self.labels_, self.ability_ = labels, alpha
         return {
             "labels": labels,
             "alpha": alpha,
@@ -210,6 +211,7 @@ class GLAD(IterativeModel):
             log_prior = np.log(tot + a) - np.log(tot.sum() + k * a)
         else:
             log_prior = state["log_prior"]
+        self.ability_ = alpha
         return {
             "labels": state["labels"],
             "alpha": alpha,
@@ -220,8 +222,6 @@ class GLAD(IterativeModel):
     def _claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
-        self.ability_ = state["alpha"]
-        self.labels_ = state["labels"]
         lab = _claim_label(part, state["labels"], local)
         score = self._log_joint(part, state, local)[part.claim_object, lab]
         return _segment_softmax(score, part), None
