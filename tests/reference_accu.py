@@ -111,6 +111,7 @@ def accu_reference(
     direction: bool = True,
     initial_dependence: bool = False,
     damping: float = 0.8,
+    duplicate_min_claims: int | None = 3,
 ) -> tuple[list[float], list[float], dict[tuple[int, int], float]]:
     """Run ``n_iter`` iterations of Accu, PopAccu or AccuCopy (``kind``).
 
@@ -121,13 +122,16 @@ def accu_reference(
     claims = claims_of(table)
     n_s = table.n_sources
     acc = [initial_accuracy] * n_s
-    # AccuCopy: an exact copy of a lower-index source's whole table has no
-    # vote and no pairs; it is reported as a certain copy of that source.
+    # AccuCopy: an exact copy (at least duplicate_min_claims claims) of a
+    # lower-index source's whole table has no vote and no pairs; it is
+    # reported as a certain copy of every source with the same table.
     claim_sets: dict[frozenset[int], int] = {}
     original = {}
     for s in range(n_s):
         mine = frozenset(c for given in given_by.values() for t, c in given.items() if t == s)
         original[s] = claim_sets.setdefault(mine, s)
+        if duplicate_min_claims is None or len(mine) < duplicate_min_claims:
+            original[s] = s
     dups = {s for s in range(n_s) if original[s] != s} if kind == "accu-copy" else set()
     pairs = {
         (i, j)

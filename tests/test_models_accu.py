@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from credscore.models import Accu, AccuCopy, Majority, PopAccu, get_model
@@ -37,6 +37,7 @@ def settings_for(draw: st.DrawFn, kind: str) -> dict[str, object]:
         out["direction"] = draw(st.booleans())
         out["initial_dependence"] = draw(st.booleans())
         out["damping"] = draw(st.sampled_from([0.0, 0.5, 0.8]))
+        out["duplicate_min_claims"] = draw(st.sampled_from([None, 1, 2, 3]))
     return out
 
 
@@ -92,21 +93,29 @@ def test_row_order_and_renaming_do_not_matter(kind: str, data: st.DataObject, t:
     np.testing.assert_allclose(r1.reliability, r2.reliability, atol=1e-12)
 
 
-@given(t=tables(max_sources=5, max_objects=6), copied=st.integers(0, 4))
-def test_exact_duplicate_source_keeps_accu_copy_truths(t: Table, copied: int) -> None:
+@given(
+    t=tables(max_sources=5, max_objects=6),
+    copied=st.integers(0, 4),
+    name=st.sampled_from(["0-copy", "zz-copy"]),
+)
+def test_exact_duplicate_source_keeps_accu_copy_truths(t: Table, copied: int, name: str) -> None:
     """A source duplicated as an exact copy does not change accu-copy's truths."""
+    size = np.bincount(t.source, minlength=t.n_sources)
+    assume(size[copied % t.n_sources] >= 3)  # duplicate_min_claims
     copied %= t.n_sources
     src = t.source_ids[t.source].tolist()
     obj = t.object_ids[t.object].tolist()
     val = t.claim_value[t.claim].tolist()
-    dup = [k for k, s in enumerate(src) if s == src[t.source.tolist().index(copied)]]
+    dup = [k for k in range(t.n_assertions) if t.source[k] == copied]
     t2 = Table.from_arrays(
-        src + ["zz-copy"] * len(dup), obj + [obj[k] for k in dup], val + [val[k] for k in dup]
+        src + [name] * len(dup), obj + [obj[k] for k in dup], val + [val[k] for k in dup]
     )
-    kw = {"max_iter": 30, "tol": 1e-9, "copy_rate": 0.999, "alpha": 0.5}
-    r1 = AccuCopy(**kw).fit_score(t)
-    r2 = AccuCopy(**kw).fit_score(t2)
-    assert r1.truths() == r2.truths()
+    r1 = AccuCopy(max_iter=30, tol=0.0).fit_score(t)
+    model = AccuCopy(max_iter=30, tol=0.0).fit(t2)
+    assert model.result.truths() == r1.truths()
+    np.testing.assert_allclose(model.result.claim_probability, r1.claim_probability, atol=1e-12)
+    pair = tuple(sorted([name, src[dup[0]]]))
+    assert model.copy_pairs_[pair] == 1.0
 
 
 @given(
@@ -187,6 +196,7 @@ def test_settings_are_validated() -> None:
         (AccuCopy, {"copy_rate": 1.5}),
         (AccuCopy, {"direction": "yes"}),
         (AccuCopy, {"damping": 1.0}),
+        (AccuCopy, {"duplicate_min_claims": 0}),
     ]:
         with pytest.raises((ValueError, TypeError), match=next(iter(bad))):
             cls(**bad)

@@ -54,6 +54,13 @@ def _unit_right_open(inst: Any, attribute: attrs.Attribute[float], value: float)
         raise ValueError(f"{attribute.name}: expected a number in [0, 1), got {value!r}")
 
 
+def _positive_int_or_none(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1
+    ):
+        raise ValueError(f"{attribute.name}: expected a positive integer or None, got {value!r}")
+
+
 def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not (
         isinstance(value, (int, float, np.integer, np.floating)) and value > 0
@@ -266,10 +273,26 @@ class AccuCopy(Accu):
         Prior probability that two sources sharing objects are dependent.
     copy_rate : float, default 0.8
         Probability ``c`` that a copier copies a given value.
+        None: estimated for each pair and direction by maximum likelihood
+        (:func:`credscore.models.copying.estimate_copy_rate`).
     direction : bool, default True
         Discount a source's vote by the probability that *it* copies each
         other source giving the same value. With False, the dependence
         probability is split evenly between the two directions.
+    initial_dependence : bool, default False
+        Judge dependence once before the first iteration, from agreement
+        alone (every observed value of an object equally likely). By
+        default the first iteration is plain Accu, as in the paper.
+    damping : float in [0, 1), default 0.8
+        Each iteration moves the dependence estimates only ``1 - damping``
+        of the way to their new values. Fixed points are unchanged; without
+        damping the fit can cycle (it does on the Books data).
+    duplicate_min_claims : int or None, default 3
+        A source whose whole table -- at least this many claims -- equals
+        that of a source listed before it is an exact copy: it gets no vote
+        and no pairs of its own, and is reported dependent, with
+        probability 1, on every source with the same table. Adding exact
+        copies of a source therefore changes no truth. None: no such rule.
     n_false, initial_accuracy, unobserved, eps, max_iter, tol, seed, progress
         As for :class:`Accu`.
 
@@ -326,6 +349,7 @@ class AccuCopy(Accu):
         default=False, validator=attrs.validators.instance_of(bool)
     )
     damping: float = attrs.field(default=0.8, validator=_unit_right_open)
+    duplicate_min_claims: int | None = attrs.field(default=3, validator=_positive_int_or_none)
 
     _pairs: tuple[Any, Any, FloatArray] | None = attrs.field(default=None, init=False, repr=False)
 
@@ -333,8 +357,14 @@ class AccuCopy(Accu):
         state = super()._init(table)
         # An exact copy of another source's whole table is the limit of
         # copying (every value copied): it is given no vote and no pairs.
-        state["original"] = copying.original_of(table)
-        dup = state["original"] != np.arange(table.n_sources)
+        original = copying.original_of(table)
+        dup = original != np.arange(table.n_sources)
+        if self.duplicate_min_claims is None:
+            dup[:] = False
+        else:
+            size = np.bincount(table.source, minlength=table.n_sources)
+            dup &= size >= self.duplicate_min_claims
+        state["original"] = np.where(dup, original, np.arange(table.n_sources))
         state["duplicate"] = dup
         first, second = self._pairs_of(table, dup)
         keys = np.unique(copying.pair_keys(table, first, second))
