@@ -216,9 +216,9 @@ def _partition(table: Table, lo: int, hi: int) -> Table:
 
 def _fit_partitioned(model: IterativeModel, table: Table, cuts: list[int]) -> tuple[Any, Any]:
     """Run the protocol as credscore.dask would: one local pass per partition,
-    statistics combined, one global update."""
+    statistics combined, one global update. Partitions may be empty."""
     bounds = [0, *cuts, table.n_objects]
-    parts = [_partition(table, a, b) for a, b in itertools.pairwise(bounds) if b > a]
+    parts = [_partition(table, a, b) for a, b in itertools.pairwise(bounds)]
     locals_: list[dict[str, Any]] = [{} for _ in parts]
     state = model._init(table)
     for _ in range(model.max_iter):
