@@ -252,12 +252,16 @@ class _LossWeighted(IterativeModel):
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         _, _, loss = self._truths(part, state, local, with_prob=False)
         n_src = state["weight"].shape[0]
-        return {"loss": np.bincount(part.source, weights=loss, minlength=n_src)}
+        return {
+            "loss": np.bincount(part.source, weights=loss, minlength=n_src),
+            "count": np.bincount(part.source, minlength=n_src).astype(np.float64),
+        }
 
     def _weights(self, state: State, loss: FloatArray) -> FloatArray:
         raise NotImplementedError
 
     def _update(self, state: State, stats: Stats) -> State:
+        state = dict(state, count=stats["count"])
         w = self._weights(state, stats["loss"])
         self.weight_ = w
         top = float(np.max(w, initial=0.0))
@@ -415,14 +419,11 @@ class CATD(_LossWeighted):
     alpha: float = attrs.field(default=0.05, validator=_open_unit)
     smoothing: float = attrs.field(default=0.5, validator=_positive_number)
 
-    def _init(self, table: Table) -> State:
-        state = super()._init(table)
-        n = np.bincount(table.source, minlength=table.n_sources)
-        state["quantile"] = chi2_lower_quantile(self.alpha / 2, np.maximum(n, 1))
-        return state
-
     def _weights(self, state: State, loss: FloatArray) -> FloatArray:
-        q: FloatArray = state["quantile"]
+        q: FloatArray | None = state.get("quantile")
+        if q is None:  # first update: the answer counts were summed in the first pass
+            q = chi2_lower_quantile(self.alpha / 2, np.maximum(state["count"], 1))
+            state["quantile"] = q
         out: FloatArray = q / (loss + float(self.smoothing))
         return out
 
