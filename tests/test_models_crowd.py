@@ -421,3 +421,20 @@ def test_renaming_sources_changes_nothing(data: st.DataObject) -> None:
     rel_b = b.reliabilities()
     for s, r in a.reliabilities().items():
         assert math.isclose(r, rel_b[f"z{99 - int(s[1:])}"], rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_catd_does_not_trust_a_lucky_small_source() -> None:
+    """A source with a single answer that happens to be exact gets less weight
+    from CATD than every prolific honest source (the long-tail correction),
+    while CRH, which only sees its zero loss, ranks it first."""
+    rng = np.random.default_rng(5)
+    truth = rng.uniform(0, 10, 40)
+    rows = []
+    for j in range(3):
+        rows += [(f"s{j}", i, float(t + rng.normal(0, 1))) for i, t in enumerate(truth)]
+    rows.append(("lucky", 0, float(truth[0])))
+    table = Table.from_rows(rows)
+    catd = _fit_quietly(CATD(), table).reliabilities()
+    assert all(catd["lucky"] < catd[f"s{j}"] for j in range(3))
+    crh = _fit_quietly(CRH(), table).reliabilities()
+    assert crh["lucky"] == max(crh.values())
