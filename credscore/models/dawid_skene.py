@@ -158,6 +158,8 @@ class DawidSkene(IterativeModel):
 
     Cost per iteration: one gather of ``n_assertions x K`` log-probabilities,
     one ``reduceat`` over objects and ``K`` bincounts over the assertions.
+    Memory: the confusion matrices hold ``n_sources x K x K`` floats, which
+    is what limits very large label spaces (numbers used as labels).
 
     References
     ----------
