@@ -272,3 +272,57 @@ def test_backend_choice() -> None:
     if HAVE_NUMBA:
         with K.use_backend("numba"):
             assert K.backend() == "numba"
+
+
+@st.composite
+def coded_rows(
+    draw: st.DrawFn,
+) -> tuple[list[int], list[int], list[int], list[int], int, int, int]:
+    n_s, n_o, n_v = draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 4))
+    m = draw(st.integers(1, 30))
+    src = draw(st.lists(st.integers(0, n_s - 1), min_size=m, max_size=m))
+    obj = draw(st.lists(st.integers(0, n_o - 1), min_size=m, max_size=m))
+    val = draw(st.lists(st.integers(0, n_v - 1), min_size=m, max_size=m))
+    tim = draw(st.lists(st.integers(0, 3), min_size=m, max_size=m))
+    return src, obj, val, tim, n_s, n_o, n_v
+
+
+def ref_compile(
+    src: list[int], obj: list[int], val: list[int], tim: list[int] | None, n_o: int
+) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+    """Last row per (source, object) by (time, row); claims sorted; assertions by claim, source."""
+    latest: dict[tuple[int, int], tuple[tuple[int, int], int]] = {}
+    for row, (s, o, v) in enumerate(zip(src, obj, val)):
+        rank = (tim[row] if tim is not None else 0, row)
+        if (s, o) not in latest or rank > latest[(s, o)][0]:
+            latest[(s, o)] = (rank, v)
+    claims = sorted({(o, v) for (s, o), (_, v) in latest.items()})
+    index = {c: i for i, c in enumerate(claims)}
+    assertions = sorted((index[(o, v)], s) for (s, o), (_, v) in latest.items())
+    start = [sum(1 for c in claims if c[0] < o) for o in range(n_o + 1)]
+    return (
+        [s for _, s in assertions],
+        [c for c, _ in assertions],
+        [o for o, _ in claims],
+        [v for _, v in claims],
+        start,
+    )
+
+
+@given(coded_rows(), st.booleans())
+def test_compile_codes(
+    case: tuple[list[int], list[int], list[int], list[int], int, int, int], timed: bool
+) -> None:
+    """compile_codes keeps the latest row per (source, object) and sorts claims and assertions."""
+    src, obj, val, tim, n_s, n_o, n_v = case
+    got = K.compile_codes(
+        np.array(src, dtype=np.int32),
+        np.array(obj, dtype=np.int32),
+        np.array(val, dtype=np.int32),
+        n_s,
+        n_o,
+        n_v,
+        time=np.array(tim) if timed else None,
+    )
+    expect = ref_compile(src, obj, val, tim if timed else None, n_o)
+    assert [a.tolist() for a in got] == [list(e) for e in expect]
