@@ -110,7 +110,6 @@ def accu_reference(
     copy_rate: float = 0.8,
     direction: bool = True,
     initial_dependence: bool = False,
-    damping: float = 0.8,
     duplicate_min_claims: int | None = 3,
 ) -> tuple[list[float], list[float], dict[tuple[int, int], float]]:
     """Run ``n_iter`` iterations of Accu, PopAccu or AccuCopy (``kind``).
@@ -156,7 +155,8 @@ def accu_reference(
 
     def probabilities(over_domain: bool) -> list[float]:
         prob = [0.0] * table.n_claims
-        order = sorted(range(n_s), key=lambda s: (-acc[s], s))
+        size = [sum(1 for given in given_by.values() if s in given) for s in range(n_s)]
+        order = sorted(range(n_s), key=lambda s: (-size[s], -acc[s], s))
         for o, given in given_by.items():
             scores = {}
             total = len(given)
@@ -193,14 +193,9 @@ def accu_reference(
             mine = [c for given in given_by.values() for t, c in given.items() if t == s]
             acc[s] = clip(sum(prob[c] for c in mine) / len(mine), eps)
         if kind == "accu-copy":
-            new = directed_copy_probabilities(
+            dep = directed_copy_probabilities(
                 table, prob, acc, alpha, copy_rate, n_false, eps, skip=dups
             )
-            # Dependence moves a fraction (1 - damping) toward its new value.
-            dep = {
-                p: tuple(damping * old + (1 - damping) * x for old, x in zip(dep[p], new[p]))
-                for p in new
-            }
     copies = {p: min(a + b, 1.0) for p, (a, b) in dep.items()}
     for a in range(n_s):
         for b in range(a + 1, n_s):

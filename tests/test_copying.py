@@ -84,10 +84,11 @@ def test_independence_weights_are_a_product_over_earlier_agreeing_sources(
             st.lists(st.sampled_from([0.2, 0.5, 0.9]), min_size=t.n_sources, max_size=t.n_sources)
         )
     )
-    rank = copying.source_rank(acc)
+    size = np.bincount(t.source, minlength=t.n_sources)
+    rank = copying.source_rank(acc, size)
     got = copying.independence_log_weight(t, first, second, pair.reshape(-1), d_ij, d_ji, rank)
     pair_of = {(int(k // t.n_sources), int(k % t.n_sources)): n for n, k in enumerate(uniq)}
-    order = sorted(range(t.n_sources), key=lambda s: (-acc[s], s))
+    order = sorted(range(t.n_sources), key=lambda s: (-size[s], -acc[s], s))
     src, clm = t.source.tolist(), t.claim.tolist()
     for a in range(t.n_assertions):
         want = 0.0

@@ -36,7 +36,6 @@ def settings_for(draw: st.DrawFn, kind: str) -> dict[str, object]:
         out["copy_rate"] = draw(st.floats(0.05, 0.95))
         out["direction"] = draw(st.booleans())
         out["initial_dependence"] = draw(st.booleans())
-        out["damping"] = draw(st.sampled_from([0.0, 0.5, 0.8]))
         out["duplicate_min_claims"] = draw(st.sampled_from([None, 1, 2, 3]))
     return out
 
@@ -195,7 +194,6 @@ def test_settings_are_validated() -> None:
         (AccuCopy, {"alpha": 0}),
         (AccuCopy, {"copy_rate": 1.5}),
         (AccuCopy, {"direction": "yes"}),
-        (AccuCopy, {"damping": 1.0}),
         (AccuCopy, {"duplicate_min_claims": 0}),
     ]:
         with pytest.raises((ValueError, TypeError), match=next(iter(bad))):

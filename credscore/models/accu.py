@@ -47,13 +47,6 @@ def _open_unit_or_none(inst: Any, attribute: attrs.Attribute[Any], value: Any) -
         _open_unit(inst, attribute, value)
 
 
-def _unit_right_open(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not (
-        isinstance(value, (int, float, np.floating)) and 0.0 <= value < 1.0
-    ):
-        raise ValueError(f"{attribute.name}: expected a number in [0, 1), got {value!r}")
-
-
 def _positive_int_or_none(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is not None and (
         isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1
@@ -283,10 +276,6 @@ class AccuCopy(Accu):
         Judge dependence once before the first iteration, from agreement
         alone (every observed value of an object equally likely). By
         default the first iteration is plain Accu, as in the paper.
-    damping : float in [0, 1), default 0.8
-        Each iteration moves the dependence estimates only ``1 - damping``
-        of the way to their new values. Fixed points are unchanged; without
-        damping the fit can cycle (it does on the Books data).
     duplicate_min_claims : int or None, default 3
         A source whose whole table -- at least this many claims -- equals
         that of a source listed before it is an exact copy: it gets no vote
@@ -308,14 +297,15 @@ class AccuCopy(Accu):
     -----
     Each iteration (1) computes vote counts in which a source's vote for
     ``v`` is multiplied by ``prod (1 - c P(S copies S'))`` over the sources
-    ``S'`` that give ``v`` and come before ``S`` in the order of decreasing
-    accuracy, then value probabilities and accuracies
+    ``S'`` that give ``v`` and come before ``S`` in one order of the
+    sources (most claims first, then most accurate, then by index), then
+    value probabilities and accuracies
     as in Accu; (2) from the new probabilities, the soft numbers of shared
     true, shared false and different values of each pair of sources, and
     from them the posterior probability of each copying direction
     (:func:`credscore.models.copying.copy_probabilities`). The paper
-    orders the sources greedily for each value; one order by accuracy (ties
-    by source index) is used here.
+    orders the sources greedily for each value; a fixed order is used here
+    (see :mod:`credscore.models.copying`).
 
     References
     ----------
@@ -348,7 +338,6 @@ class AccuCopy(Accu):
     initial_dependence: bool = attrs.field(
         default=False, validator=attrs.validators.instance_of(bool)
     )
-    damping: float = attrs.field(default=0.8, validator=_unit_right_open)
     duplicate_min_claims: int | None = attrs.field(default=3, validator=_positive_int_or_none)
 
     _pairs: tuple[Any, Any, FloatArray] | None = attrs.field(default=None, init=False, repr=False)
@@ -357,6 +346,7 @@ class AccuCopy(Accu):
         state = super()._init(table)
         # An exact copy of another source's whole table is the limit of
         # copying (every value copied): it is given no vote and no pairs.
+        state["size"] = np.bincount(table.source, minlength=table.n_sources)
         original = copying.original_of(table)
         dup = original != np.arange(table.n_sources)
         if self.duplicate_min_claims is None:
@@ -411,7 +401,7 @@ class AccuCopy(Accu):
             pair,
             state["discount_ij"],
             state["discount_ji"],
-            copying.source_rank(state["reliability"]),
+            copying.source_rank(state["reliability"], state["size"]),
         )
         weight = self._vote_weight(state) * ~state["duplicate"]
         votes = weight[part.source] * np.exp(log_indep)
@@ -433,10 +423,7 @@ class AccuCopy(Accu):
         }
 
     def _update(self, state: State, stats: Stats) -> State:
-        new = self._with_dependence(super()._update(state, stats), stats)
-        for key in ("copy", "discount_ij", "discount_ji"):
-            new[key] = self.damping * state[key] + (1.0 - self.damping) * new[key]
-        return new
+        return self._with_dependence(super()._update(state, stats), stats)
 
     def _with_dependence(self, state: State, stats: Stats) -> State:
         new = dict(state)

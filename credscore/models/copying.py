@@ -243,10 +243,11 @@ def directed_probabilities(
     return np.exp(l_ij - total), np.exp(l_ji - total), c_ij, c_ji
 
 
-def source_rank(accuracy: FloatArray) -> Int64Array:
-    """Position of each source in the discount order: most accurate first."""
+def source_rank(accuracy: FloatArray, size: Any) -> Int64Array:
+    """Position of each source in the discount order: the sources with the
+    most claims first (ties: the most accurate first, then by index)."""
     n = accuracy.shape[0]
-    order = np.lexsort((np.arange(n), -accuracy))
+    order = np.lexsort((np.arange(n), -accuracy, -np.asarray(size)))
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     return rank
