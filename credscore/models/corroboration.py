@@ -492,7 +492,9 @@ class Corroboration(IterativeModel):
         z = asserted + np.where(has, np.exp(log_phantom - top), 0.0)
         full = e / z[part.claim_object]
         shown = e / asserted[part.claim_object]
-        unit = np.exp(-top) / z
+        # Posterior of an unasserted value per unit of prior weight; only
+        # defined (and bounded by 1 / phantom) where unasserted values exist.
+        unit = np.where(has, np.exp(-np.where(has, top, 0.0)) / z, 0.0)
         return full, shown, a_obj, unit
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
