@@ -257,7 +257,7 @@ def format_scores(scores: Any, claims: Sequence[str] | None = None) -> str:
     >>> from credscore.cli import format_scores
     >>> text = format_scores(cs.score(cs.examples.kursk()), ["nk-casualties"])
     >>> print(text.splitlines()[0])
-    claim  probability  interval  grade  phrase  independent  flags
+    claim  probability  80% interval  grade  phrase  independent  flags
     >>> text.splitlines()[1].split()[0]
     'nk-casualties'
     """
@@ -274,7 +274,10 @@ def format_scores(scores: Any, claims: Sequence[str] | None = None) -> str:
         ]
         for s in chosen
     ]
-    header = ["claim", "probability", "interval", "grade", "phrase", "independent", "flags"]
+    # The interval's coverage, when the model says (CorroborationModel does).
+    level = getattr(getattr(scores, "model", None), "interval", None)
+    interval = f"{level:.0%} interval" if isinstance(level, float) else "interval"
+    header = ["claim", "probability", interval, "grade", "phrase", "independent", "flags"]
     out = _table(header, rows, right={1, 2, 3, 5})
     sources = dict(scores.sources)
     if sources:
