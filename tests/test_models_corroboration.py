@@ -310,6 +310,37 @@ def test_numeric_weights_precise_sources() -> None:
     assert result.reliability[:3].min() > result.reliability[3:].max()
 
 
+@pytest.mark.parametrize("adversarial", [False, True])
+@pytest.mark.parametrize("guess", ["learned", "uniform"])
+def test_numerically_stable_with_many_confirmations(adversarial: bool, guess: str) -> None:
+    """50,000 confirmations of one value against one of another, and a crowd of
+    liars: finite probabilities summing to 1, no numpy warning."""
+    rows = [(f"s{i}", "o", "a") for i in range(50_000)] + [("x", "o", "b")]
+    rng = np.random.default_rng(0)
+    for o in range(200):
+        t = int(rng.integers(2))
+        rows += [(f"liar{s}", f"q{o}", str(1 - t)) for s in range(40)]
+        rows += [(f"h{s}", f"q{o}", str(t)) for s in range(3)]
+    table = _table(rows)
+    result = _fit(Corroboration(adversarial=adversarial, guess=guess), table)
+    p = result.claim_probability
+    assert np.all(np.isfinite(p)) and np.all(np.isfinite(result.reliability))
+    sums = np.bincount(table.claim_object, weights=p, minlength=table.n_objects)
+    np.testing.assert_allclose(sums, 1.0, atol=1e-12)
+    assert result.truths()["o"] == "a"
+
+
+def test_reliability_by_source_is_ready_for_a_case() -> None:
+    """Learned reliabilities come keyed by source id, inside (0, 1)."""
+    rs = [(s, f"o{j}", "a") for s in ("p", "q", "r") for j in range(5)]
+    rs += [("liar", f"o{j}", "b") for j in range(5)]
+    model = Corroboration(domain=2).fit(_table(rs))
+    rel = model.reliability_by_source_
+    assert set(rel) == {"p", "q", "r", "liar"}
+    assert all(0 < v < 1 for v in rel.values())
+    assert rel["p"] > 0.5 > rel["liar"]
+
+
 # -- learned dependence ---------------------------------------------------------
 
 
