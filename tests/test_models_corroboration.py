@@ -440,6 +440,7 @@ def test_learned_dependence_on_the_shared_generator(seed: int) -> None:
         ("dependence", "copying"),
         ("guess", "mace"),
         ("copy_threshold", 0.0),
+        ("copy_rounds", 0),
         ("max_iter", 0),
     ],
 )

@@ -237,7 +237,8 @@ class Corroboration(IterativeModel):
         Notes), on the core's scale: feed it to a case with
         :attr:`reliability_by_source_`.
     accuracy_ : ndarray of shape (n_sources,)
-        Expected share of each source's assertions that are true.
+        Expected share of each source's assertions that are true (for
+        numeric tables, the reliability).
     groups_ : ndarray of shape (n_sources,)
         Dependence group of each source (its own index when independent).
     dependence_ : ndarray of shape (n_groups,)
@@ -345,7 +346,7 @@ class Corroboration(IterativeModel):
     groups: Mapping[Any, Any] | None = attrs.field(default=None, repr=False)
     group_dependence: float = attrs.field(default=0.8, validator=_unit)
     copy_threshold: float = attrs.field(default=0.5, validator=_open_unit)
-    copy_rounds: int = attrs.field(default=5, validator=_non_neg_int)
+    copy_rounds: int = attrs.field(default=5, validator=_positive_int)
 
     _state: State | None = attrs.field(default=None, init=False, repr=False)
     _seed_groups: tuple[IntArray, FloatArray] | None = attrs.field(
@@ -618,7 +619,7 @@ class Corroboration(IterativeModel):
         group = np.arange(n_src, dtype=np.int64)
         group_r = np.zeros(n_src)
         result = None
-        for _ in range(max(self.copy_rounds, 1)):
+        for _ in range(self.copy_rounds):
             i, j, p = copy_probabilities(table, prob, accuracy, **copy_settings)
             i = np.asarray(i, dtype=np.int64)
             j = np.asarray(j, dtype=np.int64)
