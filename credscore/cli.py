@@ -343,7 +343,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             case, name = _load_case(args)
         except InvalidCaseError as exc:
             for p in exc.problems:
-                print(f"{_PROG} validate: {p}", file=sys.stderr)
+                print(p, file=sys.stderr)
             return 2
     else:
         name = _display(args.case)
