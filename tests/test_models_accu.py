@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from credscore.models import Accu, AccuCopy, Majority, PopAccu, get_model
@@ -94,27 +94,26 @@ def test_row_order_and_renaming_do_not_matter(kind: str, data: st.DataObject, t:
 
 @given(
     t=tables(max_sources=5, max_objects=6),
-    copied=st.integers(0, 4),
+    star=st.dictionaries(st.integers(0, 5), st.integers(0, 3), min_size=3),
     name=st.sampled_from(["0-copy", "zz-copy"]),
 )
-def test_exact_duplicate_source_keeps_accu_copy_truths(t: Table, copied: int, name: str) -> None:
+def test_exact_duplicate_source_keeps_accu_copy_truths(
+    t: Table, star: dict[int, int], name: str
+) -> None:
     """A source duplicated as an exact copy does not change accu-copy's truths."""
-    size = np.bincount(t.source, minlength=t.n_sources)
-    assume(size[copied % t.n_sources] >= 3)  # duplicate_min_claims
-    copied %= t.n_sources
-    src = t.source_ids[t.source].tolist()
-    obj = t.object_ids[t.object].tolist()
-    val = t.claim_value[t.claim].tolist()
-    dup = [k for k in range(t.n_assertions) if t.source[k] == copied]
+    src = t.source_ids[t.source].tolist() + ["star"] * len(star)
+    obj = t.object_ids[t.object].tolist() + [f"o{o}" for o in star]
+    val = t.claim_value[t.claim].tolist() + [f"v{v}" for v in star.values()]
+    # At least duplicate_min_claims (3) claims, so the copy counts as exact.
+    t1 = Table.from_arrays(src, obj, val)
     t2 = Table.from_arrays(
-        src + [name] * len(dup), obj + [obj[k] for k in dup], val + [val[k] for k in dup]
+        src + [name] * len(star), obj + obj[-len(star) :], val + val[-len(star) :]
     )
-    r1 = AccuCopy(max_iter=30, tol=0.0).fit_score(t)
+    r1 = AccuCopy(max_iter=30, tol=0.0).fit_score(t1)
     model = AccuCopy(max_iter=30, tol=0.0).fit(t2)
     assert model.result.truths() == r1.truths()
     np.testing.assert_allclose(model.result.claim_probability, r1.claim_probability, atol=1e-12)
-    pair = tuple(sorted([name, src[dup[0]]]))
-    assert model.copy_pairs_[pair] == 1.0
+    assert model.copy_pairs_[tuple(sorted([name, "star"]))] == 1.0
 
 
 @given(

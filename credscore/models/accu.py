@@ -382,26 +382,33 @@ class AccuCopy(Accu):
         keep = ~(duplicate[part.source[first]] | duplicate[part.source[second]])
         return first[keep], second[keep]
 
-    def _cooccurrences(
-        self, part: Table, state: State, local: dict[str, Any]
-    ) -> tuple[Any, Any, Any]:
-        if "first" not in local:
+    def _agreements(self, part: Table, state: State, local: dict[str, Any]) -> dict[str, Any]:
+        """Co-occurrences of two sources giving the same value (cached per
+        partition), and the constant count of differing values per pair."""
+        if "agree_first" not in local:
             first, second = self._pairs_of(part, state["duplicate"])
             keys = copying.pair_keys(part, first, second)
-            local["first"], local["second"] = first, second
-            local["pair"] = np.searchsorted(state["pair_key"], keys).astype(np.int64)
-        return local["first"], local["second"], local["pair"]
+            pair = np.searchsorted(state["pair_key"], keys).astype(np.int64)
+            same = part.claim[first] == part.claim[second]
+            local["agree_first"], local["agree_second"] = first[same], second[same]
+            local["agree_pair"] = pair[same]
+            local["agree_claim"] = part.claim[first[same]]
+            local["different"] = copying.weighted_count(
+                pair[~same], None, state["pair_key"].shape[0]
+            )
+        return local
 
     def _votes(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
-        first, second, pair = self._cooccurrences(part, state, local)
+        agree = self._agreements(part, state, local)
         log_indep = copying.independence_log_weight(
             part,
-            first,
-            second,
-            pair,
+            agree["agree_first"],
+            agree["agree_second"],
+            agree["agree_pair"],
             state["discount_ij"],
             state["discount_ji"],
             copying.source_rank(state["reliability"], state["size"]),
+            agreeing=True,
         )
         weight = self._vote_weight(state) * ~state["duplicate"]
         votes = weight[part.source] * np.exp(log_indep)
@@ -410,16 +417,15 @@ class AccuCopy(Accu):
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         prob = self._probabilities(part, state, local)
         n = state["reliability"].shape[0]
-        first, second, pair = self._cooccurrences(part, state, local)
-        kt, kf, kd = copying.pair_statistics(
-            part, prob, first, second, pair, state["pair_key"].shape[0]
-        )
+        n_pairs = state["pair_key"].shape[0]
+        agree = self._agreements(part, state, local)
+        p_shared = prob[agree["agree_claim"]]
         return {
             "correct": copying.weighted_count(part.source, prob[part.claim], n),
             "count": copying.weighted_count(part.source, None, n),
-            "shared_true": kt,
-            "shared_false": kf,
-            "different": kd,
+            "shared_true": copying.weighted_count(agree["agree_pair"], p_shared, n_pairs),
+            "shared_false": copying.weighted_count(agree["agree_pair"], 1.0 - p_shared, n_pairs),
+            "different": agree["different"],
         }
 
     def _update(self, state: State, stats: Stats) -> State:

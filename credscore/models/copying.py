@@ -261,6 +261,8 @@ def independence_log_weight(
     d_ij: FloatArray,
     d_ji: FloatArray,
     rank: Int64Array,
+    *,
+    agreeing: bool = False,
 ) -> FloatArray:
     """Log of each assertion's independence factor ``prod (1 - c P(S -> S'))``.
 
@@ -268,10 +270,14 @@ def independence_log_weight(
     come before the assertion's source ``S`` in ``rank`` (lower first).
     ``d_ij[k]`` is ``c P(i copies j)`` for pair ``k = (i, j)``, ``i < j``,
     ``d_ji[k]`` the same for ``j`` copying ``i``; ``first`` holds the ``i``
-    side.
+    side. ``agreeing=True`` says that every co-occurrence given is of two
+    assertions of the same claim (the others are then not filtered out).
     """
-    same = table.claim[first] == table.claim[second]
-    f, s, k = first[same], second[same], pair[same]
+    if agreeing:
+        f, s, k = first, second, pair
+    else:
+        same = table.claim[first] == table.claim[second]
+        f, s, k = first[same], second[same], pair[same]
     src = table.source
     j_later = rank[src[s]] > rank[src[f]]
     later = np.where(j_later, s, f)
