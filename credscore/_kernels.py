@@ -680,7 +680,12 @@ def factorize(a: npt.ArrayLike) -> tuple[np.ndarray[Any, Any], npt.NDArray[np.in
         lo, hi = int(arr.min()), int(arr.max())
         span = hi - lo + 1
         if span <= max(4 * arr.size, 1 << 16):
-            shifted = (arr - lo) if lo != 0 else arr
+            if lo == 0:
+                shifted = arr
+            elif arr.dtype.kind == "i":
+                shifted = arr.astype(np.int64) - lo  # exact: no wrap-around in small ints
+            else:
+                shifted = arr - arr.dtype.type(lo)  # unsigned, and arr >= lo
             present = np.zeros(span, dtype=bool)
             present[shifted] = True
             code_of = np.cumsum(present, dtype=np.int32) - 1

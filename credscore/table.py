@@ -35,6 +35,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore._kernels import compile_codes, factorize
 from credscore.errors import InvalidTableError
 
 __all__ = ["Table", "read_table"]
@@ -157,39 +158,25 @@ class Table:
         object_ids, obj_i = _factorize(obj_a, "object")
         value_ids, val_i = _factorize(val_a, "value")
 
-        # Keep the last assertion of each (source, object) pair.
-        order_keys: list[np.ndarray[Any, Any]] = [np.arange(n)]
+        time_a = None
         if time is not None:
             time_a = np.asarray(time)
             if time_a.shape != (n,):
                 raise InvalidTableError(f"time: has shape {time_a.shape}, expected ({n},)")
-            order_keys.append(time_a)
-        order_keys += [src_i, obj_i]
-        order = np.lexsort(order_keys)  # by object, then source, then time, then row
-        so = obj_i[order].astype(np.int64) * len(source_ids) + src_i[order]
-        last = np.ones(n, dtype=bool)
-        last[:-1] = so[1:] != so[:-1]
-        keep = order[last]
-        src_i, obj_i, val_i = src_i[keep], obj_i[keep], val_i[keep]
-
-        # Claims: distinct (object, value) pairs, sorted by object then value.
-        pair = obj_i.astype(np.int64) * len(value_ids) + val_i
-        pairs, claim_i = np.unique(pair, return_inverse=True)
-        claim_object = (pairs // len(value_ids)).astype(np.int32)
-        claim_value = value_ids[pairs % len(value_ids)]
-        object_start = np.searchsorted(claim_object, np.arange(len(object_ids) + 1)).astype(
-            np.int64
+        # Keep the last assertion of each (source, object) pair (by time, then
+        # row); claims are the distinct (object, value) pairs, sorted by object
+        # then value; assertions sorted by claim then source.
+        src_sorted, claim_sorted, claim_object, claim_code, object_start = compile_codes(
+            src_i, obj_i, val_i, len(source_ids), len(object_ids), len(value_ids), time=time_a
         )
-
-        by_claim = np.argsort(claim_i, kind="stable")
-        claim_sorted = claim_i[by_claim].astype(np.int32)
+        claim_value = value_ids[claim_code]
         return cls(
             source_ids=_readonly(source_ids),
             object_ids=_readonly(object_ids),
             claim_object=_readonly(claim_object),
             claim_value=_readonly(claim_value),
             object_start=_readonly(object_start),
-            source=_readonly(src_i[by_claim].astype(np.int32)),
+            source=_readonly(src_sorted),
             claim=_readonly(claim_sorted),
             object=_readonly(claim_object[claim_sorted]),
             numeric=bool(numeric),
@@ -320,7 +307,7 @@ def _factorize(a: np.ndarray[Any, Any], name: str) -> tuple[np.ndarray[Any, Any]
         if a.dtype.kind == "f" and np.isnan(a).any():
             i = int(np.flatnonzero(np.isnan(a))[0])
             raise InvalidTableError(f"{name}: row {i} is NaN")
-        uniq, inv = np.unique(a, return_inverse=True)
+        return factorize(a)
     return uniq, inv.reshape(-1).astype(np.int32)
 
 

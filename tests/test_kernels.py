@@ -261,6 +261,17 @@ def test_factorize(labels: list[object]) -> None:
     assert codes.tolist() == [expect_ids.index(v) for v in labels]
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.uint64])
+def test_factorize_small_and_unsigned_ints(dtype: type) -> None:
+    """factorize is exact for every integer width, including the full range of int8."""
+    info = np.iinfo(dtype)
+    labels = [int(info.max), int(info.min), int(info.min), 0, int(info.max)]
+    ids, codes = K.factorize(np.array(labels, dtype=dtype))
+    assert ids.dtype == dtype
+    assert ids.tolist() == sorted(set(labels))
+    assert codes.tolist() == [sorted(set(labels)).index(v) for v in labels]
+
+
 def test_backend_choice() -> None:
     """An unknown backend is refused; use_backend restores the previous choice."""
     with pytest.raises(ValueError, match="backend"):
