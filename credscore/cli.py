@@ -23,9 +23,13 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from credscore.errors import CredscoreError, InvalidCaseError
+
+if TYPE_CHECKING:
+    from credscore.case import Case
+    from credscore.scores import Scores
 
 __all__ = ["main"]
 
@@ -107,7 +111,7 @@ def read_json(path: str) -> Any:
         raise UsageError(f"{name}: {exc}") from None
 
 
-def _case_from_json(path: str) -> Any:
+def _case_from_json(path: str) -> Case:
     import credscore as cs
 
     doc = read_json(path)
@@ -127,7 +131,7 @@ def _table_arg(path: str | None) -> str | IO[str] | None:
     return sys.stdin
 
 
-def _case_from_tables(args: argparse.Namespace) -> Any:
+def _case_from_tables(args: argparse.Namespace) -> Case:
     from credscore.casetables import read_case_tables
 
     paths = [p for p in (args.reports, args.sources, args.claims, args.groups, args.links) if p]
@@ -149,7 +153,7 @@ def _uses_tables(args: argparse.Namespace) -> bool:
     return any(getattr(args, k, None) for k in ("reports", "sources", "claims", "groups", "links"))
 
 
-def _load_case(args: argparse.Namespace) -> tuple[Any, str]:
+def _load_case(args: argparse.Namespace) -> tuple[Case, str]:
     """The case the user named, and a name for it in messages."""
     if _uses_tables(args):
         if args.case is not None:
@@ -162,11 +166,11 @@ def _load_case(args: argparse.Namespace) -> tuple[Any, str]:
     return _case_from_json(args.case), _display(args.case)
 
 
-def _claim_ids(case: Any) -> list[str]:
+def _claim_ids(case: Case) -> list[str]:
     return [c.id for c in case.claims]
 
 
-def _check_claims(case: Any, wanted: Sequence[str], name: str) -> None:
+def _check_claims(case: Case, wanted: Sequence[str], name: str) -> None:
     known = _claim_ids(case)
     for claim in wanted:
         if claim not in known:
@@ -197,7 +201,7 @@ def _model(name: str | None) -> str | None:
     return name
 
 
-def _score(case: Any, name: str, args: argparse.Namespace) -> Any:
+def _score(case: Case, name: str, args: argparse.Namespace) -> Scores:
     import credscore as cs
 
     as_of, model = _as_of(args.as_of), _model(args.model)
@@ -234,7 +238,7 @@ def _fmt_p(p: float) -> str:
     return text
 
 
-def format_scores(scores: Any, claims: Sequence[str] | None = None) -> str:
+def format_scores(scores: Scores, claims: Sequence[str] | None = None) -> str:
     """The readable table that ``credscore score`` prints.
 
     Parameters
