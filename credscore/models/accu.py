@@ -113,8 +113,14 @@ class Accu(IterativeModel):
     -----
     Each iteration computes, for each value ``v`` of an object, the vote
     count ``C(v) = sum ln(n A(S) / (1 - A(S)))`` over the sources giving
-    ``v``, then ``P(v) = exp C(v) / sum exp C(v')`` over the object's domain,
-    then ``A(S)`` as the mean of ``P`` over the values ``S`` gives.
+    ``v``, then ``P(v) = exp C(v) / sum exp C(v')`` over the object's
+    observed values (over its whole domain with ``unobserved=True``), then
+    ``A(S)`` as the mean of ``P`` over the values ``S`` gives. The first
+    iteration, with equal accuracies, is a majority vote.
+
+    This is the accuracy-only model of the paper ("AccuNoDep" in its
+    experiments); the paper's full model, with source dependence, is
+    :class:`AccuCopy` (registered as ``accu-copy``).
 
     References
     ----------
