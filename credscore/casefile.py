@@ -162,9 +162,9 @@ def check_case(data: Any) -> list[InvalidCaseError]:
         src: set[Any] = set()
         clm: set[Any] = set()
         if isinstance(data.get("sources"), list):
-            src = {s.get("id") for s in data["sources"] if isinstance(s, Mapping)}
+            src = {s["id"] for s in data["sources"] if isinstance(s, Mapping) and _is_str(s, "id")}
         if isinstance(data.get("claims"), list):
-            clm = {c.get("id") for c in data["claims"] if isinstance(c, Mapping)}
+            clm = {c["id"] for c in data["claims"] if isinstance(c, Mapping) and _is_str(c, "id")}
         for r in built["reports"]:
             if r.source not in src:
                 problems.append(
@@ -173,6 +173,12 @@ def check_case(data: Any) -> list[InvalidCaseError]:
             if r.claim not in clm:
                 problems.append(InvalidCaseError("claim", r.key, f"unknown claim id {r.claim!r}"))
     return problems
+
+
+def _is_str(item: Mapping[str, Any], key: str) -> bool:
+    # An id of the wrong type (a list, say) is already a problem; it must not
+    # also crash the cross-reference check, which hashes ids.
+    return isinstance(item.get(key), str)
 
 
 def case_from_dict(data: Mapping[str, Any]) -> Case:
