@@ -142,9 +142,15 @@ def load(name: str, root: str | os.PathLike[str] | None = None, **options: Any) 
 
     Examples
     --------
-    >>> ds = load("rte")  # doctest: +SKIP
-    >>> ds.table.n_objects, len(ds.gold)  # doctest: +SKIP
-    (800, 800)
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / "crowd" / "duck").mkdir(parents=True)
+    >>> _ = (root / "crowd" / "duck" / "answer.csv").write_text("question,worker,answer\\n1,7,1\\n")
+    >>> _ = (root / "crowd" / "duck" / "truth.csv").write_text("question,truth\\n1,1\\n")
+    >>> load("duck", root)
+    <Dataset 'duck': 1 assertions, 1 gold objects>
+
+    With the data folder in place, ``load("rte")`` gives the 800 RTE items.
     """
     try:
         loader, parts = _LOADERS[name]

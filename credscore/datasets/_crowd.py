@@ -97,9 +97,19 @@ def load_product(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> ds = load_product()  # doctest: +SKIP
-    >>> ds.table.n_objects, len(ds.gold)  # doctest: +SKIP
-    (8315, 8315)
+    Any folder in the crowd layout loads the same way:
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "answer.csv").write_text("question,worker,answer\\nq1,w1,1\\nq1,w2,1\\nq2,w1,0\\n")
+    >>> _ = (d / "truth.csv").write_text("question,truth\\nq1,1\\nq2,1\\nq3,0\\n")
+    >>> ds = load_product(d)
+    >>> ds.table.n_objects, ds.gold
+    (2, {'q1': '1', 'q2': '1', 'q3': '0'})
+    >>> ds.description.endswith("1 of the 3 gold tasks have none and are not scored.")
+    True
+
+    On the real data (``load_product()``), 8,315 tasks, all scored.
     """
     return _crowd(
         "product", path, "product", "D_Product (Zheng et al., PVLDB 2017): product-pair matching."
@@ -128,8 +138,12 @@ def load_sentiment(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> load_sentiment().table.n_assertions  # doctest: +SKIP
-    20000
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "answer.csv").write_text("id,worker,answer\\nt1,w1,1\\nt1,w2,0\\n")
+    >>> _ = (d / "truth.csv").write_text("q,truth\\nt1,1\\n")
+    >>> load_sentiment(d).gold
+    {'t1': '1'}
     """
     return _crowd(
         "sentiment",
@@ -159,8 +173,12 @@ def load_relevance(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> len(load_relevance().gold)  # doctest: +SKIP
-    4460
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "answer.csv").write_text("question,worker,answer\\nq1,w1,3\\nq2,w1,0\\n")
+    >>> _ = (d / "truth.csv").write_text("question,truth\\nq1,3\\n")
+    >>> ds = load_relevance(d); ds.table.n_objects, len(ds.gold)
+    (2, 1)
     """
     return _crowd(
         "relevance",
@@ -192,7 +210,12 @@ def load_adult(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> load_adult().evaluate  # doctest: +SKIP
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "answer.csv").write_text("question,worker,answer\\nsite1,w1,0\\nsite1,w1,2\\n")
+    >>> _ = (d / "truth.csv").write_text("question,truth\\nsite1,2\\nsite2,0\\n")
+    >>> load_adult(d).table.claim_value.tolist()  # a repeated answer: the last counts
+    ['2']
     """
     return _crowd(
         "adult",
@@ -223,8 +246,12 @@ def load_emotion(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> load_emotion().table.numeric  # doctest: +SKIP
-    True
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "answer.csv").write_text("question,worker,answer\\nq1,w1,25\\nq1,w2,-10\\n")
+    >>> _ = (d / "truth.csv").write_text("question,truth\\nq1,5\\n")
+    >>> ds = load_emotion(d); ds.table.numeric, ds.gold
+    (True, {'q1': 5.0})
     """
     return _crowd(
         "emotion",
@@ -275,8 +302,11 @@ def load_rte(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> load_rte().table.n_objects  # doctest: +SKIP
-    800
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "rte.standardized.csv"
+    >>> _ = f.write_text("!amt_annotation_ids,!amt_worker_ids,orig_id,response,gold\\n1,w1,25,0,0\\n2,w2,25,1,0\\n")
+    >>> ds = load_rte(f); ds.table.n_assertions, ds.gold
+    (2, {'25': '0'})
     """
     return _snow(
         "rte",
@@ -307,8 +337,11 @@ def load_temp(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> load_temp().table.n_objects  # doctest: +SKIP
-    462
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "temp.standardized.csv"
+    >>> _ = f.write_text("!amt_annotation_ids,!amt_worker_ids,orig_id,response,gold\\n1,w1,42_0,before,before\\n")
+    >>> load_temp(f).gold
+    {'42_0': 'before'}
     """
     return _snow(
         "temp",
@@ -333,8 +366,12 @@ def load_duck(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> len(load_duck().gold)  # doctest: +SKIP
-    108
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "answer.csv").write_text("question,worker,answer\\n1,7,1\\n")
+    >>> _ = (d / "truth.csv").write_text("question,truth\\n1,1\\n")
+    >>> load_duck(d).gold
+    {'1': '1'}
     """
     return _crowd("duck", path, "duck", "Duck (Welinder et al., NeurIPS 2010): duck or not.")
 
@@ -354,8 +391,12 @@ def load_dog(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> len(load_dog().gold)  # doctest: +SKIP
-    807
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "answer.csv").write_text("question,worker,answer\\n1,1,3\\n1,2,2\\n")
+    >>> _ = (d / "truth.csv").write_text("question,truth\\n1,3\\n")
+    >>> load_dog(d).table.claim_value.tolist()
+    ['2', '3']
     """
     return _crowd("dog", path, "dog", "Dog (Zhou et al., NeurIPS 2012): four dog breeds.")
 
@@ -373,7 +414,11 @@ def load_face(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> len(load_face().gold)  # doctest: +SKIP
-    584
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "answer.csv").write_text("question,worker,answer\\n1,a,0\\n")
+    >>> _ = (d / "truth.csv").write_text("question,truth\\n1,2\\n")
+    >>> load_face(d).gold
+    {'1': '2'}
     """
     return _crowd("face", path, "face", "Face: four facial expressions (origin undocumented).")

@@ -156,9 +156,15 @@ def load_books(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> ds = load_books()  # doctest: +SKIP
-    >>> len(ds.gold), ds.table.n_sources  # doctest: +SKIP
-    (100, 877)
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> rows = ["A\\t0120887975\\tSQL\\tCelko, Joe", "B\\t0120887975\\tSQL\\tJoe Celko",
+    ...         "C\\t0120887975\\tSQL\\tNot Available"]
+    >>> _ = (d / "book.txt").write_text("\\n".join(rows))
+    >>> _ = (d / "book_golden.txt").write_text("0120887975\\tcelko, joe ;\\n")
+    >>> ds = load_books(d)
+    >>> ds.table.claim_value.tolist(), ds.table.n_assertions, ds.gold
+    (['celko joe'], 2, {'0120887975': 'celko joe'})
     """
     root = resolve(path, "truth", "books")
     src, obj, val = [], [], []
@@ -284,8 +290,15 @@ def load_population(
 
     Examples
     --------
-    >>> ds = load_population()  # doctest: +SKIP
-    >>> ds.evaluate  # doctest: +SKIP
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "dafna_ea_version").mkdir()
+    >>> _ = (d / "dafna_ea_version" / "population_claims.txt").write_text("1|\\t|\\tgary, indiana|\\tPopulation2000|\\t102746|\\ted1|\\tnull|\\t\\n2|\\t|\\tgary, indiana|\\tPopulation2000|\\t102,764|\\ted2|\\tnull|\\t\\n")
+    >>> _ = (d / "dafna_ea_version" / "population_truth.txt").write_text(
+    ...     "gary, indiana, 2000, 102746\\n")
+    >>> ds = load_population(d)
+    >>> ds.table.claim_value.tolist(), ds.gold
+    ([102746, 102764], {'gary, indiana_2000': 102746})
     """
     root = resolve(path, "truth", "population")
     src: list[str] = []
@@ -414,8 +427,15 @@ def load_flights(path: PathArg = None) -> Dataset:
 
     Examples
     --------
-    >>> len(load_flights().gold)  # doctest: +SKIP
-    400
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "dirty.csv").write_text(
+    ...     "src,flight,scheduled_dept,actual_dept,scheduled_arrival,actual_arrival\\naa,AA-1,4:55 p.m.,5:08 p.m.,8:05 p.m.,7:55 p.m.\\nua,AA-1,16:55,,Not Available,19:55\\n")
+    >>> _ = (d / "clean.csv").write_text(
+    ...     "src,flight,scheduled_dept,actual_dept,scheduled_arrival,actual_arrival\\naa,AA-1,4:55 p.m.,5:08 p.m.,8:05 p.m.,7:55 p.m.\\nua,AA-1,4:55 p.m.,5:08 p.m.,8:05 p.m.,7:55 p.m.\\n")
+    >>> ds = load_flights(d)
+    >>> ds.table.n_assertions, ds.gold["AA-1 scheduled_dept"]
+    (6, '16:55')
     """
     root = resolve(path, "truth", "flights")
     src: list[str] = []
