@@ -41,12 +41,18 @@ def directed_copy_probabilities(
     prob: list[float],
     acc: list[float],
     alpha: float,
-    c: float,
+    c: float | None,
     n: float,
     eps: float,
     skip: set[int] | frozenset[int] = frozenset(),
+    rates: dict[tuple[int, int], tuple[float, float]] | None = None,
 ) -> dict[tuple[int, int], tuple[float, float]]:
-    """{(i, j): (P(i copies j), P(j copies i))} for pairs sharing an object."""
+    """{(i, j): (P(i copies j), P(j copies i))} for pairs sharing an object.
+
+    With ``c=None`` each direction's copy rate is the one in [0, 0.999]
+    that maximises its likelihood (ternary search: the log-likelihood is
+    concave in c); the rates go into ``rates`` when given.
+    """
     kt: dict[tuple[int, int], float] = defaultdict(float)
     kf: dict[tuple[int, int], float] = defaultdict(float)
     kd: dict[tuple[int, int], float] = defaultdict(float)
@@ -72,22 +78,45 @@ def directed_copy_probabilities(
             + kd[i, j] * math.log(pd_)
         )
 
-        scores = []
+        counts = (kt[i, j], kf[i, j], kd[i, j])
+        scores, used = [], []
         for orig in (a_j, a_i):  # i copies j, then j copies i
-            t = c * orig + (1 - c) * a_i * a_j
-            f = c * (1 - orig) + (1 - c) * (1 - a_i) * (1 - a_j) / n
-            dep = (
-                kt[i, j] * math.log(t)
-                + kf[i, j] * math.log(f)
-                + kd[i, j] * math.log((1 - c) * pd_)
+            rate = c
+            if rate is None:
+                lo, hi = 0.0, 0.999
+                for _ in range(300):
+                    m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+                    left = dependent_loglik(orig, m1, (a_i, a_j), n, counts)
+                    if left < dependent_loglik(orig, m2, (a_i, a_j), n, counts):
+                        lo = m1
+                    else:
+                        hi = m2
+                rate = (lo + hi) / 2
+            used.append(rate)
+            scores.append(
+                math.log(alpha / 2) + dependent_loglik(orig, rate, (a_i, a_j), n, counts) - indep
             )
-            scores.append(math.log(alpha / 2) + dep - indep)
         l_ij, l_ji = scores
+        if rates is not None:
+            rates[i, j] = (used[0], used[1])
         l_0 = math.log(1 - alpha)
         m = max(l_ij, l_ji, l_0)
         z = math.exp(l_ij - m) + math.exp(l_ji - m) + math.exp(l_0 - m)
         out[i, j] = (math.exp(l_ij - m) / z, math.exp(l_ji - m) / z)
     return out
+
+
+def dependent_loglik(
+    orig: float, c: float, acc: tuple[float, float], n: float, counts: tuple[float, ...]
+) -> float:
+    """ln Pr(counts | one source of the pair copies the source of accuracy
+    ``orig`` at rate c), from the paper's per-object probabilities."""
+    a_i, a_j = acc
+    k_t, k_f, k_d = counts
+    pd_ = 1 - a_i * a_j - (1 - a_i) * (1 - a_j) / n
+    t = c * orig + (1 - c) * a_i * a_j
+    f = c * (1 - orig) + (1 - c) * (1 - a_i) * (1 - a_j) / n
+    return k_t * math.log(t) + k_f * math.log(f) + k_d * math.log((1 - c) * pd_)
 
 
 def softmax(scores: dict[int, float], extra: float) -> dict[int, float]:
@@ -107,7 +136,7 @@ def accu_reference(
     unobserved: bool = False,
     eps: float = 1e-3,
     alpha: float = 0.2,
-    copy_rate: float = 0.8,
+    copy_rate: float | None = 0.8,
     direction: bool = True,
     initial_dependence: bool = False,
     duplicate_min_claims: int | None = 3,
@@ -140,18 +169,21 @@ def accu_reference(
         if i < j and i not in dups and j not in dups
     }
     dep = dict.fromkeys(pairs, (0.0, 0.0))
+    rates: dict[tuple[int, int], tuple[float, float]] = {}
     if kind == "accu-copy" and initial_dependence:
         uniform = [1.0 / len(claims[int(table.claim_object[c])]) for c in range(table.n_claims)]
         dep = directed_copy_probabilities(
-            table, uniform, acc, alpha, copy_rate, n_false, eps, skip=dups
+            table, uniform, acc, alpha, copy_rate, n_false, eps, skip=dups, rates=rates
         )
 
     def discount(s: int, t: int) -> float:
         """c P(s copies t)."""
-        p_ij, p_ji = dep[min(s, t), max(s, t)]
+        key = (min(s, t), max(s, t))
+        p_ij, p_ji = dep[key]
+        c_ij, c_ji = rates.get(key, (0.0, 0.0)) if copy_rate is None else (copy_rate,) * 2
         if not direction:
-            return copy_rate * (p_ij + p_ji) / 2
-        return copy_rate * (p_ij if s < t else p_ji)
+            return (c_ij * p_ij + c_ji * p_ji) / 2
+        return c_ij * p_ij if s < t else c_ji * p_ji
 
     def probabilities(over_domain: bool) -> list[float]:
         prob = [0.0] * table.n_claims
@@ -194,7 +226,7 @@ def accu_reference(
             acc[s] = clip(sum(prob[c] for c in mine) / len(mine), eps)
         if kind == "accu-copy":
             dep = directed_copy_probabilities(
-                table, prob, acc, alpha, copy_rate, n_false, eps, skip=dups
+                table, prob, acc, alpha, copy_rate, n_false, eps, skip=dups, rates=rates
             )
     copies = {p: min(a + b, 1.0) for p, (a, b) in dep.items()}
     for a in range(n_s):

@@ -33,7 +33,7 @@ def settings_for(draw: st.DrawFn, kind: str) -> dict[str, object]:
         out["unobserved"] = draw(st.booleans())
     if kind == "accu-copy":
         out["alpha"] = draw(st.floats(0.05, 0.95))
-        out["copy_rate"] = draw(st.floats(0.05, 0.95))
+        out["copy_rate"] = draw(st.none() | st.floats(0.05, 0.95))
         out["direction"] = draw(st.booleans())
         out["initial_dependence"] = draw(st.booleans())
         out["duplicate_min_claims"] = draw(st.sampled_from([None, 1, 2, 3]))
