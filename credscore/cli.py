@@ -253,7 +253,8 @@ def format_scores(scores: Scores, claims: Sequence[str] | None = None) -> str:
     str
         One aligned table of the claims (probability, interval, grade,
         phrase, independent confirmations, flags), then one of the sources'
-        effective reliabilities.
+        effective reliabilities (with ``claims``: of the sources whose
+        reports bear on them).
 
     Examples
     --------
@@ -284,6 +285,10 @@ def format_scores(scores: Scores, claims: Sequence[str] | None = None) -> str:
     header = ["claim", "probability", interval, "grade", "phrase", "independent", "flags"]
     out = _table(header, rows, right={1, 2, 3, 5})
     sources = dict(scores.sources)
+    if claims:
+        # Only the sources whose reports bear on the chosen claims.
+        used = {c.source for s in chosen for c in s.contributions}
+        sources = {k: v for k, v in sources.items() if k in used}
     if sources:
         src_rows = [[k, f"{v:.3f}"] for k, v in sources.items()]
         out += "\n\n" + _table(["source", "reliability"], src_rows, right={1})
