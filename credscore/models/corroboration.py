@@ -208,14 +208,14 @@ class Corroboration(IterativeModel):
         over its pairs of ``P(dependent) x agreement``, the share of common
         objects on which the pair gives the same value (a dependent pair can
         have copied only those). The first round judges dependence before
-        any truth (every candidate equally likely, every source of accuracy
-        ``prior_reliability``), so that a block of copies cannot first make
-        itself the truth and then look like independent, accurate sources;
-        each later round uses the fused values of the previous fit. EM runs
-        afresh after each round, for at most ``copy_rounds`` rounds or until
-        the groups are stable. Use it for web sources that copy each other;
-        on crowd labels with few values, workers agree by being right, and
-        the first round may group honest workers.
+        any truth, on the contested objects (every candidate equally likely,
+        every source of accuracy ``prior_reliability``), so that a block of
+        copies cannot first make itself the truth and then look like
+        independent, accurate sources; each later round uses the fused
+        values of the previous fit. EM runs afresh after each round, for at
+        most ``copy_rounds`` rounds or until the groups are stable. Meant
+        for web sources that copy each other; on the crowd data sets it
+        changes accuracy by less than a point.
     groups : mapping, optional
         Known dependence: ``{source_id: group label}``. Sources of one label
         are pooled with dependence ``group_dependence``; sources not in the
@@ -611,16 +611,19 @@ class Corroboration(IterativeModel):
         copy_settings: dict[str, Any] = {}
         if init["values"] is not None:
             copy_settings["n_false"] = float(max(init["values"].shape[0] - 1, 1))
-        # First round: dependence judged from agreement alone (every candidate
-        # equally likely, every source equally accurate), so that a block of
-        # copies cannot first make itself the truth and then look independent.
-        prob = segment_normalize(np.ones(table.n_claims), table.claim_object, table.n_objects)
-        accuracy = np.full(n_src, self.prior_reliability)
+        # First round: dependence judged from agreement alone (see
+        # _neutral_copy_probabilities), so that a block of copies cannot
+        # first make itself the truth and then look independent.
+        prob = np.zeros(0)
+        accuracy = np.zeros(0)
         group = np.arange(n_src, dtype=np.int64)
         group_r = np.zeros(n_src)
         result = None
         for _ in range(self.copy_rounds):
-            i, j, p = copy_probabilities(table, prob, accuracy, **copy_settings)
+            if result is None:
+                i, j, p = _neutral_copy_probabilities(table, self.prior_reliability, copy_settings)
+            else:
+                i, j, p = copy_probabilities(table, prob, accuracy, **copy_settings)
             i = np.asarray(i, dtype=np.int64)
             j = np.asarray(j, dtype=np.int64)
             p = np.asarray(p, dtype=np.float64)
@@ -730,6 +733,33 @@ def _wsum(index: npt.NDArray[Any], weights: FloatArray, n: int) -> FloatArray:
     """Sum of ``weights`` per value of ``index`` (``numpy.bincount``), as float64."""
     out: FloatArray = np.bincount(index, weights=weights, minlength=n).astype(np.float64)
     return out
+
+
+def _neutral_copy_probabilities(
+    table: Table, accuracy: float, settings: dict[str, Any]
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Copy probabilities judged before any truth, on the contested objects.
+
+    Every candidate of an object is taken as equally likely and every source
+    as equally accurate. Objects with a single candidate are left out: there
+    sources agree by being right as often as by copying, so agreement says
+    nothing; where sources disagree, copies still agree.
+    """
+    from credscore.models.copying import copy_probabilities
+
+    contested = np.diff(table.object_start)[table.object] > 1
+    empty = np.zeros(0, dtype=np.int64)
+    if not contested.any():
+        return empty, empty, np.zeros(0)
+    src = table.source[contested]
+    sub = Table.from_arrays(
+        src, table.object[contested], table.claim[contested].astype(np.int64), numeric=False
+    )
+    prob = segment_normalize(np.ones(sub.n_claims), sub.claim_object, sub.n_objects)
+    i, j, p = copy_probabilities(sub, prob, np.full(sub.n_sources, accuracy), **settings)
+    # The sub-table's sources are the original indices, sorted.
+    ids = np.asarray(sub.source_ids, dtype=np.int64)
+    return ids[np.asarray(i, dtype=np.int64)], ids[np.asarray(j, dtype=np.int64)], p
 
 
 def _dependence_groups(
