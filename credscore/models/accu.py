@@ -313,6 +313,12 @@ class AccuCopy(Accu):
     orders the sources greedily for each value; a fixed order is used here
     (see :mod:`credscore.models.copying`).
 
+    Time and memory per iteration grow with the number of co-occurrences,
+    ``sum_o k_o (k_o - 1) / 2`` for ``k_o`` sources on object ``o`` (a few
+    seconds for 200,000 assertions with 50 sources on every object); the
+    candidate pairs are found from them, never from an ``n_sources x
+    n_sources`` matrix.
+
     References
     ----------
     .. [1] X. L. Dong, L. Berti-Equille and D. Srivastava. Integrating
