@@ -48,6 +48,7 @@ import numpy.typing as npt
 __all__ = [
     "backend",
     "compile_codes",
+    "dawid_skene_step",
     "factorize",
     "gather_rows_segment_sum",
     "gather_sum",
@@ -279,7 +280,47 @@ def _scatter_rows_loop(
             out[r, k, c] += weights[w, k]
 
 
+def _dawid_skene_step_loop(
+    log_conf: FloatArray,
+    log_prior: FloatArray,
+    row: AnyIndex,
+    col: AnyIndex,
+    start: IndexArray,
+    counts: FloatArray,
+    label_total: FloatArray,
+) -> None:  # pragma: no cover - compiled by numba
+    n_k = log_prior.shape[0]
+    joint = np.empty(n_k)
+    for i in range(start.shape[0] - 1):
+        lo = start[i]
+        hi = start[i + 1]
+        for k in range(n_k):
+            joint[k] = log_prior[k]
+        for a in range(lo, hi):
+            r = row[a]
+            c = col[a]
+            for k in range(n_k):
+                joint[k] += log_conf[r, k, c]
+        top = joint[0]
+        for k in range(1, n_k):
+            if joint[k] > top:
+                top = joint[k]
+        z = 0.0
+        for k in range(n_k):
+            joint[k] = np.exp(joint[k] - top)
+            z += joint[k]
+        for k in range(n_k):
+            joint[k] /= z
+            label_total[k] += joint[k]
+        for a in range(lo, hi):
+            r = row[a]
+            c = col[a]
+            for k in range(n_k):
+                counts[r, k, c] += joint[k]
+
+
 _LOOPS: dict[str, Callable[..., None]] = {
+    "dawid_skene_step": _dawid_skene_step_loop,
     "gather_sum": _gather_sum_loop,
     "segment_sum": _segment_sum_loop,
     "segment_max": _segment_max_loop,
@@ -565,6 +606,70 @@ def scatter_rows(
             n_r, n_c
         )
     return res
+
+
+def dawid_skene_step(
+    log_conf: FloatArray,
+    log_prior: FloatArray,
+    row: AnyIndex,
+    col: AnyIndex,
+    start: AnyIndex,
+) -> tuple[FloatArray, FloatArray]:
+    """One EM step of Dawid-Skene: label posteriors, then expected confusion counts.
+
+    For each segment ``i`` (an object's assertions), the posterior over true
+    labels is ``softmax(log_prior + sum_a log_conf[row[a], :, col[a]])``; the
+    step returns ``counts[r, k, c]``, the sum of the posterior of ``k`` over
+    assertions with ``row == r`` and ``col == c``, and the sum of the
+    posteriors over segments. On the numba path this is one pass over the
+    assertions with no temporary of size ``n x K``.
+
+    Parameters
+    ----------
+    log_conf : float array of shape (R, K, K)
+        Log confusion matrices, indexed ``[source, true label, given label]``.
+    log_prior : float array of shape (K,)
+    row, col : int arrays of shape (m,)
+        Source and given label of each assertion, grouped by segment.
+    start : int array of shape (n_seg + 1,)
+
+    Returns
+    -------
+    counts : ndarray of shape (R, K, K)
+    label_total : ndarray of shape (K,)
+
+    References
+    ----------
+    A. P. Dawid and A. M. Skene, "Maximum likelihood estimation of observer
+    error-rates using the EM algorithm", Journal of the Royal Statistical
+    Society, Series C 28(1):20-28, 1979.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> conf = np.log(np.array([[[0.9, 0.1], [0.2, 0.8]]]))  # one source
+    >>> counts, total = dawid_skene_step(conf, np.log([0.5, 0.5]), np.array([0]),
+    ...                                  np.array([0]), np.array([0, 1]))
+    >>> total.round(4).tolist()
+    [0.8182, 0.1818]
+    >>> counts[0, :, 0].round(4).tolist()
+    [0.8182, 0.1818]
+    """
+    conf_a, prior_a = _f64(log_conf), _f64(log_prior)
+    row_a, col_a, start_a = _idx(row), _idx(col), _i64(start)
+    n_r, n_k = conf_a.shape[0], prior_a.shape[0]
+    n_c = conf_a.shape[2]
+    jit = _jit()
+    if jit is not None:
+        counts = np.zeros((n_r, n_k, n_c), dtype=np.float64)
+        total = np.zeros(n_k, dtype=np.float64)
+        jit["dawid_skene_step"](conf_a, prior_a, row_a, col_a, start_a, counts, total)
+        return counts, total
+    joint = gather_rows_segment_sum(conf_a, row_a, col_a, start_a) + prior_a
+    post = np.exp(joint - joint.max(axis=1, keepdims=True))
+    post /= post.sum(axis=1, keepdims=True)
+    seg = np.repeat(np.arange(start_a.shape[0] - 1), np.diff(start_a))
+    return scatter_rows(row_a, col_a, post, seg, (n_r, n_c)), post.sum(axis=0)
 
 
 def compile_codes(

@@ -245,6 +245,40 @@ def test_scatter_rows(backend: str, case: dict[str, object]) -> None:
     assert close(got, expect)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(confusion_cases())
+def test_dawid_skene_step(backend: str, case: dict[str, object]) -> None:
+    """dawid_skene_step gives each object's label posterior and the expected counts."""
+    n_r, n_k, n_c = case["shape"]  # type: ignore[misc]
+    row, start = case["row"], case["start"]
+    assert isinstance(row, list) and isinstance(start, list)
+    col = [c % n_k for c in case["col"]]  # type: ignore[attr-defined]
+    raw = np.array(case["table"], dtype=float).reshape(n_r, n_k, n_c)[:, :, :1]
+    log_conf = np.repeat(raw, n_k, axis=2) - np.arange(n_k)  # any finite numbers
+    log_prior = [-0.5 * k for k in range(n_k)]
+    counts = [[[0.0] * n_k for _ in range(n_k)] for _ in range(n_r)]
+    total = [0.0] * n_k
+    for i in range(len(start) - 1):
+        joint = [
+            log_prior[k]
+            + sum(float(log_conf[row[a], k, col[a]]) for a in range(start[i], start[i + 1]))
+            for k in range(n_k)
+        ]
+        top = max(joint)
+        z = sum(math.exp(j - top) for j in joint)
+        post = [math.exp(j - top) / z for j in joint]
+        for k in range(n_k):
+            total[k] += post[k]
+            for a in range(start[i], start[i + 1]):
+                counts[row[a]][k][col[a]] += post[k]
+    with K.use_backend(backend):
+        got_counts, got_total = K.dawid_skene_step(
+            log_conf, np.array(log_prior), np.array(row), np.array(col), np.array(start)
+        )
+    assert close(got_counts, counts)
+    assert close(got_total, total)
+
+
 @given(
     st.one_of(
         st.lists(st.integers(-5, 40), min_size=1, max_size=30),
