@@ -24,8 +24,9 @@ links         ``kind, from, to, dependence``                         first three
 a source of unknown reliability; without a claims table, every claim named
 in the reports is a claim with no text.
 
-The delimiter is a tab for ``.tsv`` and ``.tab`` files, a comma for ``.csv``
-files, and otherwise guessed from the header line (comma, tab or semicolon).
+The delimiter is a tab for ``.tsv`` and ``.tab`` files; otherwise the one of
+comma, tab and semicolon that the header line uses most (spreadsheets in many
+locales save "CSV" with semicolons).
 """
 
 from __future__ import annotations
@@ -108,8 +109,8 @@ def _delimiter(name: str, text: str) -> str:
     suffix = Path(name).suffix.lower()
     if suffix in (".tsv", ".tab"):
         return "\t"
-    if suffix == ".csv":
-        return ","
+    # Otherwise (.csv included: spreadsheets in many locales write ';') the
+    # header line decides; a tie goes to the comma.
     lines = (ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#"))
     header = next(lines, "")
     counts = {d: header.count(d) for d in (",", "\t", ";")}

@@ -356,3 +356,15 @@ def test_groups_and_links_tables() -> None:
     case = read(tables)
     assert case.groups == (Group("us/gov", 0.9),)
     assert case.links == (Link("implies", "x", "y"), Link("depends", "a", "b", dependence=0.5))
+
+
+def test_semicolon_csv_as_some_spreadsheets_write_it(tmp_path: Path) -> None:
+    """A .csv file separated by semicolons (a common spreadsheet export) is read too."""
+    path = tmp_path / "reports.csv"
+    path.write_text("source;claim;stance;weight\na;x;confirms;0,5\n", encoding="utf-8")
+    with pytest.raises(InvalidCaseError) as info:
+        read_case_tables(path)
+    # The decimal comma is not a number here; the message says where it is.
+    assert "line 2, column 'weight': '0,5' is not a number" in str(info.value)
+    path.write_text("source;claim;stance;weight\na;x;confirms;0.5\n", encoding="utf-8")
+    assert read_case_tables(path).reports == (Report("a", "x", "confirms", weight=0.5),)
