@@ -246,10 +246,18 @@ def render(
     names = list(data)
     add("| model | " + " | ".join(names) + " |")
     add("|---|" + "---:|" * len(names))
+    best_model = {n: (best_of(n, results[n]) or ("", 0.0))[0] for n in names}
     for m in models:
-        add(f"| {m} | " + " | ".join(fmt(n, results[n].get(m)) for n in names) + " |")
+        cells = []
+        for n in names:
+            cell = fmt(n, results[n].get(m))
+            cells.append(f"**{cell}**" if m == best_model[n] else cell)
+        add(f"| {m} | " + " | ".join(cells) + " |")
     add("")
-    add("An empty cell: the model does not accept that kind of value (categorical/numeric).")
+    add(
+        "Bold: the best model on that data set. An empty cell: the model does not accept "
+        "that kind of value (categorical/numeric)."
+    )
     add("")
     binary = [n for n in BINARY if n in data]
     if binary:

@@ -47,6 +47,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("file", help="CSV/TSV file with a header naming source, object, value")
     p.add_argument("--model", default="accu", help="registry name of the model (default: accu)")
     p.add_argument("--gold", help="CSV with columns object, value (or question, truth)")
+    p.add_argument(
+        "--ties",
+        choices=("expected", "first"),
+        default="expected",
+        help=(
+            "how --gold scores an object whose top probability k values share: "
+            "'expected' gives 1/k when the gold value is among them (as ties broken "
+            "at random; the default), 'first' scores the printed value"
+        ),
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--source-col", default="source", help="name of the source column")
     p.add_argument("--object-col", default="object", help="name of the object column")
@@ -118,7 +128,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         evaluation = None
         if args.gold:
             gold = read_gold(args.gold, numeric=table.numeric)
-            evaluation = evaluate(result, gold)
+            evaluation = evaluate(result, gold, ties=args.ties)
     except (CredscoreError, ValueError, TypeError, OSError) as exc:
         print(f"credscore fuse: error: {exc}", file=err)
         return 2

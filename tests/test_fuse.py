@@ -232,3 +232,17 @@ def test_probabilities_sum_to_one_synthetic(name: str) -> None:
     """The same on a larger synthetic table with copiers."""
     table, _, _ = synthetic(n_sources=8, n_objects=100, copiers={0: [1, 2]}, coverage=0.7, seed=0)
     check_probabilities(table, name)
+
+
+def test_cli_ties_option(tmp_path: Path) -> None:
+    """--ties first scores the printed value; the default gives 1/k for a k-way tie."""
+    table = tmp_path / "t.csv"
+    table.write_text("source,object,value\ns1,x,a\ns2,x,b\n")
+    gold = tmp_path / "g.csv"
+    gold.write_text("object,value\nx,b\n")
+    _, out, _ = cli(str(table), "--model", "majority", "--json", "--gold", str(gold))
+    assert json.loads(out)["evaluation"]["accuracy"] == pytest.approx(0.5)
+    _, out, _ = cli(
+        str(table), "--model", "majority", "--json", "--gold", str(gold), "--ties", "first"
+    )
+    assert json.loads(out)["evaluation"]["accuracy"] == 0.0
