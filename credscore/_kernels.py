@@ -300,7 +300,7 @@ def _dawid_skene_step_loop(
             r = row[a]
             c = col[a]
             for k in range(n_k):
-                joint[k] += log_conf[r, k, c]
+                joint[k] += log_conf[r, c, k]
         top = joint[0]
         for k in range(1, n_k):
             if joint[k] > top:
@@ -316,7 +316,7 @@ def _dawid_skene_step_loop(
             r = row[a]
             c = col[a]
             for k in range(n_k):
-                counts[r, k, c] += joint[k]
+                counts[r, c, k] += joint[k]
 
 
 _LOOPS: dict[str, Callable[..., None]] = {
@@ -661,10 +661,13 @@ def dawid_skene_step(
     n_c = conf_a.shape[2]
     jit = _jit()
     if jit is not None:
-        counts = np.zeros((n_r, n_k, n_c), dtype=np.float64)
+        # Loop over [source, given label, true label]: the K numbers an
+        # assertion reads and writes share one cache line.
+        conf_t = np.ascontiguousarray(conf_a.transpose(0, 2, 1))
+        counts_t = np.zeros((n_r, n_c, n_k), dtype=np.float64)
         total = np.zeros(n_k, dtype=np.float64)
-        jit["dawid_skene_step"](conf_a, prior_a, row_a, col_a, start_a, counts, total)
-        return counts, total
+        jit["dawid_skene_step"](conf_t, prior_a, row_a, col_a, start_a, counts_t, total)
+        return np.ascontiguousarray(counts_t.transpose(0, 2, 1)), total
     joint = gather_rows_segment_sum(conf_a, row_a, col_a, start_a) + prior_a
     post = np.exp(joint - joint.max(axis=1, keepdims=True))
     post /= post.sum(axis=1, keepdims=True)
