@@ -379,10 +379,11 @@ def read_table(
 
     Notes
     -----
-    A row whose value cell is empty asserts nothing and is skipped (a source
-    that left a field blank has not claimed a value); blank lines are skipped.
-    The file is parsed with the :mod:`csv` module and compiled with numpy, so
-    millions of rows take seconds and pandas is not needed.
+    Spaces around cells are stripped. A row whose value cell is empty asserts
+    nothing and is skipped (a source that left a field blank has not claimed a
+    value); blank lines are skipped. The file is parsed with the :mod:`csv`
+    module and compiled with numpy, so millions of rows take seconds and
+    pandas is not needed.
 
     Examples
     --------
@@ -442,7 +443,8 @@ def read_table(
     if not rows:
         raise InvalidTableError(f"{where}: the file has a header but no rows")
 
-    cols = {role: [r[j] for r in rows] for role, j in index.items()}
+    # Surrounding spaces are not part of a label ("s1, x, a" is s1, x and a).
+    cols = {role: [r[j].strip() for r in rows] for role, j in index.items()}
     arrays = {role: np.asarray(col) for role, col in cols.items()}
     keep = np.char.str_len(arrays["value"]) > 0
     for role in ("source", "object"):

@@ -293,3 +293,10 @@ def test_from_dataframe_errors() -> None:
         Table.from_dataframe(df)
     with pytest.raises(TypeError):
         Table.from_dataframe({"source": ["a"]})
+
+
+def test_spaces_around_cells_are_stripped(tmp_path: Path) -> None:
+    """'s1, x, a' names source s1, object x and value a; a blank value is empty."""
+    p = write(tmp_path, "t.csv", "source, object, value\ns1, x, a\ns2, x,  \ns3 ,x,a\n")
+    t = read_table(p)
+    assert t.source_ids.tolist() == ["s1", "s3"] and t.claim_value.tolist() == ["a"]
