@@ -614,6 +614,7 @@ def dawid_skene_step(
     row: AnyIndex,
     col: AnyIndex,
     start: AnyIndex,
+    cache: dict[str, Any] | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """One EM step of Dawid-Skene: label posteriors, then expected confusion counts.
 
@@ -632,6 +633,10 @@ def dawid_skene_step(
     row, col : int arrays of shape (m,)
         Source and given label of each assertion, grouped by segment.
     start : int array of shape (n_seg + 1,)
+    cache : dict, optional
+        A dict kept between calls on the same ``row``, ``col`` and
+        ``start`` (an iterative fit's ``local``); the numpy path keeps its
+        index arrays there instead of rebuilding them at every step.
 
     Returns
     -------
@@ -668,11 +673,37 @@ def dawid_skene_step(
         total = np.zeros(n_k, dtype=np.float64)
         jit["dawid_skene_step"](conf_t, prior_a, row_a, col_a, start_a, counts_t, total)
         return np.ascontiguousarray(counts_t.transpose(0, 2, 1)), total
-    joint = gather_rows_segment_sum(conf_a, row_a, col_a, start_a) + prior_a
+    plan = _ds_plan(row_a, col_a, start_a, n_c, {} if cache is None else cache)
+    cell, seg = plan["cell"], plan["seg"]
+    # E-step: each assertion's row of log-likelihoods [source, given, :] (one
+    # contiguous row gather), added up per object.
+    conf_rows = np.ascontiguousarray(conf_a.transpose(0, 2, 1)).reshape(n_r * n_c, n_k)
+    per = np.take(conf_rows, cell, axis=0)
+    joint = _np_segment_reduce(np.add, per, start_a, 0.0) + prior_a
     post = np.exp(joint - joint.max(axis=1, keepdims=True))
     post /= post.sum(axis=1, keepdims=True)
-    seg = np.repeat(np.arange(start_a.shape[0] - 1), np.diff(start_a))
-    return scatter_rows(row_a, col_a, post, seg, (n_r, n_c)), post.sum(axis=0)
+    # M-step: one bincount per true label over the (source, given) cells.
+    post_t = np.ascontiguousarray(post.T)
+    counts = np.empty((n_r, n_k, n_c), dtype=np.float64)
+    for k in range(n_k):
+        counts[:, k, :] = np.bincount(
+            cell, weights=np.take(post_t[k], seg), minlength=n_r * n_c
+        ).reshape(n_r, n_c)
+    return counts, post.sum(axis=0)
+
+
+def _ds_plan(
+    row: AnyIndex, col: AnyIndex, start: IndexArray, n_c: int, cache: dict[str, Any]
+) -> dict[str, Any]:
+    """Index arrays for the numpy Dawid-Skene step, made once per partition."""
+    plan: dict[str, Any] | None = cache.get("dawid_skene_plan")
+    if plan is None:
+        plan = {
+            "cell": row.astype(np.intp) * n_c + col,
+            "seg": np.repeat(np.arange(start.shape[0] - 1, dtype=np.intp), np.diff(start)),
+        }
+        cache["dawid_skene_plan"] = plan
+    return plan
 
 
 def compile_codes(
