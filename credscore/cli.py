@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from credscore.case import Case
     from credscore.scores import Scores
 
-__all__ = ["main"]
+__all__ = ["format_scores", "main"]
 
 _PROG = "credscore"
 _STDIN = "-"
