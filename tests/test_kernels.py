@@ -371,3 +371,28 @@ def test_compile_codes(
     )
     expect = ref_compile(src, obj, val, tim if timed else None, n_o)
     assert [a.tolist() for a in got] == [list(e) for e in expect]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(gathers())
+def test_sums_step(backend: str, case: tuple[list[int], list[float], list[int], int]) -> None:
+    """sums_step adds, for each source, the trust-sums of the claims it makes."""
+    claim_unsorted, trust, source_unsorted, n_claims = case
+    pairs = sorted(zip(claim_unsorted, source_unsorted))
+    claim = [c for c, _ in pairs]
+    source = [s for _, s in pairs]
+    n_sources = len(trust)
+    belief = ref_gather_sum(claim, trust, source, n_claims)
+    expect = ref_gather_sum(source, belief, claim, n_sources)
+    cache: dict[str, object] = {}
+    with K.use_backend(backend):
+        for _ in range(2):  # the second call reuses the cache
+            got = K.sums_step(
+                np.array(source, dtype=np.int32),
+                np.array(claim, dtype=np.int32),
+                np.array(trust),
+                n_claims,
+                n_sources,
+                cache=cache,
+            )
+            assert close(got, expect)
