@@ -146,9 +146,9 @@ _GOOD_PATHS: set[str] = set()
 
 
 def _paths(value: Any, field: str, id: str | None) -> tuple[str, ...]:
-    if type(value) in (tuple, list) and all(v in _GOOD_PATHS for v in value):
+    if type(value) in (tuple, list) and all(type(v) is str and v in _GOOD_PATHS for v in value):
         return tuple(value)
-    if isinstance(value, str) or not isinstance(value, Iterable):
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
         raise InvalidCaseError(field, id, f"expected a list of paths, got {value!r}")
     return tuple(_path(v, field, id) for v in value)
 

@@ -91,7 +91,7 @@ def _parse(data: Any) -> tuple[dict[str, list[Any]], list[InvalidCaseError]]:
     for key in sorted(set(data) - _TOP):
         problems.append(InvalidCaseError(str(key), None, "unknown key at the top of the case"))
     version = data.get("credscore")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version != FORMAT_VERSION:  # true == 1 in Python
         problems.append(
             InvalidCaseError(
                 "credscore", None, f"format version must be {FORMAT_VERSION}, got {version!r}"
