@@ -277,6 +277,9 @@ def test_score_from_spreadsheet_tables(tables: Path) -> None:
     case = read_case_tables(tables / "reports.csv", tables / "sources.csv", tables / "claims.tsv")
     assert doc == json.loads(json.dumps(cs.score(case).to_dict()))
     assert run("validate", *args, cwd=tables).returncode == 0
+    explained = run("explain", *args, "nk-casualties", cwd=tables)
+    assert explained.returncode == 0, explained.stderr
+    assert explained.stdout.strip() == cs.score(case).explain("nk-casualties").strip()
     # The reports table can come from standard input too.
     piped = run("score", "--reports", "-", "--sources", "sources.csv", "--json", cwd=tables,
                 stdin=REPORTS_CSV)  # fmt: skip
