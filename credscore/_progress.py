@@ -27,9 +27,9 @@ import time
 from types import TracebackType
 from typing import IO, Any
 
-from credscore.models._base import Progress
+from credscore.models._base import IterativeModel, Progress, TruthModel
 
-__all__ = ["ProgressReporter"]
+__all__ = ["ProgressReporter", "attach_progress"]
 
 
 class ProgressReporter:
@@ -147,3 +147,44 @@ class ProgressReporter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def attach_progress(
+    model: TruthModel, *, file: IO[str] | None = None, bar: bool | None = None
+) -> ProgressReporter | None:
+    """Make an iterative model report its progress; other models are left alone.
+
+    This is what ``credscore fuse --progress`` does: it sets ``model.progress``
+    to a new :class:`ProgressReporter` when ``model`` is an
+    :class:`~credscore.models.IterativeModel`, and returns the reporter (call
+    its :meth:`~ProgressReporter.close` after the fit), or None for a model
+    without iterations (such as ``majority``).
+
+    Parameters
+    ----------
+    model : TruthModel
+    file, bar
+        As for :class:`ProgressReporter`.
+
+    Returns
+    -------
+    ProgressReporter or None
+
+    Examples
+    --------
+    >>> from credscore.models import get_model
+    >>> from credscore.table import Table
+    >>> t = Table.from_rows([("w1", "q", "a"), ("w2", "q", "a"), ("w3", "q", "b")])
+    >>> model = get_model("sums", max_iter=1, tol=0)
+    >>> report = attach_progress(model, file=sys.stdout, bar=False)
+    >>> _ = model.fit(t)
+    sums: iteration 1/1, change ..., ... s
+    >>> report.close()
+    >>> attach_progress(get_model("majority")) is None
+    True
+    """
+    if not isinstance(model, IterativeModel):
+        return None
+    reporter = ProgressReporter(file=file, bar=bar)
+    model.progress = reporter
+    return reporter

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from credscore._progress import ProgressReporter
-from credscore.models import DawidSkene, Progress
+from credscore._progress import ProgressReporter, attach_progress
+from credscore.models import DawidSkene, Progress, get_model
 from credscore.table import Table
 
 TABLE = Table.from_rows(
@@ -68,3 +68,16 @@ def test_new_fit_starts_a_new_report() -> None:
             DawidSkene(max_iter=2, tol=0, progress=report).fit(TABLE)
     iters = [int(m) for m in re.findall(r"iteration (\d+)/2", out.getvalue())]
     assert iters == [1, 2, 1, 2]
+
+
+def test_attach_progress_only_to_iterative_models() -> None:
+    """attach_progress reports the fit of an iterative model and ignores majority."""
+    out = io.StringIO()
+    model = get_model("dawid-skene", max_iter=2, tol=0)
+    reporter = attach_progress(model, file=out, bar=False)
+    assert reporter is not None
+    model.fit(TABLE)
+    reporter.close()
+    assert out.getvalue().count("dawid-skene: iteration") == 2
+    majority = get_model("majority")
+    assert attach_progress(majority, file=out) is None
