@@ -18,7 +18,7 @@ emotion        N_Emotion, numeric -100..100                   700 tasks (MAE, RM
 rte            RTE, binary (Snow et al. 2008)                 800 items
 temp           Temp, binary                                   462 items
 books          book author lists (Yin et al. 2007)            100 gold books
-population     Wikipedia city populations                     302 gold city-years
+population     Wikipedia city populations                     301 gold city-years
 flights        flight times, 2011-12-01 (Li et al. 2012)      400 gold values
 duck/dog/face  small crowd sets                               all gold items
 =============  =============================================  ======================

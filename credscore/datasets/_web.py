@@ -278,7 +278,7 @@ def load_population(
     Returns
     -------
     Dataset
-        Scored: the gold city-years that have at least one claim (302 of 308
+        Scored: the gold city-years that have at least one claim (301 of 308
         for ``"dafna"``, 308 for ``"wiki"``, 277 for ``"cleaned"``).
 
     References
