@@ -151,18 +151,22 @@ def precision_recall_f1(
     (0.75, 0.75, 0.6667)
     """
     t, p = _pair(y_true, y_pred, ("y_true", "y_pred"))
-    if average == "binary":
-        labels = np.asarray([pos_label])
-    elif average == "macro":
-        labels = np.unique(np.concatenate([t, p]))
-    else:
+    if average not in ("binary", "macro"):
         raise MetricInputError(f"average: expected 'binary' or 'macro', got {average!r}")
-    # One row per label: true positives, predicted positives, actual positives.
-    is_pred = p[None, :] == labels[:, None]
-    is_true = t[None, :] == labels[:, None]
-    tp = (is_pred & is_true).sum(axis=1).astype(np.float64)
-    n_pred = is_pred.sum(axis=1).astype(np.float64)
-    n_true = is_true.sum(axis=1).astype(np.float64)
+    n = t.shape[0]
+    labels, codes = np.unique(np.concatenate([t, p]), return_inverse=True)
+    codes = codes.reshape(-1)
+    tc, pc = codes[:n], codes[n:]
+    k = labels.shape[0]
+    # Per label: true positives, predicted positives, actual positives.
+    tp = np.bincount(tc[tc == pc], minlength=k).astype(np.float64)
+    n_pred = np.bincount(pc, minlength=k).astype(np.float64)
+    n_true = np.bincount(tc, minlength=k).astype(np.float64)
+    if average == "binary":
+        where = np.flatnonzero(labels == pos_label)
+        tp, n_pred, n_true = (
+            (a[where] if where.size else np.zeros(1)) for a in (tp, n_pred, n_true)
+        )
     prec = np.divide(tp, n_pred, out=np.zeros_like(tp), where=n_pred > 0)
     rec = np.divide(tp, n_true, out=np.zeros_like(tp), where=n_true > 0)
     denom = prec + rec
