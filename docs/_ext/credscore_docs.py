@@ -14,8 +14,9 @@ Directives (each page gets a fresh scratch folder and Python namespace):
     what it printed. An exception is a build error.
 
 Events: the API reference page is generated from the modules that exist (so
-that it lists the public names whatever has landed), the optional
-``accuracy`` page joins the table of contents when it is there, and numpydoc
+that it lists the public names whatever has landed), pages that others add
+(the generated ``accuracy`` page, a how-to that comes with a module) join the
+table of contents where the index says ``<!-- credscore:more FOLDER -->``, and numpydoc
 ``References`` footnotes are turned into plain lists, so that several
 docstrings on one page do not clash over ``[1]``.
 """
@@ -243,14 +244,36 @@ def _api_page() -> str:
     return "\n".join(parts)
 
 
+_MORE = re.compile(r"<!-- credscore:more (\S+) -->")
+
+
+def _more_pages(folder: str, text: str) -> str:
+    """Pages in ``folder`` that the text does not list yet (other people's pages:
+    the accuracy report, a how-to added with a module), one per line, sorted."""
+    listed = {line.strip() for line in text.splitlines()}
+    base = DOCS / folder
+    found = []
+    for path in sorted(base.glob("*.md")):
+        name = path.relative_to(DOCS).with_suffix("").as_posix()
+        if name not in listed and name not in ("index", "README"):
+            found.append(name)
+    return "\n".join(found)
+
+
+def _on_outdated(
+    app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
+    # The index lists pages that exist; re-read it whenever the set may change.
+    return ["index"]
+
+
 def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     _get_scratch().reset(docname)
     text = source[0]
     if "<!-- credscore:api -->" in text:
         text = text.replace("<!-- credscore:api -->", _api_page())
-    if "<!-- credscore:optional-pages -->" in text:
-        extra = [p for p in ("accuracy",) if (DOCS / f"{p}.md").exists()]
-        text = text.replace("<!-- credscore:optional-pages -->", "\n".join(extra))
+    if "<!-- credscore:more " in text:
+        text = _MORE.sub(lambda m: _more_pages(m.group(1), text), text)
     source[0] = text
 
 
@@ -299,6 +322,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("credscore-run", RunDirective)
     app.add_directive("credscore-python", PythonDirective)
     app.connect("source-read", _on_source_read)
+    app.connect("env-get-outdated", _on_outdated)
     app.connect("autodoc-process-docstring", _on_docstring)
     app.connect("build-finished", _on_finished)
     return {"version": "1", "parallel_read_safe": False, "parallel_write_safe": True}
