@@ -81,7 +81,8 @@ def logit(p: FloatArray | float) -> FloatArray:
 def expit(x: FloatArray) -> FloatArray:
     """The logistic function, without overflow for any finite input."""
     x = np.asarray(x, dtype=np.float64)
-    e = np.exp(-np.abs(x))
+    with np.errstate(under="ignore"):  # exp(-745) and below is 0: the right answer
+        e = np.exp(-np.abs(x))
     out: FloatArray = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     return out
 

@@ -68,9 +68,7 @@ class InvalidCaseError(CredscoreError, ValueError):
         first = problems[0]
         err = cls(first.field, first.id, first.problem)
         err.problems = list(problems)
-        err.args = (
-            f"{len(problems)} problems: " + "; ".join(str(p) for p in problems),
-        )
+        err.args = (f"{len(problems)} problems: " + "; ".join(str(p) for p in problems),)
         return err
 
 

@@ -76,7 +76,7 @@ def check_seed(seed: int | np.random.Generator | None) -> np.random.Generator:
     """
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
         return np.random.default_rng(seed)
     raise TypeError(f"seed: expected an int, a numpy.random.Generator or None, got {seed!r}")
 
@@ -209,9 +209,7 @@ class TruthModel(abc.ABC):
     @property
     def result(self) -> FusionResult:
         if self.result_ is None:
-            raise NotFittedError(
-                f"{type(self).__name__} is not fitted yet; call fit(table) first"
-            )
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit(table) first")
         return self.result_
 
     @property
@@ -281,7 +279,7 @@ class IterativeModel(TruthModel):
         start = time.perf_counter()
         converged = False
         it = 0
-        for it in range(1, self.max_iter + 1):  # noqa: B007
+        for it in range(1, self.max_iter + 1):
             stats = self._local(table, state, local)
             new = self._update(state, stats)
             change = float(np.max(np.abs(new["reliability"] - state["reliability"]), initial=0.0))
@@ -319,9 +317,7 @@ class IterativeModel(TruthModel):
         )
 
 
-def combine_stats(
-    parts: list[Stats], reduce: Mapping[str, Literal["sum", "max", "min"]]
-) -> Stats:
+def combine_stats(parts: list[Stats], reduce: Mapping[str, Literal["sum", "max", "min"]]) -> Stats:
     """Combine partial statistics from several partitions (used by Dask)."""
     out: Stats = {}
     for key in parts[0]:
@@ -339,7 +335,9 @@ def combine_stats(
     return out
 
 
-def segment_normalize(x: FloatArray, claim_object: npt.NDArray[np.int32], n_objects: int) -> FloatArray:
+def segment_normalize(
+    x: FloatArray, claim_object: npt.NDArray[np.int32], n_objects: int
+) -> FloatArray:
     """Divide ``x`` by its sum within each object (uniform where the sum is 0)."""
     tot = np.bincount(claim_object, weights=x, minlength=n_objects)
     cnt = np.bincount(claim_object, minlength=n_objects)
