@@ -300,3 +300,31 @@ def test_spaces_around_cells_are_stripped(tmp_path: Path) -> None:
     p = write(tmp_path, "t.csv", "source, object, value\ns1, x, a\ns2, x,  \ns3 ,x,a\n")
     t = read_table(p)
     assert t.source_ids.tolist() == ["s1", "s3"] and t.claim_value.tolist() == ["a"]
+
+
+cell_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
+    min_size=1,
+    max_size=8,
+).filter(lambda x: x.strip() == x and x != "")
+
+
+@given(
+    st.lists(st.tuples(cell_text, cell_text, cell_text), min_size=1, max_size=25),
+    st.sampled_from([",", "\t", ";"]),
+)
+def test_csv_round_trip(rows: list[tuple[str, str, str]], sep: str) -> None:
+    """Any rows written by the csv module (quotes, separators inside cells) read
+    back to the table compiled from the same rows."""
+    import csv
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "t.txt"
+        with p.open("w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f, delimiter=sep)
+            w.writerow(["source", "object", "value"])
+            w.writerows(rows)
+        got = read_table(p, sep=sep)
+        sniffed = read_table(p)
+    assert decompile(got) == decompile(sniffed) == reference_compile(rows)
