@@ -8,6 +8,7 @@ so that the vectorised model can be checked against it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -104,9 +105,7 @@ def resolve(value: Any) -> float | None:
     return float(value)
 
 
-def reliability(
-    settings: Mapping[str, Any], source: Source, claim: Claim
-) -> tuple[float, bool]:
+def reliability(settings: Mapping[str, Any], source: Source, claim: Claim) -> tuple[float, bool]:
     """(rho, known) of a source speaking about a claim (spec step 5)."""
     spec = settings["reliability"]
     case_value: float | None = source.probability
@@ -250,7 +249,7 @@ def pool(
         at_leaf.setdefault(leaf, []).append(ell)
         p = path_of(parent, leaf)
         children.setdefault(None, set()).add(p[0])
-        for up, down in zip(p, p[1:]):
+        for up, down in itertools.pairwise(p):
             children.setdefault(up, set()).add(down)
     values: dict[str, tuple[float, float]] = {}
 

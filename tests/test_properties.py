@@ -161,14 +161,16 @@ def test_citing_duplicate_and_dependent_reports_add_nothing(
     assume(member.affiliation is not None)
     group = member.affiliation
     w = data.draw(st.floats(0.05, 1.0))
-    groups = tuple(g for g in case.groups if g.id != group) + (Group(group, 1.0),)
+    groups = (*(g for g in case.groups if g.id != group), Group(group, 1.0))
     base = case.replace(groups=groups)
     base = add(base, Report(member.id, claim, "confirms", time=LATE, weight=w))
     twin = Source(
         "twin", reliability=member.reliability, kind=member.kind, affiliation=member.affiliation
     )
     weaker = w * data.draw(st.floats(0.01, 1.0))
-    joined = add(base, Report("twin", claim, "confirms", time=LATE, weight=weaker), sources=(twin,))
+    joined = add(
+        base, Report("twin", claim, "confirms", time=LATE, weight=weaker), sources=(twin,)
+    )
     assert log_odds(joined) == log_odds(base)
 
 
@@ -192,7 +194,9 @@ def test_spread_confirmations_beat_one_group(
             Source(f"new{i}", reliability=rel, affiliation=aff)
             for i, ((rel, _), aff) in enumerate(zip(voices, affiliations))
         )
-        reps = tuple(Report(f"new{i}", claim, "confirms", weight=w) for i, (_, w) in enumerate(voices))
+        reps = tuple(
+            Report(f"new{i}", claim, "confirms", weight=w) for i, (_, w) in enumerate(voices)
+        )
         return add(case.replace(groups=case.groups + groups), *reps, sources=new)
 
     k = len(voices)
@@ -216,9 +220,9 @@ def test_raising_reliability_never_lowers(
 
     def with_source(reliability: float) -> float:
         src = Source("conf", reliability=reliability, affiliation=aff)
-        return credscore.score(add(case, Report("conf", claim, "confirms", weight=w), sources=(src,)))[
-            claim
-        ].log_odds
+        return credscore.score(
+            add(case, Report("conf", claim, "confirms", weight=w), sources=(src,))
+        )[claim].log_odds
 
     assert with_source(higher) >= with_source(rho) - 1e-9
 
@@ -258,9 +262,9 @@ def test_against_interest_beats_neutral_beats_self_serving(
 
     def p(affiliation: str) -> float:
         src = Source("speaker", reliability=reliability, affiliation=affiliation)
-        return credscore.score(add(case, Report("speaker", claim, "confirms", weight=w), sources=(src,)))[
-            claim
-        ].probability
+        return credscore.score(
+            add(case, Report("speaker", claim, "confirms", weight=w), sources=(src,))
+        )[claim].probability
 
     against, neutral, serving = p("zharm/x"), p("zneutral/x"), p("zben/x")
     assert against >= neutral - 1e-12
@@ -311,7 +315,9 @@ def _shuffled_and_renamed(case: Case, rnd: random.Random) -> tuple[Case, dict[st
         return [path(p) for p in ps]  # type: ignore[misc]
 
     sources = [
-        Source(s_map[s.id], reliability=s.reliability, kind=s.kind, affiliation=path(s.affiliation))
+        Source(
+            s_map[s.id], reliability=s.reliability, kind=s.kind, affiliation=path(s.affiliation)
+        )
         for s in case.sources
     ]
     claims = [
@@ -406,3 +412,21 @@ def test_million_confirmations_and_denials_are_stable() -> None:
     assert scores.probability[i] == 1.0
     assert scores.probability[j] == 0.0
     assert scores.lower[i] <= scores.probability[i] <= scores.upper[i]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="MODEL_SPEC step 3 absorbs a citing report once the cited source has any kept "
+    "report on the claim, no_comment included, so a cited source's silence removes the "
+    "stand-in: this contradicts property 3 (reported to the lead)",
+)
+def test_no_comment_of_a_cited_source_changes_nothing() -> None:
+    """``no_comment``, silence and non-acknowledgement leave p exactly unchanged."""
+    case = Case(
+        [Source("reuters", reliability="B"), Source("ministry", reliability="B")],
+        [Claim("x")],
+        [Report("reuters", "x", "confirms", cites="ministry")],
+    )
+    before = log_odds(case)
+    assert before["x"] > 0
+    assert log_odds(add(case, Report("ministry", "x", "no_comment"))) == before

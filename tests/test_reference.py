@@ -25,7 +25,9 @@ def near_grade_threshold(p: float) -> bool:
     return any(abs(p - t) < TOL for t in THRESHOLDS)
 
 
-def assert_agrees(case: Case, model: CorroborationModel, ref: dict[str, RefScore], **kw: Any) -> None:
+def assert_agrees(
+    case: Case, model: CorroborationModel, ref: dict[str, RefScore], **kw: Any
+) -> None:
     scores = credscore.score(case, model=model, **kw)
     for claim in case.claims:
         got, want = scores[claim.id], ref[claim.id]
@@ -48,7 +50,13 @@ def test_default_model_agrees_with_reference(case: Case) -> None:
     assert_agrees(case, CorroborationModel(), reference_score(case))
 
 
-AS_OF = ["2024-11-30", "2024-12-16", "2024-12-16T06:00:00", "2024-12-20", datetime(2024, 12, 16, 12)]
+AS_OF = [
+    "2024-11-30",
+    "2024-12-16",
+    "2024-12-16T06:00:00",
+    "2024-12-20",
+    datetime(2024, 12, 16, 12),
+]
 
 
 @given(cst.cases(), st.sampled_from(AS_OF))
