@@ -83,14 +83,16 @@ def directed_copy_probabilities(
         for orig in (a_j, a_i):  # i copies j, then j copies i
             rate = c
             if rate is None:
+                # The log-likelihood is concave in c: bisect on its derivative
+                # (a search on the values themselves stalls near 1e-8, where
+                # they stop differing in floating point).
                 lo, hi = 0.0, 0.999
-                for _ in range(300):
-                    m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
-                    left = dependent_loglik(orig, m1, (a_i, a_j), n, counts)
-                    if left < dependent_loglik(orig, m2, (a_i, a_j), n, counts):
-                        lo = m1
+                for _ in range(200):
+                    mid = (lo + hi) / 2
+                    if dependent_slope(orig, mid, (a_i, a_j), n, counts) > 0:
+                        lo = mid
                     else:
-                        hi = m2
+                        hi = mid
                 rate = (lo + hi) / 2
             used.append(rate)
             scores.append(
@@ -117,6 +119,19 @@ def dependent_loglik(
     t = c * orig + (1 - c) * a_i * a_j
     f = c * (1 - orig) + (1 - c) * (1 - a_i) * (1 - a_j) / n
     return k_t * math.log(t) + k_f * math.log(f) + k_d * math.log((1 - c) * pd_)
+
+
+def dependent_slope(
+    orig: float, c: float, acc: tuple[float, float], n: float, counts: tuple[float, ...]
+) -> float:
+    """d/dc of :func:`dependent_loglik`, term by term."""
+    a_i, a_j = acc
+    k_t, k_f, k_d = counts
+    t = c * orig + (1 - c) * a_i * a_j
+    f = c * (1 - orig) + (1 - c) * (1 - a_i) * (1 - a_j) / n
+    dt = orig - a_i * a_j
+    df = (1 - orig) - (1 - a_i) * (1 - a_j) / n
+    return k_t * dt / t + k_f * df / f - k_d / (1 - c)
 
 
 def softmax(scores: dict[int, float], extra: float) -> dict[int, float]:
