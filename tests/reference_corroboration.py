@@ -92,6 +92,8 @@ class RefScore:
     #: the pooled values of each cluster and the nominal total, for tests that
     #: need to know how close a result is to a threshold
     cluster_values: dict[str, float]
+    #: the pooled log-likelihood ratio of all evidence (log_odds minus the prior's)
+    evidence: float
 
 
 def under(source: Source, prefixes: tuple[str, ...]) -> bool:
@@ -487,6 +489,7 @@ def reference_score(
             phrase=phrase(p),
             flags=tuple(f for f in FLAGS if flags[f]),
             cluster_values=cluster_values,
+            evidence=total,
         )
     return out
 

@@ -43,6 +43,9 @@ def assert_agrees(
                 assert got.grade == want.grade, where
                 assert got.phrase == want.phrase, where
         assert got.flags == want.flags, where
+        # each report's effect after pooling: together they make the total
+        effects = sum(c.effect for c in got.contributions)
+        assert effects == pytest.approx(want.evidence, abs=TOL), where
 
 
 @given(cst.cases())
