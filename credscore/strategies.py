@@ -38,6 +38,7 @@ from credscore.case import Case, Claim, Group, Link, Report, Source, Stance
 
 __all__ = [
     "AFFILIATION_SEGMENTS",
+    "STANCES",
     "TIMES",
     "affiliations",
     "cases",
@@ -55,6 +56,18 @@ AFFILIATION_SEGMENTS: tuple[str, ...] = ("a", "b", "c")
 TIMES: tuple[str, ...] = ("2024-12-01", "2024-12-16", "2024-12-16T12:00:00", "2024-12-20")
 
 _KINDS = ("government", "press", "intelligence")
+
+#: Stances of generated reports, weighted toward those that carry evidence.
+STANCES: tuple[Stance, ...] = (
+    Stance.CONFIRMS,
+    Stance.CONFIRMS,
+    Stance.CONFIRMS,
+    Stance.DENIES,
+    Stance.DENIES,
+    Stance.OBSERVES,
+    Stance.NO_COMMENT,
+    Stance.RETRACTS,
+)
 
 
 def reliabilities() -> st.SearchStrategy[str | float | None]:
@@ -346,8 +359,8 @@ def cases(
     max_sources: int = 6,
     min_claims: int = 1,
     max_claims: int = 4,
-    max_reports: int = 14,
-    stances: Sequence[Stance | str] = tuple(Stance),
+    max_reports: int = 16,
+    stances: Sequence[Stance | str] = STANCES,
     max_depth: int = 3,
     segments: Sequence[str] = AFFILIATION_SEGMENTS,
     groups: bool = True,
@@ -376,7 +389,9 @@ def cases(
     max_reports : int
         Most reports (any number from 0).
     stances : sequence of Stance or str
-        Stances reports are drawn from.
+        Stances reports are drawn from, uniformly (repeat one to weight it).
+        Default :data:`STANCES`: every stance, confirmations and denials
+        more often.
     max_depth, segments
         See :func:`affiliations`.
     groups, interests, times, cites, implies, contradicts, depends : bool
