@@ -426,7 +426,9 @@ class Sceptic:
         return CorroborationModel(reliability=flat).score(case, as_of=as_of)
 
 
-def test_scoring_model_protocol_and_registry() -> None:
+def test_scoring_model_protocol_and_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # register into a copy of the registry: other tests list the registered models
+    monkeypatch.setattr(credscore._api, "_CASE_MODELS", dict(credscore._api._CASE_MODELS))
     assert isinstance(Sceptic(), ScoringModel)
     assert isinstance(CorroborationModel(), ScoringModel)
     assert not isinstance(object(), ScoringModel)
@@ -441,6 +443,8 @@ def test_scoring_model_protocol_and_registry() -> None:
     )
     with pytest.raises(ValueError, match="unknown case model"):
         credscore.score(kursk(), model="no-such-model")
+    monkeypatch.undo()
+    assert "test-sceptic" not in case_models()
     with pytest.raises(TypeError, match="Case"):
         credscore.score(kursk().to_dict())  # type: ignore[arg-type]
 
