@@ -48,7 +48,7 @@ BoolArray = npt.NDArray[np.bool_]
 ReliabilitySpec = Mapping[str, "float | str"] | Callable[[Source, Claim], float] | None
 DependenceFn = Callable[[Source, Source], float]
 
-_CONFIRMS, _DENIES, _OBSERVES = 2, 3, 1
+_NO_COMMENT, _OBSERVES, _CONFIRMS, _DENIES = 0, 1, 2, 3
 
 
 def _unit_open(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
@@ -307,7 +307,7 @@ class CorroborationModel:
         # 1. as_of, then a source's latest report on a claim supersedes the others.
         keep = np.ones(cc.n_reports, dtype=bool)
         if as_of is not None:
-            keep &= cc.report_time <= timestamp(as_of)
+            keep &= cc.report_time <= _as_of_timestamp(as_of)
         idx = np.flatnonzero(keep)
         # Sorted by (claim, position of the source in the tree), so that the
         # evidence usually arrives in the order pooling needs it.
@@ -349,6 +349,13 @@ class CorroborationModel:
         j = np.searchsorted(kept_pair, cited_pair)
         j = np.minimum(j, max(kept_pair.shape[0] - 1, 0))
         has_own = citing & (kept_pair.shape[0] > 0) & (kept_pair[j] == cited_pair)
+        # The cited source speaks for itself unless all it said was "no comment"
+        # (or an observation that carries no weight): silence must change nothing.
+        cited_stance = cc.report_stance[kept[j]] if kept.shape[0] else np.zeros(0, np.int8)
+        silent = cited_stance == _NO_COMMENT
+        if self.observes_weight == 0:
+            silent |= cited_stance == _OBSERVES
+        has_own &= ~silent
         absorbed = has_own
         standin = citing & ~has_own
         position = np.where(standin, cites, src)
@@ -516,6 +523,13 @@ class CorroborationModel:
             np.maximum.at(best, o, prior[anc])
             prior = best
         return prior
+
+
+def _as_of_timestamp(as_of: str | datetime) -> float:
+    try:
+        return timestamp(as_of)
+    except InvalidCaseError as exc:
+        raise InvalidCaseError("as_of", None, exc.problem) from None
 
 
 def _resolve_value(v: Any, id: str) -> float | None:

@@ -242,32 +242,50 @@ class Scores:
         a, b = np.searchsorted(sorted_claims, [i, i + 1])
         return np.sort(ev.plan.order[a:b])
 
-    def _pooled(self, entries: list[int]) -> float:
+    def _incremental_effects(self, ranked: list[int]) -> list[float]:
+        """What each entry adds to the pooled total when added in this order.
+
+        Each tree node keeps the sum and the extreme of its children's pooled
+        values; adding an entry updates the nodes on its path only, so a claim
+        with n reports costs O(n x depth), not O(n^2). (Pooled values only grow
+        in size as entries are added, so the running maximum stays exact.)
+        """
         ev = self.evidence
         tree = ev.tree
         depth = tree.path.shape[1]
-        items = [(tree.path[ev.position[k]].tolist(), float(ev.ell[k])) for k in entries]
-
-        def rec(d: int, group: list[tuple[list[int], float]], r: float) -> tuple[float, float]:
-            if d == depth:
-                return max(max(e, 0.0) for _, e in group), min(min(e, 0.0) for _, e in group)
-            children: dict[int, list[tuple[list[int], float]]] = {}
-            for it in group:
-                children.setdefault(it[0][d], []).append(it)
-            vals = [rec(d + 1, g, float(tree.dependence[node])) for node, g in children.items()]
-            if len(vals) == 1:
-                return vals[0]
-            out = []
-            for part, ext in ((0, max), (1, min)):
-                xs = [v[part] for v in vals]
-                s, m = sum(xs), ext(xs)
-                out.append(m if r >= 1 else s - r * (s - m))
-            return out[0], out[1]
-
-        if not items:
-            return 0.0
-        pos, neg = rec(0, items, 0.0)
-        return pos + neg
+        # per node key (level, node): [S+, S-, M+, M-, children {child: (P, N)}]
+        state: dict[tuple[int, int], list[Any]] = {}
+        out: list[float] = []
+        before = 0.0
+        for k in ranked:
+            path = tree.path[int(ev.position[k])].tolist()
+            ell = float(ev.ell[k])
+            child: Any = ("entry", k)
+            value = (max(ell, 0.0), min(ell, 0.0))
+            for d in range(depth, -1, -1):
+                key = (d, path[d - 1] if d > 0 else -1)
+                if d == depth:
+                    r = 1.0
+                elif d == 0:
+                    r = 0.0
+                else:
+                    r = float(tree.dependence[path[d - 1]])
+                node = state.setdefault(key, [0.0, 0.0, 0.0, 0.0, {}])
+                old = node[4].get(child, (0.0, 0.0))
+                node[4][child] = value
+                node[0] += value[0] - old[0]
+                node[1] += value[1] - old[1]
+                node[2] = max(node[2], value[0])
+                node[3] = min(node[3], value[1])
+                if len(node[4]) > 1:  # (one child passes through unchanged)
+                    pos = node[2] if r >= 1 else node[0] - r * (node[0] - node[2])
+                    neg = node[3] if r >= 1 else node[1] - r * (node[1] - node[3])
+                    value = (pos, neg)
+                child = path[d - 1] if d > 0 else None
+            after = value[0] + value[1]
+            out.append(after - before)
+            before = after
+        return out
 
     def _contributions(self, i: int) -> list[Contribution]:
         ev = self.evidence
@@ -284,12 +302,7 @@ class Scores:
                 int(ev.report[k]),
             ),
         )
-        effects: dict[int, float] = {}
-        before = 0.0
-        for n in range(len(ranked)):
-            after = self._pooled(ranked[: n + 1])
-            effects[ranked[n]] = after - before
-            before = after
+        effects = dict(zip(ranked, self._incremental_effects(ranked)))
         out: list[Contribution] = []
         seen: set[int] = set()
         for k in ranked:

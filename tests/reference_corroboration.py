@@ -323,12 +323,18 @@ def reference_score(
         if key not in kept or rank(r) >= rank(kept[key][1]):
             kept[key] = (i, r)
 
-    # 3. citations
+    # 3. citations: a cited source speaks for itself unless all it said was
+    # "no comment" (or an observation that carries no weight)
+    def speaks(r: Report) -> bool:
+        if r.stance is Stance.NO_COMMENT:
+            return False
+        return not (r.stance is Stance.OBSERVES and settings["observes_weight"] == 0)
+
     def origin(r: Report) -> str:
         if r.cites is None:
             return r.source
         own = kept.get((r.cites, r.claim))
-        if own is None:
+        if own is None or not speaks(own[1]):
             return r.cites
         return origin(own[1])
 
@@ -344,8 +350,10 @@ def reference_score(
     entries: list[Entry] = []
     for (src_id, claim_id), (i, r) in kept.items():
         claim = claims[claim_id]
-        if r.cites is not None and (r.cites, claim_id) in kept:
-            continue  # absorbed
+        if r.cites is not None:
+            own = kept.get((r.cites, claim_id))
+            if own is not None and speaks(own[1]):
+                continue  # absorbed: the cited source speaks for itself
         if r.stance is Stance.CONFIRMS:
             sign, w = 1.0, r.weight
         elif r.stance is Stance.DENIES:
