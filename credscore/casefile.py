@@ -145,10 +145,15 @@ def check_case(data: Any) -> list[InvalidCaseError]:
     source of 'b->c': unknown source id 'b'
     claim of 'b->c': unknown claim id 'c'
     """
+    return _check(data)[1]
+
+
+def _check(data: Any) -> tuple[Case | None, list[InvalidCaseError]]:
     built, problems = _parse(data)
+    case = None
     if not problems:
         try:
-            Case(
+            case = Case(
                 built["sources"],
                 built["claims"],
                 built["reports"],
@@ -172,7 +177,7 @@ def check_case(data: Any) -> list[InvalidCaseError]:
                 )
             if r.claim not in clm:
                 problems.append(InvalidCaseError("claim", r.key, f"unknown claim id {r.claim!r}"))
-    return problems
+    return case, problems
 
 
 def _is_str(item: Mapping[str, Any], key: str) -> bool:
@@ -193,16 +198,10 @@ def case_from_dict(data: Mapping[str, Any]) -> Case:
     >>> case.reports[0].stance.value
     'confirms'
     """
-    built, problems = _parse(data)
-    if problems:
+    case, problems = _check(data)
+    if case is None:
         raise InvalidCaseError.collect(problems)
-    return Case(
-        built["sources"],
-        built["claims"],
-        built["reports"],
-        groups=built["groups"],
-        links=built["links"],
-    )
+    return case
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
