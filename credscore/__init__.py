@@ -4,6 +4,12 @@ Scores claims from who reported them, who confirmed or denied them, and how
 independent those parties are; and, at table scale, finds the true value of
 each object from many conflicting sources.
 
+Submodules: :mod:`credscore.models` (table-scale models), :mod:`credscore.metrics`,
+:mod:`credscore.datasets` (loaders for public evaluation data),
+:mod:`credscore.strategies` (Hypothesis strategies, needs the ``test`` extra),
+:mod:`credscore.testing` (``check_model``), :mod:`credscore.dask` (the ``dask``
+extra).
+
 Examples
 --------
 >>> import credscore
@@ -15,6 +21,7 @@ Examples
 from credscore import examples
 from credscore._api import ScoringModel, case_models, register_case_model, score
 from credscore._compile import CompiledCase, compile_case
+from credscore._fuse import fuse
 from credscore.case import Case, Claim, Group, Link, Report, Source, Stance
 from credscore.casefile import check_case, dump_case, load_case
 from credscore.corroboration import CorroborationModel
@@ -28,7 +35,7 @@ from credscore.errors import (
 from credscore.learning import learn_reliability
 from credscore.models import FusionResult, available_models, get_model, register_model
 from credscore.scores import ClaimScore, Contribution, Scores
-from credscore.table import Table
+from credscore.table import Table, read_table
 
 __version__ = "0.1.0"
 
@@ -60,9 +67,11 @@ __all__ = [
     "compile_case",
     "dump_case",
     "examples",
+    "fuse",
     "get_model",
     "learn_reliability",
     "load_case",
+    "read_table",
     "register_case_model",
     "register_model",
     "score",
