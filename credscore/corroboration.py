@@ -394,17 +394,29 @@ class CorroborationModel:
 
         serves, hurts = cc.interest(e_pos, e_claim)
         deny = e_stance == _DENIES
-        a = np.full(ev.shape[0], self.propensity)
-        lam = np.zeros(ev.shape[0])
-        # confirmations: self-serving / against interest
-        a = np.where(~deny & serves, self.self_serving_propensity, a)
-        lam = np.where(~deny & serves, self.self_serving_bias, lam)
-        a = np.where(~deny & hurts, self.against_interest_propensity, a)
-        # denials: of a claim that hurts the denier (self-serving) / that serves it
-        a = np.where(deny & hurts, self.self_serving_propensity, a)
-        lam = np.where(deny & hurts, self.self_serving_denial_bias, lam)
-        a = np.where(deny & serves, self.against_interest_propensity, a)
-        interested = np.where(deny, hurts, serves)
+        # Propensity a and bias lam by (stance, interest), looked up in one go:
+        # code = 3 * deny + (1 if the claim serves the source, 2 if it hurts it).
+        # A confirmation that serves the source is self-serving; a denial of a
+        # claim that hurts the denier is too; the opposite cases are against
+        # interest (low propensity, no bias).
+        code = 3 * deny + serves + 2 * hurts
+        a_of = np.array(
+            [
+                self.propensity,
+                self.self_serving_propensity,
+                self.against_interest_propensity,
+                self.propensity,
+                self.against_interest_propensity,
+                self.self_serving_propensity,
+            ]
+        )
+        lam_of = np.array(
+            [0.0, self.self_serving_bias, 0.0, 0.0, 0.0, self.self_serving_denial_bias]
+        )
+        interested_of = np.array([False, True, False, False, False, True])
+        a = a_of[code]
+        lam = lam_of[code]
+        interested = interested_of[code]
         sign = np.where(deny, -1.0, 1.0)
 
         # 4. Implication and contradiction: which claims each entry bears on.
