@@ -900,6 +900,9 @@ def factorize(a: npt.ArrayLike) -> tuple[np.ndarray[Any, Any], npt.NDArray[np.in
                 shifted = arr - arr.dtype.type(lo)  # unsigned, and arr >= lo
             present = np.zeros(span, dtype=bool)
             present[shifted] = True
+            if lo == 0 and bool(present.all()) and span <= np.iinfo(np.int32).max:
+                # Already dense codes 0..k-1 (a table of integer codes): no gather.
+                return np.arange(span, dtype=arr.dtype), arr.astype(np.int32, copy=False)
             code_of = np.cumsum(present, dtype=np.int32) - 1
             ids = (np.flatnonzero(present) + lo).astype(arr.dtype)
             return ids, code_of[shifted]
