@@ -752,17 +752,20 @@ def dawid_skene_step(
     # contiguous row gather), added up per object.
     conf_rows = np.ascontiguousarray(conf_a.transpose(0, 2, 1)).reshape(n_r * n_c, n_k)
     per = np.take(conf_rows, cell, axis=0)
-    joint = _np_segment_reduce(np.add, per, start_a, 0.0) + prior_a
-    post = np.exp(joint - joint.max(axis=1, keepdims=True))
-    post /= post.sum(axis=1, keepdims=True)
+    # Posteriors with labels as rows: reductions over K then run along
+    # contiguous rows of length n_objects, which numpy vectorises.
+    post_t = np.ascontiguousarray(_np_segment_reduce(np.add, per, start_a, 0.0).T)
+    post_t += prior_a[:, None]
+    post_t -= post_t.max(axis=0)
+    np.exp(post_t, out=post_t)
+    post_t /= post_t.sum(axis=0)
     # M-step: one bincount per true label over the (source, given) cells.
-    post_t = np.ascontiguousarray(post.T)
     counts = np.empty((n_r, n_k, n_c), dtype=np.float64)
     for k in range(n_k):
         counts[:, k, :] = np.bincount(
             cell, weights=np.take(post_t[k], seg), minlength=n_r * n_c
         ).reshape(n_r, n_c)
-    return counts, post.sum(axis=0)
+    return counts, post_t.sum(axis=1)
 
 
 def _ds_plan(
