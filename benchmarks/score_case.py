@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     t2 = time.perf_counter()
     scores = cs.score(compiled)
     t3 = time.perf_counter()
+    cs.score(compiled)
+    warm = time.perf_counter() - t3
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     p = scores.probability
     print(
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"build   {t1 - t0:7.2f} s")
     print(f"compile {t2 - t1:7.2f} s")
-    print(f"score   {t3 - t2:7.2f} s   (target < 1 s)")
+    print(f"score   {t3 - t2:7.2f} s   (target < 1 s; a second call: {warm:.2f} s)")
     print(f"total   {t3 - t0:7.2f} s   (target < 10 s)")
     print(f"peak memory {peak_mb:,.0f} MB (target < 2,048 MB)")
     print(f"probabilities: min {p.min():.3f}, median {np.median(p):.3f}, max {p.max():.3f}")

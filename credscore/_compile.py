@@ -57,7 +57,13 @@ def csr_gather(ptr: IntArray, idx: IntArray, rows: IntArray) -> tuple[IntArray, 
     """For each ``rows[k]``, the entries of that CSR row: returns (k, entry) pairs."""
     if idx.shape[0] == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    counts = ptr[rows + 1] - ptr[rows]
+    start = ptr[rows]
+    counts = ptr[rows + 1] - start
+    if counts.max(initial=0) <= 1:
+        # Rows of at most one entry (a claim with one benefited party, say):
+        # no repeat needed.
+        owner = np.flatnonzero(counts)
+        return owner, idx[start[owner]]
     total = int(counts.sum())
     owner = np.repeat(np.arange(rows.shape[0], dtype=np.int64), counts)
     if total == 0:

@@ -196,6 +196,7 @@ class PoolPlan:
     """Where the groups are in sorted evidence; reusable for several passes."""
 
     order: IntArray  # sorts the evidence
+    in_order: bool  # the evidence was already sorted (order is the identity)
     leaf_starts: IntArray
     leaf_capture: IntArray
     leaf_claim: IntArray
@@ -210,16 +211,19 @@ def make_plan(tree: Tree, claim: IntArray, position: IntArray, n_claims: int) ->
     """Sort evidence entries (claim, position source) and find every group."""
     n_s = max(tree.n_sources, 1)
     key = claim * n_s + tree.rank[position]
-    if key.shape[0] < 2 or bool(np.all(key[1:] >= key[:-1])):
-        order = np.arange(key.shape[0], dtype=np.int64)  # already in order
+    in_order = key.shape[0] < 2 or bool(np.all(key[1:] >= key[:-1]))
+    if in_order:  # the usual case: evidence arrives sorted (see the model)
+        order = np.arange(key.shape[0], dtype=np.int64)
+        c_sorted, p_sorted = claim, position
     else:
         order = np.argsort(key, kind="stable")
-    c_sorted = claim[order]
-    p_sorted = position[order]
-    leaf_starts = _starts(c_sorted * n_s + tree.rank[p_sorted])
+        c_sorted, p_sorted = claim[order], position[order]
+        key = key[order]
+    leaf_starts = _starts(key)
     seg_claim = c_sorted[leaf_starts]
     seg_src = p_sorted[leaf_starts]
     depth = tree.path.shape[1]
+    path_t = np.ascontiguousarray(tree.path.T)  # one contiguous column per level
     is_cluster = np.zeros(tree.n_nodes, dtype=bool)
     is_cluster[tree.cluster] = True
     leaves = np.arange(tree.n_sources)
@@ -228,7 +232,7 @@ def make_plan(tree: Tree, claim: IntArray, position: IntArray, n_claims: int) ->
     levels: list[_Level] = []
     n_nodes = max(tree.n_nodes, 1)
     for d in range(depth - 2, -1, -1):
-        node = tree.path[seg_src, d]
+        node = path_t[d][seg_src]
         starts = _starts(seg_claim * n_nodes + node)
         trivial = starts.shape[0] == node.shape[0]
         seg_claim = seg_claim[starts]
@@ -241,6 +245,7 @@ def make_plan(tree: Tree, claim: IntArray, position: IntArray, n_claims: int) ->
     del leaves
     return PoolPlan(
         order=order,
+        in_order=in_order,
         leaf_starts=leaf_starts,
         leaf_capture=leaf_capture,
         leaf_claim=c_sorted[leaf_starts] if leaf_starts.shape[0] else np.zeros(0, np.int64),
@@ -278,7 +283,7 @@ def pool(
     total = np.zeros(n_claims, dtype=np.float64)
     if plan.n_entries == 0:
         return total, np.zeros(0, dtype=np.float64)
-    e = ell[plan.order]
+    e = ell if plan.in_order else ell[plan.order]
     pos = np.maximum.reduceat(np.maximum(e, 0.0), plan.leaf_starts)
     neg = np.minimum.reduceat(np.minimum(e, 0.0), plan.leaf_starts)
     caps: list[FloatArray] = []

@@ -120,7 +120,6 @@ class Evidence:
     speaker: IntArray
     position: IntArray
     ell: FloatArray
-    neutral_ell: FloatArray
     interested: BoolArray
     implied: BoolArray
     source_reliability: FloatArray
@@ -130,6 +129,17 @@ class Evidence:
     weight: FloatArray
     a: FloatArray
     lam: FloatArray
+    propensity: float
+
+    def neutral_ell(self, k: int) -> float:
+        """Entry k's LLR as if its source had no interest in the claim."""
+        ell = llr(
+            np.asarray(self.rho[k]),
+            np.asarray(self.weight[k]),
+            np.asarray(self.propensity),
+            np.asarray(0.0),
+        )
+        return float(self.sign[k] * ell)
 
 
 @attrs.define(kw_only=True)
@@ -345,10 +355,14 @@ class CorroborationModel:
         clm = cc.report_claim[kept]
         cites = cc.report_cites[kept]
         citing = cites >= 0
-        cited_pair = clm * n_s + tree.rank[np.where(citing, cites, 0)]
-        j = np.searchsorted(kept_pair, cited_pair)
-        j = np.minimum(j, max(kept_pair.shape[0] - 1, 0))
-        has_own = citing & (kept_pair.shape[0] > 0) & (kept_pair[j] == cited_pair)
+        if citing.any():
+            cited_pair = clm * n_s + tree.rank[np.where(citing, cites, 0)]
+            j = np.searchsorted(kept_pair, cited_pair)
+            j = np.minimum(j, max(kept_pair.shape[0] - 1, 0))
+            has_own = citing & (kept_pair.shape[0] > 0) & (kept_pair[j] == cited_pair)
+        else:
+            j = np.zeros(kept.shape[0], dtype=np.int64)
+            has_own = citing
         # The cited source speaks for itself unless all it said was "no comment"
         # (or an observation that carries no weight): silence must change nothing.
         cited_stance = cc.report_stance[kept[j]] if kept.shape[0] else np.zeros(0, np.int8)
@@ -456,7 +470,6 @@ class CorroborationModel:
         plan = make_plan(tree, tgt, e_pos[ent], cc.n_claims)
         rho_e, w_e, a_e, lam_e = rho[ent], weight[ent], a[ent], lam[ent]
         ell = e_sign * llr(rho_e, w_e, a_e, lam_e)
-        neutral = e_sign * llr(rho_e, w_e, np.full(ent.shape[0], self.propensity), 0.0 * w_e)
         return Evidence(
             compiled=cc,
             tree=tree,
@@ -469,7 +482,6 @@ class CorroborationModel:
             speaker=e_speaker[ent],
             position=e_pos[ent],
             ell=ell,
-            neutral_ell=neutral,
             interested=interested[ent],
             implied=implied,
             source_reliability=base,
@@ -479,6 +491,7 @@ class CorroborationModel:
             weight=w_e,
             a=a_e,
             lam=lam_e,
+            propensity=self.propensity,
         )
 
     def _call_reliability(self, cc: CompiledCase, source: IntArray, claim: IntArray) -> FloatArray:

@@ -140,7 +140,8 @@ class Scores:
         # it stands in for), so distinct origins are the plan's leaf segments.
         plan = ev.plan
         if plan.n_entries:
-            seg_conf = np.maximum.reduceat(conf[plan.order], plan.leaf_starts)
+            conf_sorted = conf if plan.in_order else conf[plan.order]
+            seg_conf = np.maximum.reduceat(conf_sorted, plan.leaf_starts)
             origins = np.bincount(plan.leaf_claim[seg_conf], minlength=n_c)
         else:
             origins = np.zeros(n_c, dtype=np.int64)
@@ -322,7 +323,7 @@ class Scores:
                     source=r.source,
                     claim=r.claim,
                     stance=r.stance.value,
-                    raw=float(ev.neutral_ell[k]),
+                    raw=ev.neutral_ell(k),
                     adjusted=float(ev.ell[k]),
                     effect=float(effect),
                     note="; ".join(notes),
