@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _kernels
 from credscore.models._base import FloatArray, IterativeModel, State, Stats
 from credscore.models._registry import register_model
 from credscore.table import Table
@@ -58,6 +59,24 @@ def _assertion_start(part: Table, local: dict[str, Any]) -> IntArray:
         start = np.searchsorted(part.object, np.arange(part.n_objects)).astype(np.int64)
         local["assertion_start"] = start
     return start
+
+
+def _assertion_label(part: Table, lab: IntArray, local: dict[str, Any]) -> IntArray:
+    """Label index of each assertion's value (cached in ``local``)."""
+    out: IntArray | None = local.get("assertion_label")
+    if out is None:
+        out = lab[part.claim]
+        local["assertion_label"] = out
+    return out
+
+
+def _assertion_end(part: Table, local: dict[str, Any]) -> IntArray:
+    """``_assertion_start`` with the end of the last object appended (cached)."""
+    out: IntArray | None = local.get("assertion_end")
+    if out is None:
+        out = np.append(_assertion_start(part, local), part.n_assertions)
+        local["assertion_end"] = out
+    return out
 
 
 def _segment_softmax(score: FloatArray, part: Table) -> FloatArray:
@@ -204,26 +223,31 @@ class DawidSkene(IterativeModel):
         """``(n_objects, K)`` log of p(true label = k, the object's answers)."""
         lab = _claim_label(part, state["labels"], local)
         log_conf: FloatArray = state["log_conf"]
-        # (n_assertions, K): log pi_j[k, l_a] for every true label k.
-        per_assertion = log_conf[part.source, :, lab[part.claim]]
-        per_object = np.add.reduceat(per_assertion, _assertion_start(part, local), axis=0)
+        # log pi_j[k, l_a] for every true label k, added up over each object's answers.
+        per_object = _kernels.gather_rows_segment_sum(
+            log_conf, part.source, _assertion_label(part, lab, local), _assertion_end(part, local)
+        )
         out: FloatArray = per_object + state["log_prior"]
         return out
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         k = len(state["labels"])
         lab = _claim_label(part, state["labels"], local)
-        if state["log_conf"] is None:
-            t = _object_label_matrix(part, _vote_share(part), lab, k)
-        else:
-            t = _row_softmax(self._log_joint(part, state, local))
+        given = _assertion_label(part, lab, local)
+        if state["log_conf"] is not None:
+            # E-step and M-step in one kernel (one pass over the assertions with numba).
+            counts, label_total = _kernels.dawid_skene_step(
+                state["log_conf"],
+                state["log_prior"],
+                part.source,
+                given,
+                _assertion_end(part, local),
+                cache=local,
+            )
+            return {"counts": counts, "label_total": label_total}
+        t = _object_label_matrix(part, _vote_share(part), lab, k)
         n_src = len(state["reliability"])
-        cell = part.source.astype(np.int64) * k + lab[part.claim]
-        counts = np.empty((n_src, k, k))
-        for true in range(k):
-            counts[:, true, :] = np.bincount(
-                cell, weights=t[part.object, true], minlength=n_src * k
-            ).reshape(n_src, k)
+        counts = _kernels.scatter_rows(part.source, given, t, part.object, (n_src, k))
         return {"counts": counts, "label_total": t.sum(axis=0)}
 
     def _update(self, state: State, stats: Stats) -> State:
@@ -356,11 +380,31 @@ class OneCoin(IterativeModel):
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         k = len(state["labels"])
         lab = _claim_label(part, state["labels"], local)
+        n_src = len(state["reliability"])
+        if state["accuracy"] is not None:
+            # The one-coin model is Dawid-Skene with structured confusion
+            # matrices: the fused kernel does its EM step in one pass.
+            acc: FloatArray = state["accuracy"]
+            log_conf = np.repeat(np.log1p(-acc) - np.log(max(k - 1, 1)), k * k).reshape(-1, k, k)
+            diag = np.arange(k)
+            log_conf[:, diag, diag] = np.log(acc)[:, None]
+            counts, label_total = _kernels.dawid_skene_step(
+                log_conf,
+                state["log_prior"],
+                part.source,
+                _assertion_label(part, lab, local),
+                _assertion_end(part, local),
+                cache=local,
+            )
+            return {
+                "correct": np.trace(counts, axis1=1, axis2=2),
+                "total": np.bincount(part.source, minlength=n_src).astype(np.float64),
+                "label_total": label_total,
+            }
         if state["accuracy"] is None:
             t = _object_label_matrix(part, _vote_share(part), lab, k)
         else:
             t = _row_softmax(self._log_joint(part, state, local))
-        n_src = len(state["reliability"])
         return {
             "correct": np.bincount(
                 part.source, weights=t[part.object, lab[part.claim]], minlength=n_src
