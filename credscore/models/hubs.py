@@ -41,6 +41,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _kernels
 from credscore.models._base import FloatArray, IterativeModel, State, Stats, segment_normalize
 from credscore.models._registry import register_model
 from credscore.table import Table
@@ -126,9 +127,17 @@ class _SumsFamily(IterativeModel):
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         first = state["first"]
-        belief = _prior(part, self.prior) if first else self._beliefs(part, state, local)
         ix = _index(part, local)
         n_sources = state["reliability"].shape[0]
+        if not first:
+            # belief = A trust, then A^T belief: one pass with numba.
+            trust: FloatArray = state["reliability"]
+            return {
+                "belief_sum": _kernels.sums_step(
+                    ix.source, ix.claim, trust, part.n_claims, n_sources, cache=local
+                )
+            }
+        belief = _prior(part, self.prior)
         return {
             "belief_sum": np.bincount(
                 ix.source, weights=np.take(belief, ix.claim), minlength=n_sources
