@@ -17,6 +17,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _kernels
 from credscore.errors import InvalidTableError
 from credscore.models._base import (
     FloatArray,
@@ -251,7 +252,7 @@ class TruthFinder(IterativeModel):
         """sigma*(f): the confidence scores adjusted by the other facts of the object."""
         tau: FloatArray = state["tau"]
         ix = _index(part, local)
-        sigma = np.bincount(ix.claim, weights=np.take(tau, ix.source), minlength=part.n_claims)
+        sigma = _kernels.gather_sum(ix.claim, tau, ix.source, part.n_claims)
         if self.rho == 0:
             return sigma.astype(np.float64)
         if self.similarity is None:
@@ -267,13 +268,11 @@ class TruthFinder(IterativeModel):
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         z = self.gamma * self._adjusted(part, state, local)
-        with np.errstate(under="ignore"):
-            miss = np.exp(-_log1p_exp(z))  # 1 - s(f) = 1 / (1 + e^z)
+        with np.errstate(over="ignore"):
+            miss = 1.0 / (1.0 + np.exp(z))  # 1 - s(f); e^z = inf gives 0
         ix = _index(part, local)
         n_sources = state["reliability"].shape[0]
-        return {
-            "miss": np.bincount(ix.source, weights=np.take(miss, ix.claim), minlength=n_sources)
-        }
+        return {"miss": _kernels.gather_sum(ix.source, miss, ix.claim, n_sources)}
 
     def _update(self, state: State, stats: Stats) -> State:
         miss = np.maximum(stats["miss"] / state["n_claims"], _TINY)
