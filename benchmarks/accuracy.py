@@ -300,6 +300,11 @@ def render(
         add("")
     add("## Time (seconds to fit, this machine)")
     add("")
+    add(
+        "Each fit runs in a fresh process, so a time includes any one-off compilation "
+        "of numba kernels (about half a second) when numba is installed."
+    )
+    add("")
     add("| model | " + " | ".join(names) + " |")
     add("|---|" + "---:|" * len(names))
     for m in models:
