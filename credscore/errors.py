@@ -19,8 +19,10 @@ from __future__ import annotations
 __all__ = [
     "ConvergenceWarning",
     "CredscoreError",
+    "DataNotFoundError",
     "InvalidCaseError",
     "InvalidTableError",
+    "MetricInputError",
     "NotFittedError",
 ]
 
@@ -74,6 +76,14 @@ class InvalidCaseError(CredscoreError, ValueError):
 
 class InvalidTableError(CredscoreError, ValueError):
     """A table of assertions (source, object, value rows) is malformed."""
+
+
+class MetricInputError(CredscoreError, ValueError):
+    """The inputs of a metric are malformed (lengths, ranges, NaN)."""
+
+
+class DataNotFoundError(CredscoreError, FileNotFoundError):
+    """A data set's folder or file is not where it was looked for."""
 
 
 class NotFittedError(CredscoreError, ValueError, AttributeError):

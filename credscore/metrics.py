@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from credscore.errors import CredscoreError
+from credscore.errors import MetricInputError
 
 if TYPE_CHECKING:
     from credscore.models._base import FusionResult
@@ -38,10 +38,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = Sequence[Any] | np.ndarray[Any, Any]
-
-
-class MetricInputError(CredscoreError, ValueError):
-    """The inputs of a metric are malformed (lengths, ranges, NaN)."""
 
 
 def _pair(a: ArrayLike, b: ArrayLike, names: tuple[str, str]) -> tuple[Any, Any]:

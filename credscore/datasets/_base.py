@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from credscore.errors import CredscoreError, InvalidTableError
+from credscore.errors import DataNotFoundError, InvalidTableError
 from credscore.table import Table
 
 if TYPE_CHECKING:
@@ -19,10 +19,6 @@ if TYPE_CHECKING:
 __all__ = ["DataNotFoundError", "Dataset", "default_root", "read_gold"]
 
 ENV_VAR = "CREDSCORE_DATA"
-
-
-class DataNotFoundError(CredscoreError, FileNotFoundError):
-    """A data set's folder or file is not where it was looked for."""
 
 
 def default_root() -> Path:
