@@ -438,3 +438,16 @@ def test_catd_does_not_trust_a_lucky_small_source() -> None:
     assert all(catd["lucky"] < catd[f"s{j}"] for j in range(3))
     crh = _fit_quietly(CRH(), table).reliabilities()
     assert crh["lucky"] == max(crh.values())
+
+
+@pytest.mark.parametrize("name", ["dawid-skene", "one-coin", "glad"])
+def test_open_ended_values_are_refused_with_a_clear_error(name: str) -> None:
+    """A label-set model on thousands of distinct values says why, instead of
+    trying to allocate an (objects x labels) matrix that cannot fit."""
+    n = 12_000
+    src = [f"s{i % 50}" for i in range(n)]
+    obj = [f"o{i // 2}" for i in range(n)]
+    val = [f"v{i}" for i in range(n)]  # every value distinct
+    table = Table.from_arrays(src, obj, val)
+    with pytest.raises(InvalidTableError, match="distinct values"):
+        get_model(name).fit(table)

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore import _kernels
+from credscore.errors import InvalidTableError
 from credscore.models._base import FloatArray, IterativeModel, State, Stats
 from credscore.models._registry import register_model
 from credscore.table import Table
@@ -38,9 +39,29 @@ def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> Non
 # -- helpers shared by the crowd models (also used by credscore.models.glad) --
 
 
+#: Largest dense matrix (cells of float64) the label-set models may build: 1 GB.
+MAX_DENSE_CELLS = 125_000_000
+
+
 def _labels(table: Table) -> np.ndarray[Any, Any]:
-    """The global label space: sorted distinct values of the table."""
-    return np.unique(table.claim_value)
+    """The global label space: sorted distinct values of the table.
+
+    These models keep an (objects x labels) posterior and a (sources x labels
+    x labels) confusion array; on open-ended values (author lists, numbers)
+    that is far beyond memory, so it is refused with a clear error instead.
+    """
+    labels = np.unique(table.claim_value)
+    k = int(labels.shape[0])
+    cells = max(table.n_objects * k, table.n_sources * k * k)
+    if cells > MAX_DENSE_CELLS:
+        raise InvalidTableError(
+            f"value: the table has {k:,} distinct values; label-set models (dawid-skene, "
+            f"one-coin, glad) would need {cells * 8 / 1e9:,.1f} GB for their "
+            "(objects x labels) and (sources x labels x labels) arrays. They are meant "
+            "for closed label sets such as crowd labels; for open-ended values use "
+            "corroboration, accu or truthfinder"
+        )
+    return labels
 
 
 def _claim_label(part: Table, labels: np.ndarray[Any, Any], local: dict[str, Any]) -> IntArray:
