@@ -299,6 +299,7 @@ class Scores:
             entries,
             key=lambda k: (
                 -abs(float(ev.ell[k])),
+                bool(ev.implied[k]),  # a direct report before one via another claim
                 cc.source_ids[int(ev.speaker[k])],
                 int(ev.report[k]),
             ),
