@@ -193,6 +193,30 @@ class CorroborationModel:
     >>> scores = CorroborationModel().score(kursk())
     >>> round(scores["nk-casualties"].probability, 3), scores["nk-casualties"].grade
     (0.953, 1)
+
+    Custom source weights: by source id, by source ``kind``, or a function of
+    the source and the claim (here: unnamed sources count for little on any
+    claim about numbers).
+
+    >>> by_kind = CorroborationModel(reliability={"anonymous": 0.3, "pentagon": "A"})
+    >>> by_kind.score(kursk()).sources["intel-sources"]
+    0.3
+    >>> def weigh(source, claim):
+    ...     if source.kind == "anonymous" and any(ch.isdigit() for ch in claim.text):
+    ...         return 0.2
+    ...     return None  # keep the case's own reliability
+    >>> s = CorroborationModel(reliability=weigh).score(kursk())["nk-11000"]
+    >>> s.probability < CorroborationModel().score(kursk())["nk-11000"].probability
+    True
+
+    A custom dependence function: treat every two governments as sharing a
+    third of their information.
+
+    >>> def dep(a, b):
+    ...     return 1 / 3 if a.kind == b.kind == "government" else 0.0
+    >>> s = CorroborationModel(dependence=dep).score(kursk())["nk-casualties"]
+    >>> s.independent_confirmations
+    2
     """
 
     prior: float = attrs.field(default=0.5, validator=_unit_open)
