@@ -17,6 +17,7 @@ import sys
 from typing import IO, Any
 
 from credscore._fuse import resolve_model
+from credscore._progress import attach_progress
 from credscore.errors import CredscoreError
 from credscore.table import read_table
 
@@ -70,6 +71,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--max-iter", type=int, default=None, help="iterations for iterative models")
     p.add_argument("--seed", type=int, default=None, help="seed for models with a random start")
+    p.add_argument(
+        "--progress",
+        action="store_true",
+        help="show the iterations of a long fit on standard error (a bar when tqdm is installed)",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -124,7 +130,12 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
             sep=args.sep,
             numeric=numeric,
         )
-        result = model.fit_score(table)
+        reporter = attach_progress(model, file=err) if args.progress else None
+        try:
+            result = model.fit_score(table)
+        finally:
+            if reporter is not None:
+                reporter.close()
         evaluation = None
         if args.gold:
             gold = read_gold(args.gold, numeric=table.numeric)

@@ -246,3 +246,16 @@ def test_cli_ties_option(tmp_path: Path) -> None:
         str(table), "--model", "majority", "--json", "--gold", str(gold), "--ties", "first"
     )
     assert json.loads(out)["evaluation"]["accuracy"] == 0.0
+
+
+def test_cli_progress_reports_iterations_on_stderr(files: tuple[Path, Path]) -> None:
+    """--progress shows an iterative fit's iterations on stderr and leaves stdout as it was."""
+    table, _ = files
+    cols = ("--source-col", "who", "--object-col", "item", "--value-col", "said")
+    code, out, err = cli(str(table), *cols, "--model", "dawid-skene", "--progress")
+    quiet_code, quiet_out, quiet_err = cli(str(table), *cols, "--model", "dawid-skene")
+    assert code == quiet_code == 0
+    assert "dawid-skene" in err  # a tqdm bar or plain lines, both name the model
+    assert "iteration" in err or "it/s" in err
+    assert quiet_err == ""
+    assert out == quiet_out
