@@ -24,6 +24,7 @@ from credscore._compile import CompiledCase, compile_case
 from credscore._fuse import fuse
 from credscore.case import Case, Claim, Group, Link, Report, Source, Stance
 from credscore.casefile import check_case, dump_case, load_case
+from credscore.casetables import read_case_tables
 from credscore.corroboration import CorroborationModel
 from credscore.errors import (
     ConvergenceWarning,
@@ -71,6 +72,7 @@ __all__ = [
     "get_model",
     "learn_reliability",
     "load_case",
+    "read_case_tables",
     "read_table",
     "register_case_model",
     "register_model",
