@@ -444,7 +444,7 @@ def test_catd_does_not_trust_a_lucky_small_source() -> None:
 def test_open_ended_values_are_refused_with_a_clear_error(name: str) -> None:
     """A label-set model on thousands of distinct values says why, instead of
     trying to allocate an (objects x labels) matrix that cannot fit."""
-    n = 12_000
+    n = 24_000  # 12,000 objects x 24,000 labels: 2.3 GB of posteriors alone
     src = [f"s{i % 50}" for i in range(n)]
     obj = [f"o{i // 2}" for i in range(n)]
     val = [f"v{i}" for i in range(n)]  # every value distinct

@@ -43,16 +43,17 @@ def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> Non
 MAX_DENSE_CELLS = 125_000_000
 
 
-def _labels(table: Table) -> np.ndarray[Any, Any]:
+def _labels(table: Table, *, confusion: bool = True) -> np.ndarray[Any, Any]:
     """The global label space: sorted distinct values of the table.
 
-    These models keep an (objects x labels) posterior and a (sources x labels
-    x labels) confusion array; on open-ended values (author lists, numbers)
+    These models keep an (objects x labels) posterior and (unless
+    ``confusion=False``, as for GLAD) a (sources x labels x labels) confusion
+    array; on open-ended values (author lists, numbers)
     that is far beyond memory, so it is refused with a clear error instead.
     """
     labels = np.unique(table.claim_value)
     k = int(labels.shape[0])
-    cells = max(table.n_objects * k, table.n_sources * k * k)
+    cells = max(table.n_objects * k, table.n_sources * k * k if confusion else 0)
     if cells > MAX_DENSE_CELLS:
         raise InvalidTableError(
             f"value: the table has {k:,} distinct values; label-set models (dawid-skene, "

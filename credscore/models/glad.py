@@ -137,7 +137,7 @@ class GLAD(IterativeModel):
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
 
     def _init(self, table: Table) -> State:
-        labels = _labels(table)
+        labels = _labels(table, confusion=False)
         alpha = np.full(table.n_sources, float(self.alpha_mean))
         self.labels_, self.ability_ = labels, alpha
         return {
