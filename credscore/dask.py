@@ -52,9 +52,7 @@ Examples
 
 from __future__ import annotations
 
-import time
 import uuid
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -62,11 +60,10 @@ from typing import Any
 import attrs
 import numpy as np
 
-from credscore.errors import ConvergenceWarning, InvalidTableError
+from credscore.errors import InvalidTableError
 from credscore.models._base import (
     FusionResult,
     IterativeModel,
-    Progress,
     State,
     TruthModel,
     _segment_argmax,
@@ -423,28 +420,11 @@ def _fit_iterative(
         ]
         return list(client.gather(futs))
 
-    start = time.perf_counter()
-    converged = False
-    it = 0
-    for it in range(1, model.max_iter + 1):
-        stats = combine_stats(each(_local_task, state), model._reduce)
-        new = model._update(state, stats)
-        change = float(np.max(np.abs(new["reliability"] - state["reliability"]), initial=0.0))
-        state = new
-        if model.progress is not None:
-            model.progress(
-                Progress(model.name, it, model.max_iter, change, time.perf_counter() - start)
-            )
-        if model.tol > 0 and change <= model.tol:
-            converged = True
-            break
-    if not converged and model.tol > 0:
-        warnings.warn(
-            f"{model.name}: stopped after max_iter={model.max_iter} iterations "
-            f"before reaching tol={model.tol}",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+    state, it, converged = model._iterate(
+        state,
+        lambda st: combine_stats(each(_local_task, st), model._reduce),
+        stacklevel=4,
+    )
     pieces = each(_claims_task, state, keep_assertions)
     table = _assemble(pieces, source_ids, numeric, keep_assertions)
     prob = np.concatenate([p["prob"] for p in pieces]).astype(np.float64)

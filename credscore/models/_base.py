@@ -274,14 +274,27 @@ class IterativeModel(TruthModel):
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]: ...
 
     def _fit(self, table: Table) -> FusionResult:
-        state = self._init(table)
         local: dict[str, Any] = {}
+        state, n_iter, converged = self._iterate(
+            self._init(table), lambda st: self._local(table, st, local), stacklevel=4
+        )
+        return self._result(table, state, local, n_iter, converged)
+
+    def _iterate(
+        self, state: State, local_stats: Callable[[State], Stats], *, stacklevel: int
+    ) -> tuple[State, int, bool]:
+        """Run ``local_stats`` / ``_update`` to convergence: the one driver of
+        every iterative fit, in memory and on Dask (where ``local_stats`` maps
+        over the partitions and combines their statistics).
+
+        Returns the final state, the number of iterations and whether ``tol``
+        was reached; warns with :class:`ConvergenceWarning` when it was not.
+        """
         start = time.perf_counter()
         converged = False
         it = 0
         for it in range(1, self.max_iter + 1):
-            stats = self._local(table, state, local)
-            new = self._update(state, stats)
+            new = self._update(state, local_stats(state))
             change = float(np.max(np.abs(new["reliability"] - state["reliability"]), initial=0.0))
             state = new
             if self.progress is not None:
@@ -296,9 +309,9 @@ class IterativeModel(TruthModel):
                 f"{self.name}: stopped after max_iter={self.max_iter} iterations "
                 f"before reaching tol={self.tol}",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
-        return self._result(table, state, local, it, converged)
+        return state, it, converged
 
     def _result(
         self, table: Table, state: State, local: dict[str, Any], n_iter: int, converged: bool
