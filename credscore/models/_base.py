@@ -37,6 +37,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _kernels
 from credscore.errors import ConvergenceWarning, InvalidTableError, NotFittedError
 from credscore.table import Table
 
@@ -162,15 +163,7 @@ def _py(x: Any) -> Any:
 
 def _segment_argmax(x: FloatArray, start: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """Index of the first maximum of ``x`` within each segment start[i]:start[i+1]."""
-    n_seg = start.shape[0] - 1
-    if n_seg == 0:
-        return np.zeros(0, dtype=np.int64)
-    seg_max = np.maximum.reduceat(x, start[:-1])
-    lengths = np.diff(start)
-    is_max = x == np.repeat(seg_max, lengths)
-    idx = np.arange(x.shape[0])
-    cand = np.where(is_max, idx, x.shape[0])
-    return np.minimum.reduceat(cand, start[:-1]).astype(np.int64)
+    return _kernels.segment_argmax(x, start)
 
 
 @attrs.define(kw_only=True)
@@ -351,11 +344,10 @@ def combine_stats(parts: list[Stats], reduce: Mapping[str, Literal["sum", "max",
 def segment_normalize(
     x: FloatArray, claim_object: npt.NDArray[np.int32], n_objects: int
 ) -> FloatArray:
-    """Divide ``x`` by its sum within each object (uniform where the sum is 0)."""
-    tot = np.bincount(claim_object, weights=x, minlength=n_objects)
-    cnt = np.bincount(claim_object, minlength=n_objects)
-    denom = tot[claim_object]
-    uniform = 1.0 / cnt[claim_object]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(denom > 0, x / np.where(denom > 0, denom, 1.0), uniform)
-    return out
+    """Divide ``x`` by its sum within each object (uniform where the sum is <= 0).
+
+    ``claim_object`` is non-decreasing, as in a :class:`~credscore.table.Table`.
+    """
+    start = np.zeros(n_objects + 1, dtype=np.int64)
+    np.cumsum(np.bincount(claim_object, minlength=n_objects), out=start[1:])
+    return _kernels.segment_normalize(x, start)
