@@ -321,16 +321,16 @@ def _dawid_skene_step_loop(
 
 
 def _sums_step_loop(
-    source: AnyIndex, claim_start: IndexArray, trust: FloatArray, out: FloatArray
+    source: AnyIndex, claim: AnyIndex, trust: FloatArray, belief: FloatArray, out: FloatArray
 ) -> None:  # pragma: no cover - compiled by numba
-    for c in range(claim_start.shape[0] - 1):
-        lo = claim_start[c]
-        hi = claim_start[c + 1]
-        b = 0.0
-        for a in range(lo, hi):
-            b += trust[source[a]]
-        for a in range(lo, hi):
-            out[source[a]] += b
+    # Two straight passes with no branch on the claims' sizes (claims have one
+    # or two assertions on average, so a loop per claim mispredicts often).
+    for c in range(belief.shape[0]):
+        belief[c] = 0.0
+    for a in range(source.shape[0]):
+        belief[claim[a]] += trust[source[a]]
+    for a in range(source.shape[0]):
+        out[source[a]] += belief[claim[a]]
 
 
 _LOOPS: dict[str, Callable[..., None]] = {
@@ -647,7 +647,7 @@ def sums_step(
     n_claims, n_sources : int
     cache : dict, optional
         Kept between calls on the same assertions (an iterative fit's
-        ``local``): holds the claims' offsets.
+        ``local``): holds the numba path's buffer of claim beliefs.
 
     Returns
     -------
@@ -669,13 +669,12 @@ def sums_step(
     jit = _jit()
     if jit is not None:
         store = {} if cache is None else cache
-        start: IndexArray | None = store.get("claim_start")
-        if start is None:
-            start = np.zeros(n_claims + 1, dtype=np.int64)
-            np.cumsum(np.bincount(claim_a, minlength=n_claims), out=start[1:])
-            store["claim_start"] = start
+        buf: FloatArray | None = store.get("claim_belief")
+        if buf is None or buf.shape[0] != n_claims:
+            buf = np.empty(n_claims, dtype=np.float64)
+            store["claim_belief"] = buf
         out = np.zeros(n_sources, dtype=np.float64)
-        jit["sums_step"](src_a, start, trust_a, out)
+        jit["sums_step"](src_a, claim_a, trust_a, buf, out)
         return out
     belief = gather_sum(claim_a, trust_a, src_a, n_claims)
     return gather_sum(src_a, belief, claim_a, n_sources)

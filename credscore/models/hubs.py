@@ -132,9 +132,16 @@ class _SumsFamily(IterativeModel):
         if not first:
             # belief = A trust, then A^T belief: one pass with numba.
             trust: FloatArray = state["reliability"]
+            # The compiled loop reads the table's int32 arrays (half the
+            # memory traffic); numpy's bincount wants its native intp.
+            src, claim = (
+                (part.source, part.claim)
+                if _kernels.backend() == "numba"
+                else (ix.source, ix.claim)
+            )
             return {
                 "belief_sum": _kernels.sums_step(
-                    ix.source, ix.claim, trust, part.n_claims, n_sources, cache=local
+                    src, claim, trust, part.n_claims, n_sources, cache=local
                 )
             }
         belief = _prior(part, self.prior)
