@@ -52,6 +52,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _corroboration_kernels as _ck
 from credscore.errors import InvalidTableError
 from credscore.models._base import (
     FloatArray,
@@ -71,6 +72,10 @@ IntArray = npt.NDArray[np.int64]
 
 # Largest reliability: keeps 1 - rho > 0, so every ell is finite.
 _RHO_MAX = 1.0 - 1e-9
+# Largest |score| for which the E-step's softmax skips the shift by each
+# object's largest score: exp(600) ~ 4e260 leaves room for sums of many claims,
+# exp(-600) ~ 3e-261 is still a normal number, so no precision is lost.
+_NO_SHIFT = 600.0
 
 
 def confirmation_llr(rho: FloatArray, a: FloatArray) -> FloatArray:
@@ -448,55 +453,220 @@ class Corroboration(IterativeModel):
         state["grouped"] = bool(np.any(state["group_r"] > 0))
         return state
 
+    def _layout(self, part: Table, state: State, local: dict[str, Any]) -> dict[str, Any]:
+        """Arrays of one partition that depend only on its table and the label
+        set, built on the first iteration and kept in ``local``.
+
+        Every assertion's ratio depends only on its source and on one *column*:
+        the value it asserts when the guessing probability ``a`` is learned
+        per source and label, else the number ``K`` of possible values of its
+        object (and, when lone assertions are left out of the M-step, whether
+        it is alone). The ratios and the M-step sums are therefore computed
+        per *cell* (source, column) and reached through one index per
+        assertion, ``key``.
+        """
+        values = state["values"]
+        learned = state["guess"] is not None
+        prior_on = values is not None and self.learn_prior
+        n_src = int(state["reliability"].shape[0])
+        sig = (state["k"], None if values is None else int(values.shape[0]), learned, prior_on)
+        lay: dict[str, Any] | None = local.get("layout")
+        if lay is not None and lay["sig"] == (sig, n_src):
+            return lay
+        n_claims, n_obj = part.n_claims, part.n_objects
+        object_start = np.ascontiguousarray(part.object_start, dtype=np.int64)
+        k_obs = np.diff(object_start)
+        k_dom = np.maximum(k_obs, state["k"])
+        claim = part.claim.astype(np.intp)
+        claim_object = part.claim_object.astype(np.intp)
+        claim_start = np.zeros(n_claims + 1, dtype=np.int64)
+        np.cumsum(np.bincount(claim, minlength=n_claims), out=claim_start[1:])
+        vc = None if values is None else np.searchsorted(values, part.claim_value).astype(np.intp)
+        skip: npt.NDArray[np.bool_] | None = None
+        a_col: FloatArray | None = None
+        if learned:
+            assert vc is not None
+            n_cols = int(values.shape[0])
+            col_claim = vc
+        else:
+            # a = 1 / K: one column per distinct K of the partition's objects.
+            k_vals, k_class = np.unique(k_dom, return_inverse=True)
+            col_obj = k_class.reshape(-1).astype(np.intp)
+            a_col = 1.0 / k_vals.astype(np.float64)
+            if not prior_on:
+                # With a uniform prior, assertions alone on their object are
+                # left out of the M-step (see _local): their own columns.
+                per_obj = claim_start[object_start[1:]] - claim_start[object_start[:-1]]
+                col_obj = col_obj + k_vals.shape[0] * (per_obj == 1)
+                a_col = np.concatenate([a_col, a_col])
+                skip = np.repeat(np.array([False, True]), k_vals.shape[0])
+            n_cols = int(a_col.shape[0])
+            col_claim = col_obj[claim_object]
+        key = part.source.astype(np.intp) * n_cols + col_claim[claim]
+        if n_src * n_cols <= max(4 * part.n_assertions, 1 << 16):
+            dense = True
+            cell_src = np.repeat(np.arange(n_src, dtype=np.intp), n_cols)
+            cell_col = np.tile(np.arange(n_cols, dtype=np.intp), n_src)
+        else:  # many columns: only the cells that occur
+            dense = False
+            cells, inverse = np.unique(key, return_inverse=True)
+            key = inverse.reshape(-1).astype(np.intp)
+            cell_src, cell_col = cells // n_cols, cells % n_cols
+        n_cells = int(cell_src.shape[0])
+        lay = {
+            "sig": (sig, n_src),
+            "n_src": n_src,
+            "n_cols": n_cols,
+            "n_cells": n_cells,
+            "dense": dense,
+            "claim": claim,
+            "claim_object": claim_object,
+            "claim_start": claim_start,
+            "object_start": object_start,
+            "vc": vc,
+            "key": key,
+            "cell_src": cell_src,
+            "cell_col": cell_col,
+            "count": np.bincount(key, minlength=n_cells).astype(np.float64),
+            "a_col": None if a_col is None else a_col[cell_col],
+            "skip": None if skip is None else skip[cell_col],
+            "prior_on": prior_on,
+            "k_full": k_obs >= k_dom,
+            "phantom": (k_dom - k_obs).astype(np.float64),
+            "n_obj": n_obj,
+        }
+        local["layout"] = lay
+        return lay
+
+    def _cell_ell(self, state: State, lay: dict[str, Any]) -> tuple[FloatArray, FloatArray]:
+        """The confirmation ratio ``ell`` and the guessing probability ``a`` of each cell."""
+        rho_c = state["reliability"][lay["cell_src"]]
+        if state["guess"] is not None:
+            guess = state["guess"]
+            a = guess.reshape(-1) if lay["dense"] else guess[lay["cell_src"], lay["cell_col"]]
+        else:
+            a = lay["a_col"]
+        return confirmation_llr(rho_c, a), a
+
     def _posterior(
-        self, part: Table, state: State, local: dict[str, Any]
-    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        self,
+        part: Table,
+        state: State,
+        local: dict[str, Any],
+        *,
+        stats: bool = True,
+        shown: bool = False,
+    ) -> dict[str, Any]:
         """E-step on one partition.
 
-        Returns the posterior of each claim counting the values nobody
-        asserted (the E-step proper), the same renormalised over the
-        asserted candidates (what is reported), each object's ``a`` and the
-        posterior ``u`` of an unasserted value per unit of prior weight.
+        Returns a dict with ``full``, the posterior of each claim counting
+        the values nobody asserted (the E-step proper); ``unit``, the
+        posterior of an unasserted value per unit of prior weight of each
+        object (0 where every possible value was asserted); with ``shown``,
+        ``shown``, the same renormalised over the asserted candidates (what
+        is reported); with ``stats``, ``cell_p``, the posterior of the
+        asserted value added up per cell, and (learned prior) ``mass``, the
+        posterior mass of each value; and the layout and cell arrays.
         """
-        k_obs = np.diff(part.object_start)
-        k_dom = np.maximum(k_obs, state["k"])
-        a_obj: FloatArray = 1.0 / k_dom.astype(np.float64)
-        rho = state["reliability"][part.source]
-        vidx: IntArray | None = None
-        if state["values"] is not None:
-            vidx = local.get("value_index")
-            if vidx is None:
-                vidx = np.searchsorted(state["values"], part.claim_value)
-                local["value_index"] = vidx
-        if state["guess"] is not None and vidx is not None:
-            a = state["guess"][part.source, vidx[part.claim]]
+        lay = self._layout(part, state, local)
+        ell, a = self._cell_ell(state, lay)
+        out: dict[str, Any] = {"layout": lay, "ell": ell, "a": a}
+        prior_on = lay["prior_on"]
+        n_claims, n_obj = part.n_claims, lay["n_obj"]
+        score: FloatArray | None = None
+        if state["grouped"]:
+            score = _pool(part, ell[lay["key"]], state, local)
+        loops = _ck.loops()
+        if loops is not None:
+            full = np.empty(n_claims)
+            unit = np.empty(n_obj)
+            show = np.empty(n_claims if shown else 0)
+            cell_p = np.zeros(lay["n_cells"] if stats else 0)
+            n_val = state["values"].shape[0] if prior_on else 0
+            mass_full = np.zeros(n_val)
+            mass_unit = np.zeros(n_val)
+            log_prior = state["log_prior"] if prior_on else np.zeros(0)
+            loops["estep"](
+                lay["object_start"],
+                lay["claim_start"],
+                lay["key"],
+                ell,
+                np.zeros(0) if score is None else score,
+                score is not None,
+                lay["vc"] if prior_on else np.zeros(0, dtype=np.intp),
+                log_prior,
+                np.exp(log_prior),
+                lay["k_full"],
+                lay["phantom"],
+                prior_on,
+                full,
+                unit,
+                show,
+                shown,
+                cell_p,
+                stats,
+                mass_full,
+                mass_unit,
+                _NO_SHIFT,
+            )
+            out.update(full=full, unit=unit, shown=show if shown else None)
+            if stats:
+                out["cell_p"] = cell_p
+                if prior_on:
+                    missing = unit.sum() - mass_unit
+                    out["mass"] = mass_full + np.exp(log_prior) * missing
+            return out
+
+        co = lay["claim_object"]
+        if score is None:
+            score = _wsum(lay["claim"], ell[lay["key"]], n_claims)
+        if prior_on:
+            # Prior weight of the values no source gave ("phantom" candidates):
+            # they carry no evidence, only their prior.
+            vc = lay["vc"]
+            log_prior = state["log_prior"]
+            prior = np.exp(log_prior)
+            score += log_prior[vc]
+            observed = np.bincount(co, weights=prior[vc], minlength=n_obj)
+            phantom = np.maximum(1.0 - observed, 0.0)
+            phantom[lay["k_full"]] = 0.0
         else:
-            a = a_obj[part.object]
-        ell = confirmation_llr(rho, a)
-        local["ell"] = ell
-        score = _pool(part, ell, state, local)
-        # Prior weight of the values no source gave ("phantom" candidates):
-        # they carry no evidence, only their prior.
-        if vidx is not None and self.learn_prior:
-            prior = np.exp(state["log_prior"])
-            observed = _wsum(part.claim_object, prior[vidx], part.n_objects)
-            phantom = np.where(k_obs >= k_dom, 0.0, np.maximum(1.0 - observed, 0.0))
-            score = score + state["log_prior"][vidx]
-        else:
-            phantom = (k_dom - k_obs).astype(np.float64)
-        log_phantom = np.full(part.n_objects, -np.inf)
+            phantom = lay["phantom"]
         has = phantom > 0
-        log_phantom[has] = np.log(phantom[has])
-        top = np.maximum(np.maximum.reduceat(score, part.object_start[:-1]), log_phantom)
-        e = np.exp(score - top[part.claim_object])
-        asserted = _wsum(part.claim_object, e, part.n_objects)
-        z = asserted + np.where(has, np.exp(log_phantom - top), 0.0)
-        full = e / z[part.claim_object]
-        shown = e / asserted[part.claim_object]
-        # Posterior of an unasserted value per unit of prior weight; only
-        # defined (and bounded by 1 / phantom) where unasserted values exist.
-        unit = np.where(has, np.exp(-np.where(has, top, 0.0)) / z, 0.0)
-        return full, shown, a_obj, unit
+        if n_claims and max(float(score.max()), -float(score.min())) <= _NO_SHIFT:
+            # Every exp(score) is a normal number far from overflow: no shift
+            # by the largest score of each object is needed.
+            e = np.exp(score, out=score)
+            asserted = np.bincount(co, weights=e, minlength=n_obj)
+            inv = 1.0 / (asserted + phantom)
+            unit = inv * has
+            if shown:
+                out["shown"] = e / asserted[co]
+            full = np.multiply(e, inv[co], out=e)
+        else:
+            log_phantom = np.full(n_obj, -np.inf)
+            log_phantom[has] = np.log(phantom[has])
+            top = np.maximum(np.maximum.reduceat(score, lay["object_start"][:-1]), log_phantom)
+            e = np.exp(score - top[co])
+            asserted = np.bincount(co, weights=e, minlength=n_obj)
+            z = asserted + np.where(has, np.exp(log_phantom - top), 0.0)
+            full = e / z[co]
+            if shown:
+                out["shown"] = e / asserted[co]
+            unit = np.where(has, np.exp(-np.where(has, top, 0.0)) / z, 0.0)
+        out.update(full=full, unit=unit)
+        out.setdefault("shown", None)
+        if stats:
+            out["cell_p"] = np.bincount(
+                lay["key"], weights=full[lay["claim"]], minlength=lay["n_cells"]
+            )
+            if prior_on:
+                # Posterior mass of each value, asserted or not (an unasserted
+                # value v of object o has posterior prior_v * unit_o).
+                n_val = state["values"].shape[0]
+                missing = unit.sum() - _wsum(vc, unit[co], n_val)
+                out["mass"] = _wsum(vc, full, n_val) + prior * missing
+        return out
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         n_src = state["reliability"].shape[0]
@@ -509,44 +679,41 @@ class Corroboration(IterativeModel):
                 "sq": np.bincount(part.source, weights=sq, minlength=n_src),
                 "n": np.bincount(part.source, minlength=n_src).astype(np.float64),
             }
-        post, _, a_obj, unit = self._posterior(part, state, local)
-        a = a_obj[part.object]
-        p = post[part.claim]
-        info = 1.0 - a
-        if state["guess"] is None and not (state["log_prior"] is not None and self.learn_prior):
-            # With a uniform prior, the likelihood of an assertion alone on its
-            # object (1/K) does not depend on rho, and its term cancels at the
-            # fixed point: leaving it out gives the same estimate, faster.
-            alone = np.bincount(part.object, minlength=part.n_objects)[part.object] == 1
-            info = np.where(alone, 0.0, info)
-            excess = np.where(alone, 0.0, p - a)
-        else:
-            excess = p - a
-        stats: Stats = {
-            "hit": np.bincount(part.source, weights=p, minlength=n_src),
-            "excess": np.bincount(part.source, weights=excess, minlength=n_src),
-            "info": np.bincount(part.source, weights=info, minlength=n_src),
-            "n": np.bincount(part.source, minlength=n_src).astype(np.float64),
-        }
+        post = self._posterior(part, state, local)
+        lay = post["layout"]
+        cell_p, count = post["cell_p"], lay["count"]
+
+        def per_source(x: FloatArray) -> FloatArray:
+            if lay["dense"]:
+                out: FloatArray = x.reshape(n_src, lay["n_cols"]).sum(axis=1)
+                return out
+            return _wsum(lay["cell_src"], x, n_src)
+
+        stats: Stats = {"hit": per_source(cell_p), "n": per_source(count)}
         if state["guess"] is not None:
             # MACE-style augmented EM: the source knew the value with probability
             # P * rho / (rho + (1 - rho) a) = P (1 - exp(-ell)), else it guessed.
-            knew = -p * np.expm1(-local["ell"])
+            knew = -np.expm1(-post["ell"]) * cell_p
             n_val = state["values"].shape[0]
-            vidx = local["value_index"][part.claim]
-            stats["knew"] = np.bincount(part.source, weights=knew, minlength=n_src)
-            stats["guessed"] = np.bincount(
-                part.source.astype(np.int64) * n_val + vidx,
-                weights=1.0 - knew,
-                minlength=n_src * n_val,
-            ).reshape(n_src, n_val)
-        if state["log_prior"] is not None and self.learn_prior:
-            # Posterior mass of each value, asserted or not (an unasserted value
-            # v of object o has posterior prior_v * unit_o).
-            n_val = state["values"].shape[0]
-            vidx = local["value_index"]
-            missing = unit.sum() - _wsum(vidx, unit[part.claim_object], n_val)
-            stats["mass"] = _wsum(vidx, post, n_val) + np.exp(state["log_prior"]) * missing
+            stats["knew"] = per_source(knew)
+            guessed = np.zeros(n_src * n_val)
+            guessed[lay["cell_src"] * n_val + lay["cell_col"]] = count - knew
+            stats["guessed"] = guessed.reshape(n_src, n_val)
+        else:
+            a = post["a"]
+            excess = cell_p - a * count
+            info = (1.0 - a) * count
+            if lay["skip"] is not None:
+                # With a uniform prior, the likelihood of an assertion alone on
+                # its object (1/K) does not depend on rho, and its term cancels
+                # at the fixed point: leaving it out gives the same estimate,
+                # faster.
+                excess[lay["skip"]] = 0.0
+                info[lay["skip"]] = 0.0
+            stats["excess"] = per_source(excess)
+            stats["info"] = per_source(info)
+        if "mass" in post:
+            stats["mass"] = post["mass"]
         return stats
 
     def _update(self, state: State, stats: Stats) -> State:
@@ -585,7 +752,7 @@ class Corroboration(IterativeModel):
             d = c - est[part.claim_object]
             score = -0.5 * total_w[part.claim_object] * d * d
             return _segment_softmax(score, part.claim_object, part.object_start), est
-        _, shown, _, _ = self._posterior(part, state, local)
+        shown: FloatArray = self._posterior(part, state, local, stats=False, shown=True)["shown"]
         return shown, None
 
     # ------------------------------------------------------------------
@@ -731,7 +898,9 @@ def _gaussian_estimate(part: Table, state: State) -> tuple[FloatArray, FloatArra
 
 def _wsum(index: npt.NDArray[Any], weights: FloatArray, n: int) -> FloatArray:
     """Sum of ``weights`` per value of ``index`` (``numpy.bincount``), as float64."""
-    out: FloatArray = np.bincount(index, weights=weights, minlength=n).astype(np.float64)
+    out: FloatArray = np.bincount(index, weights=weights, minlength=n).astype(
+        np.float64, copy=False
+    )
     return out
 
 
