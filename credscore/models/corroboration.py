@@ -76,6 +76,9 @@ _RHO_MAX = 1.0 - 1e-9
 # object's largest score: exp(600) ~ 4e260 leaves room for sums of many claims,
 # exp(-600) ~ 3e-261 is still a normal number, so no precision is lost.
 _NO_SHIFT = 600.0
+# Cells (source x column) kept as a dense matrix when there are at most this
+# many, or 4 per assertion; otherwise only the cells that occur.
+_DENSE_CELLS = 1 << 16
 
 
 def confirmation_llr(rho: FloatArray, a: FloatArray) -> FloatArray:
@@ -502,8 +505,10 @@ class Corroboration(IterativeModel):
                 skip = np.repeat(np.array([False, True]), k_vals.shape[0])
             n_cols = int(a_col.shape[0])
             col_claim = col_obj[claim_object]
-        key = part.source.astype(np.intp) * n_cols + col_claim[claim]
-        if n_src * n_cols <= max(4 * part.n_assertions, 1 << 16):
+        key = part.source.astype(np.intp)
+        key *= n_cols
+        key += col_claim[claim]
+        if n_src * n_cols <= max(4 * part.n_assertions, _DENSE_CELLS):
             dense = True
             cell_src = np.repeat(np.arange(n_src, dtype=np.intp), n_cols)
             cell_col = np.tile(np.arange(n_cols, dtype=np.intp), n_src)
@@ -534,7 +539,10 @@ class Corroboration(IterativeModel):
             "k_full": k_obs >= k_dom,
             "phantom": (k_dom - k_obs).astype(np.float64),
             "n_obj": n_obj,
+            "value_sets": None,
         }
+        if prior_on and vc is not None:
+            lay["value_sets"] = _value_sets(vc, claim_object, object_start, int(values.shape[0]))
         local["layout"] = lay
         return lay
 
@@ -627,7 +635,14 @@ class Corroboration(IterativeModel):
             log_prior = state["log_prior"]
             prior = np.exp(log_prior)
             score += log_prior[vc]
-            observed = np.bincount(co, weights=prior[vc], minlength=n_obj)
+            sets = lay["value_sets"]
+            if sets is not None:
+                # Prior weight of the values each object has, per distinct set
+                # of values, not per claim.
+                set_of, members = sets
+                observed = (members @ prior)[set_of]
+            else:
+                observed = _wsum(co, prior[vc], n_obj)
             phantom = np.maximum(1.0 - observed, 0.0)
             phantom[lay["k_full"]] = 0.0
         else:
@@ -664,7 +679,13 @@ class Corroboration(IterativeModel):
                 # Posterior mass of each value, asserted or not (an unasserted
                 # value v of object o has posterior prior_v * unit_o).
                 n_val = state["values"].shape[0]
-                missing = unit.sum() - _wsum(vc, unit[co], n_val)
+                sets = lay["value_sets"]
+                if sets is not None:
+                    set_of, members = sets
+                    unit_in = _wsum(set_of, unit, members.shape[0]) @ members
+                else:
+                    unit_in = _wsum(vc, unit[co], n_val)
+                missing = unit.sum() - unit_in
                 out["mass"] = _wsum(vc, full, n_val) + prior * missing
         return out
 
@@ -857,6 +878,32 @@ def _segment_softmax(
     z = np.bincount(claim_object, weights=e, minlength=n_obj)
     out: FloatArray = e / z[claim_object]
     return out
+
+
+def _value_sets(
+    vc: npt.NDArray[np.intp],
+    claim_object: npt.NDArray[np.intp],
+    object_start: IntArray,
+    n_val: int,
+) -> tuple[npt.NDArray[np.intp], FloatArray] | None:
+    """The distinct sets of values the objects have: the set of each object
+    and a 0/1 matrix (sets x values) of their members; None for more than 52
+    values (the sets are coded as bits of a float64)."""
+    if n_val > 52 or vc.shape[0] == 0:
+        return None
+    bits = np.ldexp(1.0, vc)  # a claim's value as a bit; values are distinct within an object
+    code = np.add.reduceat(bits, object_start[:-1]).astype(np.int64)
+    if n_val <= 20:  # a table of every possible set is small: no sort
+        seen = np.bincount(code, minlength=1 << n_val)
+        sets = np.flatnonzero(seen)
+        index = np.zeros(1 << n_val, dtype=np.intp)
+        index[sets] = np.arange(sets.shape[0])
+        set_of = index[code]
+    else:
+        sets, inverse = np.unique(code, return_inverse=True)
+        set_of = inverse.reshape(-1).astype(np.intp)
+    members = ((sets[:, None] >> np.arange(n_val)) & 1).astype(np.float64)
+    return set_of, members
 
 
 def _pool(part: Table, ell: FloatArray, state: State, local: dict[str, Any]) -> FloatArray:
