@@ -46,8 +46,10 @@ def directed_copy_probabilities(
     eps: float,
     skip: set[int] | frozenset[int] = frozenset(),
     rates: dict[tuple[int, int], tuple[float, float]] | None = None,
+    min_shared: int = 1,
 ) -> dict[tuple[int, int], tuple[float, float]]:
-    """{(i, j): (P(i copies j), P(j copies i))} for pairs sharing an object.
+    """{(i, j): (P(i copies j), P(j copies i))} for pairs sharing at least
+    ``min_shared`` objects (the other pairs are independent and not listed).
 
     With ``c=None`` each direction's copy rate is the one in [0, 0.999]
     that maximises its likelihood (ternary search: the log-likelihood is
@@ -56,17 +58,18 @@ def directed_copy_probabilities(
     kt: dict[tuple[int, int], float] = defaultdict(float)
     kf: dict[tuple[int, int], float] = defaultdict(float)
     kd: dict[tuple[int, int], float] = defaultdict(float)
-    pairs = set()
+    shared: dict[tuple[int, int], int] = defaultdict(int)
     for given in objects_of(table).values():
         for i in given:
             for j in given:
                 if i < j and i not in skip and j not in skip:
-                    pairs.add((i, j))
+                    shared[i, j] += 1
                     if given[i] == given[j]:
                         kt[i, j] += prob[given[i]]
                         kf[i, j] += 1.0 - prob[given[i]]
                     else:
                         kd[i, j] += 1.0
+    pairs = {p for p, count in shared.items() if count >= min_shared}
     out = {}
     for i, j in sorted(pairs):
         a_i, a_j = clip(acc[i], eps), clip(acc[j], eps)
@@ -155,6 +158,7 @@ def accu_reference(
     direction: bool = True,
     initial_dependence: bool = False,
     duplicate_min_claims: int | None = 3,
+    min_shared: int = 3,
 ) -> tuple[list[float], list[float], dict[tuple[int, int], float]]:
     """Run ``n_iter`` iterations of Accu, PopAccu or AccuCopy (``kind``).
 
@@ -176,24 +180,28 @@ def accu_reference(
         if duplicate_min_claims is None or len(mine) < duplicate_min_claims:
             original[s] = s
     dups = {s for s in range(n_s) if original[s] != s} if kind == "accu-copy" else set()
-    pairs = {
-        (i, j)
-        for given in given_by.values()
-        for i in given
-        for j in given
-        if i < j and i not in dups and j not in dups
-    }
+    # Only the pairs sharing at least min_shared objects are judged; the
+    # others are independent (no discount, not reported).
+    shared: dict[tuple[int, int], int] = defaultdict(int)
+    for given in given_by.values():
+        for i in given:
+            for j in given:
+                if i < j and i not in dups and j not in dups:
+                    shared[i, j] += 1
+    pairs = {p for p, count in shared.items() if count >= min_shared}
     dep = dict.fromkeys(pairs, (0.0, 0.0))
     rates: dict[tuple[int, int], tuple[float, float]] = {}
     if kind == "accu-copy" and initial_dependence:
         uniform = [1.0 / len(claims[int(table.claim_object[c])]) for c in range(table.n_claims)]
         dep = directed_copy_probabilities(
-            table, uniform, acc, alpha, copy_rate, n_false, eps, skip=dups, rates=rates
+            table, uniform, acc, alpha, copy_rate, n_false, eps, dups, rates, min_shared
         )
 
     def discount(s: int, t: int) -> float:
         """c P(s copies t)."""
         key = (min(s, t), max(s, t))
+        if key not in dep:
+            return 0.0
         p_ij, p_ji = dep[key]
         c_ij, c_ji = rates.get(key, (0.0, 0.0)) if copy_rate is None else (copy_rate,) * 2
         if not direction:
@@ -241,7 +249,7 @@ def accu_reference(
             acc[s] = clip(sum(prob[c] for c in mine) / len(mine), eps)
         if kind == "accu-copy":
             dep = directed_copy_probabilities(
-                table, prob, acc, alpha, copy_rate, n_false, eps, skip=dups, rates=rates
+                table, prob, acc, alpha, copy_rate, n_false, eps, dups, rates, min_shared
             )
     copies = {p: min(a + b, 1.0) for p, (a, b) in dep.items()}
     for a in range(n_s):

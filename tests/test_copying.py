@@ -44,26 +44,83 @@ def test_copy_probabilities_match_reference(data: st.DataObject, t: Table) -> No
     alpha = data.draw(st.floats(0.01, 0.99))
     c = data.draw(st.none() | st.floats(0.01, 0.99))
     n = data.draw(st.floats(1.0, 200.0))
-    i, j, p = copy_probabilities(t, prob, acc, alpha=alpha, copy_rate=c, n_false=n, eps=1e-3)
-    ref = directed_copy_probabilities(t, prob, acc, alpha, c, n, 1e-3)
+    m = data.draw(st.integers(1, 4))
+    i, j, p = copy_probabilities(
+        t, prob, acc, alpha=alpha, copy_rate=c, n_false=n, eps=1e-3, min_shared=m
+    )
+    ref = directed_copy_probabilities(t, prob, acc, alpha, c, n, 1e-3, min_shared=m)
     assert sorted(ref) == list(zip(i.tolist(), j.tolist()))
     expected = np.array([a + b for a, b in (ref[k] for k in sorted(ref))])
     np.testing.assert_allclose(p, expected.reshape(p.shape), rtol=0, atol=1e-9)
 
 
-@given(t=tables())
-def test_pairs_are_exactly_the_sources_sharing_an_object(t: Table) -> None:
-    """Candidate pairs are i < j and share at least one object; no other pair is listed."""
-    i, j = copying.candidate_pairs(t)
+@given(t=tables(), m=st.integers(1, 4))
+def test_pairs_are_exactly_the_sources_sharing_min_shared_objects(t: Table, m: int) -> None:
+    """Candidate pairs are i < j and share at least min_shared objects; no other
+    pair is listed."""
+    i, j = copying.candidate_pairs(t, min_shared=m)
     covered = {(int(s), int(o)) for s, o in zip(t.source, t.object)}
     expected = {
         (a, b)
         for a in range(t.n_sources)
         for b in range(a + 1, t.n_sources)
-        if any((a, o) in covered and (b, o) in covered for o in range(t.n_objects))
+        if sum((a, o) in covered and (b, o) in covered for o in range(t.n_objects)) >= m
     }
     assert set(zip(i.tolist(), j.tolist())) == expected
     assert len(i) == len(expected)
+    assert np.all(np.diff(i * t.n_sources + j) > 0)  # sorted
+
+
+@given(
+    t=tables(max_sources=8, max_objects=8),
+    m=st.integers(1, 3),
+    block=st.integers(1, 40),
+    data=st.data(),
+)
+def test_candidate_cooccurrences_are_those_of_the_kept_pairs_in_any_block_size(
+    t: Table, m: int, block: int, data: st.DataObject
+) -> None:
+    """Block by block or all at once, the kept co-occurrences are exactly the
+    pairs of assertions on one object by two non-excluded sources of a kept
+    pair, lower source first; cooccurrences_of finds the same from the keys."""
+    exclude = np.array(
+        data.draw(st.lists(st.booleans(), min_size=t.n_sources, max_size=t.n_sources))
+    )
+    dense = data.draw(st.sampled_from([None, True, False]))
+    keys, first, second, pair = copying.candidate_cooccurrences(
+        t, m, exclude=exclude, block=block, dense=dense
+    )
+    n = t.n_sources
+    src, obj = t.source.tolist(), t.object.tolist()
+    shared: dict[tuple[int, int], int] = {}
+    for a in range(t.n_assertions):
+        for b in range(t.n_assertions):
+            s, r = src[a], src[b]
+            if obj[a] == obj[b] and s < r and not exclude[s] and not exclude[r]:
+                shared[s, r] = shared.get((s, r), 0) + 1
+    kept = sorted(p for p, c in shared.items() if c >= m)
+    assert keys.tolist() == [s * n + r for s, r in kept]
+    want = sorted(
+        (a, b)
+        for a in range(t.n_assertions)
+        for b in range(t.n_assertions)
+        if obj[a] == obj[b] and (src[a], src[b]) in set(kept)
+    )
+    got = sorted(zip(first.tolist(), second.tolist()))
+    assert got == want
+    assert [kept[k] for k in pair.tolist()] == [(src[a], src[b]) for a, b in zip(first, second)]
+    f2, s2, p2 = copying.cooccurrences_of(t, keys, block=block)
+    assert sorted(zip(f2.tolist(), s2.tolist(), p2.tolist())) == sorted(
+        zip(first.tolist(), second.tolist(), pair.tolist())
+    )
+
+
+def test_min_shared_is_validated() -> None:
+    """min_shared must be an integer >= 1; the error names it."""
+    t = Table.from_rows([("a", 1, "x"), ("b", 1, "y")])
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="min_shared"):
+            copy_probabilities(t, [0.5, 0.5], [0.5, 0.5], min_shared=bad)
 
 
 @given(data=st.data(), t=tables())

@@ -37,6 +37,7 @@ def settings_for(draw: st.DrawFn, kind: str) -> dict[str, object]:
         out["direction"] = draw(st.booleans())
         out["initial_dependence"] = draw(st.booleans())
         out["duplicate_min_claims"] = draw(st.sampled_from([None, 1, 2, 3]))
+        out["min_shared"] = draw(st.sampled_from([1, 2, 3]))
     return out
 
 
@@ -194,6 +195,9 @@ def test_settings_are_validated() -> None:
         (AccuCopy, {"copy_rate": 1.5}),
         (AccuCopy, {"direction": "yes"}),
         (AccuCopy, {"duplicate_min_claims": 0}),
+        (AccuCopy, {"min_shared": 0}),
+        (AccuCopy, {"min_shared": 2.5}),
+        (AccuCopy, {"min_shared": True}),
     ]:
         with pytest.raises((ValueError, TypeError), match=next(iter(bad))):
             cls(**bad)

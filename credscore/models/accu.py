@@ -54,6 +54,11 @@ def _positive_int_or_none(inst: Any, attribute: attrs.Attribute[Any], value: Any
         raise ValueError(f"{attribute.name}: expected a positive integer or None, got {value!r}")
 
 
+def _positive_int(inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{attribute.name}: expected a positive integer, got {value!r}")
+
+
 def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not (
         isinstance(value, (int, float, np.integer, np.floating)) and value > 0
@@ -351,28 +356,50 @@ class AccuCopy(Accu):
         default=False, validator=attrs.validators.instance_of(bool)
     )
     duplicate_min_claims: int | None = attrs.field(default=3, validator=_positive_int_or_none)
+    min_shared: int = attrs.field(default=3, validator=_positive_int)
 
     _pairs: tuple[Any, Any, FloatArray] | None = attrs.field(default=None, init=False, repr=False)
 
+    def _fit(self, table: Table) -> FusionResult:
+        # As IterativeModel._fit, but the co-occurrences found while choosing
+        # the candidate pairs are kept for the iterations (not found twice).
+        local: dict[str, Any] = {}
+        state, n_iter, converged = self._iterate(
+            self._start(table, local), lambda st: self._local(table, st, local), stacklevel=4
+        )
+        return self._result(table, state, local, n_iter, converged)
+
     def _init(self, table: Table) -> State:
+        return self._start(table, None)
+
+    def _start(self, table: Table, local: dict[str, Any] | None) -> State:
+        """The start state; with ``local``, also the co-occurrences of the
+        candidate pairs in ``table`` (see :meth:`_agreements`)."""
         state = super()._init(table)
         # An exact copy of another source's whole table is the limit of
         # copying (every value copied): it is given no vote and no pairs.
-        state["size"] = np.bincount(table.source, minlength=table.n_sources)
-        original = copying.original_of(table)
+        size = np.bincount(table.source, minlength=table.n_sources)
+        state["size"] = size
+        order = copying.source_order(table)
+        original = copying.original_of(table, order)
         dup = original != np.arange(table.n_sources)
         if self.duplicate_min_claims is None:
             dup[:] = False
         else:
-            size = np.bincount(table.source, minlength=table.n_sources)
             dup &= size >= self.duplicate_min_claims
         state["original"] = np.where(dup, original, np.arange(table.n_sources))
         state["duplicate"] = dup
-        first, second = self._pairs_of(table, dup)
-        keys = np.unique(copying.pair_keys(table, first, second))
+        keys, first, second, pair = copying.candidate_cooccurrences(
+            table, self.min_shared, exclude=dup, order=order
+        )
+        del order
         n = np.int64(table.n_sources)
         state["pair_key"] = keys
         state["pair_i"], state["pair_j"] = keys // n, keys % n
+        agree = self._agreement_arrays(table, first, second, pair, keys.shape[0])
+        del first, second, pair
+        if local is not None:
+            local.update(agree)
         if not self.initial_dependence:
             state["copy"] = np.zeros(keys.shape[0])
             state["discount_ij"] = np.zeros(keys.shape[0])
@@ -381,50 +408,77 @@ class AccuCopy(Accu):
         # Start from dependence judged before any truth: every observed value
         # of an object equally likely, every source of the initial accuracy.
         m = np.diff(table.object_start).astype(np.float64)
-        uniform = 1.0 / m[table.claim_object]
-        pair = np.searchsorted(keys, copying.pair_keys(table, first, second))
-        kt, kf, kd = copying.pair_statistics(table, uniform, first, second, pair, keys.shape[0])
+        p_shared = 1.0 / m[table.claim_object[agree["agree_claim"]]]
+        n_pairs = keys.shape[0]
         return self._with_dependence(
-            state, {"shared_true": kt, "shared_false": kf, "different": kd}
+            state,
+            {
+                "shared_true": copying.weighted_count(agree["agree_pair"], p_shared, n_pairs),
+                "shared_false": copying.weighted_count(
+                    agree["agree_pair"], 1.0 - p_shared, n_pairs
+                ),
+                "different": agree["different"],
+            },
         )
 
     @staticmethod
-    def _pairs_of(part: Table, duplicate: Any) -> tuple[Any, Any]:
-        first, second = copying.cooccurrences(part)
-        keep = ~(duplicate[part.source[first]] | duplicate[part.source[second]])
-        return first[keep], second[keep]
+    def _agreement_arrays(
+        part: Table, first: Any, second: Any, pair: Any, n_pairs: int
+    ) -> dict[str, Any]:
+        """What the iterations need from the co-occurrences of the candidate
+        pairs: those of two sources giving the same value, indexed into the
+        (few) assertions they involve, and the count of differing values
+        per pair."""
+        same = part.claim[first] == part.claim[second]
+        different = copying.weighted_count(pair[~same], None, n_pairs)
+        first, second, pair = first[same], second[same], pair[same]
+        involved = np.unique(np.concatenate([first, second]))
+        return {
+            "agree_pair": pair,
+            "agree_claim": part.claim[first],
+            "agree_source_first": part.source[first],
+            "agree_source_second": part.source[second],
+            # Position, among the involved assertions, of each side.
+            "agree_first": np.searchsorted(involved, first),
+            "agree_second": np.searchsorted(involved, second),
+            "involved_claim": part.claim[involved],
+            "involved_source": part.source[involved],
+            "different": different,
+        }
 
     def _agreements(self, part: Table, state: State, local: dict[str, Any]) -> dict[str, Any]:
-        """Co-occurrences of two sources giving the same value (cached per
-        partition), and the constant count of differing values per pair."""
-        if "agree_first" not in local:
-            first, second = self._pairs_of(part, state["duplicate"])
-            keys = copying.pair_keys(part, first, second)
-            pair = np.searchsorted(state["pair_key"], keys).astype(np.int64)
-            same = part.claim[first] == part.claim[second]
-            local["agree_first"], local["agree_second"] = first[same], second[same]
-            local["agree_pair"] = pair[same]
-            local["agree_claim"] = part.claim[first[same]]
-            local["different"] = copying.weighted_count(
-                pair[~same], None, state["pair_key"].shape[0]
-            )
+        """The co-occurrences of the candidate pairs in ``part`` (cached per
+        partition), as :meth:`_agreement_arrays`."""
+        if "agree_pair" not in local:
+            first, second, pair = copying.cooccurrences_of(part, state["pair_key"])
+            n_pairs = state["pair_key"].shape[0]
+            local.update(self._agreement_arrays(part, first, second, pair, n_pairs))
         return local
 
     def _votes(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
         agree = self._agreements(part, state, local)
-        log_indep = copying.independence_log_weight(
-            part,
-            agree["agree_first"],
-            agree["agree_second"],
+        weight = self._vote_weight(state) * ~state["duplicate"]
+        votes = copying.weighted_count(part.claim, weight[part.source], part.n_claims)
+        n_involved = agree["involved_claim"].shape[0]
+        if n_involved == 0:
+            return votes
+        # A vote w becomes w * prod(1 - c P(copy)) = w + w * expm1(sum log(...)):
+        # only the assertions of candidate pairs that agree change.
+        later, log_factor = copying.later_log_factors(
+            agree["agree_source_first"],
+            agree["agree_source_second"],
             agree["agree_pair"],
             state["discount_ij"],
             state["discount_ji"],
             copying.source_rank(state["reliability"], state["size"]),
-            agreeing=True,
         )
-        weight = self._vote_weight(state) * ~state["duplicate"]
-        votes = weight[part.source] * np.exp(log_indep)
-        return copying.weighted_count(part.claim, votes, part.n_claims)
+        who = np.where(later, agree["agree_second"], agree["agree_first"])
+        log_indep = copying.weighted_count(who, log_factor, n_involved)
+        change = weight[agree["involved_source"]] * np.expm1(log_indep)
+        out: FloatArray = votes + copying.weighted_count(
+            agree["involved_claim"], change, part.n_claims
+        )
+        return out
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         prob = self._probabilities(part, state, local)
