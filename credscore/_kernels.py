@@ -821,9 +821,10 @@ def compile_codes(
 
     Notes
     -----
-    Without ``time`` this takes two stable sorts of int64 keys (fast when
-    the rows come grouped by object) and linear passes, instead of a
-    lexicographic sort on three keys and ``numpy.unique``.
+    Without ``time``, rows sorted by object take the fast path of
+    :func:`credscore._codes.compile_grouped` (sorting within each object
+    only); other rows take two stable sorts of int64 keys and linear passes,
+    instead of a lexicographic sort on three keys and ``numpy.unique``.
 
     Examples
     --------
@@ -833,9 +834,14 @@ def compile_codes(
     >>> s.tolist(), c.tolist(), co.tolist(), cv.tolist(), os_.tolist()
     ([0, 1], [0, 0], [0], [0], [0, 1])
     """
+    from credscore._codes import compile_grouped
+
     src_a, obj_a, val_a = _idx(src), _idx(obj), _idx(val)
     n = src_a.shape[0]
     if time is None:
+        grouped = compile_grouped(src_a, obj_a, val_a, n_sources, n_objects, n_values)
+        if grouped is not None:
+            return grouped[:5]
         key = obj_a.astype(np.int64) * n_sources + src_a
         order = np.argsort(key, kind="stable")  # by object, source, then row
         k = key[order]
@@ -889,9 +895,14 @@ def factorize(a: npt.ArrayLike) -> tuple[np.ndarray[Any, Any], npt.NDArray[np.in
     >>> ids.tolist(), codes.tolist()
     ([3, 7, 9], [1, 0, 1, 2])
     """
+    from credscore._codes import dense_codes
+
     arr = np.asarray(a)
     if arr.dtype.kind in "iu" and arr.size:
         lo, hi = int(arr.min()), int(arr.max())
+        if lo == 0 and hi < np.iinfo(np.int32).max and dense_codes(arr, hi):
+            # Already dense codes 0..k-1 (a table of integer codes): no gather.
+            return np.arange(hi + 1, dtype=arr.dtype), arr.astype(np.int32, copy=False)
         span = hi - lo + 1
         if span <= max(4 * arr.size, 1 << 16):
             if lo == 0:
@@ -902,9 +913,6 @@ def factorize(a: npt.ArrayLike) -> tuple[np.ndarray[Any, Any], npt.NDArray[np.in
                 shifted = arr - arr.dtype.type(lo)  # unsigned, and arr >= lo
             present = np.zeros(span, dtype=bool)
             present[shifted] = True
-            if lo == 0 and bool(present.all()) and span <= np.iinfo(np.int32).max:
-                # Already dense codes 0..k-1 (a table of integer codes): no gather.
-                return np.arange(span, dtype=arr.dtype), arr.astype(np.int32, copy=False)
             code_of = np.cumsum(present, dtype=np.int32) - 1
             ids = (np.flatnonzero(present) + lo).astype(arr.dtype)
             return ids, code_of[shifted]

@@ -35,6 +35,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore._codes import compile_grouped
 from credscore._kernels import compile_codes, factorize
 from credscore.errors import InvalidTableError
 
@@ -166,9 +167,16 @@ class Table:
         # Keep the last assertion of each (source, object) pair (by time, then
         # row); claims are the distinct (object, value) pairs, sorted by object
         # then value; assertions sorted by claim then source.
-        src_sorted, claim_sorted, claim_object, claim_code, object_start = compile_codes(
-            src_i, obj_i, val_i, len(source_ids), len(object_ids), len(value_ids), time=time_a
-        )
+        sizes = (len(source_ids), len(object_ids), len(value_ids))
+        grouped = None if time_a is not None else compile_grouped(src_i, obj_i, val_i, *sizes)
+        if grouped is not None:
+            # Rows sorted by object (the usual export): no global sort.
+            src_sorted, claim_sorted, claim_object, claim_code, object_start, obj_sorted = grouped
+        else:
+            src_sorted, claim_sorted, claim_object, claim_code, object_start = compile_codes(
+                src_i, obj_i, val_i, *sizes, time=time_a
+            )
+            obj_sorted = claim_object[claim_sorted]
         claim_value = value_ids[claim_code]
         return cls(
             source_ids=_readonly(source_ids),
@@ -178,7 +186,7 @@ class Table:
             object_start=_readonly(object_start),
             source=_readonly(src_sorted),
             claim=_readonly(claim_sorted),
-            object=_readonly(claim_object[claim_sorted]),
+            object=_readonly(obj_sorted),
             numeric=bool(numeric),
         )
 

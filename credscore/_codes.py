@@ -1,0 +1,260 @@
+"""Fast paths of table compilation for the common layouts of large inputs.
+
+:func:`credscore._kernels.compile_codes` and :func:`credscore._kernels.factorize`
+sort, which costs about a second at ten million rows. Most large tables need
+much less work, because they come *grouped by object* (exported by object, or
+written so) with labels that are already integer codes ``0..k-1``:
+
+* :func:`dense_codes` proves that an integer array already holds every code
+  ``0..max``, so that factorizing it is the identity. It reads a sorted array
+  once, and an unsorted one only until every code has been seen (a prefix of
+  doubling length), which for the many-rows-per-label columns (sources,
+  values) is a small part of the array.
+* :func:`compile_grouped` compiles rows whose object codes are non-decreasing.
+  Every object's rows are then one contiguous *segment*, and the only sorting
+  left is within each segment, by ``(value, source)``: segments of equal
+  length form a matrix whose rows ``numpy.sort`` sorts along the last axis
+  (long segments are padded to a power of two). No global sort, no int64
+  index arrays.
+
+Both give exactly what the general path gives (``tests/test_table_compile.py``
+checks them against a slow reference on generated inputs); inputs they do not
+cover are left to the general path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Int32Array = npt.NDArray[np.int32]
+IndexArray = npt.NDArray[np.int64]
+
+#: Segments up to this long are deduplicated by comparing their columns
+#: pairwise (``L (L - 1) / 2`` comparisons); longer ones by sorting.
+PAIRWISE_MAX = 8
+#: Segments up to this long are grouped by exact length; longer ones are
+#: padded to the next power of two, so there are few groups.
+EXACT_MAX = 16
+#: The first prefix :func:`dense_codes` reads of an unsorted array.
+FIRST_PREFIX = 1 << 16
+
+
+def dense_codes(arr: npt.NDArray[np.integer[Any]], hi: int) -> bool:
+    """Whether ``arr`` (integers in ``[0, hi]``) holds every code ``0..hi``.
+
+    A sorted array has them all when it starts at 0 and never steps by more
+    than 1. Otherwise a presence table is filled from prefixes of doubling
+    length until it is full (then the answer is yes without reading the
+    rest) or the whole array has been read.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dense_codes(np.array([2, 0, 1, 0]), 2), dense_codes(np.array([3, 0, 3]), 3)
+    (True, False)
+    """
+    n = arr.shape[0]
+    if n == 0:
+        return hi < 0
+    if bool((arr[1:] >= arr[:-1]).all()):
+        return int(arr[0]) == 0 and bool((np.diff(arr) <= 1).all())
+    present = np.zeros(hi + 1, dtype=bool)
+    done, size = 0, max(FIRST_PREFIX, 4 * (hi + 1))
+    while done < n:
+        present[arr[done : done + size]] = True
+        done += size
+        size *= 2
+        if bool(present.all()):
+            return True
+    return False
+
+
+def compile_grouped(
+    src: npt.NDArray[np.integer[Any]],
+    obj: npt.NDArray[np.integer[Any]],
+    val: npt.NDArray[np.integer[Any]],
+    n_sources: int,
+    n_objects: int,
+    n_values: int,
+) -> tuple[Int32Array, Int32Array, Int32Array, IndexArray, IndexArray, Int32Array] | None:
+    """Compile coded rows sorted by object; None when ``obj`` is not sorted.
+
+    Same contract as :func:`credscore._kernels.compile_codes` without times
+    (the last row of each ``(source, object)`` pair wins; claims are the
+    sorted distinct ``(object, value)`` pairs; assertions are sorted by claim,
+    then source), returning also the object of each assertion.
+
+    Returns
+    -------
+    source, claim : int32 arrays of shape (n_kept,)
+    claim_object : int32 array of shape (n_claims,)
+    claim_value : int64 array of shape (n_claims,)
+    object_start : int64 array of shape (n_objects + 1,)
+    object : int32 array of shape (n_kept,)
+        ``claim_object[claim]``.
+
+    Notes
+    -----
+    Each row gets a key ``value << b | source`` (``b`` bits hold a source
+    code), int32 when it fits. Within a segment the kept rows have distinct
+    sources, so their keys are distinct and sorting them needs no
+    stability; a dropped row's key becomes the dtype's maximum, which sorts
+    last in its segment and is removed at the end.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = compile_grouped(np.array([1, 0, 1]), np.array([0, 0, 0]),
+    ...                       np.array([1, 0, 0]), 2, 1, 2)
+    >>> [a.tolist() for a in out]
+    [[0, 1], [0, 0], [0], [0], [0, 1], [0, 0]]
+    """
+    n = obj.shape[0]
+    if n == 0 or not bool((obj[1:] >= obj[:-1]).all()):
+        return None
+    bits = max(n_sources - 1, 0).bit_length()
+    top = (max(n_values - 1, 0) << bits) | max(n_sources - 1, 0)
+    kdt: type[np.signedinteger[Any]] = np.int32 if top < np.iinfo(np.int32).max else np.int64
+    sentinel = np.iinfo(kdt).max
+
+    key = val.astype(kdt)
+    key <<= bits
+    key |= src
+    bounds = np.flatnonzero(obj[1:] != obj[:-1]) + 1
+    first = np.concatenate(([0], bounds))
+    length = np.diff(np.concatenate((first, [n])))
+    dropped = False
+    for size, segs in _length_groups(length):
+        if size > 1:
+            dropped |= _sort_segments(key, src, first, length, size, segs, sentinel)
+
+    obj_k: npt.NDArray[np.integer[Any]] = obj
+    if dropped:
+        keep = key != sentinel
+        key, obj_k = key[keep], obj[keep]
+    mask = kdt((1 << bits) - 1)
+    source = (key & mask).astype(np.int32)
+    value = key >> bits
+    del key
+    new = np.empty(value.shape[0], dtype=bool)
+    new[0] = True
+    np.not_equal(value[1:], value[:-1], out=new[1:])
+    new[1:] |= obj_k[1:] != obj_k[:-1]
+    claim = np.cumsum(new, dtype=np.int32)
+    claim -= 1
+    starts = np.flatnonzero(new)
+    del new
+    claim_object = obj_k[starts].astype(np.int32)
+    claim_value = value[starts].astype(np.int64)
+    object_start = np.zeros(n_objects + 1, dtype=np.int64)
+    np.cumsum(np.bincount(claim_object, minlength=n_objects), out=object_start[1:])
+    object_ = obj_k.astype(np.int32, copy=obj_k is obj)
+    return source, claim, claim_object, claim_value, object_start, object_
+
+
+def _length_groups(length: IndexArray) -> list[tuple[int, IndexArray | None]]:
+    """Segments grouped by length: ``(size, segment indices)``.
+
+    Up to :data:`EXACT_MAX` the size is the exact length; beyond it, the next
+    power of two (the rows get padded). None stands for every segment, when
+    all have the same length.
+    """
+    lo, hi = int(length.min()), int(length.max())
+    if lo == hi:
+        return [(hi, None)]
+    size = length.copy()
+    big = size > EXACT_MAX
+    if big.any():
+        # 2 ** ceil(log2(L)) for L > EXACT_MAX, in integers.
+        size[big] = 1 << np.frexp((size[big] - 1).astype(np.float64))[1].astype(np.int64)
+    order = np.argsort(size, kind="stable")
+    sorted_size = size[order]
+    cuts = np.flatnonzero(sorted_size[1:] != sorted_size[:-1]) + 1
+    edges = np.concatenate(([0], cuts, [order.shape[0]]))
+    return [
+        (int(sorted_size[a]), order[a:b]) for a, b in zip(edges[:-1].tolist(), edges[1:].tolist())
+    ]
+
+
+def _sort_segments(
+    key: npt.NDArray[np.signedinteger[Any]],
+    src: npt.NDArray[np.integer[Any]],
+    first: IndexArray,
+    length: IndexArray,
+    size: int,
+    segs: IndexArray | None,
+    sentinel: int,
+) -> bool:
+    """Sort the keys of the given segments in place, marking superseded rows.
+
+    ``size`` is the segments' common length, or the power of two they are
+    padded to. Returns whether any row was marked as superseded (its key set
+    to ``sentinel``).
+    """
+    if segs is None:
+        # Every segment has this length: a reshape, no gather.
+        mat = key.reshape(-1, size)
+        drop = _superseded(src.reshape(-1, size), None)
+        if drop is not None:
+            mat[drop] = sentinel
+        mat.sort(axis=1)
+        return drop is not None
+    seg_len = length[segs]
+    rows = first[segs][:, None] + np.arange(size)
+    valid: npt.NDArray[np.bool_] | None = None
+    if int(seg_len.min()) < size:
+        valid = np.arange(size) < seg_len[:, None]
+        rows[~valid] = 0  # any row: its gathered entries are overwritten below
+    mat = key[rows]
+    drop = _superseded(src[rows], valid)
+    if drop is not None:
+        mat[drop] = sentinel
+    if valid is None:
+        mat.sort(axis=1)
+        key[rows] = mat
+    else:
+        mat[~valid] = sentinel
+        mat.sort(axis=1)
+        # Row r's first seg_len[r] sorted keys are its own rows' keys (or the
+        # sentinel for superseded ones): the padding sorted after them.
+        key[rows[valid]] = mat[valid]
+    return drop is not None
+
+
+def _superseded(
+    s: npt.NDArray[np.integer[Any]], valid: npt.NDArray[np.bool_] | None
+) -> npt.NDArray[np.bool_] | None:
+    """Which entries of a (segments x size) matrix of source codes are superseded.
+
+    An entry is superseded when a later entry of its row (a later row of the
+    same object) has the same source. ``valid`` marks the real entries of
+    padded rows. Returns None when nothing is superseded.
+    """
+    c, size = s.shape
+    if valid is None and size <= PAIRWISE_MAX:
+        drop = np.zeros((c, size), dtype=bool)
+        cols = [np.ascontiguousarray(s[:, j]) for j in range(size)]
+        for a in range(size - 1):
+            for b in range(a + 1, size):
+                drop[:, a] |= cols[a] == cols[b]
+        return drop if bool(drop.any()) else None
+    # Sort (source, position) pairs per row: equal neighbours are one
+    # source's rows in order, and all but the last of them are superseded.
+    pos_bits = max(size - 1, 0).bit_length()
+    sp = s.astype(np.int64) << pos_bits
+    sp |= np.arange(size)
+    pad = np.iinfo(np.int64).max
+    if valid is not None:
+        sp[~valid] = pad
+    sp.sort(axis=1)
+    dup = (sp[:, 1:] >> pos_bits) == (sp[:, :-1] >> pos_bits)
+    dup &= sp[:, 1:] != pad
+    if not bool(dup.any()):
+        return None
+    r, j = np.nonzero(dup)
+    drop = np.zeros((c, size), dtype=bool)
+    drop[r, sp[r, j] & ((1 << pos_bits) - 1)] = True
+    return drop
