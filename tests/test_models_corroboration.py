@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +14,60 @@ import numpy as np
 import pytest
 import reference_corroboration_table as ref
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from credscore import _kernels
 from credscore.errors import InvalidTableError, NotFittedError
 from credscore.models import Corroboration, get_model
+from credscore.models import corroboration as corroboration_module
 from credscore.models._base import combine_stats
-from credscore.models.corroboration import confirmation_llr
+from credscore.models.corroboration import _value_sets, confirmation_llr
 from credscore.table import Table
+
+try:
+    import numba  # noqa: F401
+
+    HAVE_NUMBA = True
+except ImportError:
+    HAVE_NUMBA = False
+
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing")
+
+# The E-step runs as numpy array passes or as one numba loop; each has a fast
+# case (softmax without the shift by the largest score, a dense matrix of
+# cells) and a general one. Every variant must match the reference.
+VARIANTS = [
+    pytest.param("numpy", False, id="numpy"),
+    pytest.param("numpy", True, id="numpy-general"),
+    pytest.param("numba", False, id="numba", marks=needs_numba),
+    pytest.param("numba", True, id="numba-general", marks=needs_numba),
+]
+
+
+@contextlib.contextmanager
+def variant(backend: str, general: bool) -> Iterator[None]:
+    """Run with the ``backend`` kernels; with ``general``, shift every softmax
+    and keep only the cells that occur (the paths taken on extreme tables)."""
+    saved = (
+        corroboration_module._NO_SHIFT,
+        corroboration_module._DENSE_CELLS,
+        corroboration_module._DENSE_PER_ASSERTION,
+    )
+    if general:
+        corroboration_module._NO_SHIFT = -1.0
+        corroboration_module._DENSE_CELLS = 0
+        corroboration_module._DENSE_PER_ASSERTION = 0
+    try:
+        with _kernels.use_backend(backend):
+            yield
+    finally:
+        (
+            corroboration_module._NO_SHIFT,
+            corroboration_module._DENSE_CELLS,
+            corroboration_module._DENSE_PER_ASSERTION,
+        ) = saved
+
 
 # -- generated tables ---------------------------------------------------------
 
@@ -84,10 +133,16 @@ settings_st = st.fixed_dictionaries(
 # -- the vectorised model against the pure-Python reference --------------------
 
 
+@pytest.mark.parametrize(("backend", "general"), VARIANTS)
+@hypothesis_settings(max_examples=60)
 @given(rows(), settings_st, st.integers(1, 4))
-def test_matches_reference(rs: list[tuple[Any, ...]], settings: dict[str, Any], n: int) -> None:
-    """The vectorised EM equals the loop-by-loop reference after n iterations (1e-9)."""
-    result = _fit(Corroboration(max_iter=n, tol=0, **settings), _table(rs))
+def test_matches_reference(
+    backend: str, general: bool, rs: list[tuple[Any, ...]], settings: dict[str, Any], n: int
+) -> None:
+    """The vectorised EM equals the loop-by-loop reference after n iterations (1e-9),
+    with numpy and numba kernels, on their fast and general paths."""
+    with variant(backend, general):
+        result = _fit(Corroboration(max_iter=n, tol=0, **settings), _table(rs))
     want_prob, want_rel = ref.corroboration(rs, n_iter=n, **settings)
     prob, rel = _by_id(result)
     assert prob.keys() == want_prob.keys()
@@ -97,24 +152,41 @@ def test_matches_reference(rs: list[tuple[Any, ...]], settings: dict[str, Any], 
         assert rel[s] == pytest.approx(r, abs=1e-9), s
 
 
+@pytest.mark.parametrize(("backend", "general"), VARIANTS)
+@hypothesis_settings(max_examples=40)
 @given(
     rows(n_values=3),
     st.dictionaries(st.sampled_from([f"s{i}" for i in range(5)]), st.sampled_from("xy")),
     st.sampled_from([0.0, 0.5, 0.8, 1.0]),
     st.booleans(),
+    st.sampled_from(["uniform", "learned"]),
     st.integers(1, 3),
 )
 def test_matches_reference_with_groups(
-    rs: list[tuple[Any, ...]], groups: dict[str, str], r: float, adversarial: bool, n: int
+    backend: str,
+    general: bool,
+    rs: list[tuple[Any, ...]],
+    groups: dict[str, str],
+    r: float,
+    adversarial: bool,
+    guess: str,
+    n: int,
 ) -> None:
     """Pooling within declared groups, L = r max ell + (1 - r) sum ell, matches the reference."""
     present = {row[0] for row in rs}
     groups = {s: g for s, g in groups.items() if s in present}
-    settings = {"guess": "uniform", "adversarial": adversarial}
-    model = Corroboration(max_iter=n, tol=0, groups=groups, group_dependence=r, **settings)
-    result = _fit(model, _table(rs))
+    model = Corroboration(
+        max_iter=n,
+        tol=0,
+        groups=groups,
+        group_dependence=r,
+        guess="learned" if guess == "learned" else "uniform",
+        adversarial=adversarial,
+    )
+    with variant(backend, general):
+        result = _fit(model, _table(rs))
     want_prob, want_rel = ref.corroboration(
-        rs, n_iter=n, groups=groups, group_dependence=r, **settings
+        rs, n_iter=n, groups=groups, group_dependence=r, guess=guess, adversarial=adversarial
     )
     prob, rel = _by_id(result)
     for key, p in want_prob.items():
@@ -250,6 +322,98 @@ def _reindex(part: Table, whole: Table) -> Table:
     return attrs.evolve(part, source=src, source_ids=whole.source_ids)
 
 
+def _generated(seed: int, n_objects: int, n_values: int) -> Table:
+    """A crowd-like table: 1-6 distinct sources per object (some alone), 2-5
+    candidates per object out of ``n_values`` labels, sources right with a
+    reliability of their own."""
+    rng = np.random.default_rng(seed)
+    n_src = 40
+    rel = rng.uniform(0.2, 0.95, n_src)
+    src, obj, val = [], [], []
+    for o in range(n_objects):
+        k = int(rng.integers(2, 6))
+        labels = rng.choice(n_values, size=min(k, n_values), replace=False)
+        who = rng.choice(n_src, size=int(rng.integers(1, 7)), replace=False)
+        right = rng.random(who.shape[0]) < rel[who]
+        guess = rng.choice(labels, size=who.shape[0])
+        src += who.tolist()
+        obj += [o] * who.shape[0]
+        val += np.where(right, labels[0], guess).tolist()
+    return Table.from_arrays(src, obj, np.array(val), numeric=False)
+
+
+@needs_numba
+@hypothesis_settings(max_examples=15, deadline=None)
+@given(
+    st.integers(0, 2**16),
+    st.sampled_from([3, 12, 30]),
+    settings_st,
+    st.sampled_from([None, 0.0, 0.7]),
+)
+def test_numpy_and_numba_kernels_agree(
+    seed: int, n_values: int, settings: dict[str, Any], group_r: float | None
+) -> None:
+    """The numpy and numba E-steps give the same fit on generated tables (1e-9):
+    probabilities, reliabilities, accuracies, guessing distributions and priors."""
+    table = _generated(seed, 400, n_values)
+    pooled: dict[str, Any] = {}
+    if group_r is not None:  # every other source in one of 5 groups
+        pooled = {"groups": {s: s % 5 for s in range(0, 40, 2)}, "group_dependence": group_r}
+    fits = []
+    for backend in ("numpy", "numba"):
+        model = Corroboration(max_iter=8, tol=0, **pooled, **settings)
+        with _kernels.use_backend(backend):
+            fits.append(model.fit(table))
+    a, b = fits
+    np.testing.assert_allclose(
+        a.result.claim_probability, b.result.claim_probability, rtol=0, atol=1e-9
+    )
+    np.testing.assert_allclose(a.reliability_, b.reliability_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.accuracy_, b.accuracy_, rtol=0, atol=1e-9)
+    assert a._state is not None and b._state is not None
+    for key in ("guess", "log_prior"):
+        if a._state[key] is None:
+            assert b._state[key] is None
+        else:
+            np.testing.assert_allclose(a._state[key], b._state[key], rtol=0, atol=1e-9)
+
+
+@given(
+    st.integers(1, 60).flatmap(
+        lambda n_val: st.tuples(
+            st.just(n_val),
+            st.lists(
+                st.sets(st.integers(0, n_val - 1), min_size=1, max_size=6),
+                min_size=1,
+                max_size=30,
+            ),
+        )
+    )
+)
+def test_value_sets(case: tuple[int, list[set[int]]]) -> None:
+    """Each object's row of the set matrix marks exactly the values it has
+    (or there are too many labels for the bit code, and None)."""
+    n_val, objects = case
+    vc, co, start = [], [], [0]
+    for o, values in enumerate(objects):
+        vc += sorted(values)
+        co += [o] * len(values)
+        start.append(len(vc))
+    got = _value_sets(
+        np.array(vc, dtype=np.intp), np.array(co, dtype=np.intp), np.array(start), n_val
+    )
+    if n_val > 52:
+        assert got is None
+        return
+    assert got is not None
+    set_of, members = got
+    assert members.shape[1] == n_val
+    assert len({tuple(row) for row in members.tolist()}) == members.shape[0]  # distinct sets
+    for o, values in enumerate(objects):
+        row = members[set_of[o]].tolist()
+        assert row == [1.0 if v in values else 0.0 for v in range(n_val)]
+
+
 # -- behaviour on generated data with known truth -------------------------------
 
 
@@ -331,9 +495,12 @@ def test_numeric_weights_precise_sources() -> None:
     assert result.reliability[:3].min() > result.reliability[3:].max()
 
 
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("numba", marks=needs_numba)])
 @pytest.mark.parametrize("adversarial", [False, True])
 @pytest.mark.parametrize("guess", ["learned", "uniform"])
-def test_numerically_stable_with_many_confirmations(adversarial: bool, guess: str) -> None:
+def test_numerically_stable_with_many_confirmations(
+    backend: str, adversarial: bool, guess: str
+) -> None:
     """50,000 confirmations of one value against one of another, and a crowd of
     liars: finite probabilities summing to 1, no numpy warning."""
     rows = [(f"s{i}", "o", "a") for i in range(50_000)] + [("x", "o", "b")]
@@ -343,7 +510,8 @@ def test_numerically_stable_with_many_confirmations(adversarial: bool, guess: st
         rows += [(f"liar{s}", f"q{o}", str(1 - t)) for s in range(40)]
         rows += [(f"h{s}", f"q{o}", str(t)) for s in range(3)]
     table = _table(rows)
-    result = _fit(Corroboration(adversarial=adversarial, guess=guess), table)
+    with _kernels.use_backend(backend):
+        result = _fit(Corroboration(adversarial=adversarial, guess=guess), table)
     p = result.claim_probability
     assert np.all(np.isfinite(p)) and np.all(np.isfinite(result.reliability))
     sums = np.bincount(table.claim_object, weights=p, minlength=table.n_objects)

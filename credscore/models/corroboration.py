@@ -77,8 +77,9 @@ _RHO_MAX = 1.0 - 1e-9
 # exp(-600) ~ 3e-261 is still a normal number, so no precision is lost.
 _NO_SHIFT = 600.0
 # Cells (source x column) kept as a dense matrix when there are at most this
-# many, or 4 per assertion; otherwise only the cells that occur.
+# many, or this many per assertion; otherwise only the cells that occur.
 _DENSE_CELLS = 1 << 16
+_DENSE_PER_ASSERTION = 4
 
 
 def confirmation_llr(rho: FloatArray, a: FloatArray) -> FloatArray:
@@ -508,7 +509,7 @@ class Corroboration(IterativeModel):
         key = part.source.astype(np.intp)
         key *= n_cols
         key += col_claim[claim]
-        if n_src * n_cols <= max(4 * part.n_assertions, _DENSE_CELLS):
+        if n_src * n_cols <= max(_DENSE_PER_ASSERTION * part.n_assertions, _DENSE_CELLS):
             dense = True
             cell_src = np.repeat(np.arange(n_src, dtype=np.intp), n_cols)
             cell_col = np.tile(np.arange(n_cols, dtype=np.intp), n_src)
