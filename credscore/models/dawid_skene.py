@@ -5,9 +5,10 @@ answers given the true label of an item (object), and a prior over labels.
 The label space is the set of distinct values of the whole table; each
 object's candidates are the values claimed for it.
 
-The E-step is computed in log space over the assertions (one gather and one
-``numpy.add.reduceat`` per iteration); the M-step is one ``numpy.bincount``
-per label. Nothing of size ``n_assertions x K x K`` is ever built.
+One EM iteration is one pass over the assertions in object order
+(:mod:`credscore._ds_kernels`): each object's posterior from its answers'
+confusion rows, added at once into the expected counts of those answers.
+Nothing of size ``n_assertions x K`` is kept between iterations.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _kernels
+from credscore import _ds_kernels
 from credscore.errors import InvalidTableError
 from credscore.models._base import FloatArray, IterativeModel, State, Stats
 from credscore.models._registry import register_model
@@ -99,6 +100,22 @@ def _assertion_end(part: Table, local: dict[str, Any]) -> IntArray:
         out = np.append(_assertion_start(part, local), part.n_assertions)
         local["assertion_end"] = out
     return out
+
+
+def _plan(part: Table, state: State, local: dict[str, Any]) -> _ds_kernels.DSPlan:
+    """The partition's assertions coded for the Dawid-Skene kernels (cached)."""
+    got: _ds_kernels.DSPlan | None = local.get("ds_plan")
+    if got is None:
+        lab = _claim_label(part, state["labels"], local)
+        got = _ds_kernels.plan(
+            part.source,
+            lab[part.claim],
+            _assertion_end(part, local),
+            len(state["reliability"]),
+            len(state["labels"]),
+        )
+        local["ds_plan"] = got
+    return got
 
 
 def _segment_softmax(score: FloatArray, part: Table) -> FloatArray:
@@ -236,69 +253,50 @@ class DawidSkene(IterativeModel):
         self.labels_ = _labels(table)
         return {
             "labels": self.labels_,
-            "log_conf": None,
-            "log_prior": None,
+            "conf": None,
+            "prior": None,
             "reliability": np.zeros(table.n_sources),
         }
 
-    def _log_joint(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
-        """``(n_objects, K)`` log of p(true label = k, the object's answers)."""
-        lab = _claim_label(part, state["labels"], local)
-        log_conf: FloatArray = state["log_conf"]
-        # log pi_j[k, l_a] for every true label k, added up over each object's answers.
-        per_object = _kernels.gather_rows_segment_sum(
-            log_conf, part.source, _assertion_label(part, lab, local), _assertion_end(part, local)
-        )
-        out: FloatArray = per_object + state["log_prior"]
-        return out
-
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
-        k = len(state["labels"])
-        lab = _claim_label(part, state["labels"], local)
-        given = _assertion_label(part, lab, local)
-        if state["log_conf"] is not None:
-            # E-step and M-step in one kernel (one pass over the assertions with numba).
-            counts, label_total = _kernels.dawid_skene_step(
-                state["log_conf"],
-                state["log_prior"],
-                part.source,
-                given,
-                _assertion_end(part, local),
-                cache=local,
-            )
-            return {"counts": counts, "label_total": label_total}
-        t = _object_label_matrix(part, _vote_share(part), lab, k)
-        n_src = len(state["reliability"])
-        counts = _kernels.scatter_rows(part.source, given, t, part.object, (n_src, k))
-        return {"counts": counts, "label_total": t.sum(axis=0)}
+        plan = _plan(part, state, local)
+        if state["conf"] is None:
+            counts, label_total = _ds_kernels.ds_vote_step(plan)
+        else:
+            # E-step and M-step in one pass over the assertions.
+            counts, label_total = _ds_kernels.ds_step(plan, state["conf"], state["prior"])
+        return {"counts": counts, "label_total": label_total}
 
     def _update(self, state: State, stats: Stats) -> State:
+        # counts[j, l, k]: expected answers l of worker j on items of true label k.
         counts: FloatArray = stats["counts"]
         k = counts.shape[1]
         a = float(self.smoothing)
-        log_conf = np.log(counts + a) - np.log(counts.sum(axis=2, keepdims=True) + k * a)
+        conf = (counts + a) / (counts.sum(axis=1, keepdims=True) + k * a)
         tot: FloatArray = stats["label_total"]
-        log_prior = np.log(tot + a) - np.log(tot.sum() + k * a)
+        prior = (tot + a) / (tot.sum() + k * a)
         n = counts.sum(axis=(1, 2))
         correct = np.trace(counts, axis1=1, axis2=2)
         reliability = np.divide(correct, n, out=np.zeros_like(n), where=n > 0)
-        self.confusion_ = np.exp(log_conf)
-        self.prior_ = np.exp(log_prior)
+        self.confusion_ = conf.transpose(0, 2, 1)
+        self.prior_ = prior
         return {
             "labels": state["labels"],
-            "log_conf": log_conf,
-            "log_prior": log_prior,
+            "conf": conf,
+            "prior": prior,
             "reliability": reliability,
         }
 
     def _claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
-        lab = _claim_label(part, state["labels"], local)
-        if state["log_conf"] is None:
+        if state["conf"] is None:
             return _vote_share(part), None
-        score = self._log_joint(part, state, local)[part.claim_object, lab]
-        return _segment_softmax(score, part), None
+        lab = _claim_label(part, state["labels"], local)
+        prob = _ds_kernels.ds_claim_probability(
+            _plan(part, state, local), state["conf"], state["prior"], lab, part.object_start
+        )
+        return prob, None
 
 
 register_model(DawidSkene)
@@ -381,85 +379,52 @@ class OneCoin(IterativeModel):
         return {
             "labels": self.labels_,
             "accuracy": None,
-            "log_prior": None,
+            "prior": None,
             "reliability": np.zeros(table.n_sources),
         }
 
-    def _log_joint(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
-        """``(n_objects, K)`` log of p(true label = k, the object's answers)."""
-        acc: FloatArray = state["accuracy"]
-        k = len(state["labels"])
-        lab = _claim_label(part, state["labels"], local)
-        log_wrong = np.log1p(-acc) - np.log(max(k - 1, 1))
-        gain = np.log(acc) - log_wrong
-        # Every answer on the object is wrong for label k, except those for k.
-        base = np.bincount(part.object, weights=log_wrong[part.source], minlength=part.n_objects)
-        bonus = np.bincount(part.claim, weights=gain[part.source], minlength=part.n_claims)
-        out: FloatArray = base[:, None] + state["log_prior"][None, :]
-        out[part.claim_object, lab] += bonus
-        return out
-
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
-        k = len(state["labels"])
-        lab = _claim_label(part, state["labels"], local)
         n_src = len(state["reliability"])
-        if state["accuracy"] is not None:
-            # The one-coin model is Dawid-Skene with structured confusion
-            # matrices: the fused kernel does its EM step in one pass.
-            acc: FloatArray = state["accuracy"]
-            log_conf = np.repeat(np.log1p(-acc) - np.log(max(k - 1, 1)), k * k).reshape(-1, k, k)
-            diag = np.arange(k)
-            log_conf[:, diag, diag] = np.log(acc)[:, None]
-            counts, label_total = _kernels.dawid_skene_step(
-                log_conf,
-                state["log_prior"],
-                part.source,
-                _assertion_label(part, lab, local),
-                _assertion_end(part, local),
-                cache=local,
-            )
-            return {
-                "correct": np.trace(counts, axis1=1, axis2=2),
-                "total": np.bincount(part.source, minlength=n_src).astype(np.float64),
-                "label_total": label_total,
-            }
-        if state["accuracy"] is None:
-            t = _object_label_matrix(part, _vote_share(part), lab, k)
-        else:
-            t = _row_softmax(self._log_joint(part, state, local))
-        return {
-            "correct": np.bincount(
-                part.source, weights=t[part.object, lab[part.claim]], minlength=n_src
-            ),
-            "total": np.bincount(part.source, minlength=n_src).astype(np.float64),
-            "label_total": t.sum(axis=0),
-        }
+        total: FloatArray | None = local.get("source_total")
+        if total is None:
+            total = np.bincount(part.source, minlength=n_src).astype(np.float64)
+            local["source_total"] = total
+        correct, label_total = _ds_kernels.oc_step(
+            _plan(part, state, local), state["accuracy"], state["prior"]
+        )
+        return {"correct": correct, "total": total, "label_total": label_total}
 
     def _update(self, state: State, stats: Stats) -> State:
         a = float(self.smoothing)
         acc = (stats["correct"] + a) / (stats["total"] + 2 * a)
         tot: FloatArray = stats["label_total"]
         k = tot.shape[0]
-        if self.learn_prior:
-            log_prior = np.log(tot + a) - np.log(tot.sum() + k * a)
-        else:
-            log_prior = np.full(k, -np.log(k))
-        self.prior_ = np.exp(log_prior)
+        learned = (tot + a) / (tot.sum() + k * a)
+        prior = learned if self.learn_prior else np.full(k, 1.0 / k)
+        self.prior_ = prior
         return {
             "labels": state["labels"],
             "accuracy": acc,
-            "log_prior": log_prior,
+            "prior": prior,
             "reliability": acc,
         }
 
     def _claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
-        lab = _claim_label(part, state["labels"], local)
         if state["accuracy"] is None:
             return _vote_share(part), None
-        score = self._log_joint(part, state, local)[part.claim_object, lab]
-        return _segment_softmax(score, part), None
+        acc: FloatArray = state["accuracy"]
+        k = len(state["labels"])
+        # The one-coin model as Dawid-Skene confusion matrices [worker, given, true].
+        conf = np.repeat((1.0 - acc) / max(k - 1, 1), k * k).reshape(-1, k, k)
+        diag = np.arange(k)
+        conf[:, diag, diag] = acc[:, None]
+        lab = _claim_label(part, state["labels"], local)
+        prob = _ds_kernels.ds_claim_probability(
+            _plan(part, state, local), conf, state["prior"], lab, part.object_start
+        )
+        return prob, None
 
 
 register_model(OneCoin)

@@ -1,0 +1,711 @@
+"""Kernels of the Dawid-Skene and one-coin models, in numpy and (optionally) numba.
+
+One EM iteration of Dawid-Skene is, for every object, the posterior over the
+``K`` labels of the product of its answers' confusion rows (E-step), then
+that posterior added into the expected confusion counts of each answer's
+``(source, given label)`` cell (M-step). Both halves touch, per assertion,
+one row of ``K`` numbers of a small per-source table, so an iteration is one
+pass over the assertions in object order. The functions here take a *plan*
+(:func:`plan`: the assertions coded once as cells ``source * K + given``,
+with the offsets of each object's assertions) and run that pass:
+
+* with numba (the ``fast`` extra; chosen as :mod:`credscore._kernels`
+  chooses), a loop per object in linear space: the posterior is the plain
+  product ``prior[k] * prod_a conf[cell_a, k]``, so there is no logarithm or
+  exponential per assertion and only one division per object. Every factor
+  is a probability (at most 1), so the product only decreases: an object
+  whose smallest product ends above ``1e-280`` never met a subnormal or an
+  underflow, and the rare other objects are redone in log space. The
+  kernels are compiled for each number of labels up to 8 (the loops over
+  labels then unroll) and cached on disk;
+* with numpy, in log space over chunks of objects of equal length (their
+  assertions form a dense ``(L, n)`` matrix of cells, so the E-step is one
+  gather and one sum over the first axis, with no ``reduceat``), chunks
+  sized so that temporaries stay in cache. Objects with more than 16
+  assertions go through ``numpy.add.reduceat`` in chunks of their own.
+
+Both paths give the same results to 1e-9 (``tests/test_ds_kernels.py``
+checks them against slow pure-Python references on generated inputs).
+Layout: confusion probabilities and counts are indexed ``[source, given
+label, true label]``, so that the ``K`` numbers an assertion reads and
+writes are contiguous. Objects with no assertions are skipped (they add
+nothing to any output).
+
+Examples
+--------
+>>> import numpy as np
+>>> from credscore import _ds_kernels as D
+>>> p = D.plan(np.array([0, 1, 0]), np.array([1, 1, 0]), np.array([0, 2, 3]), 2, 2)
+>>> conf = np.array([[[0.8, 0.2], [0.2, 0.8]], [[0.6, 0.4], [0.4, 0.6]]])
+>>> counts, total = D.ds_step(p, conf, np.array([0.5, 0.5]))
+>>> total.round(3).tolist()
+[0.943, 1.057]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from credscore import _kernels
+
+__all__ = [
+    "DSPlan",
+    "ds_claim_probability",
+    "ds_step",
+    "ds_vote_step",
+    "oc_step",
+    "plan",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IndexArray = npt.NDArray[np.int64]
+AnyIndex = npt.NDArray[np.integer[Any]]
+
+#: Products below this are recomputed in log space (far above the subnormals).
+TINY = 1e-280
+#: Assertions per chunk of the numpy path: temporaries of ``CHUNK x K`` floats.
+CHUNK = 65_536
+#: Longest object handled as a dense (length x objects) matrix by numpy.
+MAX_DENSE_LENGTH = 16
+#: Largest number of labels with kernels compiled for that exact number.
+MAX_UNROLLED = 8
+
+
+class DSPlan:
+    """Assertions of one table (or partition) coded for the kernels; built by :func:`plan`.
+
+    Attributes
+    ----------
+    cell : int array of shape (n_assertions,)
+        ``source * n_labels + given label`` of each assertion, grouped by object.
+    start : int64 array of shape (n_objects + 1,)
+        Offsets of each object's assertions in ``cell``.
+    n_sources, n_labels : int
+    """
+
+    __slots__ = ("_numpy", "cell", "n_labels", "n_sources", "start")
+
+    def __init__(self, cell: AnyIndex, start: IndexArray, n_sources: int, n_labels: int) -> None:
+        self.cell = cell
+        self.start = start
+        self.n_sources = n_sources
+        self.n_labels = n_labels
+        self._numpy: dict[str, Any] | None = None
+
+    @property
+    def n_objects(self) -> int:
+        return int(self.start.shape[0] - 1)
+
+
+def plan(
+    source: AnyIndex, given: AnyIndex, start: AnyIndex, n_sources: int, n_labels: int
+) -> DSPlan:
+    """Code the assertions once for every later step.
+
+    Parameters
+    ----------
+    source, given : int arrays of shape (m,)
+        Source and given label (in ``[0, n_labels)``) of each assertion,
+        grouped by object.
+    start : int array of shape (n_objects + 1,)
+        Offsets of each object's assertions.
+    n_sources, n_labels : int
+
+    Returns
+    -------
+    DSPlan
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = plan(np.array([0, 1]), np.array([1, 0]), np.array([0, 2]), 2, 3)
+    >>> p.cell.tolist(), p.n_objects
+    ([1, 3], 1)
+    """
+    n_cells = int(n_sources) * int(n_labels)
+    dtype = np.int32 if n_cells < 2**31 else np.int64
+    cell: AnyIndex = np.asarray(source).astype(dtype)
+    cell = cell * int(n_labels) + np.asarray(given).astype(dtype)
+    return DSPlan(
+        np.ascontiguousarray(cell),
+        np.ascontiguousarray(start, dtype=np.int64),
+        int(n_sources),
+        int(n_labels),
+    )
+
+
+# --------------------------------------------------------------------------
+# numba loops, compiled once per number of labels (``KK``; 0 = any number).
+
+
+def _build(kk: int, jit: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    """The loop kernels with the number of labels fixed to ``kk`` (0: read it)."""
+    tiny = TINY
+
+    def ds_loop(
+        tab: FloatArray,
+        prior: FloatArray,
+        cell: AnyIndex,
+        start: IndexArray,
+        total: FloatArray,
+        vote: bool,
+    ) -> None:  # pragma: no cover - compiled by numba
+        # tab[c, :K] holds conf[c, :], tab[c, K:] receives the counts.
+        n_k = kk if kk > 0 else prior.shape[0]
+        p = np.empty(n_k)
+        for i in range(start.shape[0] - 1):
+            lo = start[i]
+            hi = start[i + 1]
+            if hi == lo:
+                continue
+            if vote:
+                for k in range(n_k):
+                    p[k] = 0.0
+                for a in range(lo, hi):
+                    p[cell[a] % n_k] += 1.0
+                inv = 1.0 / (hi - lo)
+            else:
+                for k in range(n_k):
+                    p[k] = prior[k]
+                for a in range(lo, hi):
+                    c = cell[a]
+                    for k in range(n_k):
+                        p[k] *= tab[c, k]
+                low = p[0]
+                for k in range(1, n_k):
+                    low = min(low, p[k])
+                if not low >= tiny:
+                    # Some product left the normal range: redo in log space.
+                    for k in range(n_k):
+                        p[k] = np.log(prior[k])
+                    for a in range(lo, hi):
+                        c = cell[a]
+                        for k in range(n_k):
+                            p[k] += np.log(tab[c, k])
+                    top = p[0]
+                    for k in range(1, n_k):
+                        top = max(top, p[k])
+                    for k in range(n_k):
+                        p[k] = np.exp(p[k] - top)
+                z = 0.0
+                for k in range(n_k):
+                    z += p[k]
+                inv = 1.0 / z
+            for k in range(n_k):
+                p[k] *= inv
+                total[k] += p[k]
+            for a in range(lo, hi):
+                c = cell[a]
+                for k in range(n_k):
+                    tab[c, n_k + k] += p[k]
+
+    def oc_loop(
+        acc: FloatArray,
+        wrong: FloatArray,
+        prior: FloatArray,
+        cell: AnyIndex,
+        start: IndexArray,
+        correct: FloatArray,
+        total: FloatArray,
+        vote: bool,
+    ) -> None:  # pragma: no cover - compiled by numba
+        n_k = kk if kk > 0 else prior.shape[0]
+        p = np.empty(n_k)
+        for i in range(start.shape[0] - 1):
+            lo = start[i]
+            hi = start[i + 1]
+            if hi == lo:
+                continue
+            if vote:
+                for k in range(n_k):
+                    p[k] = 0.0
+                for a in range(lo, hi):
+                    p[cell[a] % n_k] += 1.0
+                inv = 1.0 / (hi - lo)
+            else:
+                for k in range(n_k):
+                    p[k] = prior[k]
+                for a in range(lo, hi):
+                    c = cell[a]
+                    s = c // n_k
+                    g = c - s * n_k
+                    right = p[g] * acc[s]
+                    w = wrong[s]
+                    for k in range(n_k):
+                        p[k] *= w
+                    p[g] = right
+                low = p[0]
+                for k in range(1, n_k):
+                    low = min(low, p[k])
+                if not low >= tiny:
+                    for k in range(n_k):
+                        p[k] = np.log(prior[k])
+                    for a in range(lo, hi):
+                        c = cell[a]
+                        s = c // n_k
+                        g = c - s * n_k
+                        right = p[g] + np.log(acc[s])
+                        w = np.log(wrong[s])
+                        for k in range(n_k):
+                            p[k] += w
+                        p[g] = right
+                    top = p[0]
+                    for k in range(1, n_k):
+                        top = max(top, p[k])
+                    for k in range(n_k):
+                        p[k] = np.exp(p[k] - top)
+                z = 0.0
+                for k in range(n_k):
+                    z += p[k]
+                inv = 1.0 / z
+            for k in range(n_k):
+                p[k] *= inv
+                total[k] += p[k]
+            for a in range(lo, hi):
+                c = cell[a]
+                s = c // n_k
+                correct[s] += p[c - s * n_k]
+
+    def claims_loop(
+        conf: FloatArray,
+        prior: FloatArray,
+        cell: AnyIndex,
+        start: IndexArray,
+        claim_label: IndexArray,
+        claim_start: IndexArray,
+        out: FloatArray,
+    ) -> None:  # pragma: no cover - compiled by numba
+        n_k = kk if kk > 0 else prior.shape[0]
+        p = np.empty(n_k)
+        for i in range(start.shape[0] - 1):
+            lo = start[i]
+            hi = start[i + 1]
+            c_lo = claim_start[i]
+            c_hi = claim_start[i + 1]
+            if c_hi == c_lo:
+                continue
+            for k in range(n_k):
+                p[k] = prior[k]
+            for a in range(lo, hi):
+                c = cell[a]
+                for k in range(n_k):
+                    p[k] *= conf[c, k]
+            low = p[0]
+            for k in range(1, n_k):
+                low = min(low, p[k])
+            if not low >= tiny:
+                for k in range(n_k):
+                    p[k] = np.log(prior[k])
+                for a in range(lo, hi):
+                    c = cell[a]
+                    for k in range(n_k):
+                        p[k] += np.log(conf[c, k])
+                # Normalise over the claimed labels only, which may all be
+                # far below an unclaimed one.
+                top = p[claim_label[c_lo]]
+                for j in range(c_lo + 1, c_hi):
+                    top = max(top, p[claim_label[j]])
+                for k in range(n_k):
+                    p[k] = np.exp(p[k] - top)
+            z = 0.0
+            for j in range(c_lo, c_hi):
+                z += p[claim_label[j]]
+            for j in range(c_lo, c_hi):
+                out[j] = p[claim_label[j]] / z
+
+    return {"ds": jit(ds_loop), "oc": jit(oc_loop), "claims": jit(claims_loop)}
+
+
+_built: dict[int, dict[str, Callable[..., Any]]] = {}
+
+
+def _loops(n_labels: int) -> dict[str, Callable[..., Any]] | None:
+    """The numba kernels for ``n_labels`` labels, or None on the numpy path."""
+    if _kernels._jit() is None:
+        return None
+    kk = n_labels if n_labels <= MAX_UNROLLED else 0
+    got = _built.get(kk)
+    if got is None:
+        import numba
+
+        got = _build(kk, numba.njit(cache=True, nogil=True, fastmath=False))
+        _built[kk] = got
+    return got
+
+
+# --------------------------------------------------------------------------
+# numpy: chunks of objects of equal length, in log space.
+
+
+def _numpy_plan(p: DSPlan) -> dict[str, Any]:
+    """Chunks for the numpy path, made once per plan.
+
+    Each chunk is ``(objects, length, cells, lengths)``: for objects of
+    equal ``length`` <= MAX_DENSE_LENGTH, ``cells`` is their ``(length, n)``
+    matrix of cells flattened position by position and ``lengths`` is None;
+    for longer objects (``length`` 0), ``cells`` lists their assertions in
+    order and ``lengths`` their counts.
+    """
+    store = p._numpy if p._numpy is not None else {}
+    if "chunks" in store:
+        return store
+    start = p.start
+    cell = p.cell.astype(np.intp)
+    lengths = np.diff(start)
+    chunks: list[tuple[IndexArray, int, npt.NDArray[np.intp], IndexArray | None]] = []
+    dense = np.clip(lengths, 0, MAX_DENSE_LENGTH + 1).astype(np.uint8)
+    by_length = np.argsort(dense, kind="stable")
+    bounds = np.searchsorted(dense[by_length], np.arange(MAX_DENSE_LENGTH + 2))
+    for length in range(1, MAX_DENSE_LENGTH + 1):
+        objs = by_length[bounds[length] : bounds[length + 1]]
+        step = max(CHUNK // length, 1)
+        for lo in range(0, objs.shape[0], step):
+            o = objs[lo : lo + step]
+            where = start[o][None, :] + np.arange(length)[:, None]
+            chunks.append((o, length, cell[where.reshape(-1)], None))
+    long_objs = by_length[bounds[MAX_DENSE_LENGTH + 1] :]
+    if long_objs.shape[0]:
+        ends = np.cumsum(lengths[long_objs])
+        cut = np.searchsorted(ends, np.arange(CHUNK, int(ends[-1]), CHUNK), side="right")
+        for o in np.split(long_objs, np.unique(cut)):
+            if o.shape[0] == 0:
+                continue
+            ln = lengths[o]
+            first = np.repeat(start[o] - np.cumsum(ln) + ln, ln)
+            idx = first + np.arange(int(ln.sum()))
+            chunks.append((o, 0, cell[idx], ln))
+    store["chunks"] = chunks
+    p._numpy = store
+    return store
+
+
+def _np_log_joint(
+    chunk: tuple[IndexArray, int, npt.NDArray[np.intp], IndexArray | None],
+    log_conf: FloatArray,
+    log_prior: FloatArray,
+) -> FloatArray:
+    """``(K, n)`` log of prior times the answers' likelihood, for one chunk."""
+    objs, length, cells, ln = chunk
+    rows = np.take(log_conf, cells, axis=0)
+    if ln is not None:
+        seg = np.zeros(ln.shape[0], dtype=np.intp)
+        np.cumsum(ln[:-1], out=seg[1:])
+        joint = np.add.reduceat(rows, seg, axis=0)
+    elif length > 1:
+        joint = rows.reshape(length, objs.shape[0], -1).sum(axis=0)
+    else:
+        joint = rows
+    out = np.ascontiguousarray(joint.T)
+    out += log_prior[:, None]
+    return out
+
+
+def _np_softmax_rows(x: FloatArray) -> FloatArray:
+    """Normalise ``exp(x)`` down each column (labels are rows), in place."""
+    x -= x.max(axis=0)
+    np.exp(x, out=x)
+    x /= x.sum(axis=0)
+    return x
+
+
+def _np_vote(
+    chunk: tuple[IndexArray, int, npt.NDArray[np.intp], IndexArray | None], n_k: int
+) -> FloatArray:
+    """``(K, n)`` share of each object's answers that give each label."""
+    objs, length, cells, ln = chunk
+    n = objs.shape[0]
+    local = np.repeat(np.arange(n), ln) if ln is not None else np.tile(np.arange(n), length)
+    votes = np.bincount((cells % n_k) * n + local, minlength=n_k * n).reshape(n_k, n)
+    out: FloatArray = votes / (ln if ln is not None else float(length))
+    return out
+
+
+def _np_weights(
+    post: FloatArray, chunk: tuple[IndexArray, int, npt.NDArray[np.intp], IndexArray | None]
+) -> FloatArray:
+    """Posterior of label row ``post`` at each of the chunk's assertions."""
+    _, length, _, ln = chunk
+    if ln is not None:
+        return np.repeat(post, ln)
+    return np.tile(post, length) if length > 1 else post
+
+
+def _np_ds_step(
+    p: DSPlan, conf: FloatArray | None, prior: FloatArray | None
+) -> tuple[FloatArray, FloatArray]:
+    n_k = p.n_labels
+    n_cells = p.n_sources * n_k
+    counts = np.zeros((n_k, n_cells))
+    total = np.zeros(n_k)
+    log_conf = log_prior = None
+    if conf is not None and prior is not None:
+        log_conf = np.log(conf.reshape(n_cells, n_k))
+        log_prior = np.log(prior)
+    for chunk in _numpy_plan(p)["chunks"]:
+        if log_conf is None or log_prior is None:
+            post = _np_vote(chunk, n_k)
+        else:
+            post = _np_softmax_rows(_np_log_joint(chunk, log_conf, log_prior))
+        total += post.sum(axis=1)
+        cells = chunk[2]
+        for k in range(n_k):
+            counts[k] += np.bincount(cells, weights=_np_weights(post[k], chunk), minlength=n_cells)
+    return np.ascontiguousarray(counts.T).reshape(p.n_sources, n_k, n_k), total
+
+
+# --------------------------------------------------------------------------
+# Public steps.
+
+
+def _check(p: DSPlan, conf: FloatArray | None, prior: FloatArray | None) -> None:
+    n_k = p.n_labels
+    if conf is not None and conf.shape != (p.n_sources, n_k, n_k):
+        raise ValueError(f"conf: expected shape {(p.n_sources, n_k, n_k)}, got {conf.shape}")
+    if prior is not None and prior.shape != (n_k,):
+        raise ValueError(f"prior: expected shape ({n_k},), got {prior.shape}")
+
+
+def ds_step(p: DSPlan, conf: FloatArray, prior: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """One EM step of Dawid-Skene: label posteriors, then expected confusion counts.
+
+    The posterior of object ``i`` is proportional to
+    ``prior[k] * prod_a conf[source_a, given_a, k]`` over its assertions;
+    ``counts[s, l, k]`` adds it up over the assertions of source ``s``
+    giving label ``l``.
+
+    Parameters
+    ----------
+    p : DSPlan
+    conf : float array of shape (n_sources, K, K)
+        Confusion probabilities ``[source, given label, true label]``, in
+        ``(0, 1]``.
+    prior : float array of shape (K,)
+        Label prior, in ``(0, 1]``.
+
+    Returns
+    -------
+    counts : ndarray of shape (n_sources, K, K)
+        Indexed ``[source, given label, true label]``.
+    label_total : ndarray of shape (K,)
+        Sum of the posteriors over objects.
+
+    References
+    ----------
+    A. P. Dawid and A. M. Skene, "Maximum likelihood estimation of observer
+    error-rates using the EM algorithm", Journal of the Royal Statistical
+    Society, Series C 28(1):20-28, 1979.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = plan(np.array([0]), np.array([0]), np.array([0, 1]), 1, 2)
+    >>> conf = np.array([[[0.9, 0.2], [0.1, 0.8]]])   # [source, given, true]
+    >>> counts, total = ds_step(p, conf, np.array([0.5, 0.5]))
+    >>> total.round(4).tolist()
+    [0.8182, 0.1818]
+    """
+    conf_a = np.ascontiguousarray(conf, dtype=np.float64)
+    prior_a = np.ascontiguousarray(prior, dtype=np.float64)
+    _check(p, conf_a, prior_a)
+    return _ds_step(p, conf_a, prior_a)
+
+
+def ds_vote_step(p: DSPlan) -> tuple[FloatArray, FloatArray]:
+    """The first M-step's statistics: :func:`ds_step` with majority-vote posteriors.
+
+    Each object's posterior is the share of its answers giving each label,
+    as Dawid & Skene (1979) suggest for the start.
+
+    Returns
+    -------
+    counts : ndarray of shape (n_sources, K, K)
+    label_total : ndarray of shape (K,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = plan(np.array([0, 1]), np.array([0, 1]), np.array([0, 2]), 2, 2)
+    >>> counts, total = ds_vote_step(p)
+    >>> counts[0].tolist(), total.tolist()
+    ([[0.5, 0.5], [0.0, 0.0]], [0.5, 0.5])
+    """
+    return _ds_step(p, None, None)
+
+
+def _ds_step(
+    p: DSPlan, conf: FloatArray | None, prior: FloatArray | None
+) -> tuple[FloatArray, FloatArray]:
+    n_k = p.n_labels
+    loops = _loops(n_k)
+    if loops is None:
+        return _np_ds_step(p, conf, prior)
+    n_cells = p.n_sources * n_k
+    tab = np.zeros((n_cells, 2 * n_k))
+    vote = conf is None or prior is None
+    if not vote:
+        tab[:, :n_k] = conf.reshape(n_cells, n_k)  # type: ignore[union-attr]
+    total = np.zeros(n_k)
+    pr = np.ones(n_k) if prior is None else prior
+    loops["ds"](tab, pr, p.cell, p.start, total, vote)
+    return tab[:, n_k:].reshape(p.n_sources, n_k, n_k).copy(), total
+
+
+def oc_step(
+    p: DSPlan, accuracy: FloatArray | None, prior: FloatArray | None
+) -> tuple[FloatArray, FloatArray]:
+    """One EM step of the one-coin model: posteriors, then expected correct answers.
+
+    Source ``s`` gives the true label with probability ``accuracy[s]`` and
+    each other label with ``(1 - accuracy[s]) / (K - 1)``. With
+    ``accuracy=None`` the posteriors are majority-vote shares (the start).
+
+    Parameters
+    ----------
+    p : DSPlan
+    accuracy : float array of shape (n_sources,), in (0, 1), or None
+    prior : float array of shape (K,), in (0, 1], or None
+
+    Returns
+    -------
+    correct : ndarray of shape (n_sources,)
+        Sum, over each source's assertions, of the posterior of the label it gave.
+    label_total : ndarray of shape (K,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = plan(np.array([0, 1]), np.array([0, 1]), np.array([0, 2]), 2, 2)
+    >>> correct, total = oc_step(p, np.array([0.9, 0.6]), np.array([0.5, 0.5]))
+    >>> correct.round(4).tolist()
+    [0.8571, 0.1429]
+    """
+    n_k = p.n_labels
+    n_src = p.n_sources
+    vote = accuracy is None or prior is None
+    acc = np.full(n_src, 0.5) if accuracy is None else np.ascontiguousarray(accuracy, np.float64)
+    pr = np.ones(n_k) if prior is None else np.ascontiguousarray(prior, dtype=np.float64)
+    if acc.shape != (n_src,):
+        raise ValueError(f"accuracy: expected shape ({n_src},), got {acc.shape}")
+    _check(p, None, pr)
+    wrong = (1.0 - acc) / max(n_k - 1, 1)
+    loops = _loops(n_k)
+    if loops is not None:
+        correct = np.zeros(n_src)
+        total = np.zeros(n_k)
+        loops["oc"](acc, wrong, pr, p.cell, p.start, correct, total, vote)
+        return correct, total
+    return _np_oc_step(p, acc, wrong, pr, vote)
+
+
+def _np_oc_plan(p: DSPlan) -> dict[str, Any]:
+    """Chunks of consecutive objects for the numpy one-coin step (made once)."""
+    store = p._numpy if p._numpy is not None else {}
+    if "oc_chunks" in store:
+        return store
+    n_k = p.n_labels
+    start = p.start
+    n = int(start[-1])
+    lengths = np.diff(start)
+    cut = np.unique(np.append(np.searchsorted(start, np.arange(0, n, CHUNK)), p.n_objects))
+    cell = p.cell.astype(np.intp)
+    source = cell // n_k
+    given = cell - source * n_k
+    obj = np.repeat(np.arange(p.n_objects, dtype=np.intp), lengths)
+    chunks = []
+    for o0, o1 in zip(cut[:-1].tolist(), cut[1:].tolist()):
+        a0, a1 = int(start[o0]), int(start[o1])
+        m = o1 - o0
+        # Flat index of (given label, object) in a (K, m) array of the chunk.
+        flat = given[a0:a1] * m + (obj[a0:a1] - o0)
+        ln = lengths[o0:o1]
+        empty = np.flatnonzero(ln == 0)
+        chunks.append((o0, o1, source[a0:a1], flat, np.maximum(ln, 1), empty))
+    store["oc_chunks"] = chunks
+    p._numpy = store
+    return store
+
+
+def _np_oc_step(
+    p: DSPlan, acc: FloatArray, wrong: FloatArray, prior: FloatArray, vote: bool
+) -> tuple[FloatArray, FloatArray]:
+    n_k = p.n_labels
+    correct = np.zeros(p.n_sources)
+    total = np.zeros(n_k)
+    # Every answer is "wrong" for every label but the one it gives: that
+    # common factor cancels, leaving log(acc / wrong) on the given label.
+    gain = np.log(acc) - np.log(wrong)
+    log_prior = np.log(prior)
+    for o0, o1, source, flat, ln, empty in _np_oc_plan(p)["oc_chunks"]:
+        m = o1 - o0
+        if vote:
+            post = np.bincount(flat, minlength=n_k * m).reshape(n_k, m) / ln
+        else:
+            joint = np.bincount(flat, weights=gain[source], minlength=n_k * m).astype(
+                np.float64, copy=False
+            )
+            joint = joint.reshape(n_k, m) + log_prior[:, None]
+            post = _np_softmax_rows(joint)
+            if empty.shape[0]:
+                post[:, empty] = 0.0  # objects without answers add nothing
+        total += post.sum(axis=1)
+        correct += np.bincount(source, weights=post.reshape(-1)[flat], minlength=p.n_sources)
+    return correct, total
+
+
+def ds_claim_probability(
+    p: DSPlan,
+    conf: FloatArray,
+    prior: FloatArray,
+    claim_label: AnyIndex,
+    claim_start: AnyIndex,
+) -> FloatArray:
+    """Posterior of each object's claimed labels, normalised over its claims.
+
+    Parameters
+    ----------
+    p : DSPlan
+    conf : float array of shape (n_sources, K, K)
+        ``[source, given label, true label]``, in ``(0, 1]``.
+    prior : float array of shape (K,)
+    claim_label : int array of shape (n_claims,)
+        Label of each claim, claims grouped by object.
+    claim_start : int array of shape (n_objects + 1,)
+        Offsets of each object's claims.
+
+    Returns
+    -------
+    ndarray of shape (n_claims,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = plan(np.array([0]), np.array([0]), np.array([0, 1]), 1, 3)
+    >>> conf = np.full((1, 3, 3), 0.1); conf[0, 0, 0] = 0.8
+    >>> ds_claim_probability(p, conf, np.full(3, 1 / 3), np.array([0, 2]),
+    ...                      np.array([0, 2])).round(4).tolist()
+    [0.8889, 0.1111]
+    """
+    conf_a = np.ascontiguousarray(conf, dtype=np.float64)
+    prior_a = np.ascontiguousarray(prior, dtype=np.float64)
+    _check(p, conf_a, prior_a)
+    lab = np.ascontiguousarray(claim_label, dtype=np.int64)
+    cstart = np.ascontiguousarray(claim_start, dtype=np.int64)
+    n_k = p.n_labels
+    n_cells = p.n_sources * n_k
+    loops = _loops(n_k)
+    if loops is not None:
+        out = np.zeros(lab.shape[0])
+        loops["claims"](conf_a.reshape(n_cells, n_k), prior_a, p.cell, p.start, lab, cstart, out)
+        return out
+    log_conf = np.log(conf_a.reshape(n_cells, n_k))
+    log_prior = np.log(prior_a)
+    joint = np.repeat(log_prior[None, :], p.n_objects, axis=0)
+    for chunk in _numpy_plan(p)["chunks"]:
+        joint[chunk[0]] = _np_log_joint(chunk, log_conf, log_prior).T
+    claim_object = np.repeat(np.arange(p.n_objects), np.diff(cstart))
+    score = joint[claim_object, lab]
+    return _kernels.segment_softmax(score, cstart)
