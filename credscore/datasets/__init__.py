@@ -52,6 +52,7 @@ from credscore.datasets._crowd import (
 )
 from credscore.datasets._synthetic import SyntheticInfo, synthetic
 from credscore.datasets._web import (
+    editor_kind,
     load_books,
     load_flights,
     load_population,
@@ -66,6 +67,7 @@ __all__ = [
     "SyntheticInfo",
     "available_datasets",
     "default_root",
+    "editor_kind",
     "load",
     "load_adult",
     "load_books",

@@ -173,6 +173,12 @@ class Dataset:
         items :meth:`evaluate` scores.
     path : pathlib.Path or None
         Where the data were read from.
+    source_groups : mapping or None
+        ``{source_id: group label}`` when the data say, before any fitting
+        and independently of the gold, what kind of source each one is
+        (population: anonymous, registered or bot editors); None otherwise.
+        Pass it to models with a per-group reliability prior, such as
+        ``Corroboration(prior_groups=ds.source_groups)``.
 
     Examples
     --------
@@ -188,6 +194,7 @@ class Dataset:
     gold: Mapping[Any, Any]
     description: str
     path: Path | None = None
+    source_groups: Mapping[Any, Any] | None = None
 
     def __repr__(self) -> str:
         return (

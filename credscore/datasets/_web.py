@@ -24,6 +24,7 @@ from credscore.errors import InvalidTableError
 from credscore.table import Table
 
 __all__ = [
+    "editor_kind",
     "load_books",
     "load_flights",
     "load_population",
@@ -236,6 +237,64 @@ def normalize_population(text: str) -> int | None:
     return round(number)
 
 
+_ANONYMOUS = re.compile(
+    r"^(?:contributor\s*#\s*)?0\s*\(|^(?:\d{1,3}\.){3}\d{1,3}$|^[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}$",
+    re.IGNORECASE,
+)
+_BOT_WORD = re.compile(r"bot(?![a-z])", re.IGNORECASE)
+_BOT_PREFIX = re.compile(r"(?<![A-Za-z])BOT")
+
+
+def editor_kind(name: str) -> Literal["anonymous", "bot", "registered"]:
+    """The kind of a Wikipedia editor, from the editor's name alone.
+
+    A rule known before any data are seen (it never looks at what the editor
+    wrote), used by :func:`load_population` to give each editor a source
+    group (:attr:`Dataset.source_groups`):
+
+    ``"anonymous"``
+        An edit without an account. Wikipedia records it under user id 0
+        with the IP address as the name: ``"0 (68.162.248.83)"`` in the
+        DAFNA-EA files, ``"contributor #0 (68.162.248.83)"`` in
+        ``population-new.txt``; a bare IPv4 or IPv6 address also counts.
+    ``"bot"``
+        A registered account whose name follows Wikipedia's bot policy
+        (the name says it is a bot): a word of the name ends in "bot"
+        (``CapitalBot``, ``VoABot II``, ``Kotbot``), or a word starts with
+        "BOT" in capitals (``BOTijo``). "Water Bottle" is not a bot.
+    ``"registered"``
+        Every other account.
+
+    Parameters
+    ----------
+    name : str
+        The editor as written in the data: ``"<user id>: <user name>"``,
+        ``"contributor #<user id>: <user name>"`` or ``"0 (<ip>)"``.
+
+    Returns
+    -------
+    str
+        ``"anonymous"``, ``"bot"`` or ``"registered"``.
+
+    Examples
+    --------
+    >>> editor_kind("0 (68.162.248.83)"), editor_kind("contributor #0 (130.13.0.68)")
+    ('anonymous', 'anonymous')
+    >>> editor_kind("5512121: CapitalBot"), editor_kind("3729068: BOTijo")
+    ('bot', 'bot')
+    >>> editor_kind("129912: Water Bottle"), editor_kind("620554: Harpchad")
+    ('registered', 'registered')
+    """
+    text = name.strip()
+    if _ANONYMOUS.search(text):
+        return "anonymous"
+    _, sep, user = text.partition(":")
+    user = user if sep else text
+    if _BOT_WORD.search(user) or _BOT_PREFIX.search(user):
+        return "bot"
+    return "registered"
+
+
 def _read_population_gold(f: Path) -> dict[Any, Any]:
     gold: dict[Any, Any] = {}
     with f.open(encoding="utf-8", errors="replace") as fh:
@@ -279,7 +338,12 @@ def load_population(
     -------
     Dataset
         Scored: the gold city-years that have at least one claim (301 of 308
-        for ``"dafna"``, 308 for ``"wiki"``, 277 for ``"cleaned"``).
+        for ``"dafna"``, 308 for ``"wiki"``, 277 for ``"cleaned"``). Its
+        :attr:`~Dataset.source_groups` give each editor's kind,
+        ``"anonymous"``, ``"registered"`` or ``"bot"``, by
+        :func:`editor_kind` (from the name alone, never from the gold), for
+        models with a learned reliability prior per group
+        (``Corroboration(prior_groups=...)``).
 
     References
     ----------
@@ -351,14 +415,20 @@ def load_population(
     table = Table.from_arrays(src, obj, np.asarray(val, dtype=np.int64), numeric=False)
     objects = set(table.object_ids.tolist())
     present = sum(1 for k in gold if k in objects)
+    kinds = {sid: editor_kind(str(sid)) for sid in table.source_ids.tolist()}
+    n_kind = {
+        k: sum(1 for v in kinds.values() if v == k) for k in ("anonymous", "registered", "bot")
+    }
     text = (
         f"Population (Pasternack & Roth, COLING 2010), {origin}: {table.n_assertions} "
         f"claims by {table.n_sources} Wikipedia editors on {table.n_objects} city-years "
         f"({dropped} unparsable values dropped). Values are integers (separators removed, "
-        "decimals rounded) compared for equality. "
+        "decimals rounded) compared for equality. Source groups (editor_kind, from the "
+        f"editor's name alone): {n_kind['anonymous']} anonymous (IP address), "
+        f"{n_kind['registered']} registered, {n_kind['bot']} bots. "
         f"Scored: the {present} of {len(gold)} gold city-years that have a claim."
     )
-    return Dataset("population", table, gold, text, root)
+    return Dataset("population", table, gold, text, root, source_groups=kinds)
 
 
 _TIME = re.compile(r"(\d{1,2}):(\d{2})\s*(a\.?\s*m\.?|p\.?\s*m\.?|noon|a|p)?", re.IGNORECASE)

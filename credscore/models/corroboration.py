@@ -45,7 +45,7 @@ the core: only ``a`` differs from source to source.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -63,6 +63,7 @@ from credscore.models._base import (
     _positive_int,
     segment_normalize,
 )
+from credscore.models._priors import copied_llr, copier_rates, group_index, group_shrinkage
 from credscore.models._registry import register_model
 from credscore.table import Table
 
@@ -159,6 +160,15 @@ def _dependence(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         raise ValueError(f"{attribute.name}: expected 'independent' or 'learned', got {value!r}")
 
 
+def _copy_rate(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.floating))
+        or not (0 <= value < 1)
+    ):
+        raise ValueError(f"{attribute.name}: expected a number in [0, 1), got {value!r}")
+
+
 def _non_neg_int(inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ValueError(f"{attribute.name}: expected an integer >= 0, got {value!r}")
@@ -234,6 +244,26 @@ class Corroboration(IterativeModel):
         default for a group).
     copy_threshold : float in (0, 1), default 0.5
     copy_rounds : int, default 5
+    prior_groups : mapping, optional
+        Kinds of sources known beforehand: ``{source_id: group label}``
+        (say ``"anonymous"``, ``"registered"``, ``"bot"``). Each group's mean
+        reliability is learned from its members (empirical Bayes), and each
+        source's reliability is shrunk toward its group's mean by
+        ``prior_strength`` pseudo-counts instead of toward
+        ``prior_reliability``, so a source with few assertions gets the
+        reliability of its kind; sources not in the mapping keep
+        ``prior_reliability``. See :attr:`group_reliability_`.
+    copiers : mapping or collection, optional
+        Sources known to re-publish values they find (a bot that re-saves
+        the page it edits, an aggregator): source ids, or ``{source_id:
+        copy rate}``. Where another source gives the same value, a copier's
+        confirmation counts as copied with probability ``copy_rate``
+        (Dong et al. 2009): ``ln[(c + (1-c) P_t) / (c + (1-c) P_f)]``
+        instead of ``ln(P_t / P_f)``. Its reliability is still learned from
+        all its values. Categorical values only.
+    copy_rate : float in [0, 1), default 0.8
+        Copy rate ``c`` of the copiers given without one (the default of
+        Dong et al. 2009).
     max_iter : int, default 1000
         EM with lone or rarely contested sources converges slowly.
     tol, seed, progress
@@ -297,6 +327,11 @@ class Corroboration(IterativeModel):
     D. Hovy, T. Berg-Kirkpatrick, A. Vaswani and E. Hovy, "Learning whom to
     trust with MACE", NAACL-HLT 2013 (the knowing-or-guessing source).
 
+    B. Zhao, B. I. P. Rubinstein, J. Gemmell and J. Han, "A Bayesian
+    approach to discovering truth from conflicting sources for data
+    integration", PVLDB 5(6), 2012 (Beta priors on source quality, here with
+    their mean learned per group of sources).
+
     X. L. Dong, L. Berti-Equille and D. Srivastava, "Integrating conflicting
     data: the role of source dependence", PVLDB 2(1), 2009.
 
@@ -356,6 +391,9 @@ class Corroboration(IterativeModel):
     group_dependence: float = attrs.field(default=0.8, validator=_unit)
     copy_threshold: float = attrs.field(default=0.5, validator=_open_unit)
     copy_rounds: int = attrs.field(default=5, validator=_positive_int)
+    prior_groups: Mapping[Any, Any] | None = attrs.field(default=None, repr=False)
+    copiers: Mapping[Any, float] | Collection[Any] | None = attrs.field(default=None, repr=False)
+    copy_rate: float = attrs.field(default=0.8, validator=_copy_rate)
 
     _state: State | None = attrs.field(default=None, init=False, repr=False)
     _seed_groups: tuple[IntArray, FloatArray] | None = attrs.field(
@@ -380,6 +418,31 @@ class Corroboration(IterativeModel):
         assert self._state is not None
         g: IntArray = self._state["group"]
         return g
+
+    @property
+    def group_reliability_(self) -> dict[Any, float]:
+        """``{group label: learned mean reliability}`` of the ``prior_groups``
+        (for numeric tables, ``v0 / (v0 + group variance)``); empty without them.
+
+        Examples
+        --------
+        >>> from credscore.table import Table
+        >>> t = Table.from_rows([("ip1", "x", "a"), ("ann", "x", "b"), ("bob", "x", "b"),
+        ...                      ("ann", "y", "c"), ("bob", "y", "c"), ("ip2", "y", "d")])
+        >>> m = Corroboration(prior_groups={"ip1": "anon", "ip2": "anon"}).fit(t)
+        >>> g = m.group_reliability_
+        >>> list(g), g["anon"] < m.reliability_by_source_["ann"]
+        (['anon'], True)
+        """
+        self._check_fitted()
+        assert self._state is not None
+        labels = self._state.get("prior_labels") or []
+        means = self._state.get("prior_mean")
+        if means is None:
+            return {}
+        if "v0" in self._state:
+            means = self._state["v0"] / (self._state["v0"] + means)
+        return dict(zip(labels, np.asarray(means, dtype=np.float64).tolist()))
 
     @property
     def dependence_(self) -> FloatArray:
@@ -429,6 +492,7 @@ class Corroboration(IterativeModel):
             state["variance"] = np.full(n_src, v0)
             state["reliability"] = np.full(n_src, 0.5)
             state["accuracy"] = np.full(n_src, 0.5)
+            self._known_sources(table, state)
             return state
         values = np.unique(table.claim_value)
         closed = self.domain == "auto" and values.shape[0] <= self.max_closed_domain
@@ -455,7 +519,20 @@ class Corroboration(IterativeModel):
                 table, self.groups, self.group_dependence
             )
         state["grouped"] = bool(np.any(state["group_r"] > 0))
+        self._known_sources(table, state)
         return state
+
+    def _known_sources(self, table: Table, state: State) -> None:
+        """Add the prior groups and the copy rates given as settings to ``state``."""
+        state["prior_group"] = None
+        state["prior_labels"] = None
+        state["prior_mean"] = None
+        state["copy"] = None
+        if self.prior_groups is not None:
+            state["prior_group"], state["prior_labels"] = group_index(table, self.prior_groups)
+        if self.copiers is not None:
+            rates = copier_rates(table, self.copiers, self.copy_rate)
+            state["copy"] = rates if np.any(rates > 0) else None
 
     def _layout(self, part: Table, state: State, local: dict[str, Any]) -> dict[str, Any]:
         """Arrays of one partition that depend only on its table and the label
@@ -583,7 +660,14 @@ class Corroboration(IterativeModel):
         prior_on = lay["prior_on"]
         n_claims, n_obj = part.n_claims, lay["n_obj"]
         score: FloatArray | None = None
-        if state["grouped"]:
+        if state.get("copy") is not None:
+            ell_a = _copied(part, state, ell, a, lay["key"], local)
+            score = (
+                _pool(part, ell_a, state, local)
+                if state["grouped"]
+                else _wsum(lay["claim"], ell_a, n_claims)
+            )
+        elif state["grouped"]:
             score = _pool(part, ell[lay["key"]], state, local)
         loops = _ck.loops()
         if loops is not None:
@@ -744,6 +828,15 @@ class Corroboration(IterativeModel):
         if "v0" in state:
             v0 = state["v0"]
             var = (stats["sq"] + s * v0) / (stats["n"] + s)
+            if state.get("prior_group") is not None:
+                var, new["prior_mean"] = group_shrinkage(
+                    stats["sq"],
+                    stats["n"],
+                    state["prior_group"],
+                    len(state["prior_labels"]),
+                    v0,
+                    s,
+                )
             new["variance"] = var
             new["reliability"] = v0 / (v0 + var)
             new["accuracy"] = new["reliability"]
@@ -755,6 +848,21 @@ class Corroboration(IterativeModel):
             new["guess"] = g / g.sum(axis=1, keepdims=True)
         else:
             rho = (stats["excess"] + alpha) / (stats["info"] + s)
+        if state.get("prior_group") is not None:
+            # Shrink toward the learned mean of the source's group (empirical Bayes).
+            num, den = (
+                (stats["knew"], stats["n"])
+                if state["guess"] is not None
+                else (stats["excess"], stats["info"])
+            )
+            rho, new["prior_mean"] = group_shrinkage(
+                num,
+                den,
+                state["prior_group"],
+                len(state["prior_labels"]),
+                self.prior_reliability,
+                s,
+            )
         lo = -1.0 if self.adversarial else 0.0
         new["reliability"] = np.clip(rho, lo, _RHO_MAX)
         n = stats["n"]
@@ -786,6 +894,8 @@ class Corroboration(IterativeModel):
                 "value: dependence between sources (groups=, dependence='learned') "
                 "needs categorical values"
             )
+        if table.numeric and self.copiers is not None:
+            raise InvalidTableError("value: copiers= needs categorical values")
         if self.dependence == "learned" and self.groups is not None:
             raise ValueError("groups: give either groups= or dependence='learned', not both")
         if self.dependence == "independent":
@@ -905,6 +1015,31 @@ def _value_sets(
         set_of = inverse.reshape(-1).astype(np.intp)
     members = ((sets[:, None] >> np.arange(n_val)) & 1).astype(np.float64)
     return set_of, members
+
+
+def _copied(
+    part: Table,
+    state: State,
+    cell_ell: FloatArray,
+    cell_a: FloatArray,
+    key: npt.NDArray[np.intp],
+    local: dict[str, Any],
+) -> FloatArray:
+    """The ratio of each assertion, a declared copier's discounted where
+    another source gives the same value (see :func:`copied_llr`)."""
+    cached = local.get("copied")
+    if cached is None or cached[0] is not state["copy"]:
+        rate = state["copy"][part.source]
+        shared = np.bincount(part.claim, minlength=part.n_claims)[part.claim] > 1
+        at = np.flatnonzero((rate > 0) & shared)
+        cached = (state["copy"], at, rate[at])
+        local["copied"] = cached
+    _, at, rate = cached
+    ell = cell_ell[key]
+    if at.shape[0]:
+        rho = state["reliability"][part.source[at]]
+        ell[at] = copied_llr(rho, cell_a[key[at]], rate)
+    return ell
 
 
 def _pool(part: Table, ell: FloatArray, state: State, local: dict[str, Any]) -> FloatArray:
