@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 
 from credscore.models._base import FloatArray, FusionResult, TruthModel, _segment_argmax
 from credscore.models._registry import register_model
@@ -38,18 +39,24 @@ class Majority(TruthModel):
     name: ClassVar[str] = "majority"
 
     def _fit(self, table: Table) -> FusionResult:
-        votes = np.bincount(table.claim, minlength=table.n_claims).astype(np.float64)
+        count = np.bincount(table.claim, minlength=table.n_claims)
+        votes = count.astype(np.float64)
         per_obj = np.bincount(table.claim_object, weights=votes, minlength=table.n_objects)
         prob: FloatArray = votes / per_obj[table.claim_object]
-        best = _segment_argmax(prob, table.object_start)
+        # Within an object every vote count is divided by the same total, so
+        # the most probable claim is the one with the most votes.
+        best = _first_most_votes(count, table.object_start)
+        if best is None:
+            best = _segment_argmax(prob, table.object_start)
         is_best = np.zeros(table.n_claims, dtype=bool)
         is_best[best] = True
-        agree = np.bincount(
-            table.source,
-            weights=is_best[table.claim].astype(np.float64),
-            minlength=table.n_sources,
-        )
-        total = np.bincount(table.source, minlength=table.n_sources)
+        # One count per (source, agrees?) cell: bit 0 of the cell says agreement.
+        src = table.source
+        cell = (src if table.n_sources < 1 << 30 else src.astype(np.int64)) << 1
+        cell |= is_best[table.claim]
+        per_cell = np.bincount(cell, minlength=2 * table.n_sources).reshape(-1, 2)
+        agree = per_cell[:, 1]
+        total = per_cell[:, 0] + agree
         value: np.ndarray[Any, Any] = table.claim_value[best]
         return FusionResult(
             table=table,
@@ -58,6 +65,28 @@ class Majority(TruthModel):
             reliability=agree / total,
             model=self.name,
         )
+
+
+def _first_most_votes(
+    count: npt.NDArray[np.int64], start: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64] | None:
+    """Index of the first claim with the most votes in each object.
+
+    Packs ``(votes, -index)`` into one int64 so that a single maximum per
+    object finds it. None when the packing does not apply (an object without
+    claims, or counts or indices too large for 32 bits each).
+    """
+    n = count.shape[0]
+    low = (1 << 32) - 1
+    if n == 0 or n > low or int(count.max()) > np.iinfo(np.int32).max:
+        return None
+    if start.shape[0] < 2 or bool((start[1:] <= start[:-1]).any()):
+        return None
+    key = count << 32
+    key += low - np.arange(n, dtype=np.int64)
+    top = np.maximum.reduceat(key, start[:-1])
+    out: npt.NDArray[np.int64] = low - (top & low)
+    return out
 
 
 register_model(Majority)
