@@ -26,6 +26,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _kernels
 from credscore.errors import NotFittedError
 from credscore.models import copying
 from credscore.models._base import FloatArray, FusionResult, IterativeModel, State, Stats
@@ -163,13 +164,18 @@ class Accu(IterativeModel):
 
     def _votes(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
         """Vote count of each claim."""
-        weight = self._vote_weight(state)[part.source]
-        return copying.weighted_count(part.claim, weight, part.n_claims)
+        return _kernels.gather_sum(
+            part.claim, self._vote_weight(state), part.source, part.n_claims
+        )
+
+    def _over_domain(self) -> bool:
+        """Whether probabilities are normalised over the object's whole domain."""
+        return self.unobserved
 
     def _log_normaliser(self, part: Table, votes: FloatArray) -> FloatArray:
+        """Log of the normaliser over the object's whole domain (the
+        ``n + 1 - m`` unobserved values have vote 0)."""
         lse = _segment_log_sum_exp(votes, part)
-        if not self.unobserved:
-            return lse
         missing = float(self.n_false) + 1.0 - _claims_per_object(part)
         has = missing > 0
         out: FloatArray = lse.copy()
@@ -179,15 +185,19 @@ class Accu(IterativeModel):
     def _probabilities(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
         """Probability of each claim, over the whole domain of its object."""
         votes = self._votes(part, state, local)
+        if not self._over_domain():
+            return _kernels.segment_softmax(votes, part.object_start)
         out: FloatArray = np.exp(votes - self._log_normaliser(part, votes)[part.claim_object])
         return out
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         prob = self._probabilities(part, state, local)
         n = state["reliability"].shape[0]
+        if "count" not in local:
+            local["count"] = copying.weighted_count(part.source, None, n)
         return {
-            "correct": copying.weighted_count(part.source, prob[part.claim], n),
-            "count": copying.weighted_count(part.source, None, n),
+            "correct": _kernels.gather_sum(part.source, prob, part.claim, n),
+            "count": local["count"],
         }
 
     def _update(self, state: State, stats: Stats) -> State:
@@ -200,10 +210,7 @@ class Accu(IterativeModel):
     def _claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
-        votes = self._votes(part, state, local)
-        lse = _segment_log_sum_exp(votes, part)
-        prob: FloatArray = np.exp(votes - lse[part.claim_object])
-        return prob, None
+        return _kernels.segment_softmax(self._votes(part, state, local), part.object_start), None
 
 
 @attrs.define(kw_only=True)
@@ -258,8 +265,8 @@ class PopAccu(Accu):
         votes: FloatArray = super()._votes(part, state, local) + local["popularity"]
         return votes
 
-    def _log_normaliser(self, part: Table, votes: FloatArray) -> FloatArray:
-        return _segment_log_sum_exp(votes, part)
+    def _over_domain(self) -> bool:
+        return False
 
 
 def _x_log_x(x: FloatArray) -> FloatArray:
@@ -432,7 +439,14 @@ class AccuCopy(Accu):
         same = part.claim[first] == part.claim[second]
         different = copying.weighted_count(pair[~same], None, n_pairs)
         first, second, pair = first[same], second[same], pair[same]
-        involved = np.unique(np.concatenate([first, second]))
+        involved = np.sort(np.concatenate([first, second]))
+        if involved.shape[0]:
+            involved = involved[np.concatenate([[True], involved[1:] != involved[:-1]])]
+        # Assertions are sorted by claim, so the claims of `involved` are too.
+        claim = part.claim[involved]
+        new_claim = np.concatenate([[True], claim[1:] != claim[:-1]])[: claim.shape[0]]
+        claims = claim[new_claim]
+        claim_of = np.cumsum(new_claim) - 1
         return {
             "agree_pair": pair,
             "agree_claim": part.claim[first],
@@ -441,8 +455,9 @@ class AccuCopy(Accu):
             # Position, among the involved assertions, of each side.
             "agree_first": np.searchsorted(involved, first),
             "agree_second": np.searchsorted(involved, second),
-            "involved_claim": part.claim[involved],
             "involved_source": part.source[involved],
+            "involved_claim": claim_of,  # position in `claims`
+            "claims": claims,
             "different": different,
         }
 
@@ -458,7 +473,7 @@ class AccuCopy(Accu):
     def _votes(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
         agree = self._agreements(part, state, local)
         weight = self._vote_weight(state) * ~state["duplicate"]
-        votes = copying.weighted_count(part.claim, weight[part.source], part.n_claims)
+        votes = _kernels.gather_sum(part.claim, weight, part.source, part.n_claims)
         n_involved = agree["involved_claim"].shape[0]
         if n_involved == 0:
             return votes
@@ -475,10 +490,9 @@ class AccuCopy(Accu):
         who = np.where(later, agree["agree_second"], agree["agree_first"])
         log_indep = copying.weighted_count(who, log_factor, n_involved)
         change = weight[agree["involved_source"]] * np.expm1(log_indep)
-        out: FloatArray = votes + copying.weighted_count(
-            agree["involved_claim"], change, part.n_claims
-        )
-        return out
+        claims = agree["claims"]
+        votes[claims] += copying.weighted_count(agree["involved_claim"], change, claims.shape[0])
+        return votes
 
     def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         prob = self._probabilities(part, state, local)
@@ -486,9 +500,11 @@ class AccuCopy(Accu):
         n_pairs = state["pair_key"].shape[0]
         agree = self._agreements(part, state, local)
         p_shared = prob[agree["agree_claim"]]
+        if "count" not in local:
+            local["count"] = copying.weighted_count(part.source, None, n)
         return {
-            "correct": copying.weighted_count(part.source, prob[part.claim], n),
-            "count": copying.weighted_count(part.source, None, n),
+            "correct": _kernels.gather_sum(part.source, prob, part.claim, n),
+            "count": local["count"],
             "shared_true": copying.weighted_count(agree["agree_pair"], p_shared, n_pairs),
             "shared_false": copying.weighted_count(agree["agree_pair"], 1.0 - p_shared, n_pairs),
             "different": agree["different"],

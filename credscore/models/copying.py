@@ -177,7 +177,7 @@ def pair_keys(table: Table, first: Int64Array, second: Int64Array) -> Int64Array
     return table.source[first].astype(np.int64) * n + table.source[second]
 
 
-BLOCK = 1 << 21
+BLOCK = 1 << 20
 """About how many co-occurrences one block of sources generates at once in
 :func:`candidate_cooccurrences` (each costs some 60 bytes while its block is
 processed)."""
@@ -256,6 +256,42 @@ def _blocks(
             np.add(row[u:v, None], src[grid], out=key[pos : pos + n].reshape(-1, k))
             pos += n
         yield low, rows, first, second, key
+        del first, second, key  # before the next block is allocated
+
+
+def _count_block(
+    key: Int64Array,
+    low: int,
+    rows: int,
+    n_s: int,
+    min_shared: int,
+    exclude: npt.NDArray[np.bool_] | None,
+    dense: bool,
+) -> tuple[Int64Array, npt.NDArray[np.bool_], Int64Array]:
+    """The pairs of one block of :func:`_blocks` that share at least
+    ``min_shared`` objects, ``i < j``, neither excluded: their keys (within
+    the block, sorted), which co-occurrences are theirs, and the index of
+    each of those in the keys."""
+    if dense:
+        count = np.bincount(key, minlength=rows * n_s).reshape(rows, n_s)
+        good = count >= min_shared
+        del count
+        good &= np.arange(n_s) > np.arange(low, low + rows)[:, None]
+        if exclude is not None:
+            good &= ~exclude
+            good &= ~exclude[low : low + rows, None]
+        good = good.reshape(-1)
+        sel = good[key]
+        kept = np.flatnonzero(good)
+        return kept, sel, np.searchsorted(kept, key[sel])
+    uniq, inv, count = np.unique(key, return_inverse=True, return_counts=True)
+    inv = inv.reshape(-1)
+    i, j = uniq // n_s + low, uniq % n_s
+    good = (count >= min_shared) & (j > i)
+    if exclude is not None:
+        good &= ~(exclude[i] | exclude[j])
+    sel = good[inv]
+    return uniq[good], sel, (np.cumsum(good) - 1)[inv[sel]]
 
 
 def candidate_cooccurrences(
@@ -309,37 +345,20 @@ def candidate_cooccurrences(
     keys, firsts, seconds, pairs = [], [], [], []
     offset = 0
     for low, rows, first, second, key in _blocks(table, max(int(block), 1), order):
-        if dense is True or (dense is None and rows * n_s <= 4 * key.shape[0] + 4096):
-            count = np.bincount(key, minlength=rows * n_s).reshape(rows, n_s)
-            good = count >= min_shared
-            del count
-            # Only (i, j) with i < j, neither excluded.
-            good &= np.arange(n_s) > np.arange(low, low + rows)[:, None]
-            if exclude is not None:
-                good &= ~exclude
-                good &= ~exclude[low : low + rows, None]
-            good = good.reshape(-1)
-            sel = good[key]
-            kept = np.flatnonzero(good)
-            pair = np.searchsorted(kept, key[sel])
-        else:
-            uniq, inv, count = np.unique(key, return_inverse=True, return_counts=True)
-            i, j = uniq // n_s + low, uniq % n_s
-            good = (count >= min_shared) & (j > i)
-            if exclude is not None:
-                good &= ~(exclude[i] | exclude[j])
-            sel = good[inv.reshape(-1)]
-            kept = uniq[good]
-            pair = (np.cumsum(good) - 1)[inv.reshape(-1)[sel]]
-        if kept.shape[0] == 0:
-            continue
-        keys.append(kept + np.int64(low) * n_s)
-        firsts.append(first[sel])
-        seconds.append(second[sel])
-        pairs.append(pair + offset)
-        offset += kept.shape[0]
+        # bincount over all (i, j) of the block unless that is much more
+        # than the co-occurrences themselves (very many sources).
+        wide = rows * n_s > 4 * key.shape[0] + 4096
+        use_dense = not wide if dense is None else dense
+        kept, sel, pair = _count_block(key, low, rows, n_s, min_shared, exclude, use_dense)
+        if kept.shape[0]:
+            keys.append(kept + np.int64(low) * n_s)
+            firsts.append(first[sel])
+            seconds.append(second[sel])
+            pairs.append(pair + offset)
+            offset += kept.shape[0]
+        del first, second, key, sel  # before the next block is allocated
     return tuple(  # type: ignore[return-value]
-        np.concatenate(x).astype(np.int64) if x else np.zeros(0, dtype=np.int64)
+        np.concatenate(x).astype(np.int64, copy=False) if x else np.zeros(0, dtype=np.int64)
         for x in (keys, firsts, seconds, pairs)
     )
 
@@ -371,8 +390,9 @@ def cooccurrences_of(
         firsts.append(first[hit])
         seconds.append(second[hit])
         pairs.append(where[hit])
+        del first, second, key, where, hit  # before the next block is allocated
     return tuple(  # type: ignore[return-value]
-        np.concatenate(x).astype(np.int64) if x else np.zeros(0, dtype=np.int64)
+        np.concatenate(x).astype(np.int64, copy=False) if x else np.zeros(0, dtype=np.int64)
         for x in (firsts, seconds, pairs)
     )
 
