@@ -179,6 +179,12 @@ class Dataset:
         (population: anonymous, registered or bot editors); None otherwise.
         Pass it to models with a per-group reliability prior, such as
         ``Corroboration(prior_groups=ds.source_groups)``.
+    copiers : frozenset or None
+        Sources known, from how the data were made, to re-publish values
+        they find (population: Wikipedia bots, which re-save the figure on
+        the page they edit); None when none are known. Pass it to models
+        that discount copied confirmations, such as
+        ``Corroboration(copiers=ds.copiers)``.
 
     Examples
     --------
@@ -195,6 +201,7 @@ class Dataset:
     description: str
     path: Path | None = None
     source_groups: Mapping[Any, Any] | None = None
+    copiers: frozenset[Any] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -208,6 +215,43 @@ class Dataset:
         if self.table.numeric:
             return 0
         return len(set(self.gold.values()))
+
+    def source_settings(self, model: str) -> dict[str, Any]:
+        """Settings that hand what the data say about their sources to ``model``.
+
+        ``{"prior_groups": source_groups, "copiers": copiers}``, keeping only
+        what the data set has and what the registered model accepts as a
+        setting (:class:`~credscore.models.Corroboration` takes both); an
+        empty dict otherwise. Nothing in them comes from the gold.
+
+        Parameters
+        ----------
+        model : str
+            A registered model name.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> from credscore.table import Table
+        >>> t = Table.from_rows([("0 (1.2.3.4)", "x", 1), ("7: Bob", "x", 2)])
+        >>> ds = Dataset("toy", t, {}, "", source_groups={"0 (1.2.3.4)": "anonymous"})
+        >>> ds.source_settings("corroboration")
+        {'prior_groups': {'0 (1.2.3.4)': 'anonymous'}}
+        >>> ds.source_settings("majority")
+        {}
+        """
+        from credscore.models import get_model
+
+        accepted = {f.name for f in attrs.fields(type(get_model(model)))}
+        out: dict[str, Any] = {}
+        if self.source_groups is not None and "prior_groups" in accepted:
+            out["prior_groups"] = self.source_groups
+        if self.copiers and "copiers" in accepted:
+            out["copiers"] = self.copiers
+        return out
 
     def evaluate(self, result: FusionResult) -> dict[str, float]:
         """Score a result of a model fitted on :attr:`table` against the gold.

@@ -343,7 +343,12 @@ def load_population(
         ``"anonymous"``, ``"registered"`` or ``"bot"``, by
         :func:`editor_kind` (from the name alone, never from the gold), for
         models with a learned reliability prior per group
-        (``Corroboration(prior_groups=...)``).
+        (``Corroboration(prior_groups=...)``). Its :attr:`~Dataset.copiers`
+        are the bots: automated accounts that edit many pages at once
+        (formatting, templates, links) and save the population figure they
+        find on the page, so where another editor gives the same figure the
+        bot may only have re-saved it (``Corroboration(copiers=...)``).
+        :meth:`Dataset.source_settings` hands both to a model.
 
     References
     ----------
@@ -425,10 +430,12 @@ def load_population(
         f"({dropped} unparsable values dropped). Values are integers (separators removed, "
         "decimals rounded) compared for equality. Source groups (editor_kind, from the "
         f"editor's name alone): {n_kind['anonymous']} anonymous (IP address), "
-        f"{n_kind['registered']} registered, {n_kind['bot']} bots. "
+        f"{n_kind['registered']} registered, {n_kind['bot']} bots (declared copiers: a bot "
+        "re-saves the figure it finds on the page). "
         f"Scored: the {present} of {len(gold)} gold city-years that have a claim."
     )
-    return Dataset("population", table, gold, text, root, source_groups=kinds)
+    bots = frozenset(sid for sid, kind in kinds.items() if kind == "bot")
+    return Dataset("population", table, gold, text, root, source_groups=kinds, copiers=bots)
 
 
 _TIME = re.compile(r"(\d{1,2}):(\d{2})\s*(a\.?\s*m\.?|p\.?\s*m\.?|noon|a|p)?", re.IGNORECASE)
