@@ -10,12 +10,13 @@ written so) with labels that are already integer codes ``0..k-1``:
   once, and an unsorted one only until every code has been seen (a prefix of
   doubling length), which for the many-rows-per-label columns (sources,
   values) is a small part of the array.
-* :func:`compile_grouped` compiles rows whose object codes are non-decreasing.
-  Every object's rows are then one contiguous *segment*, and the only sorting
-  left is within each segment, by ``(value, source)``: segments of equal
-  length form a matrix whose rows ``numpy.sort`` sorts along the last axis
-  (long segments are padded to a power of two). No global sort, no int64
-  index arrays.
+* :func:`compile_grouped` compiles rows in which every object's rows are
+  one contiguous *segment* (in object order, or first moved into it as whole
+  segments, which takes no sort). The only sorting left is within each
+  segment, by ``(value, source)``: segments of equal length form a matrix
+  whose rows ``numpy.sort`` sorts along the last axis (long segments are
+  padded to a power of two). No global sort, and for rows already in object
+  order no int64 array of the table's length.
 
 Both give exactly what the general path gives (``tests/test_table_compile.py``
 checks them against a slow reference on generated inputs); inputs they do not
@@ -80,7 +81,10 @@ def compile_grouped(
     n_objects: int,
     n_values: int,
 ) -> tuple[Int32Array, Int32Array, Int32Array, IndexArray, IndexArray, Int32Array] | None:
-    """Compile coded rows sorted by object; None when ``obj`` is not sorted.
+    """Compile coded rows grouped by object; None when they are not.
+
+    Rows are *grouped* when each object's rows are contiguous; they need not
+    be in object order, though rows sorted by object are the fastest case.
 
     Same contract as :func:`credscore._kernels.compile_codes` without times
     (the last row of each ``(source, object)`` pair wins; claims are the
@@ -113,8 +117,15 @@ def compile_grouped(
     [[0, 1], [0, 0], [0], [0], [0, 1], [0, 0]]
     """
     n = obj.shape[0]
-    if n == 0 or not bool((obj[1:] >= obj[:-1]).all()):
+    if n == 0:
         return None
+    if not bool((obj[1:] >= obj[:-1]).all()):
+        order = _group_order(obj, n_objects)
+        if order is None:
+            return None
+        # Whole objects move, each keeping its rows in order (so the last
+        # row of a pair stays last).
+        src, obj, val = src[order], obj[order], val[order]
     bits = max(n_sources - 1, 0).bit_length()
     top = (max(n_values - 1, 0) << bits) | max(n_sources - 1, 0)
     kdt: type[np.signedinteger[Any]] = np.int32 if top < np.iinfo(np.int32).max else np.int64
@@ -153,6 +164,28 @@ def compile_grouped(
     np.cumsum(np.bincount(claim_object, minlength=n_objects), out=object_start[1:])
     object_ = obj_k.astype(np.int32, copy=obj_k is obj)
     return source, claim, claim_object, claim_value, object_start, object_
+
+
+def _group_order(obj: npt.NDArray[np.integer[Any]], n_objects: int) -> npt.NDArray[np.intp] | None:
+    """Row order that sorts grouped rows by object; None when not grouped.
+
+    Rows are grouped when each object's rows are contiguous (one run per
+    object). The runs are then put in object order by placing each at its
+    object code, which needs no sort.
+    """
+    first = np.concatenate(([0], np.flatnonzero(obj[1:] != obj[:-1]) + 1))
+    run_obj = obj[first]
+    slot = np.full(n_objects, -1, dtype=np.intp)
+    slot[run_obj] = np.arange(first.shape[0])
+    runs = slot[slot >= 0]
+    if runs.shape[0] != first.shape[0]:
+        return None  # an object in two or more runs: not grouped
+    length = np.diff(np.append(first, obj.shape[0]))[runs]
+    # Row k of the output is row first[run] + (k - output start of the run).
+    shift = first[runs] - (np.cumsum(length) - length)
+    order: npt.NDArray[np.intp] = np.repeat(shift, length)
+    order += np.arange(obj.shape[0])
+    return order
 
 
 def _length_groups(length: IndexArray) -> list[tuple[int, IndexArray | None]]:

@@ -821,10 +821,11 @@ def compile_codes(
 
     Notes
     -----
-    Without ``time``, rows sorted by object take the fast path of
-    :func:`credscore._codes.compile_grouped` (sorting within each object
-    only); other rows take two stable sorts of int64 keys and linear passes,
-    instead of a lexicographic sort on three keys and ``numpy.unique``.
+    Without ``time``, rows grouped by object (each object's rows
+    contiguous) take the fast path of :func:`credscore._codes.compile_grouped`
+    (sorting within each object only); other rows take two stable sorts of
+    int64 keys and linear passes, instead of a lexicographic sort on three
+    keys and ``numpy.unique``.
 
     Examples
     --------

@@ -170,7 +170,7 @@ class Table:
         sizes = (len(source_ids), len(object_ids), len(value_ids))
         grouped = None if time_a is not None else compile_grouped(src_i, obj_i, val_i, *sizes)
         if grouped is not None:
-            # Rows sorted by object (the usual export): no global sort.
+            # Rows grouped by object (the usual export): no global sort.
             src_sorted, claim_sorted, claim_object, claim_code, object_start, obj_sorted = grouped
         else:
             src_sorted, claim_sorted, claim_object, claim_code, object_start = compile_codes(
