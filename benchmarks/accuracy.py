@@ -13,6 +13,12 @@ reported as such instead of taking the machine down. The data sets are
 read from ``../shared/data`` (or ``--root``, or ``CREDSCORE_DATA``); they are
 never copied into the repository. The published numbers beside ours are
 those of ``PUBLISHED_RESULTS.md`` in that folder.
+
+Every model runs with its default settings. A data set that says what its
+sources are before any fitting (``Dataset.source_settings``: population's
+editor kinds and bots) also runs each model that accepts that knowledge with
+it, as a separate row ``<model> + known sources``, and an ablation of it
+(groups only, copiers only, other copy rates) is written beside the table.
 """
 
 from __future__ import annotations
@@ -111,7 +117,12 @@ BARS = {
 }
 
 
-def _run_one(ds: Dataset, model: str, memory_gb: float, queue: Any) -> None:
+KNOWN = " + known sources"
+
+
+def _run_one(
+    ds: Dataset, model: str, memory_gb: float, queue: Any, settings: dict[str, Any]
+) -> None:
     """Child process: fit one model on one data set and report its scores."""
     try:
         limit = int(memory_gb * 1024**3)
@@ -119,10 +130,13 @@ def _run_one(ds: Dataset, model: str, memory_gb: float, queue: Any) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             start = time.perf_counter()
-            result = get_model(model).fit_score(ds.table)
+            model_obj = get_model(model, **settings)
+            result = model_obj.fit_score(ds.table)
             seconds = time.perf_counter() - start
         out: dict[str, Any] = dict(ds.evaluate(result))
         out.update(seconds=seconds, n_iter=result.n_iter, converged=result.converged)
+        if settings.get("prior_groups") is not None:
+            out["groups"] = dict(model_obj.group_reliability_)
         if not ds.table.numeric and ds.n_labels == 2:
             ids = ds.table.object_ids.tolist()
             pos = {o: i for i, o in enumerate(ids)}
@@ -139,10 +153,16 @@ def _run_one(ds: Dataset, model: str, memory_gb: float, queue: Any) -> None:
         queue.put({"error": f"{type(exc).__name__}: {str(exc)[:100]}"})
 
 
-def run_pair(ds: Dataset, model: str, timeout: float, memory_gb: float) -> dict[str, Any]:
+def run_pair(
+    ds: Dataset,
+    model: str,
+    timeout: float,
+    memory_gb: float,
+    settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_run_one, args=(ds, model, memory_gb, queue))
+    proc = ctx.Process(target=_run_one, args=(ds, model, memory_gb, queue, settings or {}))
     proc.start()
     try:
         return dict(queue.get(timeout=timeout))
@@ -157,7 +177,26 @@ def run_pair(ds: Dataset, model: str, timeout: float, memory_gb: float) -> dict[
 
 def accepts(model: str, ds: Dataset) -> bool:
     kind = "numeric" if ds.table.numeric else "categorical"
-    return kind in get_model(model).kinds
+    return kind in get_model(model.removesuffix(KNOWN)).kinds
+
+
+def ablation(ds: Dataset, model: str) -> list[tuple[str, dict[str, Any]]]:
+    """Parts of the known-source settings of ``model`` on ``ds``, one at a time."""
+    full = ds.source_settings(model)
+    out: list[tuple[str, dict[str, Any]]] = [("none (default settings)", {})]
+    if "prior_groups" in full:
+        out.append(("prior groups only", {"prior_groups": full["prior_groups"]}))
+    if "copiers" in full:
+        out.append(("copiers only", {"copiers": full["copiers"]}))
+    if len(full) > 1:
+        out.append(("prior groups and copiers (the row above)", full))
+    if "copiers" in full:
+        for rate in (0.5, 0.9):
+            out.append((f"both, copy rate {rate}", {**full, "copy_rate": rate}))
+        others = {k: v for k, v in full.items() if k != "copiers"}
+        everyone = frozenset(ds.table.source_ids.tolist())
+        out.append(("prior groups, every source a copier", {**others, "copiers": everyone}))
+    return out
 
 
 def fmt(name: str, r: dict[str, Any] | None) -> str:
@@ -187,7 +226,9 @@ def render(
     models: list[str],
     elapsed: float,
     limits: str,
+    ablations: dict[str, list[tuple[str, dict[str, Any]]]] | None = None,
 ) -> str:
+    ablations = ablations or {}
     lines: list[str] = []
     add = lines.append
     add("# Accuracy on real data")
@@ -236,8 +277,11 @@ def render(
         else:
             best_s = f"{best[0]} {100 * best[1]:.2f}"
         base = res.get("mean" if ds.table.numeric else "majority")
+        corr = fmt(name, res.get("corroboration"))
+        if "corroboration" + KNOWN in res:
+            corr = f"{fmt(name, res['corroboration' + KNOWN])} ({corr} blind)"
         add(
-            f"| {name} | {items} | {BARS.get(name, '')} | {pub_s} | {best_s} | {fmt(name, res.get('corroboration'))} "
+            f"| {name} | {items} | {BARS.get(name, '')} | {pub_s} | {best_s} | {corr} "
             f"| {fmt(name, base)} |"
         )
     add("")
@@ -247,6 +291,8 @@ def render(
     add("| model | " + " | ".join(names) + " |")
     add("|---|" + "---:|" * len(names))
     best_model = {n: (best_of(n, results[n]) or ("", 0.0))[0] for n in names}
+    known_rows = sorted({m for n in names for m in results[n] if m.endswith(KNOWN)})
+    models = [*models, *known_rows]
     for m in models:
         cells = []
         for n in names:
@@ -259,6 +305,33 @@ def render(
         "that kind of value (categorical/numeric)."
     )
     add("")
+    if known_rows:
+        add("## Known sources")
+        add("")
+        add(
+            "Rows ending in *+ known sources* run the model with what the data set says "
+            "about its sources before any fitting, never from the gold "
+            "(`Dataset.source_settings`). On population: each editor's kind, anonymous "
+            "(an IP address), registered or bot, from the editor's name alone "
+            "(`credscore.datasets.editor_kind`), as `prior_groups` (each kind's mean "
+            "reliability is learned and each editor shrunk toward it, so an editor with "
+            "few edits gets the reliability of its kind); and the bots as `copiers` (a bot "
+            "edits many pages at once and saves the figure it finds, so where another "
+            "editor gives the same figure its confirmation counts as copied with "
+            "probability 0.8, the copy rate of Dong et al. 2009). See "
+            "`docs/explanation/known-sources.md`."
+        )
+        add("")
+        for name, rows in ablations.items():
+            add(f"Ablation on {name} (corroboration, accuracy in percent):")
+            add("")
+            add("| settings | accuracy | learned mean reliability per group |")
+            add("|---|---:|---|")
+            for label, r in rows:
+                groups = r.get("groups") or {}
+                g = ", ".join(f"{k} {v:.2f}" for k, v in groups.items())
+                add(f"| {label} | {fmt(name, r)} | {g} |")
+            add("")
     binary = [n for n in BINARY if n in data]
     if binary:
         add("## Calibration on binary data sets (ECE, lower is better)")
@@ -339,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     data: dict[str, Dataset] = {}
     results: dict[str, dict[str, dict[str, Any]]] = {}
+    ablations: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for name in names:
         ds = load(name, root)
         data[name] = ds
@@ -350,8 +424,18 @@ def main(argv: list[str] | None = None) -> int:
             results[name][m] = r
             shown = r.get("error") or fmt(name, r)
             print(f"{name:11s} {m:18s} {shown}", flush=True)
+            known = ds.source_settings(m)
+            if known:
+                r = run_pair(ds, m, args.timeout, args.memory_gb, known)
+                results[name][m + KNOWN] = r
+                print(f"{name:11s} {m + KNOWN:18s} {r.get('error') or fmt(name, r)}", flush=True)
+        if "corroboration" in models and ds.source_settings("corroboration"):
+            ablations[name] = [
+                (label, run_pair(ds, "corroboration", args.timeout, args.memory_gb, kw))
+                for label, kw in ablation(ds, "corroboration")
+            ]
     limits = f"{args.memory_gb:g} GB and {args.timeout:g} s"
-    text = render(data, results, models, time.perf_counter() - start, limits)
+    text = render(data, results, models, time.perf_counter() - start, limits, ablations)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}")
