@@ -711,23 +711,27 @@ class Corroboration(IterativeModel):
             return out
 
         co = lay["claim_object"]
+        # Scratch arrays of the partition, reused from one iteration to the
+        # next (fresh memory costs page faults at this size).
+        buf_a = _scratch(lay, "buf_a", part.n_assertions)
+        buf_c = _scratch(lay, "buf_c", n_claims)
         if score is None:
-            score = _wsum(lay["claim"], ell[lay["key"]], n_claims)
+            score = _wsum(lay["claim"], _gather(ell, lay["key"], buf_a), n_claims)
         if prior_on:
             # Prior weight of the values no source gave ("phantom" candidates):
             # they carry no evidence, only their prior.
             vc = lay["vc"]
             log_prior = state["log_prior"]
             prior = np.exp(log_prior)
-            score += log_prior[vc]
+            score += _gather(log_prior, vc, buf_c)
             sets = lay["value_sets"]
             if sets is not None:
                 # Prior weight of the values each object has, per distinct set
                 # of values, not per claim.
                 set_of, members = sets
-                observed = (members @ prior)[set_of]
+                observed = _gather(members @ prior, set_of)
             else:
-                observed = _wsum(co, prior[vc], n_obj)
+                observed = _wsum(co, _gather(prior, vc, buf_c), n_obj)
             phantom = np.maximum(1.0 - observed, 0.0)
             phantom[lay["k_full"]] = 0.0
         else:
@@ -737,18 +741,19 @@ class Corroboration(IterativeModel):
             # Every exp(score) is a normal number far from overflow: no shift
             # by the largest score of each object is needed.
             e = np.exp(score, out=score)
-            asserted = np.bincount(co, weights=e, minlength=n_obj)
-            inv = 1.0 / (asserted + phantom)
-            unit = inv * has
+            asserted = _wsum(co, e, n_obj)
             if shown:
-                out["shown"] = e / asserted[co]
-            full = np.multiply(e, inv[co], out=e)
+                out["shown"] = e / _gather(asserted, co, buf_c)
+            asserted += phantom
+            inv = np.divide(1.0, asserted, out=asserted)
+            unit = inv * has
+            full = np.multiply(e, _gather(inv, co, buf_c), out=e)
         else:
             log_phantom = np.full(n_obj, -np.inf)
             log_phantom[has] = np.log(phantom[has])
             top = np.maximum(np.maximum.reduceat(score, lay["object_start"][:-1]), log_phantom)
             e = np.exp(score - top[co])
-            asserted = np.bincount(co, weights=e, minlength=n_obj)
+            asserted = _wsum(co, e, n_obj)
             z = asserted + np.where(has, np.exp(log_phantom - top), 0.0)
             full = e / z[co]
             if shown:
@@ -757,9 +762,7 @@ class Corroboration(IterativeModel):
         out.update(full=full, unit=unit)
         out.setdefault("shown", None)
         if stats:
-            out["cell_p"] = np.bincount(
-                lay["key"], weights=full[lay["claim"]], minlength=lay["n_cells"]
-            )
+            out["cell_p"] = _wsum(lay["key"], _gather(full, lay["claim"], buf_a), lay["n_cells"])
             if prior_on:
                 # Posterior mass of each value, asserted or not (an unasserted
                 # value v of object o has posterior prior_v * unit_o).
@@ -769,7 +772,7 @@ class Corroboration(IterativeModel):
                     set_of, members = sets
                     unit_in = _wsum(set_of, unit, members.shape[0]) @ members
                 else:
-                    unit_in = _wsum(vc, unit[co], n_val)
+                    unit_in = _wsum(vc, _gather(unit, co, buf_c), n_val)
                 missing = unit.sum() - unit_in
                 out["mass"] = _wsum(vc, full, n_val) + prior * missing
         return out
@@ -1077,6 +1080,24 @@ def _gaussian_estimate(part: Table, state: State) -> tuple[FloatArray, FloatArra
     total = _wsum(part.object, w, part.n_objects)
     est = _wsum(part.object, w * x, part.n_objects) / total
     return est, total
+
+
+def _gather(
+    table: FloatArray, index: npt.NDArray[np.intp], out: FloatArray | None = None
+) -> FloatArray:
+    """``table[index]``, into ``out`` when given (every index is valid, so
+    ``mode="clip"`` changes nothing but lets numpy write ``out`` directly)."""
+    got: FloatArray = np.take(table, index, out=out, mode="clip")
+    return got
+
+
+def _scratch(lay: dict[str, Any], name: str, n: int) -> FloatArray:
+    """A float64 scratch array of length ``n`` kept in the layout ``lay``."""
+    buf: FloatArray | None = lay.get(name)
+    if buf is None or buf.shape[0] != n:
+        buf = np.empty(n)
+        lay[name] = buf
+    return buf
 
 
 def _wsum(index: npt.NDArray[Any], weights: FloatArray, n: int) -> FloatArray:
