@@ -29,24 +29,25 @@ objects, so they are computed per partition and added.
 Candidate pairs. A pair of sources that shares only one or two objects
 carries too little evidence to tell copying from coincidence, and there are
 far more such pairs than informative ones: on a table of 1e7 assertions from
-10,000 sources, five per object, the 2e7 co-occurrences fall on some 1.8e7
-distinct pairs, of which about 400,000 share three objects or more. The pair
-statistics are therefore kept only for the *candidate pairs*, those sharing
-at least ``min_shared`` objects; every other pair is treated as independent
-(its posterior of copying is left at the prior and its votes are not
-discounted). This is the pruning idea of Li et al. (ICDE 2015) in its
-simplest form. ``min_shared=1`` keeps every pair that shares an object,
-which is the exact model of the paper.
+10,000 sources, five per object, the 2e7 co-occurrences fall on 16.5
+million distinct pairs, of which 3.1 million share two objects or more and
+0.4 million three or more. The pair statistics can therefore be kept only
+for the *candidate pairs*, those sharing at least ``min_shared`` objects;
+every other pair is treated as independent (its posterior of copying is
+left at the prior and its votes are not discounted). This is the pruning
+idea of Li et al. (ICDE 2015) in its simplest form. ``min_shared=1`` keeps
+every pair that shares an object: the exact model of the paper.
 
-The candidate pairs are found without holding all co-occurrences at once:
-the sources are cut into blocks of consecutive indices whose co-occurrences
-(with a higher-index source) number about :data:`BLOCK` each; within a
-block the pairs are keyed ``i * n_sources + j`` (int64) and counted with
-``numpy.unique``, and only the co-occurrences of the pairs reaching
-``min_shared`` are kept. Memory beyond the table is thus a few hundred
-bytes per co-occurrence of a block plus the kept co-occurrences, and the
-time grows with ``sum_o k_o**2`` for ``k_o`` sources on object ``o``. There
-is never an ``n_sources x n_sources`` matrix.
+The candidate pairs are found without holding all co-occurrences at once
+(:func:`candidate_cooccurrences`): the sources are cut into blocks of
+consecutive indices that generate about :data:`BLOCK` (source, source,
+object) incidences each; within a block the ordered pairs are keyed
+``(i - low) * n_sources + j`` (int64) and counted with ``numpy.bincount``
+(``numpy.unique`` when the block spans very many sources), and only the
+co-occurrences of the pairs reaching ``min_shared`` are kept. Memory beyond
+the table is thus a block plus the kept co-occurrences, and the time grows
+with ``sum_o k_o**2`` for ``k_o`` sources on object ``o``. There is never
+an ``n_sources x n_sources`` matrix.
 
 The discount of copied votes, :func:`independence_log_weight`, follows the
 paper's vote count with dependence: sources are taken in an order, and a
