@@ -558,10 +558,6 @@ class Corroboration(IterativeModel):
         object_start = np.ascontiguousarray(part.object_start, dtype=np.int64)
         k_obs = np.diff(object_start)
         k_dom = np.maximum(k_obs, state["k"])
-        claim = part.claim.astype(np.intp)
-        claim_object = part.claim_object.astype(np.intp)
-        claim_start = np.zeros(n_claims + 1, dtype=np.int64)
-        np.cumsum(np.bincount(claim, minlength=n_claims), out=claim_start[1:])
         vc = None if values is None else np.searchsorted(values, part.claim_value).astype(np.intp)
         skip: npt.NDArray[np.bool_] | None = None
         a_col: FloatArray | None = None
@@ -577,15 +573,16 @@ class Corroboration(IterativeModel):
             if not prior_on:
                 # With a uniform prior, assertions alone on their object are
                 # left out of the M-step (see _local): their own columns.
-                per_obj = claim_start[object_start[1:]] - claim_start[object_start[:-1]]
+                per_claim = np.bincount(part.claim, minlength=n_claims)
+                per_obj = np.add.reduceat(per_claim, object_start[:-1]) if n_obj else k_obs
                 col_obj = col_obj + k_vals.shape[0] * (per_obj == 1)
                 a_col = np.concatenate([a_col, a_col])
                 skip = np.repeat(np.array([False, True]), k_vals.shape[0])
             n_cols = int(a_col.shape[0])
-            col_claim = col_obj[claim_object]
+            col_claim = col_obj[part.claim_object]
         key = part.source.astype(np.intp)
         key *= n_cols
-        key += col_claim[claim]
+        key += col_claim[part.claim]
         if n_src * n_cols <= max(_DENSE_PER_ASSERTION * part.n_assertions, _DENSE_CELLS):
             dense = True
             cell_src = np.repeat(np.arange(n_src, dtype=np.intp), n_cols)
@@ -602,9 +599,6 @@ class Corroboration(IterativeModel):
             "n_cols": n_cols,
             "n_cells": n_cells,
             "dense": dense,
-            "claim": claim,
-            "claim_object": claim_object,
-            "claim_start": claim_start,
             "object_start": object_start,
             "vc": vc,
             "key": key,
@@ -617,12 +611,32 @@ class Corroboration(IterativeModel):
             "k_full": k_obs >= k_dom,
             "phantom": (k_dom - k_obs).astype(np.float64),
             "n_obj": n_obj,
-            "value_sets": None,
         }
-        if prior_on and vc is not None:
-            lay["value_sets"] = _value_sets(vc, claim_object, object_start, int(values.shape[0]))
         local["layout"] = lay
         return lay
+
+    @staticmethod
+    def _numpy_layout(part: Table, state: State, lay: dict[str, Any]) -> None:
+        """Add to ``lay`` the arrays only the numpy E-step reads (once)."""
+        if "claim" in lay:
+            return
+        lay["claim"] = part.claim.astype(np.intp)
+        lay["claim_object"] = part.claim_object.astype(np.intp)
+        lay["value_sets"] = None
+        if lay["prior_on"]:
+            n_val = int(state["values"].shape[0])
+            sets = _value_sets(lay["vc"], lay["claim_object"], lay["object_start"], n_val)
+            lay["value_sets"] = sets
+
+    @staticmethod
+    def _claim_start(part: Table, lay: dict[str, Any]) -> IntArray:
+        """Offsets of each claim's assertions (for the numba loop; once)."""
+        start: IntArray | None = lay.get("claim_start")
+        if start is None:
+            start = np.zeros(part.n_claims + 1, dtype=np.int64)
+            np.cumsum(np.bincount(part.claim, minlength=part.n_claims), out=start[1:])
+            lay["claim_start"] = start
+        return start
 
     def _cell_ell(self, state: State, lay: dict[str, Any]) -> tuple[FloatArray, FloatArray]:
         """The confirmation ratio ``ell`` and the guessing probability ``a`` of each cell."""
@@ -681,7 +695,7 @@ class Corroboration(IterativeModel):
             log_prior = state["log_prior"] if prior_on else np.zeros(0)
             loops["estep"](
                 lay["object_start"],
-                lay["claim_start"],
+                self._claim_start(part, lay),
                 lay["key"],
                 ell,
                 np.zeros(0) if score is None else score,
@@ -710,6 +724,7 @@ class Corroboration(IterativeModel):
                     out["mass"] = mass_full + np.exp(log_prior) * missing
             return out
 
+        self._numpy_layout(part, state, lay)
         co = lay["claim_object"]
         # Scratch arrays of the partition, reused from one iteration to the
         # next (fresh memory costs page faults at this size).
@@ -1005,8 +1020,11 @@ def _value_sets(
     values (the sets are coded as bits of a float64)."""
     if n_val > 52 or vc.shape[0] == 0:
         return None
-    bits = np.ldexp(1.0, vc)  # a claim's value as a bit; values are distinct within an object
-    code = np.add.reduceat(bits, object_start[:-1]).astype(np.int64)
+    # A claim's value as a bit; values are distinct within an object, so sums are sets.
+    bits = _gather(np.ldexp(1.0, np.arange(n_val)), vc)
+    code = np.bincount(claim_object, weights=bits, minlength=object_start.shape[0] - 1).astype(
+        np.int64
+    )
     if n_val <= 20:  # a table of every possible set is small: no sort
         seen = np.bincount(code, minlength=1 << n_val)
         sets = np.flatnonzero(seen)
