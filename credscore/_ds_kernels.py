@@ -80,6 +80,9 @@ class DSPlan:
 
     Attributes
     ----------
+    source : int32 or int64 array of shape (n_assertions,)
+    given : int8 (or int32 beyond 127 labels) array of shape (n_assertions,)
+        Label index of each assertion's answer.
     cell : int array of shape (n_assertions,)
         ``source * n_labels + given label`` of each assertion, grouped by object.
     start : int64 array of shape (n_objects + 1,)
@@ -87,9 +90,19 @@ class DSPlan:
     n_sources, n_labels : int
     """
 
-    __slots__ = ("_numpy", "cell", "n_labels", "n_sources", "start")
+    __slots__ = ("_numpy", "cell", "given", "n_labels", "n_sources", "source", "start")
 
-    def __init__(self, cell: AnyIndex, start: IndexArray, n_sources: int, n_labels: int) -> None:
+    def __init__(
+        self,
+        source: AnyIndex,
+        given: AnyIndex,
+        cell: AnyIndex,
+        start: IndexArray,
+        n_sources: int,
+        n_labels: int,
+    ) -> None:
+        self.source = source
+        self.given = given
         self.cell = cell
         self.start = start
         self.n_sources = n_sources
@@ -102,7 +115,7 @@ class DSPlan:
 
 
 def plan(
-    source: AnyIndex, given: AnyIndex, start: AnyIndex, n_sources: int, n_labels: int
+    source: AnyIndex, given: npt.ArrayLike, start: AnyIndex, n_sources: int, n_labels: int
 ) -> DSPlan:
     """Code the assertions once for every later step.
 
@@ -128,211 +141,35 @@ def plan(
     """
     n_cells = int(n_sources) * int(n_labels)
     dtype = np.int32 if n_cells < 2**31 else np.int64
-    cell: AnyIndex = np.asarray(source).astype(dtype)
-    cell = cell * int(n_labels) + np.asarray(given).astype(dtype)
+    src = np.ascontiguousarray(source)
+    if src.dtype not in (np.int32, np.int64):
+        src = src.astype(np.int64)
+    lab: AnyIndex = np.asarray(given).astype(np.int8 if n_labels <= 127 else np.int32, copy=False)
+    cell: AnyIndex = src.astype(dtype)
+    cell = cell * int(n_labels) + lab
     return DSPlan(
-        np.ascontiguousarray(cell),
+        src,
+        np.ascontiguousarray(lab),
+        np.ascontiguousarray(cell, dtype=dtype),
         np.ascontiguousarray(start, dtype=np.int64),
         int(n_sources),
         int(n_labels),
     )
 
 
-# --------------------------------------------------------------------------
-# numba loops, compiled once per number of labels (``KK``; 0 = any number).
-
-
-def _build(kk: int, jit: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
-    """The loop kernels with the number of labels fixed to ``kk`` (0: read it)."""
-    tiny = TINY
-
-    def ds_loop(
-        tab: FloatArray,
-        prior: FloatArray,
-        cell: AnyIndex,
-        start: IndexArray,
-        total: FloatArray,
-        vote: bool,
-    ) -> None:  # pragma: no cover - compiled by numba
-        # tab[c, :K] holds conf[c, :], tab[c, K:] receives the counts.
-        n_k = kk if kk > 0 else prior.shape[0]
-        p = np.empty(n_k)
-        for i in range(start.shape[0] - 1):
-            lo = start[i]
-            hi = start[i + 1]
-            if hi == lo:
-                continue
-            if vote:
-                for k in range(n_k):
-                    p[k] = 0.0
-                for a in range(lo, hi):
-                    p[cell[a] % n_k] += 1.0
-                inv = 1.0 / (hi - lo)
-            else:
-                for k in range(n_k):
-                    p[k] = prior[k]
-                for a in range(lo, hi):
-                    c = cell[a]
-                    for k in range(n_k):
-                        p[k] *= tab[c, k]
-                low = p[0]
-                for k in range(1, n_k):
-                    low = min(low, p[k])
-                if not low >= tiny:
-                    # Some product left the normal range: redo in log space.
-                    for k in range(n_k):
-                        p[k] = np.log(prior[k])
-                    for a in range(lo, hi):
-                        c = cell[a]
-                        for k in range(n_k):
-                            p[k] += np.log(tab[c, k])
-                    top = p[0]
-                    for k in range(1, n_k):
-                        top = max(top, p[k])
-                    for k in range(n_k):
-                        p[k] = np.exp(p[k] - top)
-                z = 0.0
-                for k in range(n_k):
-                    z += p[k]
-                inv = 1.0 / z
-            for k in range(n_k):
-                p[k] *= inv
-                total[k] += p[k]
-            for a in range(lo, hi):
-                c = cell[a]
-                for k in range(n_k):
-                    tab[c, n_k + k] += p[k]
-
-    def oc_loop(
-        acc: FloatArray,
-        wrong: FloatArray,
-        prior: FloatArray,
-        cell: AnyIndex,
-        start: IndexArray,
-        correct: FloatArray,
-        total: FloatArray,
-        vote: bool,
-    ) -> None:  # pragma: no cover - compiled by numba
-        n_k = kk if kk > 0 else prior.shape[0]
-        p = np.empty(n_k)
-        for i in range(start.shape[0] - 1):
-            lo = start[i]
-            hi = start[i + 1]
-            if hi == lo:
-                continue
-            if vote:
-                for k in range(n_k):
-                    p[k] = 0.0
-                for a in range(lo, hi):
-                    p[cell[a] % n_k] += 1.0
-                inv = 1.0 / (hi - lo)
-            else:
-                for k in range(n_k):
-                    p[k] = prior[k]
-                for a in range(lo, hi):
-                    c = cell[a]
-                    s = c // n_k
-                    g = c - s * n_k
-                    right = p[g] * acc[s]
-                    w = wrong[s]
-                    for k in range(n_k):
-                        p[k] *= w
-                    p[g] = right
-                low = p[0]
-                for k in range(1, n_k):
-                    low = min(low, p[k])
-                if not low >= tiny:
-                    for k in range(n_k):
-                        p[k] = np.log(prior[k])
-                    for a in range(lo, hi):
-                        c = cell[a]
-                        s = c // n_k
-                        g = c - s * n_k
-                        right = p[g] + np.log(acc[s])
-                        w = np.log(wrong[s])
-                        for k in range(n_k):
-                            p[k] += w
-                        p[g] = right
-                    top = p[0]
-                    for k in range(1, n_k):
-                        top = max(top, p[k])
-                    for k in range(n_k):
-                        p[k] = np.exp(p[k] - top)
-                z = 0.0
-                for k in range(n_k):
-                    z += p[k]
-                inv = 1.0 / z
-            for k in range(n_k):
-                p[k] *= inv
-                total[k] += p[k]
-            for a in range(lo, hi):
-                c = cell[a]
-                s = c // n_k
-                correct[s] += p[c - s * n_k]
-
-    def claims_loop(
-        conf: FloatArray,
-        prior: FloatArray,
-        cell: AnyIndex,
-        start: IndexArray,
-        claim_label: IndexArray,
-        claim_start: IndexArray,
-        out: FloatArray,
-    ) -> None:  # pragma: no cover - compiled by numba
-        n_k = kk if kk > 0 else prior.shape[0]
-        p = np.empty(n_k)
-        for i in range(start.shape[0] - 1):
-            lo = start[i]
-            hi = start[i + 1]
-            c_lo = claim_start[i]
-            c_hi = claim_start[i + 1]
-            if c_hi == c_lo:
-                continue
-            for k in range(n_k):
-                p[k] = prior[k]
-            for a in range(lo, hi):
-                c = cell[a]
-                for k in range(n_k):
-                    p[k] *= conf[c, k]
-            low = p[0]
-            for k in range(1, n_k):
-                low = min(low, p[k])
-            if not low >= tiny:
-                for k in range(n_k):
-                    p[k] = np.log(prior[k])
-                for a in range(lo, hi):
-                    c = cell[a]
-                    for k in range(n_k):
-                        p[k] += np.log(conf[c, k])
-                # Normalise over the claimed labels only, which may all be
-                # far below an unclaimed one.
-                top = p[claim_label[c_lo]]
-                for j in range(c_lo + 1, c_hi):
-                    top = max(top, p[claim_label[j]])
-                for k in range(n_k):
-                    p[k] = np.exp(p[k] - top)
-            z = 0.0
-            for j in range(c_lo, c_hi):
-                z += p[claim_label[j]]
-            for j in range(c_lo, c_hi):
-                out[j] = p[claim_label[j]] / z
-
-    return {"ds": jit(ds_loop), "oc": jit(oc_loop), "claims": jit(claims_loop)}
-
-
 _built: dict[int, dict[str, Callable[..., Any]]] = {}
 
 
 def _loops(n_labels: int) -> dict[str, Callable[..., Any]] | None:
-    """The numba kernels for ``n_labels`` labels, or None on the numpy path."""
+    """The numba loops for ``n_labels`` labels, or None on the numpy path."""
     if _kernels._jit() is None:
         return None
     kk = n_labels if n_labels <= MAX_UNROLLED else 0
     got = _built.get(kk)
     if got is None:
-        import numba
+        from credscore import _ds_numba
 
-        got = _build(kk, numba.njit(cache=True, nogil=True, fastmath=False))
+        got = _ds_numba.build(kk)
         _built[kk] = got
     return got
 
@@ -550,7 +387,7 @@ def _ds_step(
         tab[:, :n_k] = conf.reshape(n_cells, n_k)  # type: ignore[union-attr]
     total = np.zeros(n_k)
     pr = np.ones(n_k) if prior is None else prior
-    loops["ds"](tab, pr, p.cell, p.start, total, vote)
+    loops["ds"](tab, pr, p.cell, p.given, p.start, total, vote)
     return tab[:, n_k:].reshape(p.n_sources, n_k, n_k).copy(), total
 
 
@@ -596,7 +433,7 @@ def oc_step(
     if loops is not None:
         correct = np.zeros(n_src)
         total = np.zeros(n_k)
-        loops["oc"](acc, wrong, pr, p.cell, p.start, correct, total, vote)
+        loops["oc"](acc, wrong, pr, p.source, p.given, p.start, correct, total, vote)
         return correct, total
     return _np_oc_step(p, acc, wrong, pr, vote)
 

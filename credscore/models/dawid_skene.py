@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _ds_kernels
+from credscore import _ds_kernels, _kernels
 from credscore.errors import InvalidTableError
 from credscore.models._base import FloatArray, IterativeModel, State, Stats
 from credscore.models._registry import register_model
@@ -52,7 +52,9 @@ def _labels(table: Table, *, confusion: bool = True) -> np.ndarray[Any, Any]:
     array; on open-ended values (author lists, numbers)
     that is far beyond memory, so it is refused with a clear error instead.
     """
-    labels = np.unique(table.claim_value)
+    value = table.claim_value
+    # Integer codes: a presence table (linear) instead of a sort.
+    labels = _kernels.factorize(value)[0] if value.dtype.kind in "iu" else np.unique(value)
     k = int(labels.shape[0])
     cells = max(table.n_objects * k, table.n_sources * k * k if confusion else 0)
     if cells > MAX_DENSE_CELLS:
@@ -70,34 +72,29 @@ def _claim_label(part: Table, labels: np.ndarray[Any, Any], local: dict[str, Any
     """Index in ``labels`` of each claim's value (cached in ``local``)."""
     lab: IntArray | None = local.get("claim_label")
     if lab is None:
-        lab = np.searchsorted(labels, part.claim_value).astype(np.int64)
+        value = part.claim_value
+        if value.dtype.kind in "iu" and labels.shape[0] and value.dtype == labels.dtype:
+            # Integer labels (crowd label codes): a lookup table, not a search.
+            lo, hi = int(labels[0]), int(labels[-1])
+            if hi - lo <= 4 * value.shape[0] + 65_536:
+                lut = np.zeros(hi - lo + 1, dtype=np.int64)
+                lut[labels.astype(np.int64) - lo] = np.arange(labels.shape[0])
+                lab = lut[value - lo] if lo else lut[value]
+        if lab is None:
+            lab = np.searchsorted(labels, value).astype(np.int64)
         local["claim_label"] = lab
     return lab
 
 
-def _assertion_start(part: Table, local: dict[str, Any]) -> IntArray:
-    """CSR offsets of each object's assertions (assertions are sorted by object)."""
-    start: IntArray | None = local.get("assertion_start")
-    if start is None:
-        start = np.searchsorted(part.object, np.arange(part.n_objects)).astype(np.int64)
-        local["assertion_start"] = start
-    return start
-
-
-def _assertion_label(part: Table, lab: IntArray, local: dict[str, Any]) -> IntArray:
-    """Label index of each assertion's value (cached in ``local``)."""
-    out: IntArray | None = local.get("assertion_label")
-    if out is None:
-        out = lab[part.claim]
-        local["assertion_label"] = out
-    return out
-
-
 def _assertion_end(part: Table, local: dict[str, Any]) -> IntArray:
-    """``_assertion_start`` with the end of the last object appended (cached)."""
+    """CSR offsets of each object's assertions, with the end (cached).
+
+    Assertions are sorted by claim, so by object.
+    """
     out: IntArray | None = local.get("assertion_end")
     if out is None:
-        out = np.append(_assertion_start(part, local), part.n_assertions)
+        out = np.zeros(part.n_objects + 1, dtype=np.int64)
+        np.cumsum(np.bincount(part.object, minlength=part.n_objects), out=out[1:])
         local["assertion_end"] = out
     return out
 
@@ -106,13 +103,14 @@ def _plan(part: Table, state: State, local: dict[str, Any]) -> _ds_kernels.DSPla
     """The partition's assertions coded for the Dawid-Skene kernels (cached)."""
     got: _ds_kernels.DSPlan | None = local.get("ds_plan")
     if got is None:
-        lab = _claim_label(part, state["labels"], local)
+        k = len(state["labels"])
+        lab = _claim_label(part, state["labels"], local).astype(np.int8 if k <= 127 else np.int32)
         got = _ds_kernels.plan(
             part.source,
             lab[part.claim],
             _assertion_end(part, local),
             len(state["reliability"]),
-            len(state["labels"]),
+            k,
         )
         local["ds_plan"] = got
     return got
@@ -142,13 +140,6 @@ def _row_softmax(score: FloatArray) -> FloatArray:
     e = np.exp(score - score.max(axis=1, keepdims=True))
     out: FloatArray = e / e.sum(axis=1, keepdims=True)
     return out
-
-
-def _object_label_matrix(part: Table, prob: FloatArray, lab: IntArray, k: int) -> FloatArray:
-    """Dense ``(n_objects, K)`` posterior from per-claim probabilities."""
-    t = np.zeros((part.n_objects, k))
-    t[part.claim_object, lab] = prob
-    return t
 
 
 @attrs.define(kw_only=True)
