@@ -10,17 +10,18 @@ written so) with labels that are already integer codes ``0..k-1``:
   once, and an unsorted one only until every code has been seen (a prefix of
   doubling length), which for the many-rows-per-label columns (sources,
   values) is a small part of the array.
-* :func:`compile_grouped` compiles rows in which every object's rows are
-  one contiguous *segment* (in object order, or first moved into it as whole
-  segments, which takes no sort). The only sorting left is within each
-  segment, by ``(value, source)``: segments of equal length form a matrix
-  whose rows ``numpy.sort`` sorts along the last axis (long segments are
-  padded to a power of two). No global sort, and for rows already in object
-  order no int64 array of the table's length.
+* :func:`compile_by_object` first puts the rows in object order: free when
+  they are sorted by object, a move of whole objects when each object's rows
+  are contiguous (no sort), one sort of ``(object, row)`` keys otherwise.
+  Every object's rows are then one contiguous *segment*, and the only
+  sorting left is within each segment, by ``(value, source)``: segments of
+  equal length form a matrix whose rows ``numpy.sort`` sorts along the last
+  axis (long segments are padded to a power of two).
 
 Both give exactly what the general path gives (``tests/test_table_compile.py``
-checks them against a slow reference on generated inputs); inputs they do not
-cover are left to the general path.
+checks them against a slow reference on generated inputs). The general path
+remains for times (``time=``), where the latest row of a pair is not the
+last one.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def dense_codes(arr: npt.NDArray[np.integer[Any]], hi: int) -> bool:
     return False
 
 
-def compile_grouped(
+def compile_by_object(
     src: npt.NDArray[np.integer[Any]],
     obj: npt.NDArray[np.integer[Any]],
     val: npt.NDArray[np.integer[Any]],
@@ -81,15 +82,14 @@ def compile_grouped(
     n_objects: int,
     n_values: int,
 ) -> tuple[Int32Array, Int32Array, Int32Array, IndexArray, IndexArray, Int32Array] | None:
-    """Compile coded rows grouped by object; None when they are not.
-
-    Rows are *grouped* when each object's rows are contiguous; they need not
-    be in object order, though rows sorted by object are the fastest case.
+    """Compile coded rows by first putting them in object order.
 
     Same contract as :func:`credscore._kernels.compile_codes` without times
     (the last row of each ``(source, object)`` pair wins; claims are the
     sorted distinct ``(object, value)`` pairs; assertions are sorted by claim,
-    then source), returning also the object of each assertion.
+    then source), returning also the object of each assertion. None for an
+    empty table or one too large to number its rows beside its objects in
+    63 bits.
 
     Returns
     -------
@@ -102,17 +102,23 @@ def compile_grouped(
 
     Notes
     -----
-    Each row gets a key ``value << b | source`` (``b`` bits hold a source
-    code), int32 when it fits. Within a segment the kept rows have distinct
-    sources, so their keys are distinct and sorting them needs no
+    Rows already sorted by object are used as they are. Rows *grouped* by
+    object (each object's rows contiguous) are moved into object order a
+    whole object at a time, without a sort. Other rows are sorted by
+    ``(object, row)`` keys. Each object keeps its rows in their original
+    order, so the last row of a pair stays last.
+
+    Then each row gets a key ``value << b | source`` (``b`` bits hold a
+    source code), int32 when it fits. Within an object the kept rows have
+    distinct sources, so their keys are distinct and sorting them needs no
     stability; a dropped row's key becomes the dtype's maximum, which sorts
-    last in its segment and is removed at the end.
+    last in its object and is removed at the end.
 
     Examples
     --------
     >>> import numpy as np
-    >>> out = compile_grouped(np.array([1, 0, 1]), np.array([0, 0, 0]),
-    ...                       np.array([1, 0, 0]), 2, 1, 2)
+    >>> out = compile_by_object(np.array([1, 0, 1]), np.array([0, 0, 0]),
+    ...                         np.array([1, 0, 0]), 2, 1, 2)
     >>> [a.tolist() for a in out]
     [[0, 1], [0, 0], [0], [0], [0, 1], [0, 0]]
     """
@@ -122,10 +128,11 @@ def compile_grouped(
     if not bool((obj[1:] >= obj[:-1]).all()):
         order = _group_order(obj, n_objects)
         if order is None:
-            return None
-        # Whole objects move, each keeping its rows in order (so the last
-        # row of a pair stays last).
+            order = _sort_order(obj, n_objects)
+            if order is None:
+                return None
         src, obj, val = src[order], obj[order], val[order]
+        del order
     bits = max(n_sources - 1, 0).bit_length()
     top = (max(n_values - 1, 0) << bits) | max(n_sources - 1, 0)
     kdt: type[np.signedinteger[Any]] = np.int32 if top < np.iinfo(np.int32).max else np.int64
@@ -174,6 +181,8 @@ def _group_order(obj: npt.NDArray[np.integer[Any]], n_objects: int) -> npt.NDArr
     object code, which needs no sort.
     """
     first = np.concatenate(([0], np.flatnonzero(obj[1:] != obj[:-1]) + 1))
+    if first.shape[0] > n_objects:
+        return None  # more runs than objects: some object is split
     run_obj = obj[first]
     slot = np.full(n_objects, -1, dtype=np.intp)
     slot[run_obj] = np.arange(first.shape[0])
@@ -186,6 +195,24 @@ def _group_order(obj: npt.NDArray[np.integer[Any]], n_objects: int) -> npt.NDArr
     order: npt.NDArray[np.intp] = np.repeat(shift, length)
     order += np.arange(obj.shape[0])
     return order
+
+
+def _sort_order(obj: npt.NDArray[np.integer[Any]], n_objects: int) -> npt.NDArray[np.int64] | None:
+    """Row order by object, then row: a sort of ``object << b | row`` keys.
+
+    The keys are distinct, so any sort gives the one stable order; None
+    when they do not fit in 63 bits.
+    """
+    n = obj.shape[0]
+    row_bits = max(n - 1, 0).bit_length()
+    if max(n_objects - 1, 0).bit_length() + row_bits > 63:
+        return None
+    key = obj.astype(np.int64)
+    key <<= row_bits
+    key |= np.arange(n)
+    key.sort(kind="stable")  # timsort: fast on nearly ordered rows
+    key &= (1 << row_bits) - 1
+    return key
 
 
 def _length_groups(length: IndexArray) -> list[tuple[int, IndexArray | None]]:

@@ -821,11 +821,12 @@ def compile_codes(
 
     Notes
     -----
-    Without ``time``, rows grouped by object (each object's rows
-    contiguous) take the fast path of :func:`credscore._codes.compile_grouped`
-    (sorting within each object only); other rows take two stable sorts of
-    int64 keys and linear passes, instead of a lexicographic sort on three
-    keys and ``numpy.unique``.
+    Without ``time``, :func:`credscore._codes.compile_by_object` does the
+    work: it puts the rows in object order (free when they come sorted by
+    object, no sort when they come grouped by object) and then sorts within
+    each object only. With ``time``, two stable sorts of int64 keys and
+    linear passes, instead of a lexicographic sort on three keys and
+    ``numpy.unique``.
 
     Examples
     --------
@@ -835,14 +836,14 @@ def compile_codes(
     >>> s.tolist(), c.tolist(), co.tolist(), cv.tolist(), os_.tolist()
     ([0, 1], [0, 0], [0], [0], [0, 1])
     """
-    from credscore._codes import compile_grouped
+    from credscore._codes import compile_by_object
 
     src_a, obj_a, val_a = _idx(src), _idx(obj), _idx(val)
     n = src_a.shape[0]
     if time is None:
-        grouped = compile_grouped(src_a, obj_a, val_a, n_sources, n_objects, n_values)
-        if grouped is not None:
-            return grouped[:5]
+        by_object = compile_by_object(src_a, obj_a, val_a, n_sources, n_objects, n_values)
+        if by_object is not None:
+            return by_object[:5]
         key = obj_a.astype(np.int64) * n_sources + src_a
         order = np.argsort(key, kind="stable")  # by object, source, then row
         k = key[order]

@@ -35,7 +35,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore._codes import compile_grouped
+from credscore._codes import compile_by_object
 from credscore._kernels import compile_codes, factorize
 from credscore.errors import InvalidTableError
 
@@ -168,10 +168,11 @@ class Table:
         # row); claims are the distinct (object, value) pairs, sorted by object
         # then value; assertions sorted by claim then source.
         sizes = (len(source_ids), len(object_ids), len(value_ids))
-        grouped = None if time_a is not None else compile_grouped(src_i, obj_i, val_i, *sizes)
-        if grouped is not None:
-            # Rows grouped by object (the usual export): no global sort.
-            src_sorted, claim_sorted, claim_object, claim_code, object_start, obj_sorted = grouped
+        by_object = None if time_a is not None else compile_by_object(src_i, obj_i, val_i, *sizes)
+        if by_object is not None:
+            src_sorted, claim_sorted, claim_object, claim_code, object_start, obj_sorted = (
+                by_object
+            )
         else:
             src_sorted, claim_sorted, claim_object, claim_code, object_start = compile_codes(
                 src_i, obj_i, val_i, *sizes, time=time_a

@@ -1,8 +1,9 @@
 """The fast compilation paths (credscore._codes) agree with a slow reference.
 
-Rows grouped by object take :func:`credscore._codes.compile_grouped`, integer
-labels that are already codes ``0..k-1`` take :func:`credscore._codes.dense_codes`;
-everything else takes the general path. The tests generate inputs in every
+Rows without times take :func:`credscore._codes.compile_by_object` (fastest
+when they come sorted or grouped by object), integer labels that are already
+codes ``0..k-1`` take :func:`credscore._codes.dense_codes`; rows with times
+take the general path. The tests generate inputs in every
 order (grouped by object, fully sorted, nearly sorted, shuffled), with
 repeated ``(source, object)`` pairs, and check each path against a
 pure-Python reference, and the tables compiled with and without the fast
@@ -115,14 +116,14 @@ small_thresholds = st.tuples(
 
 
 @given(grouped_rows(), small_thresholds, st.sampled_from([np.int32, np.int64]))
-def test_compile_grouped_matches_reference(
+def test_compile_by_object_matches_reference(
     case: Rows, limits: tuple[int, int, int], dtype: type
 ) -> None:
     """Rows sorted by object compile, on the fast path, to exactly the
     reference's assertions, claims and object offsets."""
     src, obj, val, n_s, n_o, n_v = case
     with thresholds(*limits):
-        got = _codes.compile_grouped(
+        got = _codes.compile_by_object(
             np.array(src, dtype=dtype),
             np.array(obj, dtype=dtype),
             np.array(val, dtype=dtype),
@@ -137,16 +138,40 @@ def test_compile_grouped_matches_reference(
 
 @given(any_rows(), small_thresholds)
 def test_compile_codes_matches_reference(case: Rows, limits: tuple[int, int, int]) -> None:
-    """compile_codes gives the reference's layout whatever the row order,
-    and the fast path declines exactly the rows not grouped by object."""
+    """compile_codes and compile_by_object give the reference's layout
+    whatever the row order."""
     src, obj, val, n_s, n_o, n_v = case
     args = (np.array(src), np.array(obj), np.array(val), n_s, n_o, n_v)
     with thresholds(*limits):
         got = K.compile_codes(*args)
-        fast = _codes.compile_grouped(*args)
-    assert [a.tolist() for a in got] == [list(e) for e in reference(src, obj, val, n_o)[:5]]
+        fast = _codes.compile_by_object(*args)
+    expect = [list(e) for e in reference(src, obj, val, n_o)]
+    assert [a.tolist() for a in got] == expect[:5]
+    assert fast is not None
+    assert [a.tolist() for a in fast] == expect
+
+
+@given(any_rows())
+def test_group_order_only_for_grouped_rows(case: Rows) -> None:
+    """Rows are moved whole objects at a time exactly when each object's rows
+    are contiguous, and the move puts them in object order keeping each
+    object's rows in order."""
+    _, obj, _, _, n_o, _ = case
+    order = _codes._group_order(np.array(obj), n_o)
     runs = [o for k, o in enumerate(obj) if k == 0 or obj[k - 1] != o]
-    assert (fast is None) == (len(runs) != len(set(runs)))
+    assert (order is None) == (len(runs) != len(set(runs)))
+    if order is not None:
+        expect = sorted(range(len(obj)), key=lambda k: (obj[k], k))
+        assert order.tolist() == expect
+
+
+@given(any_rows())
+def test_sort_order_is_stable_object_order(case: Rows) -> None:
+    """The (object, row) key sort orders rows by object, then by row."""
+    _, obj, _, _, n_o, _ = case
+    order = _codes._sort_order(np.array(obj), n_o)
+    assert order is not None
+    assert order.tolist() == sorted(range(len(obj)), key=lambda k: (obj[k], k))
 
 
 def _same_table(a: Table, b: Table) -> None:
@@ -225,7 +250,7 @@ def test_one_long_object_and_superseded_rows() -> None:
     obj = np.repeat(np.arange(len(lengths)), lengths)
     src = rng.integers(0, 50, obj.size)
     val = rng.integers(0, 4, obj.size)
-    got = _codes.compile_grouped(src, obj, val, 50, len(lengths), 4)
+    got = _codes.compile_by_object(src, obj, val, 50, len(lengths), 4)
     assert got is not None
     expect = reference(src.tolist(), obj.tolist(), val.tolist(), len(lengths))
     assert [a.tolist() for a in got] == [list(e) for e in expect]
@@ -239,7 +264,7 @@ def test_wide_keys_use_int64() -> None:
     src = np.array([69_999, 0, 69_999, 5], dtype=np.int64)
     obj = np.array([0, 0, 0, 1], dtype=np.int64)
     val = np.array([39_999, 1, 2, 39_999], dtype=np.int64)
-    got = _codes.compile_grouped(src, obj, val, n_s, 2, n_v)
+    got = _codes.compile_by_object(src, obj, val, n_s, 2, n_v)
     assert got is not None
     expect = reference(src.tolist(), obj.tolist(), val.tolist(), 2)
     assert [a.tolist() for a in got] == [list(e) for e in expect]
