@@ -339,7 +339,7 @@ def render(
         add("| model | " + " | ".join(binary) + " |")
         add("|---|" + "---:|" * len(binary))
         order = [m for m in ("corroboration", "dawid-skene") if m in models]
-        order += [m for m in models if m not in order]
+        order += [m for m in models if m not in order and not m.endswith(KNOWN)]
         for m in order:
             cells = []
             for n in binary:
