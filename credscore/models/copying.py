@@ -283,8 +283,8 @@ def _count_block(
             good &= ~exclude[low : low + rows, None]
         good = good.reshape(-1)
         sel = good[key]
-        kept = np.flatnonzero(good)
-        return kept, sel, np.searchsorted(kept, key[sel])
+        index = np.cumsum(good) - 1  # of each kept (i, j) among the kept
+        return np.flatnonzero(good), sel, index[key[sel]]
     uniq, inv, count = np.unique(key, return_inverse=True, return_counts=True)
     inv = inv.reshape(-1)
     i, j = uniq // n_s + low, uniq % n_s
@@ -492,20 +492,25 @@ def directed_probabilities(
 
     def direction(acc: FloatArray) -> tuple[FloatArray, FloatArray]:
         if copy_rate is None:
-            c = estimate_copy_rate(kt, kf, kd, acc, n_false)
+            c: Any = estimate_copy_rate(kt, kf, kd, acc, n_false)
+            differ = np.log1p(-c)
         else:
-            c = np.full_like(acc, copy_rate)
+            c = float(copy_rate)
+            differ = np.log1p(-c)
         # ln(1 - c + c/A) and ln(1 - c + c n/(1 - A)), both >= 0.
         true_term = np.log1p(c * (1.0 - acc) / acc)
         false_term = np.log1p(c * (n_false / (1.0 - acc) - 1.0))
-        score: FloatArray = prior_dir + kt * true_term + kf * false_term + kd * np.log1p(-c)
-        return score, c
+        score: FloatArray = prior_dir + kt * true_term + kf * false_term + kd * differ
+        return score, np.broadcast_to(c, acc.shape)
 
     l_ij, c_ij = direction(acc_i)
     l_ji, c_ji = direction(acc_j)
-    l_0 = np.full_like(l_ij, np.log1p(-alpha))
-    total = np.logaddexp(l_0, np.logaddexp(l_ij, l_ji))
-    return np.exp(l_ij - total), np.exp(l_ji - total), c_ij, c_ji
+    # Normalise the three scores (independent, i -> j, j -> i) stably.
+    top = np.maximum(np.maximum(l_ij, l_ji), np.log1p(-alpha))
+    e_ij = np.exp(l_ij - top)
+    e_ji = np.exp(l_ji - top)
+    total = e_ij + e_ji + np.exp(np.log1p(-alpha) - top)
+    return e_ij / total, e_ji / total, c_ij, c_ji
 
 
 def source_rank(accuracy: FloatArray, size: Any) -> Int64Array:
@@ -566,8 +571,9 @@ def later_log_factors(
     (array([False]), array([-0.69314718]))
     """
     second_later = rank[source_second] > rank[source_first]
-    d_later = np.where(second_later, d_ji[pair], d_ij[pair])
-    return second_later, np.log1p(-d_later)
+    # One logarithm per pair and direction, then a gather per co-occurrence.
+    keep_ij, keep_ji = np.log1p(-d_ij), np.log1p(-d_ji)
+    return second_later, np.where(second_later, keep_ji[pair], keep_ij[pair])
 
 
 def check_probability_arrays(
