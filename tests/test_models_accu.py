@@ -242,3 +242,15 @@ def test_accuracy_on_real_data(dataset: str, model: str, bar: float) -> None:
     ds = load_or_skip(dataset)
     result = get_model(model).fit_score(ds.table)
     assert ds.evaluate(result)["accuracy"] >= bar
+
+
+@given(t=tables(max_sources=5, max_objects=5), n_iter=st.integers(1, 5))
+def test_accu_copy_without_candidate_pairs_is_accu(t: Table, n_iter: int) -> None:
+    """With min_shared above every overlap no pair is judged: no vote is
+    discounted, no pair is reported, and accu-copy equals accu."""
+    kw: dict[str, Any] = {"max_iter": n_iter, "tol": 0.0}
+    model = AccuCopy(min_shared=t.n_objects + 1, duplicate_min_claims=None, **kw).fit(t)
+    plain = Accu(**kw).fit_score(t)
+    assert model.copy_pairs_ == {}
+    np.testing.assert_allclose(model.result.claim_probability, plain.claim_probability, atol=1e-12)
+    np.testing.assert_allclose(model.reliability_, plain.reliability, atol=1e-12)
