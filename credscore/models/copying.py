@@ -208,32 +208,34 @@ def _blocks(
     src = table.source
     obj = table.object
     n_s = np.int64(table.n_sources)
+    if table.n_assertions == 0:
+        return
     # Assertions are sorted by claim and claims by object: the assertions of
-    # object o are start[o]:start[o + 1].
-    start = np.searchsorted(obj, np.arange(table.n_objects + 1)).astype(np.int64)
+    # object o are start[o]:start[o + 1]. (int32 when it fits: less traffic.)
+    itype = np.int32 if table.n_assertions < 2**31 else np.int64
+    start = np.searchsorted(obj, np.arange(table.n_objects + 1)).astype(itype)
     size = np.diff(start)
     if order is None:
         order = source_order(table)
-    # Per assertion in source order (one random gather each, then slices).
+    # Cut between sources, about every `block` generated co-occurrences.
     per_source = np.bincount(src, minlength=table.n_sources)
-    src_of = np.repeat(np.arange(table.n_sources, dtype=np.int64), per_source)
+    done = np.cumsum(np.bincount(src, weights=size[obj], minlength=table.n_sources))
+    cuts = np.searchsorted(done, np.arange(block, done[-1], block), "right")
+    cuts = np.unique(np.concatenate([[0], cuts, [table.n_sources]]))
+    bounds = np.concatenate([[0], np.cumsum(per_source)])[cuts]
+    # Per assertion in source order: the first and size of its object's run.
     obj_of = obj[order]
     gen = size[obj_of]
     begin = start[obj_of]
     del obj_of
-    if order.size == 0:
-        return
-    # Cut between sources, about every `block` generated co-occurrences.
-    done = np.concatenate([[0], np.cumsum(gen)])[np.cumsum(per_source)]
-    cuts = np.searchsorted(done, np.arange(block, done[-1], block), "right")
-    cuts = np.unique(np.concatenate([[0], cuts, [table.n_sources]]))
-    bounds = np.searchsorted(src_of, cuts)
     steps = np.arange(int(gen.max()), dtype=np.int64)
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):  # one step per block
+    # Block: the sources low:high, whose assertions are order[lo:hi].
+    for lo, hi, low, high in zip(  # one step per block
+        bounds[:-1].tolist(), bounds[1:].tolist(), cuts[:-1].tolist(), cuts[1:].tolist()
+    ):
         if lo == hi:
             continue
-        low = int(src_of[lo])
-        rows = int(src_of[hi - 1]) - low + 1
+        rows = high - low
         # Assertions grouped by the size of their object: a group of size k
         # pairs with a (members x k) grid, without per-element repeats.
         g = gen[lo:hi]
@@ -241,7 +243,8 @@ def _blocks(
         g = g[by_size]
         a = order[lo:hi][by_size]
         b = begin[lo:hi][by_size]
-        row = (src_of[lo:hi][by_size] - low) * n_s
+        row = np.repeat(np.arange(rows, dtype=np.int64) * n_s, per_source[low : low + rows])
+        row = row[by_size]
         edges = np.flatnonzero(np.diff(g)) + 1
         n_out = int(g.sum())
         first = np.empty(n_out, dtype=np.int64)
