@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import llvmlite.ir as llvm_ir  # type: ignore[import-untyped]
 import numba
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +47,31 @@ def _stack_doubles(typingctx: Any, size: Any) -> Any:  # pragma: no cover - comp
     return sig, codegen
 
 
+@intrinsic
+def _prefetch_row(typingctx: Any, table: Any, row: Any) -> Any:  # pragma: no cover - compile time
+    """Ask the CPU to bring row ``row`` of the 2-d ``table`` into cache, to be written."""
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        zero = context.get_constant(types.intp, 0)
+        ptr = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+            context, builder, sig.args[0], ary, [args[1], zero], wraparound=False
+        )
+        i8p = llvm_ir.IntType(8).as_pointer()
+        i32 = llvm_ir.IntType(32)
+        fnty = llvm_ir.FunctionType(llvm_ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, fnty, "llvm.prefetch.p0i8"
+        )
+        # (address, write, high locality, data cache)
+        flags = [llvm_ir.Constant(i32, 1), llvm_ir.Constant(i32, 3), llvm_ir.Constant(i32, 1)]
+        builder.call(fn, [builder.bitcast(ptr, i8p), *flags])
+        return context.get_dummy_value()
+
+    sig = types.none(table, types.intp)
+    return sig, codegen
+
+
 def build(kk: int) -> dict[str, Callable[..., Any]]:
     """Compile (or load from the disk cache) the loops for ``kk`` labels (0: any).
 
@@ -56,7 +82,7 @@ def build(kk: int) -> dict[str, Callable[..., Any]]:
     >>> tab = np.array([[0.9, 0.2, 0.0, 0.0]])   # one cell: conf row, then counts
     >>> total = np.zeros(2)
     >>> one = np.array([0])
-    >>> loops["ds"](tab, np.array([0.5, 0.5]), one, one, np.array([0, 1]), total, False)
+    >>> loops["ds"](tab, np.array([0.5, 0.5]), one, one, np.array([0, 1]), total, False, 0)
     >>> total.round(4).tolist()
     [0.8182, 0.1818]
     """
@@ -71,9 +97,13 @@ def build(kk: int) -> dict[str, Callable[..., Any]]:
         start: IndexArray,
         total: FloatArray,
         vote: bool,
+        ahead: int,
     ) -> None:  # pragma: no cover - compiled by numba
-        # tab[c, :K] holds conf[c, :], tab[c, K:] receives the counts.
+        # tab[c, :K] holds conf[c, :], tab[c, K:] receives the counts. When
+        # tab is larger than the core's cache, the rows of the answers
+        # ``ahead`` positions on are prefetched.
         n_k = kk if kk > 0 else prior.shape[0]
+        n = cell.shape[0]
         buf: Any = _stack_doubles(size)  # type: ignore[call-arg]
         p = numba.carray(buf, size) if kk > 0 else np.empty(n_k)
         for i in range(start.shape[0] - 1):
@@ -81,6 +111,9 @@ def build(kk: int) -> dict[str, Callable[..., Any]]:
             hi = start[i + 1]
             if hi == lo:
                 continue
+            if ahead > 0:
+                for a in range(lo + ahead, min(hi + ahead, n)):
+                    _prefetch_row(tab, cell[a])
             if vote:
                 for k in range(n_k):
                     p[k] = 0.0

@@ -27,24 +27,26 @@ except ImportError:
     HAVE_NUMBA = False
 
 needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba missing")
-# (backend, numpy chunk size, longest object kept as a dense matrix)
+# (backend, numpy chunk size, longest object kept as a dense matrix, table size
+# from which numba prefetches rows)
 SETTINGS = [
-    ("numpy", D.CHUNK, D.MAX_DENSE_LENGTH),
-    ("numpy", 7, 3),
-    pytest.param("numba", D.CHUNK, D.MAX_DENSE_LENGTH, marks=needs_numba),
+    ("numpy", D.CHUNK, D.MAX_DENSE_LENGTH, D.PREFETCH_ABOVE_BYTES),
+    ("numpy", 7, 3, D.PREFETCH_ABOVE_BYTES),
+    pytest.param("numba", D.CHUNK, D.MAX_DENSE_LENGTH, D.PREFETCH_ABOVE_BYTES, marks=needs_numba),
+    pytest.param("numba", D.CHUNK, D.MAX_DENSE_LENGTH, 0, marks=needs_numba),
 ]
 TOL = 1e-9
 
 
 @contextmanager
-def settings(backend: str, chunk: int, dense: int) -> Iterator[None]:
-    old = D.CHUNK, D.MAX_DENSE_LENGTH
-    D.CHUNK, D.MAX_DENSE_LENGTH = chunk, dense
+def settings(backend: str, chunk: int, dense: int, prefetch: int) -> Iterator[None]:
+    old = D.CHUNK, D.MAX_DENSE_LENGTH, D.PREFETCH_ABOVE_BYTES
+    D.CHUNK, D.MAX_DENSE_LENGTH, D.PREFETCH_ABOVE_BYTES = chunk, dense, prefetch
     try:
         with K.use_backend(backend):
             yield
     finally:
-        D.CHUNK, D.MAX_DENSE_LENGTH = old
+        D.CHUNK, D.MAX_DENSE_LENGTH, D.PREFETCH_ABOVE_BYTES = old
 
 
 def close(a: object, b: object) -> bool:
@@ -190,11 +192,13 @@ def make_plan(case: dict[str, Any]) -> D.DSPlan:
 # -- properties ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("backend", "chunk", "dense"), SETTINGS)
+@pytest.mark.parametrize(("backend", "chunk", "dense", "prefetch"), SETTINGS)
 @given(cases(), st.booleans())
-def test_ds_step(backend: str, chunk: int, dense: int, case: dict[str, Any], vote: bool) -> None:
+def test_ds_step(
+    backend: str, chunk: int, dense: int, prefetch: int, case: dict[str, Any], vote: bool
+) -> None:
     """ds_step adds each object's label posterior into its answers' confusion counts."""
-    with settings(backend, chunk, dense):
+    with settings(backend, chunk, dense, prefetch):
         p = make_plan(case)
         if vote:
             counts, total = D.ds_vote_step(p)
@@ -206,27 +210,31 @@ def test_ds_step(backend: str, chunk: int, dense: int, case: dict[str, Any], vot
     assert close(total, want_total)
 
 
-@pytest.mark.parametrize(("backend", "chunk", "dense"), SETTINGS)
+@pytest.mark.parametrize(("backend", "chunk", "dense", "prefetch"), SETTINGS)
 @given(cases(), st.booleans())
-def test_oc_step(backend: str, chunk: int, dense: int, case: dict[str, Any], vote: bool) -> None:
+def test_oc_step(
+    backend: str, chunk: int, dense: int, prefetch: int, case: dict[str, Any], vote: bool
+) -> None:
     """oc_step adds up, per source, the posterior of the label it gave."""
     acc = None if vote else np.array(case["acc"])
     prior = None if vote else np.array(case["prior"])
-    with settings(backend, chunk, dense):
+    with settings(backend, chunk, dense, prefetch):
         correct, total = D.oc_step(make_plan(case), acc, prior)
     want_correct, want_total = ref_oc_step(case, vote)
     assert close(correct, want_correct)
     assert close(total, want_total)
 
 
-@pytest.mark.parametrize(("backend", "chunk", "dense"), SETTINGS)
+@pytest.mark.parametrize(("backend", "chunk", "dense", "prefetch"), SETTINGS)
 @given(cases())
-def test_claim_probability(backend: str, chunk: int, dense: int, case: dict[str, Any]) -> None:
+def test_claim_probability(
+    backend: str, chunk: int, dense: int, prefetch: int, case: dict[str, Any]
+) -> None:
     """ds_claim_probability is the posterior renormalised over each object's claims."""
     claims = case["claims"]
     claim_start = np.cumsum([0] + [len(c) for c in claims])
     labels = np.array([k for c in claims for k in c], dtype=np.int64)
-    with settings(backend, chunk, dense):
+    with settings(backend, chunk, dense, prefetch):
         got = D.ds_claim_probability(
             make_plan(case), case["conf"], np.array(case["prior"]), labels, claim_start
         )
