@@ -35,6 +35,7 @@ __all__ = ["loops"]
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.int64]
+AnyIndex = npt.NDArray[np.integer[Any]]
 BoolArray = npt.NDArray[np.bool_]
 
 _compiled: dict[str, Callable[..., Any]] | None = None
@@ -42,10 +43,10 @@ _compiled: dict[str, Callable[..., Any]] | None = None
 
 def _estep_loop(
     object_start: IndexArray,
-    claim_start: IndexArray,
+    claim: AnyIndex,
     key: IndexArray,
     cell_ell: FloatArray,
-    score_in: FloatArray,
+    score: FloatArray,
     have_score: bool,
     vc: IndexArray,
     log_prior: FloatArray,
@@ -53,7 +54,6 @@ def _estep_loop(
     k_full: BoolArray,
     phantom_fixed: FloatArray,
     prior_on: bool,
-    full: FloatArray,
     unit: FloatArray,
     shown: FloatArray,
     want_shown: bool,
@@ -63,15 +63,15 @@ def _estep_loop(
     mass_unit: FloatArray,
     no_shift: float,
 ) -> None:  # pragma: no cover - compiled by numba
-    """One E-step over every object, in place.
+    """One E-step over every object; ``score`` becomes the posterior ``full``.
 
-    ``score_in`` holds each claim's pooled ratio when ``have_score`` (groups
-    of dependent sources), else it is the sum of ``cell_ell[key[a]]`` over
-    the claim's assertions ``claim_start[c]:claim_start[c + 1]``. With
-    ``prior_on`` the log prior of the claim's value ``vc[c]`` is added and the
-    prior weight of the values nobody asserted is ``1 - sum prior`` (0 when
-    ``k_full``), else ``phantom_fixed``. Writes the posterior ``full`` of
-    each claim, ``unit`` (posterior of an unasserted value per unit of prior
+    Unless ``have_score`` (groups of dependent sources: ``score`` holds each
+    claim's pooled ratio), ``score`` starts at 0 and gets ``cell_ell[key[a]]``
+    added for each assertion ``a`` of claim ``claim[a]``. With ``prior_on``
+    the log prior of the claim's value ``vc[c]`` is added and the prior weight
+    of the values nobody asserted is ``1 - sum prior`` (0 when ``k_full``),
+    else ``phantom_fixed``. Writes the posterior of each claim into
+    ``score``, ``unit`` (posterior of an unasserted value per unit of prior
     weight), optionally ``shown`` (renormalised over the asserted values),
     and adds each claim's posterior to ``cell_p`` at its assertions' cells
     and, with ``prior_on``, to ``mass_full`` / ``mass_unit`` by value.
@@ -80,6 +80,9 @@ def _estep_loop(
     score is beyond ``+-no_shift`` (the shift changes nothing but rounding,
     and costs a log and two exps per object).
     """
+    if not have_score:
+        for a in range(key.shape[0]):
+            score[claim[a]] += cell_ell[key[a]]
     for o in range(object_start.shape[0] - 1):
         lo = object_start[o]
         hi = object_start[o + 1]
@@ -87,17 +90,12 @@ def _estep_loop(
         bottom = np.inf
         observed = 0.0
         for c in range(lo, hi):
-            if have_score:
-                s = score_in[c]
-            else:
-                s = 0.0
-                for a in range(claim_start[c], claim_start[c + 1]):
-                    s += cell_ell[key[a]]
+            s = score[c]
             if prior_on:
                 v = vc[c]
                 s += log_prior[v]
                 observed += prior[v]
-            full[c] = s
+                score[c] = s
             top = max(top, s)
             bottom = min(bottom, s)
         if prior_on:
@@ -108,8 +106,8 @@ def _estep_loop(
         if top <= no_shift and bottom >= -no_shift:
             # exp(score) is a normal number far from overflow: no shift.
             for c in range(lo, hi):
-                e = np.exp(full[c])
-                full[c] = e
+                e = np.exp(score[c])
+                score[c] = e
                 asserted += e
             z = asserted + phantom
             u = 1.0 / z if phantom > 0 else 0.0
@@ -119,8 +117,8 @@ def _estep_loop(
                 log_phantom = np.log(phantom)
                 top = max(top, log_phantom)
             for c in range(lo, hi):
-                e = np.exp(full[c] - top)
-                full[c] = e
+                e = np.exp(score[c] - top)
+                score[c] = e
                 asserted += e
             z = asserted
             if phantom > 0:
@@ -128,20 +126,19 @@ def _estep_loop(
             u = np.exp(-top) / z if phantom > 0 else 0.0
         inv = 1.0 / z
         for c in range(lo, hi):
-            e = full[c]
+            e = score[c]
             if want_shown:
                 shown[c] = e / asserted
             p = e * inv
-            full[c] = p
-            if want_stats:
-                for a in range(claim_start[c], claim_start[c + 1]):
-                    cell_p[key[a]] += p
-                if prior_on:
-                    mass_full[vc[c]] += p
-        if want_stats and prior_on and phantom > 0:
-            for c in range(lo, hi):
-                mass_unit[vc[c]] += u
+            score[c] = p
+            if want_stats and prior_on:
+                mass_full[vc[c]] += p
+                if phantom > 0:
+                    mass_unit[vc[c]] += u
         unit[o] = u
+    if want_stats:
+        for a in range(key.shape[0]):
+            cell_p[key[a]] += score[claim[a]]
 
 
 _LOOPS: dict[str, Callable[..., None]] = {"estep": _estep_loop}

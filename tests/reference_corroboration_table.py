@@ -171,6 +171,7 @@ def corroboration_numeric(
     v0 = sum((x - mean[o]) ** 2 for _, o, x in rows) / len(rows)
     if not v0 > 0:
         v0 = 1.0
+    v0 = max(v0, 1e-280)  # a spread near the smallest float is floored
     var = dict.fromkeys(sources, v0)
 
     def estimate() -> tuple[dict[Any, float], dict[Any, float]]:

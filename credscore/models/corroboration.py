@@ -81,6 +81,8 @@ _NO_SHIFT = 600.0
 # many, or this many per assertion; otherwise only the cells that occur.
 _DENSE_CELLS = 1 << 16
 _DENSE_PER_ASSERTION = 4
+# Least pooled variance of a numeric table (precisions stay finite).
+_MIN_VARIANCE = 1e-280
 
 
 def confirmation_llr(rho: FloatArray, a: FloatArray) -> FloatArray:
@@ -488,6 +490,9 @@ class Corroboration(IterativeModel):
             v0 = float(np.mean(dev * dev))
             if not v0 > 0:
                 v0 = 1.0
+            # A spread near the smallest float would make precisions 1 / v
+            # overflow; below 1e-280 it is taken as 1e-280.
+            v0 = max(v0, _MIN_VARIANCE)
             state["v0"] = v0
             state["variance"] = np.full(n_src, v0)
             state["reliability"] = np.full(n_src, 0.5)
@@ -628,16 +633,6 @@ class Corroboration(IterativeModel):
             sets = _value_sets(lay["vc"], lay["claim_object"], lay["object_start"], n_val)
             lay["value_sets"] = sets
 
-    @staticmethod
-    def _claim_start(part: Table, lay: dict[str, Any]) -> IntArray:
-        """Offsets of each claim's assertions (for the numba loop; once)."""
-        start: IntArray | None = lay.get("claim_start")
-        if start is None:
-            start = np.zeros(part.n_claims + 1, dtype=np.int64)
-            np.cumsum(np.bincount(part.claim, minlength=part.n_claims), out=start[1:])
-            lay["claim_start"] = start
-        return start
-
     def _cell_ell(self, state: State, lay: dict[str, Any]) -> tuple[FloatArray, FloatArray]:
         """The confirmation ratio ``ell`` and the guessing probability ``a`` of each cell."""
         rho_c = state["reliability"][lay["cell_src"]]
@@ -685,7 +680,7 @@ class Corroboration(IterativeModel):
             score = _pool(part, ell[lay["key"]], state, local)
         loops = _ck.loops()
         if loops is not None:
-            full = np.empty(n_claims)
+            full = np.zeros(n_claims) if score is None else score
             unit = np.empty(n_obj)
             show = np.empty(n_claims if shown else 0)
             cell_p = np.zeros(lay["n_cells"] if stats else 0)
@@ -695,10 +690,10 @@ class Corroboration(IterativeModel):
             log_prior = state["log_prior"] if prior_on else np.zeros(0)
             loops["estep"](
                 lay["object_start"],
-                self._claim_start(part, lay),
+                part.claim,
                 lay["key"],
                 ell,
-                np.zeros(0) if score is None else score,
+                full,
                 score is not None,
                 lay["vc"] if prior_on else np.zeros(0, dtype=np.intp),
                 log_prior,
@@ -706,7 +701,6 @@ class Corroboration(IterativeModel):
                 lay["k_full"],
                 lay["phantom"],
                 prior_on,
-                full,
                 unit,
                 show,
                 shown,
