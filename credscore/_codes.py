@@ -5,10 +5,11 @@ sort, which costs about a second at ten million rows. Most large tables need
 much less work, because they come *grouped by object* (exported by object, or
 written so) with labels that are already integer codes ``0..k-1``:
 
-* :func:`dense_codes` proves that an integer array already holds every code
-  ``0..max``, so that factorizing it is the identity. It reads a sorted array
-  once, and an unsorted one only until every code has been seen (a prefix of
-  doubling length), which for the many-rows-per-label columns (sources,
+* :func:`factorize_dense` recognises integer labels that are consecutive
+  (codes ``0..k-1``, or ids from 1), for which factorizing is the identity
+  or a subtraction. :func:`dense_codes` proves it reading a sorted array
+  once, and an unsorted one only until every label has been seen (a prefix
+  of doubling length), which for the many-rows-per-label columns (sources,
   values) is a small part of the array.
 * :func:`compile_by_object` first puts the rows in object order: free when
   they are sorted by object, a move of whole objects when each object's rows
@@ -44,34 +45,68 @@ EXACT_MAX = 16
 FIRST_PREFIX = 1 << 16
 
 
-def dense_codes(arr: npt.NDArray[np.integer[Any]], hi: int) -> bool:
-    """Whether ``arr`` (integers in ``[0, hi]``) holds every code ``0..hi``.
+def dense_codes(arr: npt.NDArray[np.integer[Any]], lo: int, hi: int) -> bool:
+    """Whether ``arr`` (integers in ``[lo, hi]``) holds every integer of ``lo..hi``.
 
-    A sorted array has them all when it starts at 0 and never steps by more
-    than 1. Otherwise a presence table is filled from prefixes of doubling
+    A sorted array has them all when it holds ``hi - lo + 1`` distinct
+    values. Otherwise a presence table is filled from prefixes of doubling
     length until it is full (then the answer is yes without reading the
     rest) or the whole array has been read.
 
     Examples
     --------
     >>> import numpy as np
-    >>> dense_codes(np.array([2, 0, 1, 0]), 2), dense_codes(np.array([3, 0, 3]), 3)
+    >>> dense_codes(np.array([2, 0, 1, 0]), 0, 2), dense_codes(np.array([3, 1, 3]), 1, 3)
     (True, False)
     """
     n = arr.shape[0]
-    if n == 0:
-        return hi < 0
+    if n == 0 or hi - lo + 1 > n:
+        return False
     if bool((arr[1:] >= arr[:-1]).all()):
-        return int(arr[0]) == 0 and bool((np.diff(arr) <= 1).all())
-    present = np.zeros(hi + 1, dtype=bool)
-    done, size = 0, max(FIRST_PREFIX, 4 * (hi + 1))
+        distinct = 1 + int(np.count_nonzero(arr[1:] != arr[:-1]))
+        return int(arr[0]) == lo and distinct == hi - lo + 1
+    present = np.zeros(hi - lo + 1, dtype=bool)
+    done, size = 0, max(FIRST_PREFIX, 4 * (hi - lo + 1))
     while done < n:
-        present[arr[done : done + size]] = True
+        part = arr[done : done + size]
+        if lo != 0:
+            # Exact offsets: unsigned values are >= lo, signed ones widen.
+            part = part - part.dtype.type(lo) if part.dtype.kind == "u" else part - np.int64(lo)
+        present[part] = True
         done += size
         size *= 2
         if bool(present.all()):
             return True
     return False
+
+
+def factorize_dense(
+    arr: npt.NDArray[np.integer[Any]], lo: int, hi: int
+) -> tuple[npt.NDArray[np.integer[Any]], Int32Array] | None:
+    """``lo..hi`` and ``arr - lo`` when ``arr`` holds every integer in ``[lo, hi]``.
+
+    This is :func:`numpy.unique` with the inverse for labels that are
+    consecutive integers (codes ``0..k-1``, ids from 1, ...), in one or two
+    passes; None when they are not (or too many for int32 codes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ids, codes = factorize_dense(np.array([3, 1, 2, 3]), 1, 3)
+    >>> ids.tolist(), codes.tolist()
+    ([1, 2, 3], [2, 0, 1, 2])
+    """
+    if hi - lo + 1 > np.iinfo(np.int32).max or not dense_codes(arr, lo, hi):
+        return None
+    ids = np.arange(lo, hi + 1, dtype=arr.dtype)
+    if lo == 0:
+        return ids, arr.astype(np.int32, copy=False)
+    if arr.dtype.kind == "u" or arr.dtype.itemsize >= 4:
+        # arr - lo is in [0, hi - lo], which the dtype holds: no wrap-around.
+        shifted = arr - arr.dtype.type(lo)
+    else:
+        shifted = arr.astype(np.int32) - lo  # int8/int16 widen first
+    return ids, shifted.astype(np.int32, copy=False)
 
 
 def compile_by_object(

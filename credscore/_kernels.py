@@ -887,7 +887,8 @@ def factorize(a: npt.ArrayLike) -> tuple[np.ndarray[Any, Any], npt.NDArray[np.in
 
     The same as ``numpy.unique(a, return_inverse=True)``, in linear time for
     integer labels whose range is at most a few times their number (a
-    presence table instead of a sort); other inputs fall back to
+    presence table instead of a sort; consecutive labels such as codes
+    ``0..k-1`` in one or two passes); other inputs fall back to
     ``numpy.unique``.
 
     Examples
@@ -897,14 +898,15 @@ def factorize(a: npt.ArrayLike) -> tuple[np.ndarray[Any, Any], npt.NDArray[np.in
     >>> ids.tolist(), codes.tolist()
     ([3, 7, 9], [1, 0, 1, 2])
     """
-    from credscore._codes import dense_codes
+    from credscore._codes import factorize_dense
 
     arr = np.asarray(a)
     if arr.dtype.kind in "iu" and arr.size:
         lo, hi = int(arr.min()), int(arr.max())
-        if lo == 0 and hi < np.iinfo(np.int32).max and dense_codes(arr, hi):
-            # Already dense codes 0..k-1 (a table of integer codes): no gather.
-            return np.arange(hi + 1, dtype=arr.dtype), arr.astype(np.int32, copy=False)
+        dense = factorize_dense(arr, lo, hi)
+        if dense is not None:
+            # Consecutive labels (a table of integer codes): no sort, no gather.
+            return dense
         span = hi - lo + 1
         if span <= max(4 * arr.size, 1 << 16):
             if lo == 0:
@@ -916,7 +918,11 @@ def factorize(a: npt.ArrayLike) -> tuple[np.ndarray[Any, Any], npt.NDArray[np.in
             present = np.zeros(span, dtype=bool)
             present[shifted] = True
             code_of = np.cumsum(present, dtype=np.int32) - 1
-            ids = (np.flatnonzero(present) + lo).astype(arr.dtype)
+            ids = np.flatnonzero(present)
+            if arr.dtype.kind == "u":  # lo may not fit an int64 (uint64 labels)
+                ids = ids.astype(arr.dtype) + arr.dtype.type(lo)
+            else:
+                ids = (ids + lo).astype(arr.dtype)
             return ids, code_of[shifted]
     ids, inv = np.unique(arr, return_inverse=True)
     return ids, inv.reshape(-1).astype(np.int32)

@@ -1,8 +1,8 @@
 """The fast compilation paths (credscore._codes) agree with a slow reference.
 
 Rows without times take :func:`credscore._codes.compile_by_object` (fastest
-when they come sorted or grouped by object), integer labels that are already
-codes ``0..k-1`` take :func:`credscore._codes.dense_codes`; rows with times
+when they come sorted or grouped by object), consecutive integer labels
+(codes ``0..k-1``) take :func:`credscore._codes.factorize_dense`; rows with times
 take the general path. The tests generate inputs in every
 order (grouped by object, fully sorted, nearly sorted, shuffled), with
 repeated ``(source, object)`` pairs, and check each path against a
@@ -210,33 +210,76 @@ def test_fast_and_general_tables_are_equal(
 
 @given(
     st.lists(st.integers(0, 30), min_size=1, max_size=200),
+    st.integers(-40, 40),
     st.sampled_from([1, 3, 65536]),
     st.booleans(),
 )
-def test_dense_codes_matches_reference(codes: list[int], prefix: int, sort: bool) -> None:
-    """dense_codes says yes exactly when every code from 0 to the largest occurs."""
-    if sort:
-        codes = sorted(codes)
+def test_dense_codes_matches_reference(
+    codes: list[int], offset: int, prefix: int, sort: bool
+) -> None:
+    """dense_codes says yes exactly when every integer from the least to the
+    largest occurs."""
+    labels = sorted(c + offset for c in codes) if sort else [c + offset for c in codes]
+    lo, hi = min(labels), max(labels)
     with thresholds(_codes.PAIRWISE_MAX, _codes.EXACT_MAX, prefix):
-        got = _codes.dense_codes(np.array(codes, dtype=np.int32), max(codes))
-    assert got == (set(codes) == set(range(max(codes) + 1)))
+        got = _codes.dense_codes(np.array(labels, dtype=np.int32), lo, hi)
+    assert got == (set(labels) == set(range(lo, hi + 1)))
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint32, np.int64])
 def test_dense_codes_unsigned_and_wide(dtype: type) -> None:
     """A descending step in an unsigned array is not mistaken for a sorted one."""
-    assert _codes.dense_codes(np.array([1, 0, 2], dtype=dtype), 2)
-    assert not _codes.dense_codes(np.array([2, 0, 2], dtype=dtype), 2)
-    assert not _codes.dense_codes(np.array([0, 2, 2], dtype=dtype), 2)
+    assert _codes.dense_codes(np.array([1, 0, 2], dtype=dtype), 0, 2)
+    assert not _codes.dense_codes(np.array([2, 0, 2], dtype=dtype), 0, 2)
+    assert not _codes.dense_codes(np.array([0, 2, 2], dtype=dtype), 0, 2)
+    assert _codes.dense_codes(np.array([3, 1, 2], dtype=dtype), 1, 3)
 
 
-@given(st.lists(st.integers(0, 6), min_size=1, max_size=60), st.sampled_from([1, 4, 65536]))
-def test_factorize_dense_shortcut(labels: list[int], prefix: int) -> None:
+int_dtypes = st.sampled_from(
+    [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+)
+
+
+@given(
+    st.lists(st.integers(0, 6), min_size=1, max_size=60),
+    int_dtypes,
+    st.data(),
+    st.sampled_from([1, 4, 65536]),
+    st.booleans(),
+)
+def test_factorize_matches_unique(
+    steps: list[int], dtype: type, data: st.DataObject, prefix: int, sort: bool
+) -> None:
     """factorize of integer labels equals numpy.unique with the inverse, in
-    ids, codes and dtypes, whether or not the labels are dense codes."""
-    arr = np.array(labels, dtype=np.int32)
+    ids, codes and dtypes, whether or not the labels are consecutive, for
+    every integer dtype and offset (up to the dtype's extremes)."""
+    info = np.iinfo(dtype)
+    lo = data.draw(st.integers(int(info.min), int(info.max) - 6), label="lo")
+    labels = [lo + s for s in steps]
+    if sort:
+        labels.sort()
+    arr = np.array(labels, dtype=dtype)
     with thresholds(_codes.PAIRWISE_MAX, _codes.EXACT_MAX, prefix):
         ids, codes = K.factorize(arr)
+    uniq, inv = np.unique(arr, return_inverse=True)
+    assert ids.dtype == arr.dtype and codes.dtype == np.int32
+    assert ids.tolist() == uniq.tolist() and codes.tolist() == inv.reshape(-1).tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int64, np.uint64])
+def test_factorize_full_range_consecutive(dtype: type) -> None:
+    """Consecutive labels spanning a small dtype's whole range, or at a wide
+    dtype's top, factorize exactly."""
+    info = np.iinfo(dtype)
+    if np.dtype(dtype).itemsize == 1:
+        arr = np.arange(int(info.min), int(info.max) + 1).astype(dtype)
+    else:
+        arr = np.arange(int(info.max) - 300, int(info.max), dtype=dtype)
+    arr = arr[::-1].copy()
+    assert arr.size in (256, 300) and int(arr.max()) >= int(info.max) - 1
+    got = _codes.factorize_dense(arr, int(arr.min()), int(arr.max()))
+    assert got is not None
+    ids, codes = got
     uniq, inv = np.unique(arr, return_inverse=True)
     assert ids.dtype == arr.dtype and codes.dtype == np.int32
     assert ids.tolist() == uniq.tolist() and codes.tolist() == inv.tolist()
