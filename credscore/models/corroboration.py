@@ -674,7 +674,7 @@ class Corroboration(IterativeModel):
             score = (
                 _pool(part, ell_a, state, local)
                 if state["grouped"]
-                else _wsum(lay["claim"], ell_a, n_claims)
+                else _wsum(part.claim, ell_a, n_claims)
             )
         elif state["grouped"]:
             score = _pool(part, ell[lay["key"]], state, local)
