@@ -160,6 +160,7 @@ def compile_by_object(
     n = obj.shape[0]
     if n == 0:
         return None
+    caller_obj = obj  # never handed out: the table's arrays become read-only
     if not bool((obj[1:] >= obj[:-1]).all()):
         order = _group_order(obj, n_objects)
         if order is None:
@@ -188,23 +189,27 @@ def compile_by_object(
     if dropped:
         keep = key != sentinel
         key, obj_k = key[keep], obj[keep]
-    mask = kdt((1 << bits) - 1)
-    source = (key & mask).astype(np.int32)
+    # Decode in place where possible: fresh pages cost as much as the work.
     value = key >> bits
+    key &= kdt((1 << bits) - 1)
+    source = key.astype(np.int32, copy=False)
     del key
     new = np.empty(value.shape[0], dtype=bool)
     new[0] = True
     np.not_equal(value[1:], value[:-1], out=new[1:])
     new[1:] |= obj_k[1:] != obj_k[:-1]
-    claim = np.cumsum(new, dtype=np.int32)
-    claim -= 1
     starts = np.flatnonzero(new)
-    del new
     claim_object = obj_k[starts].astype(np.int32)
     claim_value = value[starts].astype(np.int64)
+    if value.dtype == np.int32:
+        claim = np.cumsum(new, dtype=np.int32, out=value)
+    else:
+        claim = np.cumsum(new, dtype=np.int32)
+    del new, value
+    claim -= 1
     object_start = np.zeros(n_objects + 1, dtype=np.int64)
     np.cumsum(np.bincount(claim_object, minlength=n_objects), out=object_start[1:])
-    object_ = obj_k.astype(np.int32, copy=obj_k is obj)
+    object_ = obj_k.astype(np.int32, copy=obj_k is caller_obj)
     return source, claim, claim_object, claim_value, object_start, object_
 
 

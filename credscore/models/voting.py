@@ -40,9 +40,9 @@ class Majority(TruthModel):
 
     def _fit(self, table: Table) -> FusionResult:
         count = np.bincount(table.claim, minlength=table.n_claims)
-        votes = count.astype(np.float64)
-        per_obj = np.bincount(table.claim_object, weights=votes, minlength=table.n_objects)
-        prob: FloatArray = votes / per_obj[table.claim_object]
+        prob: FloatArray = count.astype(np.float64)
+        per_obj = np.bincount(table.claim_object, weights=prob, minlength=table.n_objects)
+        prob /= per_obj[table.claim_object]  # votes -> shares, in place
         # Within an object every vote count is divided by the same total, so
         # the most probable claim is the one with the most votes.
         best = _first_most_votes(count, table.object_start)
@@ -50,9 +50,10 @@ class Majority(TruthModel):
             best = _segment_argmax(prob, table.object_start)
         is_best = np.zeros(table.n_claims, dtype=bool)
         is_best[best] = True
-        # One count per (source, agrees?) cell: bit 0 of the cell says agreement.
-        src = table.source
-        cell = (src if table.n_sources < 1 << 30 else src.astype(np.int64)) << 1
+        # One count per (source, agrees?) cell: bit 0 of the cell says
+        # agreement. Made as intp, which bincount then uses without a copy.
+        cell = table.source.astype(np.intp)
+        cell <<= 1
         cell |= is_best[table.claim]
         per_cell = np.bincount(cell, minlength=2 * table.n_sources).reshape(-1, 2)
         agree = per_cell[:, 1]
@@ -83,7 +84,8 @@ def _first_most_votes(
     if start.shape[0] < 2 or bool((start[1:] <= start[:-1]).any()):
         return None
     key = count << 32
-    key += low - np.arange(n, dtype=np.int64)
+    key |= low
+    key -= np.arange(n, dtype=np.int64)
     top = np.maximum.reduceat(key, start[:-1])
     out: npt.NDArray[np.int64] = low - (top & low)
     return out
