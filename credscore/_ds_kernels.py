@@ -57,6 +57,7 @@ __all__ = [
     "ds_claim_probability",
     "ds_step",
     "ds_vote_step",
+    "oc_claim_probability",
     "oc_step",
     "plan",
 ]
@@ -259,20 +260,31 @@ def _np_vote(
     """``(K, n)`` share of each object's answers that give each label."""
     objs, length, cells, ln = chunk
     n = objs.shape[0]
-    local = np.repeat(np.arange(n), ln) if ln is not None else np.tile(np.arange(n), length)
-    votes = np.bincount((cells % n_k) * n + local, minlength=n_k * n).reshape(n_k, n)
+    flat = (cells % n_k) * n
+    if ln is not None:
+        flat += np.repeat(np.arange(n), ln)
+    else:
+        flat.reshape(length, n)[:] += np.arange(n)
+    votes = np.bincount(flat, minlength=n_k * n).reshape(n_k, n)
     out: FloatArray = votes / (ln if ln is not None else float(length))
     return out
 
 
 def _np_weights(
-    post: FloatArray, chunk: tuple[IndexArray, int, npt.NDArray[np.intp], IndexArray | None]
+    post: FloatArray,
+    chunk: tuple[IndexArray, int, npt.NDArray[np.intp], IndexArray | None],
+    buf: FloatArray,
 ) -> FloatArray:
-    """Posterior of label row ``post`` at each of the chunk's assertions."""
-    _, length, _, ln = chunk
+    """Posterior of label row ``post`` at each of the chunk's assertions (in ``buf``)."""
+    objs, length, cells, ln = chunk
     if ln is not None:
         return np.repeat(post, ln)
-    return np.tile(post, length) if length > 1 else post
+    if length == 1:
+        return post
+    out = buf[: cells.shape[0]]
+    # Position-major cells: the object's posterior repeats every n entries.
+    out.reshape(length, objs.shape[0])[:] = post
+    return out
 
 
 def _np_ds_step(
@@ -286,7 +298,9 @@ def _np_ds_step(
     if conf is not None and prior is not None:
         log_conf = np.log(conf.reshape(n_cells, n_k))
         log_prior = np.log(prior)
-    for chunk in _numpy_plan(p)["chunks"]:
+    chunks = _numpy_plan(p)["chunks"]
+    buf = np.empty(max((c[2].shape[0] for c in chunks), default=0))
+    for chunk in chunks:
         if log_conf is None or log_prior is None:
             post = _np_vote(chunk, n_k)
         else:
@@ -294,7 +308,9 @@ def _np_ds_step(
         total += post.sum(axis=1)
         cells = chunk[2]
         for k in range(n_k):
-            counts[k] += np.bincount(cells, weights=_np_weights(post[k], chunk), minlength=n_cells)
+            counts[k] += np.bincount(
+                cells, weights=_np_weights(post[k], chunk, buf), minlength=n_cells
+            )
     return np.ascontiguousarray(counts.T).reshape(p.n_sources, n_k, n_k), total
 
 
@@ -446,7 +462,13 @@ def oc_step(
 
 
 def _np_oc_plan(p: DSPlan) -> dict[str, Any]:
-    """Chunks of consecutive objects for the numpy one-coin step (made once)."""
+    """Chunks of consecutive objects for the numpy one-coin step (made once).
+
+    Each chunk is ``(o0, o1, source, flat, lengths, empty)``: objects
+    ``o0:o1``, their assertions' sources, the flat index ``given * m + object``
+    of each assertion in a ``(K, m)`` array, the objects' answer counts (at
+    least 1) and which of them have no answers.
+    """
     store = p._numpy if p._numpy is not None else {}
     if "oc_chunks" in store:
         return store
@@ -455,22 +477,33 @@ def _np_oc_plan(p: DSPlan) -> dict[str, Any]:
     n = int(start[-1])
     lengths = np.diff(start)
     cut = np.unique(np.append(np.searchsorted(start, np.arange(0, n, CHUNK)), p.n_objects))
-    cell = p.cell.astype(np.intp)
-    source = cell // n_k
-    given = cell - source * n_k
-    obj = np.repeat(np.arange(p.n_objects, dtype=np.intp), lengths)
     chunks = []
     for o0, o1 in zip(cut[:-1].tolist(), cut[1:].tolist()):
         a0, a1 = int(start[o0]), int(start[o1])
         m = o1 - o0
-        # Flat index of (given label, object) in a (K, m) array of the chunk.
-        flat = given[a0:a1] * m + (obj[a0:a1] - o0)
         ln = lengths[o0:o1]
+        local = np.repeat(np.arange(m, dtype=np.intp), ln)
+        flat = p.given[a0:a1].astype(np.intp) * m + local
+        if n_k * m < 2**31:
+            flat = flat.astype(np.int32)
         empty = np.flatnonzero(ln == 0)
-        chunks.append((o0, o1, source[a0:a1], flat, np.maximum(ln, 1), empty))
+        chunks.append((o0, o1, p.source[a0:a1], flat, np.maximum(ln, 1), empty))
     store["oc_chunks"] = chunks
     p._numpy = store
     return store
+
+
+def _np_oc_joint(
+    chunk: tuple[Any, ...], gain: FloatArray, log_prior: FloatArray, n_k: int
+) -> FloatArray:
+    """``(K, m)`` log posterior, up to a constant per object, for one chunk."""
+    o0, o1, source, flat, _, _ = chunk
+    m = o1 - o0
+    joint = np.bincount(flat, weights=gain[source], minlength=n_k * m).astype(
+        np.float64, copy=False
+    )
+    out: FloatArray = joint.reshape(n_k, m) + log_prior[:, None]
+    return out
 
 
 def _np_oc_step(
@@ -483,21 +516,65 @@ def _np_oc_step(
     # common factor cancels, leaving log(acc / wrong) on the given label.
     gain = np.log(acc) - np.log(wrong)
     log_prior = np.log(prior)
-    for o0, o1, source, flat, ln, empty in _np_oc_plan(p)["oc_chunks"]:
+    for chunk in _np_oc_plan(p)["oc_chunks"]:
+        o0, o1, source, flat, ln, empty = chunk
         m = o1 - o0
         if vote:
             post = np.bincount(flat, minlength=n_k * m).reshape(n_k, m) / ln
         else:
-            joint = np.bincount(flat, weights=gain[source], minlength=n_k * m).astype(
-                np.float64, copy=False
-            )
-            joint = joint.reshape(n_k, m) + log_prior[:, None]
-            post = _np_softmax_rows(joint)
+            post = _np_softmax_rows(_np_oc_joint(chunk, gain, log_prior, n_k))
             if empty.shape[0]:
                 post[:, empty] = 0.0  # objects without answers add nothing
         total += post.sum(axis=1)
         correct += np.bincount(source, weights=post.reshape(-1)[flat], minlength=p.n_sources)
     return correct, total
+
+
+def oc_claim_probability(
+    p: DSPlan,
+    accuracy: FloatArray,
+    prior: FloatArray,
+    claim_label: AnyIndex,
+    claim_start: AnyIndex,
+) -> FloatArray:
+    """:func:`ds_claim_probability` for the one-coin model of :func:`oc_step`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = plan(np.array([0]), np.array([0]), np.array([0, 1]), 1, 3)
+    >>> oc_claim_probability(p, np.array([0.8]), np.full(3, 1 / 3), np.array([0, 2]),
+    ...                      np.array([0, 2])).round(4).tolist()
+    [0.8889, 0.1111]
+    """
+    n_k = p.n_labels
+    n_src = p.n_sources
+    acc = np.ascontiguousarray(accuracy, dtype=np.float64)
+    pr = np.ascontiguousarray(prior, dtype=np.float64)
+    if acc.shape != (n_src,):
+        raise ValueError(f"accuracy: expected shape ({n_src},), got {acc.shape}")
+    _check(p, None, pr)
+    wrong = (1.0 - acc) / max(n_k - 1, 1)
+    if _loops(n_k) is not None:
+        # As Dawid-Skene confusion rows [source, given, true].
+        conf = np.repeat(wrong, n_k * n_k).reshape(n_src, n_k, n_k)
+        diag = np.arange(n_k)
+        conf[:, diag, diag] = acc[:, None]
+        return ds_claim_probability(p, conf, pr, claim_label, claim_start)
+    lab = np.ascontiguousarray(claim_label, dtype=np.int64)
+    cstart = np.ascontiguousarray(claim_start, dtype=np.int64)
+    gain = np.log(acc) - np.log(wrong)
+    log_prior = np.log(pr)
+    out = np.empty(lab.shape[0])
+    for chunk in _np_oc_plan(p)["oc_chunks"]:
+        o0, o1 = chunk[0], chunk[1]
+        c0, c1 = int(cstart[o0]), int(cstart[o1])
+        joint = _np_oc_joint(chunk, gain, log_prior, n_k)
+        seg = cstart[o0 : o1 + 1] - c0
+        claim_obj = np.repeat(np.arange(o1 - o0), np.diff(seg))
+        score = joint[lab[c0:c1], claim_obj]
+        out[c0:c1] = _kernels.segment_softmax(score, seg)
+    return out
 
 
 def ds_claim_probability(

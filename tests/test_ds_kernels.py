@@ -169,8 +169,8 @@ def ref_oc_step(case: dict[str, Any], vote: bool) -> tuple[list[float], list[flo
     return correct, total
 
 
-def ref_claims(case: dict[str, Any]) -> list[float]:
-    conf = case["conf"].tolist()
+def ref_claims(case: dict[str, Any], conf: Any = None) -> list[float]:
+    conf = case["conf"].tolist() if conf is None else conf
     out: list[float] = []
     for answers, labels in zip(objects(case), case["claims"]):
         if labels:
@@ -240,6 +240,23 @@ def test_claim_probability(
         )
     assert np.isfinite(got).all()
     assert close(got, ref_claims(case))
+
+
+@pytest.mark.parametrize(("backend", "chunk", "dense", "prefetch"), SETTINGS)
+@given(cases())
+def test_one_coin_claim_probability(
+    backend: str, chunk: int, dense: int, prefetch: int, case: dict[str, Any]
+) -> None:
+    """oc_claim_probability is the one-coin posterior renormalised over each object's claims."""
+    claims = case["claims"]
+    claim_start = np.cumsum([0] + [len(c) for c in claims])
+    labels = np.array([k for c in claims for k in c], dtype=np.int64)
+    with settings(backend, chunk, dense, prefetch):
+        got = D.oc_claim_probability(
+            make_plan(case), np.array(case["acc"]), np.array(case["prior"]), labels, claim_start
+        )
+    assert np.isfinite(got).all()
+    assert close(got, ref_claims(case, one_coin_conf(case["acc"], case["n_k"])))
 
 
 def test_bad_shapes_are_refused() -> None:

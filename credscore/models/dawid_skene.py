@@ -405,15 +405,9 @@ class OneCoin(IterativeModel):
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         if state["accuracy"] is None:
             return _vote_share(part), None
-        acc: FloatArray = state["accuracy"]
-        k = len(state["labels"])
-        # The one-coin model as Dawid-Skene confusion matrices [worker, given, true].
-        conf = np.repeat((1.0 - acc) / max(k - 1, 1), k * k).reshape(-1, k, k)
-        diag = np.arange(k)
-        conf[:, diag, diag] = acc[:, None]
         lab = _claim_label(part, state["labels"], local)
-        prob = _ds_kernels.ds_claim_probability(
-            _plan(part, state, local), conf, state["prior"], lab, part.object_start
+        prob = _ds_kernels.oc_claim_probability(
+            _plan(part, state, local), state["accuracy"], state["prior"], lab, part.object_start
         )
         return prob, None
 
