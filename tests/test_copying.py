@@ -194,3 +194,27 @@ def test_extreme_accuracies_stay_finite() -> None:
     t = Table.from_rows([(s, o, "v") for s in "abc" for o in range(50)])
     _, _, p = copy_probabilities(t, np.zeros(t.n_claims), [0.0, 1.0, 1.0])
     assert np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1))
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_sources_split_in_pieces_give_the_same_pairs(dense: bool) -> None:
+    """With a small block every source is generated in several pieces; the
+    counts added up over the pieces keep the same pairs and co-occurrences
+    as one block holding everything."""
+    rng = np.random.default_rng(1)
+    src, obj = rng.integers(0, 30, 3000), rng.integers(0, 200, 3000)
+    _, first_row = np.unique(obj * 100 + src, return_index=True)
+    t = Table.from_arrays(src[first_row], obj[first_row], rng.integers(0, 3, first_row.size))
+    assert max(len(pieces) for _, _, pieces in copying._blocks(t, 50, None)) > 1
+    exclude = np.zeros(t.n_sources, dtype=bool)
+    exclude[[3, 7]] = True
+    whole = copying.candidate_cooccurrences(t, 2, exclude=exclude, block=10**9)
+    split = copying.candidate_cooccurrences(t, 2, exclude=exclude, block=50, dense=dense)
+    assert split[0].tolist() == whole[0].tolist()
+    assert sorted(zip(*(x.tolist() for x in split[1:]))) == sorted(
+        zip(*(x.tolist() for x in whole[1:]))
+    )
+    f, s, p = copying.cooccurrences_of(t, whole[0], block=50)
+    assert sorted(zip(f.tolist(), s.tolist(), p.tolist())) == sorted(
+        zip(*(x.tolist() for x in whole[1:]))
+    )

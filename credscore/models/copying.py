@@ -67,7 +67,9 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -193,17 +195,22 @@ def check_min_shared(min_shared: Any) -> int:
     return int(min_shared)
 
 
+Piece = Callable[[], tuple[Int64Array, Int64Array, Int64Array]]
+
+
 def _blocks(
     table: Table, block: int, order: Int64Array | None
-) -> Iterator[tuple[int, int, Int64Array, Int64Array, Int64Array]]:
-    """Yield ``(low, rows, first, second, key)`` block by block.
+) -> Iterator[tuple[int, int, list[Piece]]]:
+    """Yield ``(low, rows, pieces)`` block by block.
 
     A block holds the consecutive sources ``low, ..., low + rows - 1``
-    (whole sources), and pairs each of their assertions ``first`` with every
+    (whole sources). Calling each of its pieces gives ``(first, second,
+    key)``: some of the block's assertions ``first``, each paired with every
     assertion ``second`` on the same object -- itself included, and in both
     directions -- as ``key = (source[first] - low) * n_sources +
-    source[second]``. Every pair is there: the caller drops those with
-    ``source[first] >= source[second]``.
+    source[second]``. The caller drops the pairs with ``source[first] >=
+    source[second]``. A block has one piece unless a single source has
+    more than ``block`` co-occurrences; its pieces together cover it.
     """
     src = table.source
     obj = table.object
@@ -229,13 +236,10 @@ def _blocks(
     begin = start[obj_of]
     del obj_of
     steps = np.arange(int(gen.max()), dtype=np.int64)
-    # Block: the sources low:high, whose assertions are order[lo:hi].
-    for lo, hi, low, high in zip(  # one step per block
-        bounds[:-1].tolist(), bounds[1:].tolist(), cuts[:-1].tolist(), cuts[1:].tolist()
-    ):
-        if lo == hi:
-            continue
-        rows = high - low
+
+    def generate(lo: int, hi: int, row: Int64Array) -> tuple[Int64Array, Int64Array, Int64Array]:
+        """The pairs of the assertions order[lo:hi] (``row``: their
+        ``(source - low) * n_sources``)."""
         # Assertions grouped by the size of their object: a group of size k
         # pairs with a (members x k) grid, without per-element repeats.
         g = gen[lo:hi]
@@ -243,7 +247,6 @@ def _blocks(
         g = g[by_size]
         a = order[lo:hi][by_size]
         b = begin[lo:hi][by_size]
-        row = np.repeat(np.arange(rows, dtype=np.int64) * n_s, per_source[low : low + rows])
         row = row[by_size]
         edges = np.flatnonzero(np.diff(g)) + 1
         n_out = int(g.sum())
@@ -259,8 +262,37 @@ def _blocks(
             first[pos : pos + n] = np.repeat(a[u:v], k)
             np.add(row[u:v, None], src[grid], out=key[pos : pos + n].reshape(-1, k))
             pos += n
-        yield low, rows, first, second, key
-        del first, second, key  # before the next block is allocated
+        return first, second, key
+
+    # Block: the sources low:high, whose assertions are order[lo:hi].
+    for lo, hi, low, high in zip(  # one step per block
+        bounds[:-1].tolist(), bounds[1:].tolist(), cuts[:-1].tolist(), cuts[1:].tolist()
+    ):
+        if lo == hi:
+            continue
+        rows = high - low
+        row = np.repeat(np.arange(rows, dtype=np.int64) * n_s, per_source[low:high])
+        # A source with more than `block` co-occurrences is split in pieces.
+        total = np.cumsum(gen[lo:hi])
+        ends = [0, hi - lo]
+        if total[-1] > 2 * block:
+            split = np.searchsorted(total, np.arange(block, total[-1], block), "right")
+            ends = [0, *split.tolist(), hi - lo]
+        pieces: list[Piece] = [
+            partial(generate, lo + u, lo + v, row[u:v])
+            for u, v in itertools.pairwise(ends)
+            if u < v
+        ]
+        yield low, rows, pieces
+
+
+def _select(kept: Int64Array, key: Int64Array) -> tuple[npt.NDArray[np.bool_], Int64Array]:
+    """Which ``key`` are among the sorted ``kept``, and their index there."""
+    if kept.shape[0] == 0:
+        return np.zeros(key.shape[0], dtype=bool), np.zeros(0, dtype=np.int64)
+    where = np.minimum(np.searchsorted(kept, key), kept.shape[0] - 1)
+    hit = kept[where] == key
+    return hit, where[hit]
 
 
 def _count_block(
@@ -277,25 +309,67 @@ def _count_block(
     the block, sorted), which co-occurrences are theirs, and the index of
     each of those in the keys."""
     if dense:
-        count = np.bincount(key, minlength=rows * n_s).reshape(rows, n_s)
-        good = count >= min_shared
-        del count
-        good &= np.arange(n_s) > np.arange(low, low + rows)[:, None]
-        if exclude is not None:
-            good &= ~exclude
-            good &= ~exclude[low : low + rows, None]
-        good = good.reshape(-1)
+        good = _good_dense(
+            np.bincount(key, minlength=rows * n_s), low, rows, n_s, min_shared, exclude
+        )
         sel = good[key]
         index = np.cumsum(good) - 1  # of each kept (i, j) among the kept
         return np.flatnonzero(good), sel, index[key[sel]]
     uniq, inv, count = np.unique(key, return_inverse=True, return_counts=True)
     inv = inv.reshape(-1)
-    i, j = uniq // n_s + low, uniq % n_s
-    good = (count >= min_shared) & (j > i)
-    if exclude is not None:
-        good &= ~(exclude[i] | exclude[j])
+    good = _good_sparse(uniq, count, low, n_s, min_shared, exclude)
     sel = good[inv]
     return uniq[good], sel, (np.cumsum(good) - 1)[inv[sel]]
+
+
+def _good_dense(
+    count: Int64Array, low: int, rows: int, n_s: int, min_shared: int, exclude: Any
+) -> npt.NDArray[np.bool_]:
+    """Which of the block's ``(i, j)``, counted densely, are kept."""
+    good = count.reshape(rows, n_s) >= min_shared
+    good &= np.arange(n_s) > np.arange(low, low + rows)[:, None]
+    if exclude is not None:
+        good &= ~exclude
+        good &= ~exclude[low : low + rows, None]
+    out: npt.NDArray[np.bool_] = good.reshape(-1)
+    return out
+
+
+def _good_sparse(
+    uniq: Int64Array, count: Any, low: int, n_s: int, min_shared: int, exclude: Any
+) -> npt.NDArray[np.bool_]:
+    """Which of the block's keys ``uniq``, with their counts, are kept."""
+    i, j = uniq // n_s + low, uniq % n_s
+    good: npt.NDArray[np.bool_] = (count >= min_shared) & (j > i)
+    if exclude is not None:
+        good &= ~(exclude[i] | exclude[j])
+    return good
+
+
+def _kept_of_pieces(
+    pieces: list[Piece],
+    low: int,
+    rows: int,
+    n_s: int,
+    min_shared: int,
+    exclude: Any,
+    dense: bool,
+) -> Int64Array:
+    """The kept keys of a block in several pieces: counts added up piece by
+    piece (densely, or by merging the distinct keys)."""
+    if dense:
+        count = np.zeros(rows * n_s, dtype=np.int64)
+        for piece in pieces:  # one step per piece
+            count += np.bincount(piece()[2], minlength=rows * n_s)
+        return np.flatnonzero(_good_dense(count, low, rows, n_s, min_shared, exclude))
+    uniq = np.zeros(0, dtype=np.int64)
+    total = np.zeros(0, dtype=np.int64)
+    for piece in pieces:  # one step per piece
+        new, count = np.unique(piece()[2], return_inverse=True, return_counts=True)[::2]
+        uniq, inv = np.unique(np.concatenate([uniq, new]), return_inverse=True)
+        total = np.bincount(inv.reshape(-1), weights=np.concatenate([total, count]))
+        total = total.astype(np.int64)
+    return uniq[_good_sparse(uniq, total, low, n_s, min_shared, exclude)]
 
 
 def candidate_cooccurrences(
@@ -348,19 +422,31 @@ def candidate_cooccurrences(
         exclude = np.asarray(exclude, dtype=bool)
     keys, firsts, seconds, pairs = [], [], [], []
     offset = 0
-    for low, rows, first, second, key in _blocks(table, max(int(block), 1), order):
+    for low, rows, pieces in _blocks(table, max(int(block), 1), order):
         # bincount over all (i, j) of the block unless that is much more
         # than the co-occurrences themselves (very many sources).
-        wide = rows * n_s > 4 * key.shape[0] + 4096
+        wide = rows * n_s > 4 * max(int(block), 1) + 4096
         use_dense = not wide if dense is None else dense
-        kept, sel, pair = _count_block(key, low, rows, n_s, min_shared, exclude, use_dense)
+        if len(pieces) == 1:
+            first, second, key = pieces[0]()
+            kept, sel, pair = _count_block(key, low, rows, n_s, min_shared, exclude, use_dense)
+            found = [(first[sel], second[sel], pair)]
+            del first, second, key, sel  # before the next block is allocated
+        else:
+            kept = _kept_of_pieces(pieces, low, rows, n_s, min_shared, exclude, use_dense)
+            found = []
+            for piece in pieces:  # one step per piece
+                first, second, key = piece()
+                hit, pair = _select(kept, key)
+                found.append((first[hit], second[hit], pair))
+                del first, second, key, hit
         if kept.shape[0]:
             keys.append(kept + np.int64(low) * n_s)
-            firsts.append(first[sel])
-            seconds.append(second[sel])
-            pairs.append(pair + offset)
+            for f, s, p in found:
+                firsts.append(f)
+                seconds.append(s)
+                pairs.append(p + offset)
             offset += kept.shape[0]
-        del first, second, key, sel  # before the next block is allocated
     return tuple(  # type: ignore[return-value]
         np.concatenate(x).astype(np.int64, copy=False) if x else np.zeros(0, dtype=np.int64)
         for x in (keys, firsts, seconds, pairs)
@@ -386,15 +472,15 @@ def cooccurrences_of(
     n_s = np.int64(table.n_sources)
     firsts, seconds, pairs = [], [], []
     blocks = _blocks(table, max(int(block), 1), None) if keys.shape[0] else iter(())
-    for low, _, first, second, key in blocks:
-        key = key + np.int64(low) * n_s
-        where = np.minimum(np.searchsorted(keys, key), keys.shape[0] - 1)
-        # Pairs are listed i < j: the keys with j <= i never match.
-        hit = keys[where] == key
-        firsts.append(first[hit])
-        seconds.append(second[hit])
-        pairs.append(where[hit])
-        del first, second, key, where, hit  # before the next block is allocated
+    for low, _, pieces in blocks:
+        for piece in pieces:  # one step per piece
+            first, second, key = piece()
+            # Pairs are listed i < j: the keys with j <= i never match.
+            hit, pair = _select(keys, key + np.int64(low) * n_s)
+            firsts.append(first[hit])
+            seconds.append(second[hit])
+            pairs.append(pair)
+            del first, second, key, hit  # before the next piece is allocated
     return tuple(  # type: ignore[return-value]
         np.concatenate(x).astype(np.int64, copy=False) if x else np.zeros(0, dtype=np.int64)
         for x in (firsts, seconds, pairs)
