@@ -205,10 +205,13 @@ class DawidSkene(IterativeModel):
     *Numeric values* are accepted and treated as labels (each distinct
     number is one label), which suits crowd labels coded 0, 1, 2...
 
-    Cost per iteration: one gather of ``n_assertions x K`` log-probabilities,
-    one ``reduceat`` over objects and ``K`` bincounts over the assertions.
-    Memory: the confusion matrices hold ``n_sources x K x K`` floats, which
-    is what limits very large label spaces (numbers used as labels).
+    Cost per iteration: one pass over the assertions in object order, each
+    reading and updating one row of ``K`` numbers of its worker's confusion
+    matrix (:mod:`credscore._ds_kernels`; with the ``fast`` extra about 6 ns
+    per assertion at 10 million assertions on one core, about 20 ns with
+    numpy alone). Memory: the confusion matrices hold ``n_sources x K x K``
+    floats, which is what limits very large label spaces (numbers used as
+    labels).
 
     References
     ----------
