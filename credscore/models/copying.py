@@ -34,9 +34,11 @@ million distinct pairs, of which 3.1 million share two objects or more and
 0.4 million three or more. The pair statistics can therefore be kept only
 for the *candidate pairs*, those sharing at least ``min_shared`` objects;
 every other pair is treated as independent (its posterior of copying is
-left at the prior and its votes are not discounted). This is the pruning
-idea of Li et al. (ICDE 2015) in its simplest form. ``min_shared=1`` keeps
-every pair that shares an object: the exact model of the paper.
+left at the prior and its votes are not discounted). Li et al. (ICDE 2015)
+also scale copy detection by leaving out what cannot change its
+conclusion, with an index over the shared values; the rule here is simply
+the number of shared objects. ``min_shared=1`` keeps every pair that shares
+an object: the exact model of the paper.
 
 The candidate pairs are found without holding all co-occurrences at once
 (:func:`candidate_cooccurrences`): the sources are cut into blocks of
@@ -44,8 +46,11 @@ consecutive indices that generate about :data:`BLOCK` (source, source,
 object) incidences each; within a block the ordered pairs are keyed
 ``(i - low) * n_sources + j`` (int64) and counted with ``numpy.bincount``
 (``numpy.unique`` when the block spans very many sources), and only the
-co-occurrences of the pairs reaching ``min_shared`` are kept. Memory beyond
-the table is thus a block plus the kept co-occurrences, and the time grows
+co-occurrences of the pairs reaching ``min_shared`` are kept; a single
+source with more co-occurrences than a block is generated in pieces whose
+counts are added up, then generated again to pick its kept co-occurrences.
+Memory beyond the table is thus a block plus the kept co-occurrences, and
+the time grows
 with ``sum_o k_o**2`` for ``k_o`` sources on object ``o``. There is never
 an ``n_sources x n_sources`` matrix.
 
