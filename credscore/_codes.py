@@ -199,7 +199,7 @@ def compile_by_object(
     np.not_equal(value[1:], value[:-1], out=new[1:])
     new[1:] |= obj_k[1:] != obj_k[:-1]
     starts = np.flatnonzero(new)
-    claim_object = obj_k[starts].astype(np.int32)
+    claim_object = obj_k[starts].astype(np.int32, copy=False)
     claim_value = value[starts].astype(np.int64)
     if value.dtype == np.int32:
         claim = np.cumsum(new, dtype=np.int32, out=value)
@@ -336,10 +336,9 @@ def _superseded(
     c, size = s.shape
     if valid is None and size <= PAIRWISE_MAX:
         drop = np.zeros((c, size), dtype=bool)
-        cols = [np.ascontiguousarray(s[:, j]) for j in range(size)]
         for a in range(size - 1):
             for b in range(a + 1, size):
-                drop[:, a] |= cols[a] == cols[b]
+                drop[:, a] |= s[:, a] == s[:, b]
         return drop if bool(drop.any()) else None
     # Sort (source, position) pairs per row: equal neighbours are one
     # source's rows in order, and all but the last of them are superseded.
