@@ -1,4 +1,4 @@
-"""The numba loops behind :mod:`credscore._ds_kernels` (imported only when numba is).
+"""The numba loops behind :mod:`credscore._ds_kernels` (used only when numba is installed).
 
 :func:`build` compiles the three loops for a given number of labels ``kk``
 (``0``: any number, read from the arrays). With ``kk`` fixed, the loops over
@@ -15,15 +15,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import llvmlite.ir as llvm_ir  # type: ignore[import-untyped]
-import numba
 import numpy as np
 import numpy.typing as npt
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic
 
 from credscore._ds_kernels import TINY
+
+try:
+    import llvmlite.ir as llvm_ir  # type: ignore[import-untyped]
+    import numba
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+except ImportError:  # pragma: no cover - the module is then only read, never used
+    HAVE_NUMBA = False
+else:
+    HAVE_NUMBA = True
 
 __all__ = ["build"]
 
@@ -32,44 +38,47 @@ IndexArray = npt.NDArray[np.int64]
 AnyIndex = npt.NDArray[np.integer[Any]]
 
 
-@intrinsic
-def _stack_doubles(typingctx: Any, size: Any) -> Any:  # pragma: no cover - compile time
-    """A pointer to ``size`` (a compile-time constant) doubles on the stack."""
-    if not isinstance(size, types.IntegerLiteral):
-        return None
-    n = int(size.literal_value)
+if HAVE_NUMBA:
 
-    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        ty = context.get_value_type(types.float64)
-        return cgutils.alloca_once(builder, ty, size=n)  # type: ignore[no-untyped-call]
+    @intrinsic
+    def _stack_doubles(typingctx: Any, size: Any) -> Any:  # pragma: no cover - compile time
+        """A pointer to ``size`` (a compile-time constant) doubles on the stack."""
+        if not isinstance(size, types.IntegerLiteral):
+            return None
+        n = int(size.literal_value)
 
-    sig = types.CPointer(types.float64)(size)  # type: ignore[no-untyped-call]
-    return sig, codegen
+        def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            ty = context.get_value_type(types.float64)
+            return cgutils.alloca_once(builder, ty, size=n)  # type: ignore[no-untyped-call]
 
+        sig = types.CPointer(types.float64)(size)  # type: ignore[no-untyped-call]
+        return sig, codegen
 
-@intrinsic
-def _prefetch_row(typingctx: Any, table: Any, row: Any) -> Any:  # pragma: no cover - compile time
-    """Ask the CPU to bring row ``row`` of the 2-d ``table`` into cache, to be written."""
+    @intrinsic
+    def _prefetch_row(
+        typingctx: Any, table: Any, row: Any
+    ) -> Any:  # pragma: no cover - compile time
+        """Ask the CPU to bring row ``row`` of the 2-d ``table`` into cache, to be written."""
 
-    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        zero = context.get_constant(types.intp, 0)
-        ptr = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
-            context, builder, sig.args[0], ary, [args[1], zero], wraparound=False
-        )
-        i8p = llvm_ir.IntType(8).as_pointer()
-        i32 = llvm_ir.IntType(32)
-        fnty = llvm_ir.FunctionType(llvm_ir.VoidType(), [i8p, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
-            builder.module, fnty, "llvm.prefetch.p0i8"
-        )
-        # (address, write, high locality, data cache)
-        flags = [llvm_ir.Constant(i32, 1), llvm_ir.Constant(i32, 3), llvm_ir.Constant(i32, 1)]
-        builder.call(fn, [builder.bitcast(ptr, i8p), *flags])
-        return context.get_dummy_value()
+        def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            ary = context.make_array(sig.args[0])(context, builder, args[0])
+            zero = context.get_constant(types.intp, 0)
+            ptr = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+                context, builder, sig.args[0], ary, [args[1], zero], wraparound=False
+            )
+            i8p = llvm_ir.IntType(8).as_pointer()
+            i32 = llvm_ir.IntType(32)
+            fnty = llvm_ir.FunctionType(llvm_ir.VoidType(), [i8p, i32, i32, i32])
+            fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+                builder.module, fnty, "llvm.prefetch.p0i8"
+            )
+            # (address, write, high locality, data cache)
+            flags = [llvm_ir.Constant(i32, 1), llvm_ir.Constant(i32, 3), llvm_ir.Constant(i32, 1)]
+            builder.call(fn, [builder.bitcast(ptr, i8p), *flags])
+            return context.get_dummy_value()
 
-    sig = types.none(table, types.intp)
-    return sig, codegen
+        sig = types.none(table, types.intp)
+        return sig, codegen
 
 
 def build(kk: int) -> dict[str, Callable[..., Any]]:
@@ -77,6 +86,7 @@ def build(kk: int) -> dict[str, Callable[..., Any]]:
 
     Examples
     --------
+    >>> import pytest; _ = pytest.importorskip("numba")
     >>> import numpy as np
     >>> loops = build(2)
     >>> tab = np.array([[0.9, 0.2, 0.0, 0.0]])   # one cell: conf row, then counts
