@@ -321,6 +321,15 @@ class Corroboration(IterativeModel):
     probability of a candidate value is its Gaussian likelihood given all
     reports, normalised over the object's candidates.
 
+    *Computation.* An assertion's ratio ``ell`` depends only on its source
+    and on ``a`` (its value's guessing probability, or the object's ``K``),
+    so ``ell`` and the M-step sums are computed per (source, column) cell
+    and reached through one index per assertion, built once per table. An
+    iteration is then two gathers and two ``bincount`` passes over the
+    assertions plus per-claim work (about 12-15 ns per assertion at 1e7
+    assertions with numpy), or one compiled loop with the ``fast`` extra
+    (numba); both give the same fit to 1e-9.
+
     References
     ----------
     A. P. Dawid and A. M. Skene, "Maximum likelihood estimation of observer
