@@ -430,7 +430,10 @@ class AccuCopy(Accu):
         n = np.int64(table.n_sources)
         state["pair_key"] = keys
         state["pair_i"], state["pair_j"] = keys // n, keys % n
-        agree = self._agreement_arrays(table, first, second, pair, keys.shape[0])
+        if local is None and not self.initial_dependence:
+            agree: dict[str, Any] = {}  # the partitions find their own
+        else:
+            agree = self._agreement_arrays(table, first, second, pair, keys.shape[0])
         del first, second, pair
         if local is not None:
             local.update(agree)
