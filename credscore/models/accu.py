@@ -479,8 +479,6 @@ class AccuCopy(Accu):
         return {
             "agree_pair": pair,
             "agree_claim": part.claim[first],
-            "agree_source_first": part.source[first],
-            "agree_source_second": part.source[second],
             # Position, among the involved assertions, of each side.
             "agree_first": position[: first.shape[0]],
             "agree_second": position[first.shape[0] :],
@@ -508,15 +506,16 @@ class AccuCopy(Accu):
             return votes
         # A vote w becomes w * prod(1 - c P(copy)) = w + w * expm1(sum log(...)):
         # only the assertions of candidate pairs that agree change.
-        later, log_factor = copying.later_log_factors(
-            agree["agree_source_first"],
-            agree["agree_source_second"],
-            agree["agree_pair"],
-            state["discount_ij"],
-            state["discount_ji"],
-            copying.source_rank(state["reliability"], state["size"]),
+        # Per pair: is j the later source in the order, and the log factor of
+        # the later one (the first side of a co-occurrence is always i < j).
+        rank = copying.source_rank(state["reliability"], state["size"])
+        j_later = rank[state["pair_j"]] > rank[state["pair_i"]]
+        log_keep = np.where(
+            j_later, np.log1p(-state["discount_ji"]), np.log1p(-state["discount_ij"])
         )
-        who = np.where(later, agree["agree_second"], agree["agree_first"])
+        pair = agree["agree_pair"]
+        who = np.where(j_later[pair], agree["agree_second"], agree["agree_first"])
+        log_factor = log_keep[pair]
         log_indep = copying.weighted_count(who, log_factor, n_involved)
         change = weight[agree["involved_source"]] * np.expm1(log_indep)
         claims = agree["claims"]
