@@ -16,8 +16,11 @@ with the offsets of each object's assertions) and run that pass:
   is a probability (at most 1), so the product only decreases: an object
   whose smallest product ends above ``1e-280`` never met a subnormal or an
   underflow, and the rare other objects are redone in log space. The
-  kernels are compiled for each number of labels up to 8 (the loops over
-  labels then unroll) and cached on disk;
+  loops (:mod:`credscore._ds_numba`) are compiled for each number of labels
+  up to 8, so that the loops over labels unroll and the posterior stays in
+  registers, and cached on disk; when the table of confusion rows and
+  counts outgrows a core's L2 cache, the rows of the answers 16 places
+  ahead are prefetched;
 * with numpy, in log space over chunks of objects of equal length (their
   assertions form a dense ``(L, n)`` matrix of cells, so the E-step is one
   gather and one sum over the first axis, with no ``reduceat``), chunks
