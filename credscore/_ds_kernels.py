@@ -322,11 +322,18 @@ def _np_ds_step(
 
 
 def _check(p: DSPlan, conf: FloatArray | None, prior: FloatArray | None) -> None:
+    """Shapes, and probabilities in (0, 1]: the linear-space loops rely on it."""
     n_k = p.n_labels
-    if conf is not None and conf.shape != (p.n_sources, n_k, n_k):
-        raise ValueError(f"conf: expected shape {(p.n_sources, n_k, n_k)}, got {conf.shape}")
-    if prior is not None and prior.shape != (n_k,):
-        raise ValueError(f"prior: expected shape ({n_k},), got {prior.shape}")
+    if conf is not None:
+        if conf.shape != (p.n_sources, n_k, n_k):
+            raise ValueError(f"conf: expected shape {(p.n_sources, n_k, n_k)}, got {conf.shape}")
+        if conf.size and not (conf.min() > 0 and conf.max() <= 1):
+            raise ValueError("conf: expected probabilities in (0, 1]")
+    if prior is not None:
+        if prior.shape != (n_k,):
+            raise ValueError(f"prior: expected shape ({n_k},), got {prior.shape}")
+        if prior.size and not (prior.min() > 0 and prior.max() <= 1):
+            raise ValueError("prior: expected probabilities in (0, 1]")
 
 
 def ds_step(p: DSPlan, conf: FloatArray, prior: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -453,6 +460,8 @@ def oc_step(
     pr = np.ones(n_k) if prior is None else np.ascontiguousarray(prior, dtype=np.float64)
     if acc.shape != (n_src,):
         raise ValueError(f"accuracy: expected shape ({n_src},), got {acc.shape}")
+    if acc.size and not (acc.min() > 0 and acc.max() < 1):
+        raise ValueError("accuracy: expected probabilities in (0, 1)")
     _check(p, None, pr)
     wrong = (1.0 - acc) / max(n_k - 1, 1)
     loops = _loops(n_k)
@@ -556,6 +565,8 @@ def oc_claim_probability(
     pr = np.ascontiguousarray(prior, dtype=np.float64)
     if acc.shape != (n_src,):
         raise ValueError(f"accuracy: expected shape ({n_src},), got {acc.shape}")
+    if acc.size and not (acc.min() > 0 and acc.max() < 1):
+        raise ValueError("accuracy: expected probabilities in (0, 1)")
     _check(p, None, pr)
     wrong = (1.0 - acc) / max(n_k - 1, 1)
     if _loops(n_k) is not None:

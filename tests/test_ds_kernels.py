@@ -270,6 +270,19 @@ def test_bad_shapes_are_refused() -> None:
         D.oc_step(p, np.ones(2), np.ones(2))
 
 
+def test_values_outside_probabilities_are_refused() -> None:
+    """The linear-space loops need factors in (0, 1]: others raise ValueError."""
+    p = D.plan(np.array([0]), np.array([0]), np.array([0, 1]), 1, 2)
+    with pytest.raises(ValueError, match="conf"):
+        D.ds_step(p, np.full((1, 2, 2), 2.0), np.full(2, 0.5))
+    with pytest.raises(ValueError, match="conf"):
+        D.ds_claim_probability(p, np.zeros((1, 2, 2)), np.full(2, 0.5), [0], [0, 1])
+    with pytest.raises(ValueError, match="prior"):
+        D.ds_step(p, np.full((1, 2, 2), 0.5), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="accuracy"):
+        D.oc_step(p, np.array([1.0]), np.full(2, 0.5))
+
+
 # -- whole fits: the numpy and numba paths agree -------------------------------
 
 
