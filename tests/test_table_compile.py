@@ -79,7 +79,8 @@ def grouped_rows(draw: st.DrawFn) -> Rows:
 
 @st.composite
 def any_rows(draw: st.DrawFn) -> Rows:
-    """Grouped rows, left as they are, nearly sorted (a few swaps) or shuffled."""
+    """Rows sorted by object, left as they are, with whole objects permuted
+    (still grouped), nearly sorted (a few swaps) or shuffled."""
     src, obj, val, n_s, n_o, n_v = draw(grouped_rows())
     order = list(range(len(obj)))
     how = draw(st.sampled_from(["grouped", "blocks", "swapped", "shuffled"]))
@@ -95,8 +96,7 @@ def any_rows(draw: st.DrawFn) -> Rows:
             order[i], order[j] = order[j], order[i]
     elif how == "shuffled":
         order = draw(st.permutations(order))
-    pick = [order[k] for k in range(len(order))]
-    return [src[k] for k in pick], [obj[k] for k in pick], [val[k] for k in pick], n_s, n_o, n_v
+    return [src[k] for k in order], [obj[k] for k in order], [val[k] for k in order], n_s, n_o, n_v
 
 
 @contextlib.contextmanager
