@@ -169,9 +169,12 @@ def _round01(x: float) -> float:
 
 def _stretch(x: float, lo: float, hi: float, weight: float) -> float:
     """weight * (x - lo) / (hi - lo) + (1 - weight) * round(x), in [0, 1];
-    the stretch is the identity when hi and lo agree to within 1e-9."""
+    the stretch is the identity when hi and lo agree to within 1e-9, and a
+    stretched value within 1e-9 of 0 or 1 is 0 or 1."""
     flat = not (hi - lo > 1e-9 * max(1.0, abs(lo), abs(hi)))
     s = x if flat else (x - lo) / (hi - lo)
+    if not flat:
+        s = 0.0 if s <= 1e-9 else 1.0 if s >= 1 - 1e-9 else s  # ties in exact arithmetic
     return min(1.0, max(0.0, weight * s + (1 - weight) * _round01(x)))
 
 

@@ -22,7 +22,10 @@ normalised value is a mix of an affine stretch and a rounding,
 with ``normalization_weight`` :math:`\\lambda`, where ``round`` maps a value
 to 1 when it is at least 1/2 (to within 1e-9, so that exact ties are not
 decided by rounding errors) and to 0 otherwise, and where the stretch is left
-out (the identity is used) when all values are equal to within 1e-9.
+out (the identity is used) when all values are equal to within 1e-9. For the
+same reason a stretched value within 1e-9 of 0 or 1 is taken as 0 or 1: two
+facts with the same votes then get the same truth value whatever the order in
+which their votes were added up.
 
 ``claim_probability`` is the normalised truth value :math:`T(f)` of each
 fact, divided by the sum over its object's facts (uniform where they are all
@@ -71,7 +74,14 @@ def _is_flat(lo: float, hi: float) -> bool:
 
 def _normalize(x: FloatArray, lo: float, hi: float, weight: float) -> FloatArray:
     """weight * (x - lo) / (hi - lo) + (1 - weight) * round(x), clipped to [0, 1]."""
-    stretched = x if _is_flat(lo, hi) else (x - lo) / (hi - lo)
+    if _is_flat(lo, hi):
+        stretched = x
+    else:
+        # Within 1e-9 of an extreme counts as the extreme, so that values tied
+        # in exact arithmetic are not ordered by rounding errors.
+        stretched = (x - lo) / (hi - lo)
+        stretched = np.where(stretched <= _FLAT, 0.0, stretched)
+        stretched = np.where(stretched >= 1.0 - _FLAT, 1.0, stretched)
     out: FloatArray = np.clip(weight * stretched + (1.0 - weight) * _round01(x), 0.0, 1.0)
     return out
 
