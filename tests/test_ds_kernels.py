@@ -313,3 +313,32 @@ def test_fits_agree_across_backends(model: Any, per: int, n_k: int) -> None:
     np.testing.assert_allclose(a.claim_probability, b.claim_probability, rtol=0, atol=TOL)
     np.testing.assert_allclose(a.reliability, b.reliability, rtol=TOL, atol=TOL)
     assert np.isfinite(a.claim_probability).all()
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.uint8, np.int64])
+@pytest.mark.parametrize("model", [DawidSkene, OneCoin])
+def test_integer_labels_of_any_width_fit_alike(model: Any, dtype: Any) -> None:
+    """Labels given as small or wide integers (here -100..100, or 0..200 unsigned)
+    give the same fit as the same labels given as strings."""
+    rng = np.random.default_rng(7)
+    codes = rng.integers(0, 4, 120)
+    lo = 0 if np.dtype(dtype).kind == "u" else -100
+    values = np.array([lo, lo + 67, lo + 133, lo + 200])[codes]
+    src = np.tile(np.arange(6), 20)
+    obj = np.repeat(np.arange(20), 6)
+    as_int = Table.from_arrays(src, obj, values.astype(dtype), numeric=False)
+    as_str = Table.from_arrays(src, obj, np.array([f"{v:+04d}" for v in values]), numeric=False)
+    a = model(max_iter=5, tol=0).fit_score(as_int)
+    b = model(max_iter=5, tol=0).fit_score(as_str)
+    # "+NNN" strings sort like the numbers only for non-negative ones: compare by value.
+    pa = dict(
+        zip(zip(as_int.claim_object.tolist(), as_int.claim_value.tolist()), a.claim_probability)
+    )
+    pb = {
+        (o, int(v)): q
+        for o, v, q in zip(
+            as_str.claim_object.tolist(), as_str.claim_value.tolist(), b.claim_probability
+        )
+    }
+    assert pa.keys() == pb.keys()
+    assert all(abs(pa[k] - pb[k]) < TOL for k in pa)

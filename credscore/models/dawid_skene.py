@@ -76,10 +76,11 @@ def _claim_label(part: Table, labels: np.ndarray[Any, Any], local: dict[str, Any
         if value.dtype.kind in "iu" and labels.shape[0] and value.dtype == labels.dtype:
             # Integer labels (crowd label codes): a lookup table, not a search.
             lo, hi = int(labels[0]), int(labels[-1])
-            if hi - lo <= 4 * value.shape[0] + 65_536:
+            if lo > -(2**62) and hi < 2**62 and hi - lo <= 4 * value.shape[0] + 65_536:
                 lut = np.zeros(hi - lo + 1, dtype=np.int64)
                 lut[labels.astype(np.int64) - lo] = np.arange(labels.shape[0])
-                lab = lut[value - lo] if lo else lut[value]
+                idx = value.astype(np.int64, copy=False)  # no wrap-around in small ints
+                lab = lut[idx - lo] if lo else lut[idx]
         if lab is None:
             lab = np.searchsorted(labels, value).astype(np.int64)
         local["claim_label"] = lab
