@@ -572,7 +572,9 @@ class Corroboration(IterativeModel):
         object_start = np.ascontiguousarray(part.object_start, dtype=np.int64)
         k_obs = np.diff(object_start)
         k_dom = np.maximum(k_obs, state["k"])
-        vc = None if values is None else np.searchsorted(values, part.claim_value).astype(np.intp)
+        vc = None
+        if values is not None:
+            vc = np.searchsorted(values, part.claim_value).astype(np.intp, copy=False)
         skip: npt.NDArray[np.bool_] | None = None
         a_col: FloatArray | None = None
         if learned:
@@ -594,9 +596,7 @@ class Corroboration(IterativeModel):
                 skip = np.repeat(np.array([False, True]), k_vals.shape[0])
             n_cols = int(a_col.shape[0])
             col_claim = col_obj[part.claim_object]
-        key = part.source.astype(np.intp)
-        key *= n_cols
-        key += col_claim[part.claim]
+        key = _cell_key(part.source, part.claim, col_claim, n_cols)
         if n_src * n_cols <= max(_DENSE_PER_ASSERTION * part.n_assertions, _DENSE_CELLS):
             dense = True
             cell_src = np.repeat(np.arange(n_src, dtype=np.intp), n_cols)
@@ -639,7 +639,8 @@ class Corroboration(IterativeModel):
         lay["value_sets"] = None
         if lay["prior_on"]:
             n_val = int(state["values"].shape[0])
-            sets = _value_sets(lay["vc"], lay["claim_object"], lay["object_start"], n_val)
+            scratch = _scratch(lay, "buf_c", part.n_claims)
+            sets = _value_sets(lay["vc"], lay["claim_object"], lay["object_start"], n_val, scratch)
             lay["value_sets"] = sets
 
     def _cell_ell(self, state: State, lay: dict[str, Any]) -> tuple[FloatArray, FloatArray]:
@@ -1012,19 +1013,37 @@ def _segment_softmax(
     return out
 
 
+def _cell_key(
+    source: npt.NDArray[Any], claim: npt.NDArray[Any], col_claim: npt.NDArray[np.intp], n_cols: int
+) -> npt.NDArray[np.intp]:
+    """``source * n_cols + col_claim[claim]`` as intp, a block at a time (no
+    temporary as large as the table: fresh memory costs page faults)."""
+    n = source.shape[0]
+    key = np.empty(n, dtype=np.intp)
+    step = 1 << 20
+    for lo in range(0, n, step):
+        hi = min(lo + step, n)
+        part = key[lo:hi]
+        np.multiply(source[lo:hi], n_cols, out=part, dtype=np.intp)
+        part += np.take(col_claim, claim[lo:hi])
+    return key
+
+
 def _value_sets(
     vc: npt.NDArray[np.intp],
     claim_object: npt.NDArray[np.intp],
     object_start: IntArray,
     n_val: int,
+    scratch: FloatArray | None = None,
 ) -> tuple[npt.NDArray[np.intp], FloatArray] | None:
     """The distinct sets of values the objects have: the set of each object
     and a 0/1 matrix (sets x values) of their members; None for more than 52
-    values (the sets are coded as bits of a float64)."""
+    values (the sets are coded as bits of a float64). ``scratch``, of one
+    float per claim, is used as working memory when given."""
     if n_val > 52 or vc.shape[0] == 0:
         return None
     # A claim's value as a bit; values are distinct within an object, so sums are sets.
-    bits = _gather(np.ldexp(1.0, np.arange(n_val)), vc)
+    bits = _gather(np.ldexp(1.0, np.arange(n_val)), vc, scratch)
     code = np.bincount(claim_object, weights=bits, minlength=object_start.shape[0] - 1).astype(
         np.int64
     )
