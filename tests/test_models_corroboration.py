@@ -22,7 +22,7 @@ from credscore.errors import InvalidTableError, NotFittedError
 from credscore.models import Corroboration, get_model
 from credscore.models import corroboration as corroboration_module
 from credscore.models._base import combine_stats
-from credscore.models.corroboration import _value_sets, confirmation_llr
+from credscore.models.corroboration import _cell_key, _value_sets, confirmation_llr
 from credscore.table import Table
 
 try:
@@ -376,6 +376,31 @@ def test_numpy_and_numba_kernels_agree(
             assert b._state[key] is None
         else:
             np.testing.assert_allclose(a._state[key], b._state[key], rtol=0, atol=1e-9)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 2**31 - 1), st.integers(0, 4)), min_size=1, max_size=40),
+    st.integers(1, 50_000),
+)
+def test_cell_key(pairs: list[tuple[int, int]], n_cols: int) -> None:
+    """Cell keys are source * n_cols + column in full integers (no int32 overflow)."""
+    col = np.array([3, 0, n_cols - 1, 1, 2]) % n_cols
+    source = np.array([s for s, _ in pairs], dtype=np.int32)
+    claim = np.array([c for _, c in pairs], dtype=np.int32)
+    got = _cell_key(source, claim, col.astype(np.intp), n_cols)
+    assert got.tolist() == [s * n_cols + int(col[c]) for s, c in pairs]
+
+
+def test_cell_key_across_blocks() -> None:
+    """Keys are built a block of 2**20 assertions at a time; blocks join seamlessly."""
+    rng = np.random.default_rng(0)
+    n = (1 << 20) * 2 + 7
+    source = rng.integers(0, 10_000, n).astype(np.int32)
+    claim = rng.integers(0, 100, n).astype(np.int32)
+    col = rng.integers(0, 7, 100).astype(np.intp)
+    got = _cell_key(source, claim, col, 7)
+    want = source.astype(np.int64) * 7 + col[claim]
+    np.testing.assert_array_equal(got, want)
 
 
 @given(
