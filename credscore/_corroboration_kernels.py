@@ -77,53 +77,75 @@ def _estep_loop(
     and, with ``prior_on``, to ``mass_full`` / ``mass_unit`` by value.
 
     The softmax of an object is shifted by its largest score only when some
-    score is beyond ``+-no_shift`` (the shift changes nothing but rounding,
-    and costs a log and two exps per object).
+    of its scores is beyond ``+-no_shift`` (the shift changes nothing but
+    rounding, and costs a log and two exps per object).
     """
     if not have_score:
         for a in range(key.shape[0]):
             score[claim[a]] += cell_ell[key[a]]
+    # Add the log prior; if every score is within +-no_shift, no object needs
+    # the shift (checked once here rather than object by object).
+    highest = -np.inf
+    lowest = np.inf
+    for c in range(score.shape[0]):
+        s = score[c]
+        if prior_on:
+            s += log_prior[vc[c]]
+            score[c] = s
+        highest = max(highest, s)
+        lowest = min(lowest, s)
+    unshifted = highest <= no_shift and lowest >= -no_shift
     for o in range(object_start.shape[0] - 1):
         lo = object_start[o]
         hi = object_start[o + 1]
-        top = -np.inf
-        bottom = np.inf
         observed = 0.0
-        for c in range(lo, hi):
-            s = score[c]
-            if prior_on:
-                v = vc[c]
-                s += log_prior[v]
-                observed += prior[v]
-                score[c] = s
-            top = max(top, s)
-            bottom = min(bottom, s)
-        if prior_on:
-            phantom = 0.0 if k_full[o] else max(1.0 - observed, 0.0)
-        else:
-            phantom = phantom_fixed[o]
         asserted = 0.0
-        if top <= no_shift and bottom >= -no_shift:
-            # exp(score) is a normal number far from overflow: no shift.
+        if unshifted:
             for c in range(lo, hi):
                 e = np.exp(score[c])
                 score[c] = e
                 asserted += e
+                if prior_on:
+                    observed += prior[vc[c]]
+            if prior_on:
+                phantom = 0.0 if k_full[o] else max(1.0 - observed, 0.0)
+            else:
+                phantom = phantom_fixed[o]
             z = asserted + phantom
             u = 1.0 / z if phantom > 0 else 0.0
         else:
-            log_phantom = -np.inf
-            if phantom > 0:
-                log_phantom = np.log(phantom)
-                top = max(top, log_phantom)
+            top = -np.inf
+            bottom = np.inf
             for c in range(lo, hi):
-                e = np.exp(score[c] - top)
-                score[c] = e
-                asserted += e
-            z = asserted
-            if phantom > 0:
-                z += np.exp(log_phantom - top)
-            u = np.exp(-top) / z if phantom > 0 else 0.0
+                s = score[c]
+                if prior_on:
+                    observed += prior[vc[c]]
+                top = max(top, s)
+                bottom = min(bottom, s)
+            if prior_on:
+                phantom = 0.0 if k_full[o] else max(1.0 - observed, 0.0)
+            else:
+                phantom = phantom_fixed[o]
+            if top <= no_shift and bottom >= -no_shift:
+                for c in range(lo, hi):
+                    e = np.exp(score[c])
+                    score[c] = e
+                    asserted += e
+                z = asserted + phantom
+                u = 1.0 / z if phantom > 0 else 0.0
+            else:
+                log_phantom = -np.inf
+                if phantom > 0:
+                    log_phantom = np.log(phantom)
+                    top = max(top, log_phantom)
+                for c in range(lo, hi):
+                    e = np.exp(score[c] - top)
+                    score[c] = e
+                    asserted += e
+                z = asserted
+                if phantom > 0:
+                    z += np.exp(log_phantom - top)
+                u = np.exp(-top) / z if phantom > 0 else 0.0
         inv = 1.0 / z
         for c in range(lo, hi):
             e = score[c]
