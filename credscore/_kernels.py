@@ -48,11 +48,8 @@ import numpy.typing as npt
 __all__ = [
     "backend",
     "compile_codes",
-    "dawid_skene_step",
     "factorize",
-    "gather_rows_segment_sum",
     "gather_sum",
-    "scatter_rows",
     "segment_argmax",
     "segment_max",
     "segment_normalize",
@@ -257,69 +254,6 @@ def _segment_softmax_loop(
             out[a] /= s
 
 
-def _gather_rows_segment_sum_loop(
-    table: FloatArray, row: AnyIndex, col: AnyIndex, start: IndexArray, out: FloatArray
-) -> None:  # pragma: no cover - compiled by numba
-    n_k = table.shape[1]
-    for i in range(start.shape[0] - 1):
-        for a in range(start[i], start[i + 1]):
-            r = row[a]
-            c = col[a]
-            for k in range(n_k):
-                out[i, k] += table[r, k, c]
-
-
-def _scatter_rows_loop(
-    row: AnyIndex, col: AnyIndex, weights: FloatArray, weight_row: AnyIndex, out: FloatArray
-) -> None:  # pragma: no cover - compiled by numba
-    n_k = weights.shape[1]
-    for a in range(row.shape[0]):
-        r = row[a]
-        c = col[a]
-        w = weight_row[a]
-        for k in range(n_k):
-            out[r, k, c] += weights[w, k]
-
-
-def _dawid_skene_step_loop(
-    log_conf: FloatArray,
-    log_prior: FloatArray,
-    row: AnyIndex,
-    col: AnyIndex,
-    start: IndexArray,
-    counts: FloatArray,
-    label_total: FloatArray,
-) -> None:  # pragma: no cover - compiled by numba
-    n_k = log_prior.shape[0]
-    joint = np.empty(n_k)
-    for i in range(start.shape[0] - 1):
-        lo = start[i]
-        hi = start[i + 1]
-        for k in range(n_k):
-            joint[k] = log_prior[k]
-        for a in range(lo, hi):
-            r = row[a]
-            c = col[a]
-            for k in range(n_k):
-                joint[k] += log_conf[r, c, k]
-        top = joint[0]
-        for k in range(1, n_k):
-            if joint[k] > top:
-                top = joint[k]
-        z = 0.0
-        for k in range(n_k):
-            joint[k] = np.exp(joint[k] - top)
-            z += joint[k]
-        for k in range(n_k):
-            joint[k] /= z
-            label_total[k] += joint[k]
-        for a in range(lo, hi):
-            r = row[a]
-            c = col[a]
-            for k in range(n_k):
-                counts[r, c, k] += joint[k]
-
-
 def _sums_step_loop(
     source: AnyIndex, claim: AnyIndex, trust: FloatArray, belief: FloatArray, out: FloatArray
 ) -> None:  # pragma: no cover - compiled by numba
@@ -335,15 +269,12 @@ def _sums_step_loop(
 
 _LOOPS: dict[str, Callable[..., None]] = {
     "sums_step": _sums_step_loop,
-    "dawid_skene_step": _dawid_skene_step_loop,
     "gather_sum": _gather_sum_loop,
     "segment_sum": _segment_sum_loop,
     "segment_max": _segment_max_loop,
     "segment_argmax": _segment_argmax_loop,
     "segment_normalize": _segment_normalize_loop,
     "segment_softmax": _segment_softmax_loop,
-    "gather_rows_segment_sum": _gather_rows_segment_sum_loop,
-    "scatter_rows": _scatter_rows_loop,
 }
 
 
@@ -533,96 +464,6 @@ def segment_softmax(score: FloatArray, start: AnyIndex) -> FloatArray:
     return res
 
 
-def gather_rows_segment_sum(
-    table: FloatArray, row: AnyIndex, col: AnyIndex, start: AnyIndex
-) -> FloatArray:
-    """``out[i, k] = sum(table[row[a], k, col[a]] for a in segment i)``.
-
-    The Dawid-Skene E-step: with ``table`` the log confusion matrices
-    ``(n_sources, K, L)``, ``row`` the source and ``col`` the observed label
-    of each assertion, and ``start`` the assertion offsets of each object, it
-    is the log-likelihood of each object's answers under each true label.
-
-    Parameters
-    ----------
-    table : float array of shape (R, K, C)
-    row, col : int arrays of shape (m,)
-    start : int array of shape (n_seg + 1,)
-
-    Returns
-    -------
-    ndarray of shape (n_seg, K)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> t = np.arange(8.0).reshape(2, 2, 2)   # t[r, k, c] = 4r + 2k + c
-    >>> gather_rows_segment_sum(t, np.array([0, 1]), np.array([1, 0]), np.array([0, 2])).tolist()
-    [[5.0, 9.0]]
-    """
-    t_a = _f64(table)
-    row_a, col_a, start_a = _idx(row), _idx(col), _i64(start)
-    n_seg = start_a.shape[0] - 1
-    jit = _jit()
-    if jit is not None:
-        out = np.zeros((n_seg, t_a.shape[1]), dtype=np.float64)
-        jit["gather_rows_segment_sum"](t_a, row_a, col_a, start_a, out)
-        return out
-    return _np_segment_reduce(np.add, t_a[row_a, :, col_a], start_a, 0.0)
-
-
-def scatter_rows(
-    row: AnyIndex,
-    col: AnyIndex,
-    weights: FloatArray,
-    weight_row: AnyIndex,
-    shape: tuple[int, int],
-) -> FloatArray:
-    """``out[row[a], k, col[a]] += weights[weight_row[a], k]`` for every ``a`` and ``k``.
-
-    The Dawid-Skene M-step: with ``weights`` the ``(n_objects, K)`` label
-    posteriors, ``weight_row`` the object of each assertion, ``row`` its
-    source and ``col`` its label, it gives the expected confusion counts.
-
-    Parameters
-    ----------
-    row, col, weight_row : int arrays of shape (m,)
-    weights : float array of shape (W, K)
-    shape : (R, C)
-        The output is ``(R, K, C)``.
-
-    Returns
-    -------
-    ndarray of shape (R, K, C)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> out = scatter_rows(np.array([0, 0]), np.array([1, 1]), np.array([[0.25, 0.75]]),
-    ...                    np.array([0, 0]), (1, 2))
-    >>> out.tolist()
-    [[[0.0, 0.5], [0.0, 1.5]]]
-    """
-    w_a = _f64(weights)
-    if w_a.ndim != 2:
-        raise ValueError(f"weights: expected a 2-d array, got shape {w_a.shape}")
-    row_a, col_a, wr_a = _idx(row), _idx(col), _idx(weight_row)
-    n_r, n_c = int(shape[0]), int(shape[1])
-    n_k = w_a.shape[1]
-    jit = _jit()
-    if jit is not None:
-        out = np.zeros((n_r, n_k, n_c), dtype=np.float64)
-        jit["scatter_rows"](row_a, col_a, w_a, wr_a, out)
-        return out
-    cell = row_a.astype(np.int64) * n_c + col_a
-    res = np.empty((n_r, n_k, n_c), dtype=np.float64)
-    for k in range(n_k):
-        res[:, k, :] = np.bincount(cell, weights=w_a[wr_a, k], minlength=n_r * n_c).reshape(
-            n_r, n_c
-        )
-    return res
-
-
 def sums_step(
     source: AnyIndex,
     claim: AnyIndex,
@@ -678,107 +519,6 @@ def sums_step(
         return out
     belief = gather_sum(claim_a, trust_a, src_a, n_claims)
     return gather_sum(src_a, belief, claim_a, n_sources)
-
-
-def dawid_skene_step(
-    log_conf: FloatArray,
-    log_prior: FloatArray,
-    row: AnyIndex,
-    col: AnyIndex,
-    start: AnyIndex,
-    cache: dict[str, Any] | None = None,
-) -> tuple[FloatArray, FloatArray]:
-    """One EM step of Dawid-Skene: label posteriors, then expected confusion counts.
-
-    For each segment ``i`` (an object's assertions), the posterior over true
-    labels is ``softmax(log_prior + sum_a log_conf[row[a], :, col[a]])``; the
-    step returns ``counts[r, k, c]``, the sum of the posterior of ``k`` over
-    assertions with ``row == r`` and ``col == c``, and the sum of the
-    posteriors over segments. On the numba path this is one pass over the
-    assertions with no temporary of size ``n x K``.
-
-    Parameters
-    ----------
-    log_conf : float array of shape (R, K, K)
-        Log confusion matrices, indexed ``[source, true label, given label]``.
-    log_prior : float array of shape (K,)
-    row, col : int arrays of shape (m,)
-        Source and given label of each assertion, grouped by segment.
-    start : int array of shape (n_seg + 1,)
-    cache : dict, optional
-        A dict kept between calls on the same ``row``, ``col`` and
-        ``start`` (an iterative fit's ``local``); the numpy path keeps its
-        index arrays there instead of rebuilding them at every step.
-
-    Returns
-    -------
-    counts : ndarray of shape (R, K, K)
-    label_total : ndarray of shape (K,)
-
-    References
-    ----------
-    A. P. Dawid and A. M. Skene, "Maximum likelihood estimation of observer
-    error-rates using the EM algorithm", Journal of the Royal Statistical
-    Society, Series C 28(1):20-28, 1979.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> conf = np.log(np.array([[[0.9, 0.1], [0.2, 0.8]]]))  # one source
-    >>> counts, total = dawid_skene_step(conf, np.log([0.5, 0.5]), np.array([0]),
-    ...                                  np.array([0]), np.array([0, 1]))
-    >>> total.round(4).tolist()
-    [0.8182, 0.1818]
-    >>> counts[0, :, 0].round(4).tolist()
-    [0.8182, 0.1818]
-    """
-    conf_a, prior_a = _f64(log_conf), _f64(log_prior)
-    row_a, col_a, start_a = _idx(row), _idx(col), _i64(start)
-    n_r, n_k = conf_a.shape[0], prior_a.shape[0]
-    n_c = conf_a.shape[2]
-    jit = _jit()
-    if jit is not None:
-        # Loop over [source, given label, true label]: the K numbers an
-        # assertion reads and writes share one cache line.
-        conf_t = np.ascontiguousarray(conf_a.transpose(0, 2, 1))
-        counts_t = np.zeros((n_r, n_c, n_k), dtype=np.float64)
-        total = np.zeros(n_k, dtype=np.float64)
-        jit["dawid_skene_step"](conf_t, prior_a, row_a, col_a, start_a, counts_t, total)
-        return np.ascontiguousarray(counts_t.transpose(0, 2, 1)), total
-    plan = _ds_plan(row_a, col_a, start_a, n_c, {} if cache is None else cache)
-    cell, seg = plan["cell"], plan["seg"]
-    # E-step: each assertion's row of log-likelihoods [source, given, :] (one
-    # contiguous row gather), added up per object.
-    conf_rows = np.ascontiguousarray(conf_a.transpose(0, 2, 1)).reshape(n_r * n_c, n_k)
-    per = np.take(conf_rows, cell, axis=0)
-    # Posteriors with labels as rows: reductions over K then run along
-    # contiguous rows of length n_objects, which numpy vectorises.
-    post_t = np.ascontiguousarray(_np_segment_reduce(np.add, per, start_a, 0.0).T)
-    post_t += prior_a[:, None]
-    post_t -= post_t.max(axis=0)
-    np.exp(post_t, out=post_t)
-    post_t /= post_t.sum(axis=0)
-    # M-step: one bincount per true label over the (source, given) cells.
-    counts = np.empty((n_r, n_k, n_c), dtype=np.float64)
-    for k in range(n_k):
-        counts[:, k, :] = np.bincount(
-            cell, weights=np.take(post_t[k], seg), minlength=n_r * n_c
-        ).reshape(n_r, n_c)
-    return counts, post_t.sum(axis=1)
-
-
-def _ds_plan(
-    row: AnyIndex, col: AnyIndex, start: IndexArray, n_c: int, cache: dict[str, Any]
-) -> dict[str, Any]:
-    """Index arrays for the numpy Dawid-Skene step, made once per partition."""
-    plan: dict[str, Any] | None = cache.get("dawid_skene_plan")
-    if plan is None:
-        plan = {
-            "cell": row.astype(np.intp) * n_c + col,
-            "seg": np.repeat(np.arange(start.shape[0] - 1, dtype=np.intp), np.diff(start)),
-        }
-        cache["dawid_skene_plan"] = plan
-    return plan
 
 
 def compile_codes(
