@@ -635,6 +635,7 @@ class Corroboration(IterativeModel):
         if "claim" in lay:
             return
         lay["claim"] = part.claim.astype(np.intp)
+        lay["open"] = (~lay["k_full"]).astype(np.float64)
         lay["claim_object"] = part.claim_object.astype(np.intp)
         lay["value_sets"] = None
         if lay["prior_on"]:
@@ -734,6 +735,7 @@ class Corroboration(IterativeModel):
         # next (fresh memory costs page faults at this size).
         buf_a = _scratch(lay, "buf_a", part.n_assertions)
         buf_c = _scratch(lay, "buf_c", n_claims)
+        buf_o = _scratch(lay, "buf_o", n_obj)
         if score is None:
             score = _wsum(lay["claim"], _gather(ell, lay["key"], buf_a), n_claims)
         if prior_on:
@@ -748,11 +750,12 @@ class Corroboration(IterativeModel):
                 # Prior weight of the values each object has, per distinct set
                 # of values, not per claim.
                 set_of, members = sets
-                observed = _gather(members @ prior, set_of)
+                observed = _gather(members @ prior, set_of, buf_o)
             else:
                 observed = _wsum(co, _gather(prior, vc, buf_c), n_obj)
-            phantom = np.maximum(1.0 - observed, 0.0)
-            phantom[lay["k_full"]] = 0.0
+            phantom = np.subtract(1.0, observed, out=buf_o)
+            np.maximum(phantom, 0.0, out=phantom)
+            phantom *= lay["open"]  # 0 where every possible value was asserted
         else:
             phantom = lay["phantom"]
         has = phantom > 0
@@ -765,7 +768,7 @@ class Corroboration(IterativeModel):
                 out["shown"] = e / _gather(asserted, co, buf_c)
             asserted += phantom
             inv = np.divide(1.0, asserted, out=asserted)
-            unit = inv * has
+            unit = np.multiply(inv, has, out=buf_o)
             full = np.multiply(e, _gather(inv, co, buf_c), out=e)
         else:
             log_phantom = np.full(n_obj, -np.inf)
