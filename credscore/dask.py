@@ -24,7 +24,9 @@ How it works (the map-reduce protocol of
    gathered into one result over the global index.
 
 The start state (``_init``) of most models is built from per-partition
-summaries (source counts, the label set); for a model whose start needs
+summaries (source counts, the label set), as the model's ``_init_reads``
+declares (see :class:`~credscore.models.IterativeModel`); for a model whose
+start needs
 more of the table (``accu-copy``'s source pairs, ``corroboration``,
 2-/3-Estimates, CATD) and for the non-iterative models (``majority``,
 ``mean``, ``median``), the compiled partitions are gathered once on the
@@ -77,12 +79,6 @@ __all__ = ["fuse"]
 # Partitions compiled on a worker, by token; module-level so that they live
 # in the worker's process between tasks (and outside Dask's spilling).
 _STORE: dict[str, _Part] = {}
-
-# Models whose ``_init`` reads only the number of sources and the label set:
-# it runs on a stub table holding the global labels and no assertions.
-_STUB_INIT = frozenset({"dawid-skene", "one-coin", "glad", "accu", "pop-accu", "crh"})
-# Models whose ``_init`` also reads the assertions per source, as "n_claims".
-_COUNT_INIT = frozenset({"sums", "average-log", "investment", "pooled-investment", "truthfinder"})
 
 
 @attrs.define
@@ -375,7 +371,7 @@ def _init_state(
     source_ids: np.ndarray[Any, Any],
     numeric: bool,
 ) -> State:
-    if model.name in _STUB_INIT or model.name in _COUNT_INIT:
+    if model._init_reads in ("labels", "source_counts"):
         labels = np.unique(np.concatenate([i["labels"] for i in infos]))
         k = labels.shape[0]
         empty = np.zeros(0, dtype=np.int32)
@@ -391,7 +387,7 @@ def _init_state(
             numeric=numeric,
         )
         state = model._init(stub)
-        if model.name in _COUNT_INIT:
+        if model._init_reads == "source_counts":
             counts = np.sum([i["source_count"] for i in infos], axis=0)
             state["n_claims"] = counts.astype(np.float64)
         return state

@@ -67,6 +67,9 @@ class Progress:
     elapsed: float
 
 
+InitReads = Literal["labels", "source_counts", "table"]
+
+
 def check_seed(seed: int | np.random.Generator | None) -> np.random.Generator:
     """A :class:`numpy.random.Generator` from an int, a Generator or None.
 
@@ -246,6 +249,13 @@ class IterativeModel(TruthModel):
     """
 
     _reduce: ClassVar[Mapping[str, Literal["sum", "max", "min"]]] = {}
+    #: What ``_init`` reads of the table, so that a distributed fit
+    #: (:mod:`credscore.dask`) can build the start state from small
+    #: per-partition summaries: ``"labels"`` (the number of sources and the
+    #: sorted distinct values only), ``"source_counts"`` (also the number of
+    #: assertions per source, which ``_init`` must store as ``"n_claims"``),
+    #: or ``"table"`` (anything: the partitions are gathered once).
+    _init_reads: ClassVar[InitReads] = "table"
 
     max_iter: int = attrs.field(default=100, validator=_positive_int)
     tol: float = attrs.field(default=1e-6, validator=_non_negative)

@@ -29,7 +29,14 @@ import numpy.typing as npt
 from credscore import _kernels
 from credscore.errors import NotFittedError
 from credscore.models import copying
-from credscore.models._base import FloatArray, FusionResult, IterativeModel, State, Stats
+from credscore.models._base import (
+    FloatArray,
+    FusionResult,
+    InitReads,
+    IterativeModel,
+    State,
+    Stats,
+)
 from credscore.models._registry import register_model
 from credscore.table import Table
 
@@ -147,6 +154,7 @@ class Accu(IterativeModel):
     """
 
     name: ClassVar[str] = "accu"
+    _init_reads: ClassVar[InitReads] = "labels"
 
     n_false: float = attrs.field(default=100.0, validator=_positive)
     initial_accuracy: float = attrs.field(default=0.8, validator=_open_unit)
@@ -250,6 +258,7 @@ class PopAccu(Accu):
     """
 
     name: ClassVar[str] = "pop-accu"
+    _init_reads: ClassVar[InitReads] = "labels"
 
     def _vote_weight(self, state: State) -> FloatArray:
         acc = state["reliability"]
@@ -382,6 +391,7 @@ class AccuCopy(Accu):
     """
 
     name: ClassVar[str] = "accu-copy"
+    _init_reads: ClassVar[InitReads] = "table"  # the source pairs
 
     alpha: float = attrs.field(default=0.2, validator=_open_unit)
     copy_rate: float | None = attrs.field(default=0.8, validator=_open_unit_or_none)

@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from credscore.models._base import (
     FloatArray,
+    InitReads,
     IterativeModel,
     State,
     Stats,
@@ -338,6 +339,7 @@ class CRH(_LossWeighted):
     """
 
     name: ClassVar[str] = "crh"
+    _init_reads: ClassVar[InitReads] = "labels"
 
     loss: Literal["squared", "absolute"] = attrs.field(
         default="squared", validator=attrs.validators.in_(("squared", "absolute"))

@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from credscore import _ds_kernels, _kernels
 from credscore.errors import InvalidTableError
-from credscore.models._base import FloatArray, IterativeModel, State, Stats
+from credscore.models._base import FloatArray, InitReads, IterativeModel, State, Stats
 from credscore.models._registry import register_model
 from credscore.table import Table
 
@@ -236,6 +236,7 @@ class DawidSkene(IterativeModel):
     """
 
     name: ClassVar[str] = "dawid-skene"
+    _init_reads: ClassVar[InitReads] = "labels"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     smoothing: float = attrs.field(default=0.01, validator=_positive)
@@ -361,6 +362,7 @@ class OneCoin(IterativeModel):
     """
 
     name: ClassVar[str] = "one-coin"
+    _init_reads: ClassVar[InitReads] = "labels"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     smoothing: float = attrs.field(default=0.01, validator=_positive)

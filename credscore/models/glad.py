@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
-from credscore.models._base import FloatArray, IterativeModel, State, Stats
+from credscore.models._base import FloatArray, InitReads, IterativeModel, State, Stats
 from credscore.models._registry import register_model
 from credscore.models.dawid_skene import (
     _claim_label,
@@ -124,6 +124,7 @@ class GLAD(IterativeModel):
     """
 
     name: ClassVar[str] = "glad"
+    _init_reads: ClassVar[InitReads] = "labels"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     alpha_mean: float = attrs.field(default=1.0, validator=_finite)

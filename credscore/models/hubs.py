@@ -42,7 +42,14 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore import _kernels
-from credscore.models._base import FloatArray, IterativeModel, State, Stats, segment_normalize
+from credscore.models._base import (
+    FloatArray,
+    InitReads,
+    IterativeModel,
+    State,
+    Stats,
+    segment_normalize,
+)
 from credscore.models._registry import register_model
 from credscore.table import Table
 
@@ -220,6 +227,7 @@ class Sums(_SumsFamily):
     """
 
     name: ClassVar[str] = "sums"
+    _init_reads: ClassVar[InitReads] = "source_counts"
 
     def _trust_from(self, belief_sum: FloatArray, n_claims: FloatArray) -> FloatArray:
         return belief_sum
@@ -276,6 +284,7 @@ class AverageLog(_SumsFamily):
     """
 
     name: ClassVar[str] = "average-log"
+    _init_reads: ClassVar[InitReads] = "source_counts"
 
     def _trust_from(self, belief_sum: FloatArray, n_claims: FloatArray) -> FloatArray:
         out: FloatArray = np.log(n_claims) * belief_sum / n_claims
@@ -339,6 +348,7 @@ class Investment(IterativeModel):
     """
 
     name: ClassVar[str] = "investment"
+    _init_reads: ClassVar[InitReads] = "source_counts"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     g: float = attrs.field(default=1.2, validator=_positive_exponent)
@@ -452,6 +462,7 @@ class PooledInvestment(Investment):
     """
 
     name: ClassVar[str] = "pooled-investment"
+    _init_reads: ClassVar[InitReads] = "source_counts"
 
     g: float = attrs.field(default=1.4, validator=_positive_exponent)
 

@@ -22,6 +22,7 @@ from credscore.errors import InvalidTableError
 from credscore.models._base import (
     FloatArray,
     FusionResult,
+    InitReads,
     IterativeModel,
     State,
     Stats,
@@ -188,6 +189,7 @@ class TruthFinder(IterativeModel):
     """
 
     name: ClassVar[str] = "truthfinder"
+    _init_reads: ClassVar[InitReads] = "source_counts"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     initial_trust: float = attrs.field(default=0.9, validator=_open_unit)
