@@ -17,9 +17,10 @@ How it works (the map-reduce protocol of
    per-partition state (``local``), until the fit ends.
 4. Each iteration broadcasts the small global state (per-source vectors),
    runs ``_local`` on every partition where it lives, sums the per-source
-   statistics on the client (:func:`~credscore.models._base.combine_stats`)
+   statistics of each worker's partitions on that worker and those of the
+   workers on the client (:func:`~credscore.models._base.combine_stats`),
    and calls ``_update``. The task graph does not grow with the iterations:
-   each iteration is one task per partition.
+   each iteration is one task per partition and one per worker.
 5. ``_claim_scores`` runs on every partition, and the per-claim results are
    gathered into one result over the global index.
 
@@ -67,6 +68,7 @@ from credscore.models._base import (
     FusionResult,
     IterativeModel,
     State,
+    Stats,
     TruthModel,
     _segment_argmax,
     combine_stats,
@@ -289,6 +291,10 @@ def _local_task(token: str, model: _Box, state: _Box) -> Any:
     return model.value._local(p.table, state.value, p.local)
 
 
+def _combine_task(reduce: dict[str, Any], *parts: Any) -> Any:
+    return combine_stats(list(parts), reduce)
+
+
 def _claims_task(token: str, model: _Box, state: _Box, keep_assertions: bool) -> dict[str, Any]:
     p = _STORE[token]
     prob, value = model.value._claim_scores(p.table, state.value, p.local)
@@ -416,11 +422,25 @@ def _fit_iterative(
         ]
         return list(client.gather(futs))
 
-    state, it, converged = model._iterate(
-        state,
-        lambda st: combine_stats(each(_local_task, st), model._reduce),
-        stacklevel=4,
-    )
+    def local_stats(st: State) -> Stats:
+        # Statistics are combined on each worker first, so the client receives
+        # one set per worker, not one per partition (per-source arrays can be
+        # megabytes: Dawid-Skene's confusion counts).
+        state_f = client.scatter(_Box(st), broadcast=True, hash=False)
+        by_worker: dict[str, list[Any]] = {}
+        for i in ordered:
+            fut = client.submit(
+                _local_task, i["token"], remote, state_f, workers=[i["worker"]], pure=False
+            )
+            by_worker.setdefault(i["worker"], []).append(fut)
+        reduce = dict(model._reduce)
+        combined = [
+            client.submit(_combine_task, reduce, *futs, workers=[w], pure=False)
+            for w, futs in sorted(by_worker.items())
+        ]
+        return combine_stats(list(client.gather(combined)), model._reduce)
+
+    state, it, converged = model._iterate(state, local_stats, stacklevel=4)
     pieces = each(_claims_task, state, keep_assertions)
     table = _assemble(pieces, source_ids, numeric, keep_assertions)
     prob = np.concatenate([p["prob"] for p in pieces]).astype(np.float64)
