@@ -21,11 +21,17 @@ with the offsets of each object's assertions) and run that pass:
   registers, and cached on disk; when the table of confusion rows and
   counts outgrows a core's L2 cache, the rows of the answers 16 places
   ahead are prefetched;
-* with numpy, in log space over chunks of objects of equal length (their
-  assertions form a dense ``(L, n)`` matrix of cells, so the E-step is one
-  gather and one sum over the first axis, with no ``reduceat``), chunks
-  sized so that temporaries stay in cache. Objects with more than 16
-  assertions go through ``numpy.add.reduceat`` in chunks of their own.
+* with numpy, over chunks of objects of equal length (their assertions
+  form a dense ``(L, n)`` matrix of cells, so the E-step is one gather and
+  a product over the first axis, with no ``reduceat``), chunks sized so
+  that temporaries stay in cache. As with numba, the products are plain
+  products of probabilities as long as the smallest probabilities show
+  that none can leave the normal range of doubles (otherwise, and for
+  objects with more than 16 assertions, which go through
+  ``numpy.add.reduceat`` in chunks of their own, in log space). The
+  M-step is one ``bincount`` per label but one: posteriors sum to 1, so
+  the counts of the label likeliest a priori are each cell's number of
+  answers minus the others' counts.
 
 Both paths give the same results to 1e-9 (``tests/test_ds_kernels.py``
 checks them against slow pure-Python references on generated inputs).
@@ -290,30 +296,117 @@ def _np_weights(
     return out
 
 
+def _np_linear_upto(conf: FloatArray, prior: FloatArray) -> int:
+    """Longest dense object (at most MAX_DENSE_LENGTH) safe in linear space.
+
+    Every factor is a probability, so the product of the prior and ``length``
+    answers' rows is at least ``min(prior) * min(conf) ** length``: while
+    that stays above TINY, no partial product of an object of that length
+    leaves the normal range of doubles.
+    """
+    floor = float(prior.min()) if prior.size else 1.0
+    cmin = float(conf.min()) if conf.size else 1.0
+    upto = 0
+    while upto < MAX_DENSE_LENGTH and floor * cmin > TINY:
+        floor *= cmin
+        upto += 1
+    return upto
+
+
+def _np_linear_joint(
+    chunk: tuple[IndexArray, int, npt.NDArray[np.intp], IndexArray | None],
+    conf: FloatArray,
+    conf_prior: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Unnormalised ``(K, n)`` posteriors of a dense chunk and ``1 / their sums``.
+
+    Plain products of probabilities, with no logarithm or exponential: only
+    called when no product can leave the normal range of doubles (see
+    :func:`_np_ds_step`). ``conf_prior`` is ``conf`` times the prior, used
+    for each object's first answer.
+    """
+    objs, length, cells, _ = chunk
+    n = objs.shape[0]
+    joint = np.take(conf_prior, cells[:n], axis=0)
+    if length > 1:
+        rows = np.take(conf, cells[n:], axis=0).reshape(length - 1, n, -1)
+        for j in range(length - 1):
+            joint *= rows[j]
+    post = np.ascontiguousarray(joint.T)
+    inv = post[0].copy()
+    for k in range(1, post.shape[0]):
+        inv += post[k]
+    np.divide(1.0, inv, out=inv)
+    return post, inv
+
+
 def _np_ds_step(
     p: DSPlan, conf: FloatArray | None, prior: FloatArray | None
 ) -> tuple[FloatArray, FloatArray]:
     n_k = p.n_labels
     n_cells = p.n_sources * n_k
+    store = _numpy_plan(p)
+    chunks = store["chunks"]
     counts = np.zeros((n_k, n_cells))
     total = np.zeros(n_k)
-    log_conf = log_prior = None
+    # Every object's posterior sums to 1, so one label's counts are each
+    # cell's number of answers minus the others' (one scatter pass fewer).
+    # That label is the likeliest a priori, whose counts are the largest:
+    # the subtraction then loses least.
+    derived = n_k - 1 if prior is None or n_k == 0 else int(np.argmax(prior))
+    labels = [k for k in range(n_k) if k != derived]
+    lin_conf = log_conf = log_prior = conf_prior = None
+    linear_upto = 0
     if conf is not None and prior is not None:
-        log_conf = np.log(conf.reshape(n_cells, n_k))
-        log_prior = np.log(prior)
-    chunks = _numpy_plan(p)["chunks"]
+        lin_conf = conf.reshape(n_cells, n_k)
+        conf_prior = lin_conf * prior
+        linear_upto = _np_linear_upto(lin_conf, prior)
     buf = np.empty(max((c[2].shape[0] for c in chunks), default=0))
     for chunk in chunks:
-        if log_conf is None or log_prior is None:
+        cells = chunk[2]
+        if lin_conf is not None and conf_prior is not None and 0 < chunk[1] <= linear_upto:
+            # Each label's posterior, normalised on the fly and written out
+            # once per position (the weights of that label's counts).
+            joint, inv = _np_linear_joint(chunk, lin_conf, conf_prior)
+            n = inv.shape[0]
+            if 2 * n_cells <= n:
+                # Few cells for the chunk's objects: one scatter per position,
+                # each weighted by the posteriors themselves.
+                joint *= inv
+                for k in labels:
+                    total[k] += joint[k].sum()
+                    acc = counts[k]
+                    for j in range(chunk[1]):
+                        cj = cells[j * n : (j + 1) * n]
+                        acc += np.bincount(cj, weights=joint[k], minlength=n_cells)
+                continue
+            out = buf[: cells.shape[0]].reshape(chunk[1], n)
+            for k in labels:
+                np.multiply(joint[k], inv, out=out)
+                total[k] += out[0].sum()
+                counts[k] += np.bincount(cells, weights=buf[: cells.shape[0]], minlength=n_cells)
+            continue
+        if lin_conf is None or prior is None:
             post = _np_vote(chunk, n_k)
         else:
+            if log_conf is None or log_prior is None:
+                log_conf = np.log(lin_conf)
+                log_prior = np.log(prior)
             post = _np_softmax_rows(_np_log_joint(chunk, log_conf, log_prior))
         total += post.sum(axis=1)
-        cells = chunk[2]
-        for k in range(n_k):
+        for k in labels:
             counts[k] += np.bincount(
                 cells, weights=_np_weights(post[k], chunk, buf), minlength=n_cells
             )
+    if "cell_answers" not in store:
+        store["cell_answers"] = np.bincount(p.cell, minlength=n_cells).astype(np.float64)
+        store["n_answered"] = float(np.count_nonzero(np.diff(p.start)))
+    if n_k == 0:
+        return counts.reshape(p.n_sources, 0, 0), total
+    rest = counts[derived]
+    np.subtract(store["cell_answers"], counts.sum(axis=0), out=rest)
+    np.maximum(rest, 0.0, out=rest)
+    total[derived] = max(store["n_answered"] - (total.sum() - total[derived]), 0.0)
     return np.ascontiguousarray(counts.T).reshape(p.n_sources, n_k, n_k), total
 
 
@@ -636,10 +729,41 @@ def ds_claim_probability(
         out = np.zeros(lab.shape[0])
         loops["claims"](conf_a.reshape(n_cells, n_k), prior_a, p.cell, p.start, lab, cstart, out)
         return out
-    log_conf = np.log(conf_a.reshape(n_cells, n_k))
+    lin_conf = conf_a.reshape(n_cells, n_k)
+    linear_upto = _np_linear_upto(lin_conf, prior_a)
+    chunks = _numpy_plan(p)["chunks"]
+    n_claims = np.diff(cstart)
+    linear = (
+        linear_upto > 0
+        and all(0 < c[1] <= linear_upto for c in chunks)
+        and not (n_claims[np.diff(p.start) == 0] > 0).any()
+    )
+    if linear:
+        # Posteriors over all labels in linear space (objects in chunk order,
+        # one row per label), then renormalised over each object's claims,
+        # unless some object's claimed labels are all too unlikely for that
+        # (then the log-space way below).
+        n_in = sum(c[0].shape[0] for c in chunks)
+        post = np.empty((n_k, n_in))
+        rank = np.zeros(p.n_objects, dtype=np.intp)
+        conf_prior = lin_conf * prior_a
+        lo = 0
+        for chunk in chunks:
+            joint, inv = _np_linear_joint(chunk, lin_conf, conf_prior)
+            hi = lo + inv.shape[0]
+            np.multiply(joint, inv, out=post[:, lo:hi])
+            rank[chunk[0]] = np.arange(lo, hi)
+            lo = hi
+        claim_object = np.repeat(np.arange(p.n_objects), n_claims)
+        score = np.take(post, lab * n_in + rank[claim_object])
+        z = np.bincount(claim_object, weights=score, minlength=p.n_objects)
+        if not (z[n_claims > 0] <= TINY).any():
+            out_lin: FloatArray = score / np.take(z, claim_object)
+            return out_lin
+    log_conf = np.log(lin_conf)
     log_prior = np.log(prior_a)
     joint = np.repeat(log_prior[None, :], p.n_objects, axis=0)
-    for chunk in _numpy_plan(p)["chunks"]:
+    for chunk in chunks:
         joint[chunk[0]] = _np_log_joint(chunk, log_conf, log_prior).T
     claim_object = np.repeat(np.arange(p.n_objects), np.diff(cstart))
     score = joint[claim_object, lab]

@@ -61,15 +61,21 @@ probability = st.one_of(st.floats(1e-3, 1.0), st.sampled_from([1.0, 0.5, 1e-30, 
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> dict[str, Any]:
+def cases(
+    draw: st.DrawFn,
+    probs: st.SearchStrategy[float] = probability,
+    longest: int = 20,
+    min_objects: int = 0,
+    max_objects: int = 7,
+) -> dict[str, Any]:
     """Assertions grouped by object, confusion rows, a prior and claimed labels."""
     n_src = draw(st.integers(1, 4))
     n_k = draw(st.sampled_from([1, 2, 3, 5, 9]))
-    lengths = draw(st.lists(st.integers(0, 20), max_size=7))
+    lengths = draw(st.lists(st.integers(0, longest), min_size=min_objects, max_size=max_objects))
     m = sum(lengths)
     source = draw(st.lists(st.integers(0, n_src - 1), min_size=m, max_size=m))
     label = draw(st.lists(st.integers(0, n_k - 1), min_size=m, max_size=m))
-    conf = draw(st.lists(probability, min_size=n_src * n_k * n_k, max_size=n_src * n_k * n_k))
+    conf = draw(st.lists(probs, min_size=n_src * n_k * n_k, max_size=n_src * n_k * n_k))
     prior = draw(st.lists(st.floats(0.01, 1.0), min_size=n_k, max_size=n_k))
     acc = draw(st.lists(st.floats(0.01, 0.99), min_size=n_src, max_size=n_src))
     start = [0]
@@ -208,6 +214,27 @@ def test_ds_step(
     assert counts.shape == (case["n_src"], case["n_k"], case["n_k"])
     assert close(counts, want_counts)
     assert close(total, want_total)
+
+
+@pytest.mark.parametrize(("backend", "chunk", "dense", "prefetch"), SETTINGS)
+@given(cases(probs=st.floats(1e-3, 1.0), longest=2, min_objects=40, max_objects=120))
+def test_ds_step_many_short_objects(
+    backend: str, chunk: int, dense: int, prefetch: int, case: dict[str, Any]
+) -> None:
+    """Many short objects and no tiny probabilities: the numpy path's linear-space
+    E-step, and its M-step with one scatter per answer position, agree with the
+    references (counts, label totals and claim probabilities)."""
+    claims = case["claims"]
+    claim_start = np.cumsum([0] + [len(c) for c in claims])
+    labels = np.array([k for c in claims for k in c], dtype=np.int64)
+    with settings(backend, chunk, dense, prefetch):
+        p = make_plan(case)
+        counts, total = D.ds_step(p, case["conf"], np.array(case["prior"]))
+        got = D.ds_claim_probability(p, case["conf"], np.array(case["prior"]), labels, claim_start)
+    want_counts, want_total = ref_ds_step(case, vote=False)
+    assert close(counts, want_counts)
+    assert close(total, want_total)
+    assert close(got, ref_claims(case))
 
 
 @pytest.mark.parametrize(("backend", "chunk", "dense", "prefetch"), SETTINGS)
