@@ -264,12 +264,19 @@ def _np_softmax_rows(x: FloatArray) -> FloatArray:
 
 
 def _np_vote(
-    chunk: tuple[IndexArray, int, npt.NDArray[np.intp], IndexArray | None], n_k: int
+    chunk: tuple[IndexArray, int, npt.NDArray[np.intp], IndexArray | None],
+    n_k: int,
+    given: npt.NDArray[np.intp],
 ) -> FloatArray:
-    """``(K, n)`` share of each object's answers that give each label."""
+    """``(K, n)`` share of each object's answers that give each label.
+
+    ``given`` is the label of each cell (``cell % n_k``), a lookup table
+    cheaper than the remainder of every cell.
+    """
     objs, length, cells, ln = chunk
     n = objs.shape[0]
-    flat = (cells % n_k) * n
+    flat = np.take(given, cells)
+    flat *= n
     if ln is not None:
         flat += np.repeat(np.arange(n), ln)
     else:
@@ -356,6 +363,7 @@ def _np_ds_step(
     derived = n_k - 1 if prior is None or n_k == 0 else int(np.argmax(prior))
     labels = [k for k in range(n_k) if k != derived]
     lin_conf = log_conf = log_prior = conf_prior = None
+    cell_label: npt.NDArray[np.intp] | None = None
     linear_upto = 0
     if conf is not None and prior is not None:
         lin_conf = conf.reshape(n_cells, n_k)
@@ -363,41 +371,45 @@ def _np_ds_step(
         linear_upto = _np_linear_upto(lin_conf, prior)
     buf = np.empty(max((c[2].shape[0] for c in chunks), default=0))
     for chunk in chunks:
-        cells = chunk[2]
-        if lin_conf is not None and conf_prior is not None and 0 < chunk[1] <= linear_upto:
-            # Each label's posterior, normalised on the fly and written out
-            # once per position (the weights of that label's counts).
-            joint, inv = _np_linear_joint(chunk, lin_conf, conf_prior)
-            n = inv.shape[0]
-            if 2 * n_cells <= n:
-                # Few cells for the chunk's objects: one scatter per position,
-                # each weighted by the posteriors themselves.
-                joint *= inv
-                for k in labels:
-                    total[k] += joint[k].sum()
-                    acc = counts[k]
-                    for j in range(chunk[1]):
-                        cj = cells[j * n : (j + 1) * n]
-                        acc += np.bincount(cj, weights=joint[k], minlength=n_cells)
-                continue
-            out = buf[: cells.shape[0]].reshape(chunk[1], n)
-            for k in labels:
-                np.multiply(joint[k], inv, out=out)
-                total[k] += out[0].sum()
-                counts[k] += np.bincount(cells, weights=buf[: cells.shape[0]], minlength=n_cells)
-            continue
-        if lin_conf is None or prior is None:
-            post = _np_vote(chunk, n_k)
+        objs, length, cells, _ = chunk
+        n = objs.shape[0]
+        # Few cells for the chunk's objects: one scatter per answer position,
+        # weighted by the posteriors themselves, rather than writing them out
+        # once per position for a single scatter.
+        by_position = length > 0 and 2 * n_cells <= n
+        inv = None
+        if lin_conf is not None and conf_prior is not None and 0 < length <= linear_upto:
+            post, inv = _np_linear_joint(chunk, lin_conf, conf_prior)
+            if by_position:
+                post *= inv
+                inv = None
+        elif lin_conf is None or prior is None:
+            if cell_label is None:
+                cell_label = np.arange(n_cells, dtype=np.intp) % max(n_k, 1)
+            post = _np_vote(chunk, n_k, cell_label)
         else:
             if log_conf is None or log_prior is None:
                 log_conf = np.log(lin_conf)
                 log_prior = np.log(prior)
             post = _np_softmax_rows(_np_log_joint(chunk, log_conf, log_prior))
-        total += post.sum(axis=1)
         for k in labels:
-            counts[k] += np.bincount(
-                cells, weights=_np_weights(post[k], chunk, buf), minlength=n_cells
-            )
+            if by_position:
+                total[k] += post[k].sum()
+                acc = counts[k]
+                for j in range(length):
+                    cj = cells[j * n : (j + 1) * n]
+                    acc += np.bincount(cj, weights=post[k], minlength=n_cells)
+                continue
+            if inv is not None:
+                # The posterior normalised on the fly, written out per position.
+                out = buf[: cells.shape[0]].reshape(length, n)
+                np.multiply(post[k], inv, out=out)
+                total[k] += out[0].sum()
+                w = buf[: cells.shape[0]]
+            else:
+                total[k] += post[k].sum()
+                w = _np_weights(post[k], chunk, buf)
+            counts[k] += np.bincount(cells, weights=w, minlength=n_cells)
     if "cell_answers" not in store:
         store["cell_answers"] = np.bincount(p.cell, minlength=n_cells).astype(np.float64)
         store["n_answered"] = float(np.count_nonzero(np.diff(p.start)))
