@@ -72,6 +72,7 @@ from credscore.models._base import (
     TruthModel,
     _segment_argmax,
     combine_stats,
+    start_stub,
 )
 from credscore.models._registry import get_model
 from credscore.table import Table
@@ -379,19 +380,7 @@ def _init_state(
 ) -> State:
     if model._init_reads in ("labels", "source_counts"):
         labels = np.unique(np.concatenate([i["labels"] for i in infos]))
-        k = labels.shape[0]
-        empty = np.zeros(0, dtype=np.int32)
-        stub = Table(
-            source_ids=source_ids,
-            object_ids=np.zeros(1, dtype=np.int64),
-            claim_object=np.zeros(k, dtype=np.int32),
-            claim_value=labels,
-            object_start=np.array([0, k], dtype=np.int64),
-            source=empty,
-            claim=empty,
-            object=empty,
-            numeric=numeric,
-        )
+        stub = start_stub(source_ids, labels, numeric)
         state = model._init(stub)
         if model._init_reads == "source_counts":
             counts = np.sum([i["source_count"] for i in infos], axis=0)

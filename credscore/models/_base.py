@@ -333,6 +333,32 @@ class IterativeModel(TruthModel):
         )
 
 
+def start_stub(
+    source_ids: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], numeric: bool
+) -> Table:
+    """A table with the given sources and labels and no assertions.
+
+    What a model whose ``_init_reads`` is ``"labels"`` or ``"source_counts"``
+    may read in ``_init``: its ``_init`` must give on this stub the same start
+    as on the whole table (for ``"source_counts"``, apart from ``"n_claims"``,
+    which the caller fills in). A distributed fit builds it from the sorted
+    distinct ``labels`` of all partitions.
+    """
+    k = labels.shape[0]
+    empty = np.zeros(0, dtype=np.int32)
+    return Table(
+        source_ids=source_ids,
+        object_ids=np.zeros(1, dtype=np.int64),
+        claim_object=np.zeros(k, dtype=np.int32),
+        claim_value=labels,
+        object_start=np.array([0, k], dtype=np.int64),
+        source=empty,
+        claim=empty,
+        object=empty,
+        numeric=numeric,
+    )
+
+
 def combine_stats(parts: list[Stats], reduce: Mapping[str, Literal["sum", "max", "min"]]) -> Stats:
     """Combine partial statistics from several partitions (used by Dask)."""
     out: Stats = {}
