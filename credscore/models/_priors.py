@@ -45,10 +45,45 @@ import numpy.typing as npt
 from credscore.errors import InvalidTableError
 from credscore.table import Table
 
-__all__ = ["copied_llr", "copier_rates", "group_index", "group_shrinkage", "shared_claim"]
+__all__ = [
+    "copied_llr",
+    "copier_rates",
+    "group_index",
+    "group_shrinkage",
+    "shared_claim",
+    "source_mapping_ids",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+
+
+def source_mapping_ids(table: Table, groups: Any, field: str) -> list[Any]:
+    """The table's source ids, once ``groups`` is checked to be a mapping of them.
+
+    Raises
+    ------
+    TypeError
+        When ``groups`` is not a mapping.
+    InvalidTableError
+        When it names a source that is not in the table (the message names
+        ``field`` and the source).
+
+    Examples
+    --------
+    >>> from credscore.table import Table
+    >>> t = Table.from_rows([("a", "x", 1), ("b", "x", 2)])
+    >>> source_mapping_ids(t, {"b": "bots"}, "prior_groups")
+    ['a', 'b']
+    """
+    if not isinstance(groups, Mapping):
+        raise TypeError(f"{field}: expected a mapping of source id to group, got {groups!r}")
+    ids: list[Any] = table.source_ids.tolist()
+    known = set(ids)
+    for sid in groups:
+        if sid not in known:
+            raise InvalidTableError(f"{field}: source {sid!r} is not in the table")
+    return ids
 
 
 def group_index(table: Table, groups: Mapping[Any, Any]) -> tuple[IntArray, list[Any]]:
@@ -84,13 +119,7 @@ def group_index(table: Table, groups: Mapping[Any, Any]) -> tuple[IntArray, list
     >>> dict(zip(t.source_ids.tolist(), idx.tolist())), labels
     ({'bob': -1, 'ip1': 0, 'ip2': 0}, ['anonymous'])
     """
-    if not isinstance(groups, Mapping):
-        raise TypeError(f"prior_groups: expected a mapping of source id to group, got {groups!r}")
-    ids = table.source_ids.tolist()
-    known = set(ids)
-    for sid in groups:
-        if sid not in known:
-            raise InvalidTableError(f"prior_groups: source {sid!r} is not in the table")
+    ids = source_mapping_ids(table, groups, "prior_groups")
     by_repr = {repr(v): v for v in groups.values()}
     keys = sorted(by_repr)
     number = {k: n for n, k in enumerate(keys)}

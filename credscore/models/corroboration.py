@@ -63,7 +63,13 @@ from credscore.models._base import (
     _positive_int,
     segment_normalize,
 )
-from credscore.models._priors import copied_llr, copier_rates, group_index, group_shrinkage
+from credscore.models._priors import (
+    copied_llr,
+    copier_rates,
+    group_index,
+    group_shrinkage,
+    source_mapping_ids,
+)
 from credscore.models._registry import register_model
 from credscore.table import Table
 
@@ -987,13 +993,7 @@ def _declared_groups(
     table: Table, groups: Mapping[Any, Any], r: float
 ) -> tuple[IntArray, FloatArray]:
     """Group index of each source from ``{source_id: label}`` and each group's ``r``."""
-    if not isinstance(groups, Mapping):
-        raise TypeError(f"groups: expected a mapping of source id to group, got {groups!r}")
-    ids = table.source_ids.tolist()
-    known = set(ids)
-    for sid in groups:
-        if sid not in known:
-            raise InvalidTableError(f"groups: source {sid!r} is not in the table")
+    ids = source_mapping_ids(table, groups, "groups")
     # One label per source (per source, not per assertion); ungrouped sources
     # get a label of their own.
     labels = [("g", repr(groups[sid])) if sid in groups else ("s", k) for k, sid in enumerate(ids)]
