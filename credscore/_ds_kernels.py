@@ -426,9 +426,21 @@ def _np_ds_step(
 # Public steps.
 
 
-def _check(p: DSPlan, conf: FloatArray | None, prior: FloatArray | None) -> None:
-    """Shapes, and probabilities in (0, 1]: the linear-space loops rely on it."""
+def _check(
+    p: DSPlan,
+    conf: FloatArray | None,
+    prior: FloatArray | None,
+    accuracy: FloatArray | None = None,
+) -> None:
+    """Shapes, and probabilities in (0, 1] (accuracies in (0, 1)): the
+    linear-space loops rely on it."""
     n_k = p.n_labels
+    if accuracy is not None:
+        n_src = p.n_sources
+        if accuracy.shape != (n_src,):
+            raise ValueError(f"accuracy: expected shape ({n_src},), got {accuracy.shape}")
+        if accuracy.size and not (accuracy.min() > 0 and accuracy.max() < 1):
+            raise ValueError("accuracy: expected probabilities in (0, 1)")
     if conf is not None:
         if conf.shape != (p.n_sources, n_k, n_k):
             raise ValueError(f"conf: expected shape {(p.n_sources, n_k, n_k)}, got {conf.shape}")
@@ -563,11 +575,7 @@ def oc_step(
     vote = accuracy is None or prior is None
     acc = np.full(n_src, 0.5) if accuracy is None else np.ascontiguousarray(accuracy, np.float64)
     pr = np.ones(n_k) if prior is None else np.ascontiguousarray(prior, dtype=np.float64)
-    if acc.shape != (n_src,):
-        raise ValueError(f"accuracy: expected shape ({n_src},), got {acc.shape}")
-    if acc.size and not (acc.min() > 0 and acc.max() < 1):
-        raise ValueError("accuracy: expected probabilities in (0, 1)")
-    _check(p, None, pr)
+    _check(p, None, pr, accuracy=acc)
     wrong = (1.0 - acc) / max(n_k - 1, 1)
     loops = _loops(n_k)
     if loops is not None:
@@ -668,11 +676,7 @@ def oc_claim_probability(
     n_src = p.n_sources
     acc = np.ascontiguousarray(accuracy, dtype=np.float64)
     pr = np.ascontiguousarray(prior, dtype=np.float64)
-    if acc.shape != (n_src,):
-        raise ValueError(f"accuracy: expected shape ({n_src},), got {acc.shape}")
-    if acc.size and not (acc.min() > 0 and acc.max() < 1):
-        raise ValueError("accuracy: expected probabilities in (0, 1)")
-    _check(p, None, pr)
+    _check(p, None, pr, accuracy=acc)
     wrong = (1.0 - acc) / max(n_k - 1, 1)
     if _loops(n_k) is not None:
         # As Dawid-Skene confusion rows [source, given, true].
