@@ -70,7 +70,6 @@ from credscore.models._base import (
     State,
     Stats,
     TruthModel,
-    _segment_argmax,
     combine_stats,
     start_stub,
 )
@@ -433,16 +432,7 @@ def _fit_iterative(
     pieces = each(_claims_task, state, keep_assertions)
     table = _assemble(pieces, source_ids, numeric, keep_assertions)
     prob = np.concatenate([p["prob"] for p in pieces]).astype(np.float64)
+    value = None
     if all(p["value"] is not None for p in pieces):
         value = np.concatenate([p["value"] for p in pieces])
-    else:
-        value = table.claim_value[_segment_argmax(prob, table.object_start)]
-    return FusionResult(
-        table=table,
-        claim_probability=prob,
-        value=value,
-        reliability=np.asarray(state["reliability"], dtype=np.float64),
-        model=model.name,
-        n_iter=it,
-        converged=converged,
-    )
+    return model._finish(table, state, prob, value, it, converged)

@@ -320,6 +320,19 @@ class IterativeModel(TruthModel):
         self, table: Table, state: State, local: dict[str, Any], n_iter: int, converged: bool
     ) -> FusionResult:
         prob, value = self._claim_scores(table, state, local)
+        return self._finish(table, state, prob, value, n_iter, converged)
+
+    def _finish(
+        self,
+        table: Table,
+        state: State,
+        prob: FloatArray,
+        value: np.ndarray[Any, Any] | None,
+        n_iter: int,
+        converged: bool,
+    ) -> FusionResult:
+        """The result from the claim probabilities (and the values, when the
+        model picks them itself; else each object's most probable claim)."""
         if value is None:
             value = table.claim_value[_segment_argmax(prob, table.object_start)]
         return FusionResult(
