@@ -126,7 +126,7 @@ class FusionResult:
     @property
     def best_claim(self) -> npt.NDArray[np.int64]:
         """Index of the most probable claim of each object (ties: first value)."""
-        return _segment_argmax(self.claim_probability, self.table.object_start)
+        return _kernels.segment_argmax(self.claim_probability, self.table.object_start)
 
     @property
     def probability(self) -> FloatArray:
@@ -162,11 +162,6 @@ class FusionResult:
 
 def _py(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
-
-
-def _segment_argmax(x: FloatArray, start: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Index of the first maximum of ``x`` within each segment start[i]:start[i+1]."""
-    return _kernels.segment_argmax(x, start)
 
 
 @attrs.define(kw_only=True)
@@ -334,7 +329,7 @@ class IterativeModel(TruthModel):
         """The result from the claim probabilities (and the values, when the
         model picks them itself; else each object's most probable claim)."""
         if value is None:
-            value = table.claim_value[_segment_argmax(prob, table.object_start)]
+            value = table.claim_value[_kernels.segment_argmax(prob, table.object_start)]
         return FusionResult(
             table=table,
             claim_probability=prob,

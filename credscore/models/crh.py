@@ -26,13 +26,13 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _kernels
 from credscore.models._base import (
     FloatArray,
     InitReads,
     IterativeModel,
     State,
     Stats,
-    _segment_argmax,
     segment_normalize,
 )
 from credscore.models._registry import register_model
@@ -230,7 +230,7 @@ class _LossWeighted(IterativeModel):
             score: FloatArray = np.bincount(part.claim, weights=w, minlength=part.n_claims).astype(
                 np.float64, copy=False
             )
-            best = _segment_argmax(score, part.object_start)
+            best = _kernels.segment_argmax(score, part.object_start)
             loss = (part.claim != best[part.object]).astype(np.float64)
             if not with_prob:
                 return None, part.claim_value[best], loss

@@ -13,7 +13,8 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore.models._base import FloatArray, FusionResult, TruthModel, _segment_argmax
+from credscore import _kernels
+from credscore.models._base import FloatArray, FusionResult, TruthModel
 from credscore.models._registry import register_model
 from credscore.table import Table
 
@@ -47,7 +48,7 @@ class Majority(TruthModel):
         # the most probable claim is the one with the most votes.
         best = _first_most_votes(count, table.object_start)
         if best is None:
-            best = _segment_argmax(prob, table.object_start)
+            best = _kernels.segment_argmax(prob, table.object_start)
         is_best = np.zeros(table.n_claims, dtype=bool)
         is_best[best] = True
         # One count per (source, agrees?) cell: bit 0 of the cell says
