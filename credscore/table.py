@@ -281,7 +281,9 @@ class Table:
 
         Examples
         --------
-        >>> import pandas as pd
+        (skipped when pandas is not installed)
+
+        >>> import pytest; pd = pytest.importorskip("pandas")
         >>> df = pd.DataFrame({"who": ["s1", "s2"], "object": ["x", "x"], "value": [1.5, 2.5]})
         >>> Table.from_dataframe(df, source="who")
         <Table: 2 assertions, 2 sources, 1 objects, 2 claims, numeric>
