@@ -351,6 +351,13 @@ def start_stub(
     as on the whole table (for ``"source_counts"``, apart from ``"n_claims"``,
     which the caller fills in). A distributed fit builds it from the sorted
     distinct ``labels`` of all partitions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> stub = start_stub(np.array(["a", "b"]), np.array(["no", "yes"]), False)
+    >>> stub.n_sources, stub.n_claims, stub.n_assertions
+    (2, 2, 0)
     """
     k = labels.shape[0]
     empty = np.zeros(0, dtype=np.int32)
