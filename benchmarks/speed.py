@@ -12,7 +12,7 @@ a fresh subprocess (so peak memories do not mix) loads the arrays and fits
 the model once on their first 1,000 rows (so that, as for the other
 libraries, import time -- here including loading numba's cached kernels -- is
 not counted); then, on the clock, it compiles the
-:class:`~credscore.table.Table` and fits with ``max_iter=20, tol=0``. It
+:class:`~credscore.table.table.Table` and fits with ``max_iter=20, tol=0``. It
 reports the end-to-end time (compile + fit), the time of one iteration in
 nanoseconds per assertion (the median gap between the progress callbacks of
 iterations 2-20, so that one-off set-up in the first iteration is not
@@ -169,9 +169,9 @@ def _load(data_dir: Path) -> tuple[np.ndarray[Any, Any], ...]:
 
 
 def run_credscore(model: str, data_dir: Path, iterations: int) -> dict[str, Any]:
-    from credscore import _kernels
+    from credscore.kernels import segments as _kernels
     from credscore.models import IterativeModel, get_model
-    from credscore.table import Table
+    from credscore.table.table import Table
 
     src, obj, val, truth = _load(data_dir)
     # Import time is left out for every library (the baselines import pandas,
@@ -222,7 +222,7 @@ def _warm_in_process(model: str, src: Any, obj: Any, val: Any) -> None:
     compiles them, on a machine that has none yet), so that the clock
     measures the work only."""
     from credscore.models import IterativeModel, get_model
-    from credscore.table import Table
+    from credscore.table.table import Table
 
     k = min(1000, src.shape[0])
     tiny = Table.from_arrays(src[:k], obj[:k], val[:k], numeric=False)
@@ -317,7 +317,7 @@ def warm_up(models: list[str], kernels: list[str]) -> None:
     code = (
         "import numpy as np\n"
         "from credscore.models import get_model, IterativeModel\n"
-        "from credscore.table import Table\n"
+        "from credscore.table.table import Table\n"
         "rng = np.random.default_rng(0)\n"
         "t = Table.from_arrays(rng.integers(0, 9, 300), np.repeat(np.arange(60), 5),"
         " rng.integers(0, 5, 300), numeric=False)\n"
@@ -334,7 +334,7 @@ def warm_up(models: list[str], kernels: list[str]) -> None:
 
 def categorical_models() -> list[str]:
     import credscore.models  # noqa: F401  (registers the models)
-    from credscore.models._registry import _REGISTRY
+    from credscore.models.registry import _REGISTRY
 
     return sorted(name for name, cls in _REGISTRY.items() if "categorical" in cls.kinds)
 

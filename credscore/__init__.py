@@ -19,13 +19,12 @@ Examples
 """
 
 from credscore import examples
-from credscore._api import ScoringModel, case_models, register_case_model, score
-from credscore._compile import CompiledCase, compile_case
-from credscore._fuse import fuse
-from credscore.case import Case, Claim, Group, Link, Report, Source, Stance
-from credscore.casefile import check_case, dump_case, load_case
-from credscore.casetables import read_case_tables
-from credscore.corroboration import CorroborationModel
+from credscore.case.compile import CompiledCase, compile_case
+from credscore.case.learning import learn_reliability
+from credscore.case.model import Case, Claim, Group, Link, Report, Source, Stance
+from credscore.case.registry import ScoringModel, case_models, register_case_model, score
+from credscore.case.result import ClaimScore, Contribution, Scores
+from credscore.case.score import CorroborationModel
 from credscore.errors import (
     ConvergenceWarning,
     CredscoreError,
@@ -33,10 +32,11 @@ from credscore.errors import (
     InvalidTableError,
     NotFittedError,
 )
-from credscore.learning import learn_reliability
+from credscore.io.casefile import check_case, dump_case, load_case
+from credscore.io.casetables import read_case_tables
 from credscore.models import FusionResult, available_models, get_model, register_model
-from credscore.scores import ClaimScore, Contribution, Scores
-from credscore.table import Table, read_table
+from credscore.models.fuse import fuse
+from credscore.table.table import Table, read_table
 
 __version__ = "0.1.0"
 

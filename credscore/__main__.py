@@ -1,6 +1,6 @@
-"""``python -m credscore``: the command line (see :mod:`credscore.cli`)."""
+"""``python -m credscore``: the command line (see :mod:`credscore.cli.main`)."""
 
-from credscore.cli import main
+from credscore.cli.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -12,13 +12,13 @@ How it works (the map-reduce protocol of
    every partition uses the global source index.
 2. Rows are range-partitioned by object (``set_index``), so each partition
    holds whole objects and partitions follow the global order of objects.
-3. Each partition is compiled into a :class:`~credscore.table.Table` *on a
+3. Each partition is compiled into a :class:`~credscore.table.table.Table` *on a
    worker* and kept there, outside Dask's task graph, with the model's
    per-partition state (``local``), until the fit ends.
 4. Each iteration broadcasts the small global state (per-source vectors),
    runs ``_local`` on every partition where it lives, sums the per-source
    statistics of each worker's partitions on that worker and those of the
-   workers on the client (:func:`~credscore.models._base.combine_stats`),
+   workers on the client (:func:`~credscore.models.base.combine_stats`),
    and calls ``_update``. The task graph does not grow with the iterations:
    each iteration is one task per partition and one per worker.
 5. ``_claim_scores`` runs on every partition, and the per-claim results are
@@ -64,7 +64,7 @@ import attrs
 import numpy as np
 
 from credscore.errors import InvalidTableError
-from credscore.models._base import (
+from credscore.models.base import (
     FusionResult,
     IterativeModel,
     State,
@@ -73,8 +73,8 @@ from credscore.models._base import (
     combine_stats,
     start_stub,
 )
-from credscore.models._registry import get_model
-from credscore.table import Table
+from credscore.models.registry import get_model
+from credscore.table.table import Table
 
 __all__ = ["fuse"]
 

@@ -22,7 +22,7 @@ import numpy.typing as npt
 from credscore.errors import MetricInputError
 
 if TYPE_CHECKING:
-    from credscore.models._base import FusionResult
+    from credscore.models.base import FusionResult
 
 __all__ = [
     "MetricInputError",
@@ -376,7 +376,7 @@ def evaluate(
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> from credscore.models import Majority
     >>> t = Table.from_arrays(["s1", "s2", "s3", "s1"], ["x", "x", "x", "y"], ["a", "a", "b", "c"])
     >>> evaluate(Majority().fit_score(t), {"x": "a", "y": "d", "z": "e"})

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 from hypothesis import strategies as st
 
-from credscore.case import Case, Claim, Group, Link, Report, Source, Stance
+from credscore.case.model import Case, Claim, Group, Link, Report, Source, Stance
 
 __all__ = [
     "AFFILIATION_SEGMENTS",
@@ -130,7 +130,7 @@ def sources(
     max_depth: int = 3,
     segments: Sequence[str] = AFFILIATION_SEGMENTS,
 ) -> st.SearchStrategy[Source]:
-    """A :class:`~credscore.case.Source` with a reliability, kind and affiliation.
+    """A :class:`~credscore.case.model.Source` with a reliability, kind and affiliation.
 
     Parameters
     ----------
@@ -174,7 +174,7 @@ def claims(
     segments: Sequence[str] = AFFILIATION_SEGMENTS,
     interests: bool = True,
 ) -> st.SearchStrategy[Claim]:
-    """A :class:`~credscore.case.Claim` with an optional prior and interests.
+    """A :class:`~credscore.case.model.Claim` with an optional prior and interests.
 
     Parameters
     ----------
@@ -221,7 +221,7 @@ def reports(
     times: Sequence[str] | None = TIMES,
     cites: Sequence[str] = (),
 ) -> st.SearchStrategy[Report]:
-    """A :class:`~credscore.case.Report` by one of ``source_ids`` on one of ``claim_ids``.
+    """A :class:`~credscore.case.model.Report` by one of ``source_ids`` on one of ``claim_ids``.
 
     Parameters
     ----------
@@ -371,7 +371,7 @@ def cases(
     contradicts: bool = True,
     depends: bool = True,
 ) -> st.SearchStrategy[Case]:
-    """A valid :class:`~credscore.case.Case`.
+    """A valid :class:`~credscore.case.model.Case`.
 
     Sources ``s0, s1, ...`` have affiliation paths of depth 0 to ``max_depth``
     over ``segments``; claims ``c0, c1, ...`` have optional priors and

@@ -20,11 +20,11 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore.case import Case, Claim, Group, Link, Report, Source, Stance
+from credscore.case.model import Case, Claim, Group, Link, Report, Source, Stance
 from credscore.errors import ConvergenceWarning, NotFittedError
 from credscore.examples import kursk
-from credscore.models._base import TruthModel
-from credscore.table import Table
+from credscore.models.base import TruthModel
+from credscore.table.table import Table
 
 __all__ = ["check_case_model", "check_model", "check_table_model", "sample_cases", "sample_tables"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from credscore.table import Table
+from credscore.table.table import Table
 
 
 def objects_of(table: Table) -> dict[int, dict[int, int]]:

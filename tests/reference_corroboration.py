@@ -1,8 +1,8 @@
 """A slow, obviously correct reference of the default scoring model.
 
 Written from notes/MODEL_SPEC.md (steps 1-14), with dicts, loops and recursion
-on the affiliation tree. It uses only the data model (credscore.case); it does
-not import credscore.corroboration, credscore._pooling or credscore._compile,
+on the affiliation tree. It uses only the data model (credscore.case.model); it does
+not import credscore.case.score, credscore.case.pooling or credscore.case.compile,
 so that the vectorised model can be checked against it.
 """
 
@@ -17,7 +17,15 @@ from typing import Any
 
 import attrs
 
-from credscore.case import ADMIRALTY_RELIABILITY, Case, Claim, Report, Source, Stance, parse_time
+from credscore.case.model import (
+    ADMIRALTY_RELIABILITY,
+    Case,
+    Claim,
+    Report,
+    Source,
+    Stance,
+    parse_time,
+)
 
 DEFAULTS: dict[str, Any] = {
     "prior": 0.5,

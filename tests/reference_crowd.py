@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from credscore.models.crh import chi2_lower_quantile
-from credscore.table import Table
+from credscore.table.table import Table
 
 Result = tuple[list[float], list[Any], list[float]]
 

@@ -27,7 +27,7 @@ from credscore import (
     load_case,
 )
 from credscore import strategies as cst
-from credscore._api import ScoringModel, case_models, register_case_model
+from credscore.case.registry import ScoringModel, case_models, register_case_model
 from credscore.examples import kursk
 
 # -- round trips ------------------------------------------------------------------
@@ -428,7 +428,9 @@ class Sceptic:
 
 def test_scoring_model_protocol_and_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     # register into a copy of the registry: other tests list the registered models
-    monkeypatch.setattr(credscore._api, "_CASE_MODELS", dict(credscore._api._CASE_MODELS))
+    monkeypatch.setattr(
+        credscore.case.registry, "_CASE_MODELS", dict(credscore.case.registry._CASE_MODELS)
+    )
     assert isinstance(Sceptic(), ScoringModel)
     assert isinstance(CorroborationModel(), ScoringModel)
     assert not isinstance(object(), ScoringModel)

@@ -1,4 +1,4 @@
-"""Cases from CSV/TSV tables: credscore.casetables.read_case_tables."""
+"""Cases from CSV/TSV tables: credscore.io.casetables.read_case_tables."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credscore.case import Case, Claim, Group, Link, Report, Source
-from credscore.casetables import read_case_tables
+from credscore.case.model import Case, Claim, Group, Link, Report, Source
 from credscore.errors import InvalidCaseError
 from credscore.examples import kursk
+from credscore.io.casetables import read_case_tables
 
 
 def _csv(rows: list[list[Any]], delimiter: str = ",") -> str:

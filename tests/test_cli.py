@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 import credscore as cs
-from credscore.casetables import read_case_tables
 from credscore.examples import path as example_path
+from credscore.io.casetables import read_case_tables
 
 
 def _script() -> list[str]:

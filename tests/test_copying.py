@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from credscore.errors import InvalidTableError
 from credscore.models import copying
 from credscore.models.copying import copy_probabilities
-from credscore.table import Table
+from credscore.table.table import Table
 from tests.reference_accu import directed_copy_probabilities
 
 

@@ -22,8 +22,8 @@ from distributed import Client, LocalCluster  # noqa: E402
 from credscore.dask import fuse  # noqa: E402
 from credscore.errors import ConvergenceWarning, InvalidTableError  # noqa: E402
 from credscore.models import FusionResult, IterativeModel, Progress, get_model  # noqa: E402
-from credscore.models._registry import _REGISTRY  # noqa: E402
-from credscore.table import Table  # noqa: E402
+from credscore.models.registry import _REGISTRY  # noqa: E402
+from credscore.table.table import Table  # noqa: E402
 
 TOL = 1e-9
 

@@ -1,4 +1,4 @@
-"""The Dawid-Skene and one-coin kernels of credscore._ds_kernels agree with slow,
+"""The Dawid-Skene and one-coin kernels of credscore.kernels.dawid_skene agree with slow,
 obviously correct pure-Python references, on the numpy path (with small chunks,
 so that chunk edges and long objects are exercised) and on the numba path."""
 
@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credscore import _ds_kernels as D
-from credscore import _kernels as K
+from credscore.kernels import dawid_skene as D
+from credscore.kernels import segments as K
 from credscore.models import DawidSkene, OneCoin
-from credscore.table import Table
+from credscore.table.table import Table
 
 try:
     import numba  # noqa: F401

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credscore._cli_fuse import add_parser, run
-from credscore._fuse import as_table, fuse
+from credscore.cli.fuse import add_parser, run
 from credscore.datasets import Dataset, synthetic
 from credscore.errors import ConvergenceWarning
 from credscore.models import Majority, available_models, get_model
-from credscore.table import Table
+from credscore.models.fuse import as_table, fuse
+from credscore.table.table import Table
 
 ROWS = (["s1", "s2", "s3", "s1", "s2"], ["x", "x", "x", "y", "y"], ["a", "a", "b", "c", "c"])
 

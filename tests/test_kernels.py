@@ -1,4 +1,4 @@
-"""The array kernels of credscore._kernels agree with slow, obviously correct
+"""The array kernels of credscore.kernels.segments agree with slow, obviously correct
 pure-Python references, on the numpy path and (when installed) the numba path."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credscore import _kernels as K
+from credscore.kernels import segments as K
 
 try:
     import numba  # noqa: F401

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import credscore
 from credscore import Case, Report, Source
+from credscore.case.result import ClaimScore
 from credscore.examples import kursk
-from credscore.scores import ClaimScore
 
 
 @pytest.fixture(scope="module")

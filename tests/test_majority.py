@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from credscore.models import Majority
 from credscore.models.voting import _first_most_votes
-from credscore.table import Table
+from credscore.table.table import Table
 
 Row = tuple[int, int, int]
 

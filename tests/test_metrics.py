@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from credscore import metrics
 from credscore.metrics import MetricInputError
 from credscore.models import Majority
-from credscore.table import Table
+from credscore.table.table import Table
 
 # --------------------------------------------------------------------------
 # References: one loop per item, the textbook formula.

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from credscore.models import Accu, AccuCopy, Majority, PopAccu, get_model
 from credscore.models.copying import MAX_COPY_RATE, estimate_copy_rate
-from credscore.table import Table
+from credscore.table.table import Table
 from tests.reference_accu import accu_reference
 from tests.test_copying import tables
 

@@ -17,13 +17,13 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from credscore import _kernels
 from credscore.errors import InvalidTableError, NotFittedError
+from credscore.kernels import segments as _kernels
 from credscore.models import Corroboration, get_model
 from credscore.models import corroboration as corroboration_module
-from credscore.models._base import combine_stats
+from credscore.models.base import combine_stats
 from credscore.models.corroboration import _cell_key, _value_sets, confirmation_llr
-from credscore.table import Table
+from credscore.table.table import Table
 
 try:
     import numba  # noqa: F401

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from credscore.errors import InvalidTableError
 from credscore.models import CATD, CRH, GLAD, DawidSkene, Mean, Median, OneCoin, get_model
-from credscore.models._base import IterativeModel, combine_stats
+from credscore.models.base import IterativeModel, combine_stats
 from credscore.models.crh import chi2_lower_quantile
-from credscore.table import Table
+from credscore.table.table import Table
 
 CATEGORICAL = ["dawid-skene", "one-coin", "glad", "crh", "catd"]
 NUMERIC = ["crh", "catd", "mean", "median"]

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from credscore.errors import ConvergenceWarning
 from credscore.models import get_model
-from credscore.models._base import IterativeModel, combine_stats
-from credscore.table import Table
+from credscore.models.base import IterativeModel, combine_stats
+from credscore.table.table import Table
 
 Row = tuple[Hashable, Hashable, Hashable]
 

@@ -28,7 +28,7 @@ from credscore.models._priors import (
     shared_claim,
 )
 from credscore.models.corroboration import confirmation_llr
-from credscore.table import Table
+from credscore.table.table import Table
 
 DATA = Path(
     os.environ.get("CREDSCORE_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")

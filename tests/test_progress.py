@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from credscore._progress import ProgressReporter, attach_progress
 from credscore.models import DawidSkene, Progress, get_model
-from credscore.table import Table
+from credscore.models.progress import ProgressReporter, attach_progress
+from credscore.table.table import Table
 
 TABLE = Table.from_rows(
     [("w1", "q1", "a"), ("w2", "q1", "a"), ("w3", "q1", "b"), ("w1", "q2", "b"), ("w2", "q2", "b")]

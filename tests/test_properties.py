@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import credscore
 from credscore import strategies as cst
-from credscore.case import Case, Claim, Group, Link, Report, Source, Stance
-from credscore.scores import Scores
+from credscore.case.model import Case, Claim, Group, Link, Report, Source, Stance
+from credscore.case.result import Scores
 from tests.reference_corroboration import closure
 
 LATE = "2030-01-01"

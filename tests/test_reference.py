@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import credscore
 from credscore import strategies as cst
-from credscore.case import Case, Claim, Source
-from credscore.corroboration import CorroborationModel
+from credscore.case.model import Case, Claim, Source
+from credscore.case.score import CorroborationModel
 from credscore.examples import kursk
 from tests.reference_corroboration import RefScore, reference_score
 

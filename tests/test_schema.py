@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credscore.case import Case
-from credscore.casefile import check_case
+from credscore.case.model import Case
 from credscore.errors import CredscoreError
 from credscore.examples import path as example_path
+from credscore.io.casefile import check_case
 
 SCHEMA = json.loads(
     resources.files("credscore").joinpath("schema/case-v1.json").read_text(encoding="utf-8")

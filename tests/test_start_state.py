@@ -1,5 +1,5 @@
 """A model that declares it starts from the labels (or the source counts) only
-must start the same from :func:`~credscore.models._base.start_stub` as from
+must start the same from :func:`~credscore.models.base.start_stub` as from
 the whole table: a distributed fit relies on that declaration."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from credscore.models import IterativeModel, get_model
-from credscore.models._base import start_stub
-from credscore.models._registry import _REGISTRY
-from credscore.table import Table
+from credscore.models.base import start_stub
+from credscore.models.registry import _REGISTRY
+from credscore.table.table import Table
 
 DECLARING = sorted(
     name

@@ -1,8 +1,8 @@
-"""The fast compilation paths (credscore._codes) agree with a slow reference.
+"""The fast compilation paths (credscore.kernels.codes) agree with a slow reference.
 
-Rows without times take :func:`credscore._codes.compile_by_object` (fastest
+Rows without times take :func:`credscore.kernels.codes.compile_by_object` (fastest
 when they come sorted or grouped by object), consecutive integer labels
-(codes ``0..k-1``) take :func:`credscore._codes.factorize_dense`; rows with times
+(codes ``0..k-1``) take :func:`credscore.kernels.codes.factorize_dense`; rows with times
 take the general path. The tests generate inputs in every
 order (grouped by object, fully sorted, nearly sorted, shuffled), with
 repeated ``(source, object)`` pairs, and check each path against a
@@ -21,9 +21,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credscore import _codes
-from credscore import _kernels as K
-from credscore.table import Table
+from credscore.kernels import codes as _codes
+from credscore.kernels import segments as K
+from credscore.table.table import Table
 
 Rows = tuple[list[int], list[int], list[int], int, int, int]
 

@@ -13,7 +13,7 @@ import pytest
 import credscore
 from credscore import Case, CorroborationModel
 from credscore.models import FusionResult, Majority, TruthModel, get_model
-from credscore.table import Table
+from credscore.table.table import Table
 from credscore.testing import check_case_model, check_model, check_table_model, sample_cases
 
 
@@ -38,7 +38,7 @@ def test_every_registered_table_model_passes(name: str) -> None:
 
 @pytest.mark.parametrize("name", credscore.case_models())
 def test_every_registered_case_model_passes(name: str) -> None:
-    from credscore._api import _CASE_MODELS
+    from credscore.case.registry import _CASE_MODELS
 
     check_model(_CASE_MODELS[name]())
 

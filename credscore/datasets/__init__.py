@@ -3,7 +3,7 @@
 :func:`load` reads a data set by name from the data folder (see
 :func:`default_root`; the files are never part of the package); each data
 set also has its own loader taking a path. Every loader returns a
-:class:`Dataset`: the compiled :class:`~credscore.table.Table`, the gold
+:class:`Dataset`: the compiled :class:`~credscore.table.table.Table`, the gold
 values, a description saying how values were normalised and exactly which
 items are scored, and :meth:`Dataset.evaluate`.
 

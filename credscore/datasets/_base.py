@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from credscore.errors import DataNotFoundError, InvalidTableError
-from credscore.table import Table
+from credscore.table.table import Table
 
 if TYPE_CHECKING:
-    from credscore.models._base import FusionResult
+    from credscore.models.base import FusionResult
 
 __all__ = ["DataNotFoundError", "Dataset", "default_root", "read_gold"]
 
@@ -235,7 +235,7 @@ class Dataset:
 
         Examples
         --------
-        >>> from credscore.table import Table
+        >>> from credscore.table.table import Table
         >>> t = Table.from_rows([("0 (1.2.3.4)", "x", 1), ("7: Bob", "x", 2)])
         >>> ds = Dataset("toy", t, {}, "", source_groups={"0 (1.2.3.4)": "anonymous"})
         >>> ds.source_settings("corroboration")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from credscore.datasets._base import Dataset, read_gold, require, resolve
-from credscore.table import read_table
+from credscore.table.table import read_table
 
 __all__ = [
     "load_adult",

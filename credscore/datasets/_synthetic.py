@@ -9,8 +9,8 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore.models._base import check_seed
-from credscore.table import Table
+from credscore.models.base import check_seed
+from credscore.table.table import Table
 
 __all__ = ["SyntheticInfo", "synthetic"]
 

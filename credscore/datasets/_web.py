@@ -21,7 +21,7 @@ import numpy as np
 
 from credscore.datasets._base import Dataset, require, resolve
 from credscore.errors import InvalidTableError
-from credscore.table import Table
+from credscore.table.table import Table
 
 __all__ = [
     "editor_kind",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from credscore.case import Case
+from credscore.case.model import Case
 
 __all__ = ["kursk", "names", "path"]
 
@@ -56,6 +56,6 @@ def kursk() -> Case:
     >>> [c.id for c in case.claims][:2]
     ['nk-casualties', 'nk-30-casualties']
     """
-    from credscore.casefile import load_case
+    from credscore.io.casefile import load_case
 
     return load_case(path("kursk"))

@@ -4,15 +4,15 @@ Every model is a small class (settings as fields, learned state ending in
 ``_``) registered by name for :func:`credscore.fuse`.
 """
 
-from credscore.models._base import FusionResult, IterativeModel, Progress, TruthModel
-from credscore.models._registry import available_models, get_model, register_model
 from credscore.models.accu import Accu, AccuCopy, PopAccu
+from credscore.models.base import FusionResult, IterativeModel, Progress, TruthModel
 from credscore.models.corroboration import Corroboration
 from credscore.models.crh import CATD, CRH
 from credscore.models.dawid_skene import DawidSkene, OneCoin
 from credscore.models.estimates import ThreeEstimates, TwoEstimates
 from credscore.models.glad import GLAD
 from credscore.models.hubs import AverageLog, Investment, PooledInvestment, Sums
+from credscore.models.registry import available_models, get_model, register_model
 from credscore.models.truthfinder import TruthFinder
 from credscore.models.voting import Majority, Mean, Median
 

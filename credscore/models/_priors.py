@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore.errors import InvalidTableError
-from credscore.table import Table
+from credscore.table.table import Table
 
 __all__ = [
     "copied_llr",
@@ -71,7 +71,7 @@ def source_mapping_ids(table: Table, groups: Any, field: str) -> list[Any]:
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("a", "x", 1), ("b", "x", 2)])
     >>> source_mapping_ids(t, {"b": "bots"}, "prior_groups")
     ['a', 'b']
@@ -113,7 +113,7 @@ def group_index(table: Table, groups: Mapping[Any, Any]) -> tuple[IntArray, list
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("ip1", "x", 1), ("bob", "x", 2), ("ip2", "y", 3)])
     >>> idx, labels = group_index(t, {"ip1": "anonymous", "ip2": "anonymous"})
     >>> dict(zip(t.source_ids.tolist(), idx.tolist())), labels
@@ -214,7 +214,7 @@ def copier_rates(
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("bot", "x", "1"), ("ann", "x", "1"), ("bob", "x", "2")])
     >>> copier_rates(t, ["bot"], 0.8).tolist()
     [0.0, 0.0, 0.8]
@@ -241,7 +241,7 @@ def shared_claim(table: Table) -> npt.NDArray[np.bool_]:
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "1"), ("c", "x", "2")])
     >>> shared_claim(t).tolist()
     [True, True, False]

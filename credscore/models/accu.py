@@ -13,7 +13,7 @@
   (:mod:`credscore.models.copying`) and the votes of likely copiers are
   discounted.
 
-All three are :class:`~credscore.models._base.IterativeModel` map-reduces
+All three are :class:`~credscore.models.base.IterativeModel` map-reduces
 over object partitions: per-source sums of value probabilities (and, for
 AccuCopy, per-pair soft counts of shared values) are the only statistics.
 """
@@ -26,10 +26,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _kernels
 from credscore.errors import NotFittedError
+from credscore.kernels import segments as _kernels
 from credscore.models import copying
-from credscore.models._base import (
+from credscore.models.base import (
     FloatArray,
     FusionResult,
     InitReads,
@@ -37,8 +37,8 @@ from credscore.models._base import (
     State,
     Stats,
 )
-from credscore.models._registry import register_model
-from credscore.table import Table
+from credscore.models.registry import register_model
+from credscore.table.table import Table
 
 __all__ = ["Accu", "AccuCopy", "PopAccu"]
 
@@ -114,7 +114,7 @@ class Accu(IterativeModel):
     eps : float, default 1e-3
         Accuracies are kept in ``[eps, 1 - eps]``, so votes stay finite.
     max_iter, tol, seed, progress
-        See :class:`~credscore.models._base.IterativeModel`.
+        See :class:`~credscore.models.base.IterativeModel`.
 
     Attributes
     ----------
@@ -143,7 +143,7 @@ class Accu(IterativeModel):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> rows = [("s1", "x", "a"), ("s2", "x", "a"), ("s3", "x", "b"),
     ...         ("s1", "y", "c"), ("s3", "y", "d")]
     >>> model = Accu(tol=1e-9).fit(Table.from_rows(rows))
@@ -251,7 +251,7 @@ class PopAccu(Accu):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> rows = [("s1", "x", "a"), ("s2", "x", "a"), ("s3", "x", "b")]
     >>> PopAccu().fit_score(Table.from_rows(rows)).truths()
     {'x': 'a'}
@@ -377,7 +377,7 @@ class AccuCopy(Accu):
     --------
     Three independent sources, and a careless one copied by another:
 
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> rows = []
     >>> for o in range(30):
     ...     rows += [(h, o, "t" if o % 5 != k else f"e{k}")

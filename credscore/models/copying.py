@@ -81,7 +81,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore.errors import InvalidTableError
-from credscore.table import Table
+from credscore.table.table import Table
 
 __all__ = ["copy_probabilities"]
 

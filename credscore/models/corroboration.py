@@ -1,6 +1,6 @@
 """Corroboration on a table: the core's default model with reliabilities learned by EM.
 
-The case-scale model (:mod:`credscore.corroboration`, DESIGN.md section 3)
+The case-scale model (:mod:`credscore.case.score`, DESIGN.md section 3)
 turns each report into a log-likelihood ratio and pools dependent reports
 before adding independent ones. :class:`Corroboration` applies exactly those
 semantics to a table of ``(source, object, value)`` assertions, where no
@@ -52,9 +52,16 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _corroboration_kernels as _ck
 from credscore.errors import InvalidTableError
-from credscore.models._base import (
+from credscore.kernels import corroboration as _ck
+from credscore.models._priors import (
+    copied_llr,
+    copier_rates,
+    group_index,
+    group_shrinkage,
+    source_mapping_ids,
+)
+from credscore.models.base import (
     FloatArray,
     FusionResult,
     IterativeModel,
@@ -63,15 +70,8 @@ from credscore.models._base import (
     _positive_int,
     segment_normalize,
 )
-from credscore.models._priors import (
-    copied_llr,
-    copier_rates,
-    group_index,
-    group_shrinkage,
-    source_mapping_ids,
-)
-from credscore.models._registry import register_model
-from credscore.table import Table
+from credscore.models.registry import register_model
+from credscore.table.table import Table
 
 __all__ = ["Corroboration", "confirmation_llr"]
 
@@ -354,7 +354,7 @@ class Corroboration(IterativeModel):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([
     ...     ("s1", "x", "a"), ("s2", "x", "a"), ("s3", "x", "b"),
     ...     ("s1", "y", "c"), ("s2", "y", "c"), ("s3", "y", "c"),
@@ -443,7 +443,7 @@ class Corroboration(IterativeModel):
 
         Examples
         --------
-        >>> from credscore.table import Table
+        >>> from credscore.table.table import Table
         >>> t = Table.from_rows([("ip1", "x", "a"), ("ann", "x", "b"), ("bob", "x", "b"),
         ...                      ("ann", "y", "c"), ("bob", "y", "c"), ("ip2", "y", "d")])
         >>> m = Corroboration(prior_groups={"ip1": "anon", "ip2": "anon"}).fit(t)
@@ -476,7 +476,7 @@ class Corroboration(IterativeModel):
 
         Examples
         --------
-        >>> from credscore.table import Table
+        >>> from credscore.table.table import Table
         >>> t = Table.from_rows([("s1", "x", "a"), ("s2", "x", "a")])
         >>> sorted(Corroboration().fit(t).reliability_by_source_)
         ['s1', 's2']

@@ -26,8 +26,8 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _kernels
-from credscore.models._base import (
+from credscore.kernels import segments as _kernels
+from credscore.models.base import (
     FloatArray,
     InitReads,
     IterativeModel,
@@ -35,9 +35,9 @@ from credscore.models._base import (
     Stats,
     segment_normalize,
 )
-from credscore.models._registry import register_model
+from credscore.models.registry import register_model
 from credscore.models.voting import closeness_probability
-from credscore.table import Table
+from credscore.table.table import Table
 
 __all__ = ["CATD", "CRH", "chi2_lower_quantile"]
 
@@ -327,7 +327,7 @@ class CRH(_LossWeighted):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_arrays(
     ...     ["a", "b", "c", "a", "b", "c"], ["x", "x", "x", "y", "y", "y"],
     ...     [10.0, 11.0, 30.0, 5.0, 5.5, 20.0])
@@ -404,7 +404,7 @@ class CATD(_LossWeighted):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([
     ...     ("w1", "q1", "a"), ("w2", "q1", "a"), ("w3", "q1", "b"),
     ...     ("w1", "q2", "b"), ("w2", "q2", "b"), ("w3", "q2", "a"),

@@ -6,7 +6,7 @@ The label space is the set of distinct values of the whole table; each
 object's candidates are the values claimed for it.
 
 One EM iteration is one pass over the assertions in object order
-(:mod:`credscore._ds_kernels`): each object's posterior from its answers'
+(:mod:`credscore.kernels.dawid_skene`): each object's posterior from its answers'
 confusion rows, added at once into the expected counts of those answers.
 Nothing of size ``n_assertions x K`` is kept between iterations.
 """
@@ -19,11 +19,12 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _ds_kernels, _kernels
 from credscore.errors import InvalidTableError
-from credscore.models._base import FloatArray, InitReads, IterativeModel, State, Stats
-from credscore.models._registry import register_model
-from credscore.table import Table
+from credscore.kernels import dawid_skene as _ds_kernels
+from credscore.kernels import segments as _kernels
+from credscore.models.base import FloatArray, InitReads, IterativeModel, State, Stats
+from credscore.models.registry import register_model
+from credscore.table.table import Table
 
 __all__ = ["DawidSkene", "OneCoin"]
 
@@ -208,7 +209,7 @@ class DawidSkene(IterativeModel):
 
     Cost per iteration: one pass over the assertions in object order, each
     reading and updating one row of ``K`` numbers of its worker's confusion
-    matrix (:mod:`credscore._ds_kernels`; with the ``fast`` extra about 6 ns
+    matrix (:mod:`credscore.kernels.dawid_skene`; with the ``fast`` extra about 6 ns
     per assertion at 10 million assertions on one core, about 15 ns with
     numpy alone). Memory: the confusion matrices hold ``n_sources x K x K``
     floats, which is what limits very large label spaces (numbers used as
@@ -222,7 +223,7 @@ class DawidSkene(IterativeModel):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([
     ...     ("w1", "q1", "cat"), ("w2", "q1", "cat"), ("w3", "q1", "dog"),
     ...     ("w1", "q2", "dog"), ("w2", "q2", "dog"), ("w3", "q2", "dog"),
@@ -349,7 +350,7 @@ class OneCoin(IterativeModel):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([
     ...     ("w1", "q1", 1), ("w2", "q1", 1), ("w3", "q1", 0),
     ...     ("w1", "q2", 0), ("w2", "q2", 0), ("w3", "q2", 0),

@@ -46,10 +46,10 @@ from typing import Any, ClassVar, Literal
 import attrs
 import numpy as np
 
-from credscore.models._base import FloatArray, IterativeModel, State, Stats, segment_normalize
-from credscore.models._registry import register_model
+from credscore.models.base import FloatArray, IterativeModel, State, Stats, segment_normalize
 from credscore.models.hubs import _index
-from credscore.table import Table
+from credscore.models.registry import register_model
+from credscore.table.table import Table
 
 __all__ = ["ThreeEstimates", "TwoEstimates"]
 
@@ -181,7 +181,7 @@ class TwoEstimates(_Estimates):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "1"), ("c", "x", "2"),
     ...                      ("a", "y", "5"), ("b", "y", "5"), ("c", "y", "6")])
     >>> r = TwoEstimates().fit_score(t)
@@ -329,7 +329,7 @@ class ThreeEstimates(_Estimates):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "1"), ("c", "x", "2"),
     ...                      ("a", "y", "5"), ("b", "y", "5"), ("c", "y", "6")])
     >>> ThreeEstimates().fit_score(t).truths()

@@ -7,8 +7,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
-from credscore.models._base import FloatArray, InitReads, IterativeModel, State, Stats
-from credscore.models._registry import register_model
+from credscore.models.base import FloatArray, InitReads, IterativeModel, State, Stats
 from credscore.models.dawid_skene import (
     _claim_label,
     _labels,
@@ -16,7 +15,8 @@ from credscore.models.dawid_skene import (
     _row_softmax,
     _segment_softmax,
 )
-from credscore.table import Table
+from credscore.models.registry import register_model
+from credscore.table.table import Table
 
 __all__ = ["GLAD"]
 
@@ -110,7 +110,7 @@ class GLAD(IterativeModel):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([
     ...     ("w1", "q1", "y"), ("w2", "q1", "y"), ("w3", "q1", "n"),
     ...     ("w1", "q2", "n"), ("w2", "q2", "n"), ("w3", "q2", "y"),

@@ -41,8 +41,8 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _kernels
-from credscore.models._base import (
+from credscore.kernels import segments as _kernels
+from credscore.models.base import (
     FloatArray,
     InitReads,
     IterativeModel,
@@ -50,8 +50,8 @@ from credscore.models._base import (
     Stats,
     segment_normalize,
 )
-from credscore.models._registry import register_model
-from credscore.table import Table
+from credscore.models.registry import register_model
+from credscore.table.table import Table
 
 __all__ = ["AverageLog", "Investment", "PooledInvestment", "Sums"]
 
@@ -216,7 +216,7 @@ class Sums(_SumsFamily):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "1"), ("c", "x", "2"),
     ...                      ("a", "y", "5"), ("c", "y", "6")])
     >>> r = Sums(max_iter=20, tol=0).fit_score(t)
@@ -275,7 +275,7 @@ class AverageLog(_SumsFamily):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "1"), ("c", "x", "2"),
     ...                      ("a", "y", "5"), ("b", "y", "5"), ("c", "y", "6")])
     >>> r = AverageLog(max_iter=20, tol=0).fit_score(t)
@@ -337,7 +337,7 @@ class Investment(IterativeModel):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "1"), ("c", "x", "2"),
     ...                      ("a", "y", "5"), ("b", "y", "5"), ("c", "y", "6")])
     >>> r = Investment(max_iter=20, tol=0).fit_score(t)
@@ -453,7 +453,7 @@ class PooledInvestment(Investment):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "1"), ("c", "x", "2"),
     ...                      ("a", "y", "5"), ("b", "y", "5"), ("c", "y", "6")])
     >>> r = PooledInvestment(max_iter=20, tol=0).fit_score(t)

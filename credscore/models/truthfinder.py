@@ -17,9 +17,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _kernels
 from credscore.errors import InvalidTableError
-from credscore.models._base import (
+from credscore.kernels import segments as _kernels
+from credscore.models.base import (
     FloatArray,
     FusionResult,
     InitReads,
@@ -28,9 +28,9 @@ from credscore.models._base import (
     Stats,
     segment_normalize,
 )
-from credscore.models._registry import register_model
 from credscore.models.hubs import _index
-from credscore.table import Table
+from credscore.models.registry import register_model
+from credscore.table.table import Table
 
 __all__ = ["TruthFinder", "numeric_similarity"]
 
@@ -178,7 +178,7 @@ class TruthFinder(IterativeModel):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "1"), ("c", "x", "2"),
     ...                      ("a", "y", "5"), ("b", "y", "5"), ("c", "y", "6")])
     >>> r = TruthFinder().fit_score(t)

@@ -13,10 +13,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _kernels
-from credscore.models._base import FloatArray, FusionResult, TruthModel
-from credscore.models._registry import register_model
-from credscore.table import Table
+from credscore.kernels import segments as _kernels
+from credscore.models.base import FloatArray, FusionResult, TruthModel
+from credscore.models.registry import register_model
+from credscore.table.table import Table
 
 __all__ = ["Majority", "Mean", "Median", "closeness_probability"]
 
@@ -30,7 +30,7 @@ class Majority(TruthModel):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_arrays(["s1", "s2", "s3"], ["x", "x", "x"], ["a", "a", "b"])
     >>> r = Majority().fit_score(t)
     >>> r.truths(), r.claim_probability.round(3).tolist()
@@ -129,7 +129,7 @@ def closeness_probability(
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_arrays(["a", "b", "c"], ["x", "x", "x"], [1.0, 2.0, 6.0])
     >>> p = closeness_probability(t, np.array([3.0]))
     >>> [round(float(x), 3) for x in p]
@@ -224,7 +224,7 @@ class Mean(TruthModel):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_arrays(["a", "b", "c", "a"], ["x", "x", "x", "y"], [1.0, 2.0, 6.0, 4.0])
     >>> Mean().fit_score(t).truths()
     {'x': 3.0, 'y': 4.0}
@@ -261,7 +261,7 @@ class Median(TruthModel):
 
     Examples
     --------
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_arrays(["a", "b", "c", "a"], ["x", "x", "x", "y"], [1.0, 2.0, 6.0, 4.0])
     >>> Median().fit_score(t).truths()
     {'x': 2.0, 'y': 4.0}

@@ -51,17 +51,17 @@ DOCS = Path(__file__).resolve().parents[1]
 # they can be imported.
 API_MODULES = [
     ("credscore", "The package: cases, scoring, tables and errors"),
-    ("credscore.casetables", "Cases from spreadsheets"),
+    ("credscore.io.casetables", "Cases from spreadsheets"),
     ("credscore.examples", "Built-in example cases"),
-    ("credscore.grading", "Grades and phrases"),
+    ("credscore.case.grading", "Grades and phrases"),
     ("credscore.models", "Table-scale models"),
     ("credscore.metrics", "Metrics"),
     ("credscore.datasets", "Data sets"),
-    ("credscore.learning", "Learning reliabilities from a case"),
+    ("credscore.case.learning", "Learning reliabilities from a case"),
     ("credscore.dask", "Fusing on a Dask cluster"),
     ("credscore.strategies", "Hypothesis strategies"),
     ("credscore.testing", "Testing your own models"),
-    ("credscore.cli", "Command line"),
+    ("credscore.cli.main", "Command line"),
 ]
 
 

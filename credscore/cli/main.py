@@ -28,8 +28,8 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 from credscore.errors import CredscoreError, InvalidCaseError
 
 if TYPE_CHECKING:
-    from credscore.case import Case
-    from credscore.scores import Scores
+    from credscore.case.model import Case
+    from credscore.case.result import Scores
 
 __all__ = ["format_scores", "main"]
 
@@ -132,7 +132,7 @@ def _table_arg(path: str | None) -> str | IO[str] | None:
 
 
 def _case_from_tables(args: argparse.Namespace) -> Case:
-    from credscore.casetables import read_case_tables
+    from credscore.io.casetables import read_case_tables
 
     paths = [p for p in (args.reports, args.sources, args.claims, args.groups, args.links) if p]
     if paths.count(_STDIN) > 1:
@@ -259,7 +259,7 @@ def format_scores(scores: Scores, claims: Sequence[str] | None = None) -> str:
     Examples
     --------
     >>> import credscore as cs
-    >>> from credscore.cli import format_scores
+    >>> from credscore.cli.main import format_scores
     >>> text = format_scores(cs.score(cs.examples.kursk()), ["nk-casualties"])
     >>> print(text.splitlines()[0])
     claim  probability  80% interval  grade  phrase  independent  flags
@@ -508,11 +508,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_fuse(sub: Any) -> None:
-    """The ``fuse`` command, when its module (credscore._cli_fuse) is there."""
+    """The ``fuse`` command, when its module (credscore.cli.fuse) is there."""
     try:
-        from credscore import _cli_fuse
+        from credscore.cli import fuse as _cli_fuse
     except ModuleNotFoundError as exc:
-        if exc.name != "credscore._cli_fuse":
+        if exc.name != "credscore.cli.fuse":
             raise
         return
     _cli_fuse.add_parser(sub)
@@ -548,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    >>> from credscore.cli import main
+    >>> from credscore.cli.main import main
     >>> main(["example", "--list"])
     kursk
     0

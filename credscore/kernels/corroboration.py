@@ -7,7 +7,7 @@ nobody asserted), and add each claim's posterior back up per *cell* (a
 source and the column of its guessing probability). The numpy form of that
 step lives in the model; this module holds the same step as one plain loop,
 compiled by numba when the ``fast`` extra is installed and the kernels of
-:mod:`credscore._kernels` are set to use it (``CREDSCORE_KERNELS`` unset,
+:mod:`credscore.kernels.segments` are set to use it (``CREDSCORE_KERNELS`` unset,
 ``auto`` or ``numba``). The compilation is cached on disk (``cache=True``).
 
 The loop follows the model's definitions literally (the softmax is shifted by
@@ -16,7 +16,7 @@ that both forms give the same fits to 1e-9.
 
 Examples
 --------
->>> from credscore import _corroboration_kernels as CK
+>>> from credscore.kernels import corroboration as CK
 >>> CK.loops() is None or "estep" in CK.loops()
 True
 """
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _kernels
+from credscore.kernels import segments as _kernels
 
 __all__ = ["loops"]
 
@@ -169,8 +169,8 @@ _LOOPS: dict[str, Callable[..., None]] = {"estep": _estep_loop}
 def loops() -> dict[str, Callable[..., Any]] | None:
     """The compiled loops when the numba kernels are in use, else None.
 
-    Follows the choice of :mod:`credscore._kernels` (``CREDSCORE_KERNELS``,
-    :func:`credscore._kernels.set_backend`); compiles once per process, from
+    Follows the choice of :mod:`credscore.kernels.segments` (``CREDSCORE_KERNELS``,
+    :func:`credscore.kernels.segments.set_backend`); compiles once per process, from
     numba's on-disk cache when it is warm.
 
     Returns
@@ -180,7 +180,7 @@ def loops() -> dict[str, Callable[..., Any]] | None:
 
     Examples
     --------
-    >>> from credscore import _kernels as K, _corroboration_kernels as CK
+    >>> from credscore.kernels import corroboration as CK, segments as K
     >>> with K.use_backend("numpy"):
     ...     CK.loops() is None
     True

@@ -35,9 +35,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore._codes import compile_by_object
-from credscore._kernels import compile_codes, factorize
 from credscore.errors import InvalidTableError
+from credscore.kernels.codes import compile_by_object
+from credscore.kernels.segments import compile_codes, factorize
 
 __all__ = ["Table", "read_table"]
 

@@ -16,10 +16,10 @@ import math
 import sys
 from typing import IO, Any
 
-from credscore._fuse import resolve_model
-from credscore._progress import attach_progress
 from credscore.errors import CredscoreError
-from credscore.table import read_table
+from credscore.models.fuse import resolve_model
+from credscore.models.progress import attach_progress
+from credscore.table.table import read_table
 
 __all__ = ["add_parser", "run"]
 

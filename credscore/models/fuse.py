@@ -9,9 +9,9 @@ import attrs
 import numpy as np
 
 from credscore.errors import InvalidTableError
-from credscore.models._base import FusionResult, TruthModel
-from credscore.models._registry import get_model
-from credscore.table import Table, read_table
+from credscore.models.base import FusionResult, TruthModel
+from credscore.models.registry import get_model
+from credscore.table.table import Table, read_table
 
 __all__ = ["as_table", "fuse", "resolve_model"]
 
@@ -47,7 +47,7 @@ def as_table(data: Any, *, numeric: bool | None = None) -> Table:
     Parameters
     ----------
     data : Table, str, path-like, pandas.DataFrame, Dataset, or tuple
-        A path is read by :func:`~credscore.table.read_table` (columns
+        A path is read by :func:`~credscore.table.table.read_table` (columns
         ``source``, ``object``, ``value`` or the crowd layout); a DataFrame by
         :meth:`Table.from_dataframe` with those column names; a tuple of three
         (or four, with times) arrays by :meth:`Table.from_arrays`.

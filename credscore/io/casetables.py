@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from credscore.case import Case, Claim, Group, Link, Report, Source
+from credscore.case.model import Case, Claim, Group, Link, Report, Source
 from credscore.errors import CredscoreError, InvalidCaseError
 
 __all__ = ["read_case_tables"]
@@ -292,7 +292,7 @@ def read_case_tables(
     Examples
     --------
     >>> import io
-    >>> from credscore.casetables import read_case_tables
+    >>> from credscore.io.casetables import read_case_tables
     >>> reports = io.StringIO(
     ...     "source,claim,stance\\n"
     ...     "gur,nk-casualties,confirms\\n"

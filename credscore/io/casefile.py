@@ -18,7 +18,7 @@ from os import PathLike
 from pathlib import Path
 from typing import IO, Any
 
-from credscore.case import Case, Claim, Group, Link, Report, Source
+from credscore.case.model import Case, Claim, Group, Link, Report, Source
 from credscore.errors import InvalidCaseError
 
 __all__ = [
@@ -187,7 +187,7 @@ def _is_str(item: Mapping[str, Any], key: str) -> bool:
 
 
 def case_from_dict(data: Mapping[str, Any]) -> Case:
-    """Build a :class:`~credscore.case.Case` from the JSON format; raises
+    """Build a :class:`~credscore.case.model.Case` from the JSON format; raises
     :class:`~credscore.errors.InvalidCaseError` listing every problem.
 
     Examples

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from credscore._compile import CompiledCase
-from credscore.case import Case
-from credscore.corroboration import CorroborationModel
-from credscore.scores import Scores
+from credscore.case.compile import CompiledCase
+from credscore.case.model import Case
+from credscore.case.result import Scores
+from credscore.case.score import CorroborationModel
 
 __all__ = ["ScoringModel", "case_models", "register_case_model", "score"]
 

@@ -9,11 +9,11 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore.case import Stance
-from credscore.grading import ADMIRALTY_CREDIBILITY, grade, phrase
+from credscore.case.grading import ADMIRALTY_CREDIBILITY, grade, phrase
+from credscore.case.model import Stance
 
 if TYPE_CHECKING:
-    from credscore.corroboration import CorroborationModel, Evidence
+    from credscore.case.score import CorroborationModel, Evidence
 
 __all__ = ["FLAGS", "ClaimScore", "Contribution", "Scores"]
 
@@ -120,7 +120,7 @@ class Scores:
 
     @classmethod
     def from_evidence(cls, ev: Evidence, model: CorroborationModel) -> Scores:
-        from credscore.corroboration import expit, logit
+        from credscore.case.score import expit, logit
 
         cc = ev.compiled
         n_c, n_s = cc.n_claims, cc.n_sources

@@ -446,7 +446,7 @@ class Case:
 
     Construction checks the whole case: unique ids, known ids in reports and
     links, no cycle of ``cites`` or of ``implies``. The JSON case format is
-    :meth:`from_dict` / :meth:`to_dict` (see :mod:`credscore.casefile`).
+    :meth:`from_dict` / :meth:`to_dict` (see :mod:`credscore.io.casefile`).
 
     Examples
     --------
@@ -542,13 +542,13 @@ class Case:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Case:
         """Build a case from the JSON case format, version 1 (DESIGN.md section 8)."""
-        from credscore.casefile import case_from_dict
+        from credscore.io.casefile import case_from_dict
 
         return case_from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON case format, version 1; ``Case.from_dict(c.to_dict()) == c``."""
-        from credscore.casefile import case_to_dict
+        from credscore.io.casefile import case_to_dict
 
         return case_to_dict(self)
 

@@ -9,7 +9,7 @@ the workers; only per-source vectors travel each iteration):
     Global state (per-source arrays and scalars) before the first iteration,
     from whole-table statistics. ``state["reliability"]`` must be present.
 ``_local(part, state, local) -> stats``
-    One pass over one partition (a :class:`~credscore.table.Table` holding
+    One pass over one partition (a :class:`~credscore.table.table.Table` holding
     whole objects, with the *global* source index): from the broadcast state,
     computes object-level quantities (which may be cached in the mutable dict
     ``local``, private to the partition) and returns partial statistics -- a
@@ -37,9 +37,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _kernels
 from credscore.errors import ConvergenceWarning, InvalidTableError, NotFittedError
-from credscore.table import Table
+from credscore.kernels import segments as _kernels
+from credscore.table.table import Table
 
 __all__ = [
     "FusionResult",
@@ -397,7 +397,7 @@ def segment_normalize(
 ) -> FloatArray:
     """Divide ``x`` by its sum within each object (uniform where the sum is <= 0).
 
-    ``claim_object`` is non-decreasing, as in a :class:`~credscore.table.Table`.
+    ``claim_object`` is non-decreasing, as in a :class:`~credscore.table.table.Table`.
     """
     start = np.zeros(n_objects + 1, dtype=np.int64)
     np.cumsum(np.bincount(claim_object, minlength=n_objects), out=start[1:])

@@ -1,4 +1,4 @@
-"""Compile a :class:`~credscore.case.Case` into integer-indexed numpy arrays.
+"""Compile a :class:`~credscore.case.model.Case` into integer-indexed numpy arrays.
 
 The compiled form is model independent: ids to indices, the affiliation
 groups each source belongs to, per-report arrays (source, claim, stance,
@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore.case import Case, Stance, parse_time
+from credscore.case.model import Case, Stance, parse_time
 
 __all__ = ["STANCE_CODE", "CompiledCase", "compile_case"]
 

@@ -1,7 +1,7 @@
 """Array kernels shared by the table-scale models, in numpy and (optionally) numba.
 
 Every iteration of a truth-discovery model is a few passes over the
-assertion arrays of a :class:`~credscore.table.Table`: gather a per-source
+assertion arrays of a :class:`~credscore.table.table.Table`: gather a per-source
 vector at each assertion and add it up per claim, add a per-claim vector up
 per source, normalise within each object's claims. This module holds those
 passes once, written twice:
@@ -26,7 +26,7 @@ offsets (segment ``i`` is ``start[i]:start[i+1]``; segments may be empty), as
 Examples
 --------
 >>> import numpy as np
->>> from credscore import _kernels as K
+>>> from credscore.kernels import segments as K
 >>> claim = np.array([0, 0, 1, 2]); source = np.array([0, 1, 1, 0])
 >>> trust = np.array([0.5, 2.0])
 >>> K.gather_sum(claim, trust, source, 3).tolist()
@@ -88,7 +88,7 @@ def set_backend(name: str) -> None:
 
     Examples
     --------
-    >>> from credscore import _kernels as K
+    >>> from credscore.kernels import segments as K
     >>> K.set_backend("numpy"); K.backend()
     'numpy'
     >>> K.set_backend("auto")
@@ -108,7 +108,7 @@ def backend() -> str:
 
     Examples
     --------
-    >>> from credscore import _kernels as K
+    >>> from credscore.kernels import segments as K
     >>> K.backend() in ("numba", "numpy")
     True
     """
@@ -121,7 +121,7 @@ def use_backend(name: str) -> Iterator[None]:
 
     Examples
     --------
-    >>> from credscore import _kernels as K
+    >>> from credscore.kernels import segments as K
     >>> with K.use_backend("numpy"):
     ...     K.backend()
     'numpy'
@@ -413,7 +413,7 @@ def segment_argmax(x: FloatArray, start: AnyIndex) -> IndexArray:
 def segment_normalize(x: FloatArray, start: AnyIndex) -> FloatArray:
     """``x`` divided by its sum within each segment; uniform where that sum is <= 0.
 
-    Same result as :func:`credscore.models._base.segment_normalize`, taking
+    Same result as :func:`credscore.models.base.segment_normalize`, taking
     CSR offsets (``table.object_start``) instead of a segment id per entry.
 
     Examples
@@ -478,7 +478,7 @@ def sums_step(
     is, for each source, the sum of the beliefs of its claims (Kleinberg's
     HITS as used by Sums, Pasternack & Roth 2010). With numba it is one pass
     over the assertions, which must be sorted by claim as in a
-    :class:`~credscore.table.Table`.
+    :class:`~credscore.table.table.Table`.
 
     Parameters
     ----------
@@ -536,7 +536,7 @@ def compile_codes(
     IndexArray,
     IndexArray,
 ]:
-    """Group coded assertions into the layout of :class:`~credscore.table.Table`.
+    """Group coded assertions into the layout of :class:`~credscore.table.table.Table`.
 
     Keeps the last row of each ``(source, object)`` pair (by ``time``, then
     row order), numbers the distinct ``(object, value)`` pairs as claims in
@@ -561,7 +561,7 @@ def compile_codes(
 
     Notes
     -----
-    Without ``time``, :func:`credscore._codes.compile_by_object` does the
+    Without ``time``, :func:`credscore.kernels.codes.compile_by_object` does the
     work: it puts the rows in object order (free when they come sorted by
     object, no sort when they come grouped by object) and then sorts within
     each object only. With ``time``, two stable sorts of int64 keys and
@@ -576,7 +576,7 @@ def compile_codes(
     >>> s.tolist(), c.tolist(), co.tolist(), cv.tolist(), os_.tolist()
     ([0, 1], [0, 0], [0], [0], [0, 1])
     """
-    from credscore._codes import compile_by_object
+    from credscore.kernels.codes import compile_by_object
 
     src_a, obj_a, val_a = _idx(src), _idx(obj), _idx(val)
     n = src_a.shape[0]
@@ -638,7 +638,7 @@ def factorize(a: npt.ArrayLike) -> tuple[np.ndarray[Any, Any], npt.NDArray[np.in
     >>> ids.tolist(), codes.tolist()
     ([3, 7, 9], [1, 0, 1, 2])
     """
-    from credscore._codes import factorize_dense
+    from credscore.kernels.codes import factorize_dense
 
     arr = np.asarray(a)
     if arr.dtype.kind in "iu" and arr.size:

@@ -9,14 +9,14 @@ pass over the assertions in object order. The functions here take a *plan*
 (:func:`plan`: the assertions coded once as cells ``source * K + given``,
 with the offsets of each object's assertions) and run that pass:
 
-* with numba (the ``fast`` extra; chosen as :mod:`credscore._kernels`
+* with numba (the ``fast`` extra; chosen as :mod:`credscore.kernels.segments`
   chooses), a loop per object in linear space: the posterior is the plain
   product ``prior[k] * prod_a conf[cell_a, k]``, so there is no logarithm or
   exponential per assertion and only one division per object. Every factor
   is a probability (at most 1), so the product only decreases: an object
   whose smallest product ends above ``1e-280`` never met a subnormal or an
   underflow, and the rare other objects are redone in log space. The
-  loops (:mod:`credscore._ds_numba`) are compiled for each number of labels
+  loops (:mod:`credscore.kernels.dawid_skene_numba`) are compiled for each number of labels
   up to 8, so that the loops over labels unroll and the posterior stays in
   registers, and cached on disk; when the table of confusion rows and
   counts outgrows a core's L2 cache, the rows of the answers 16 places
@@ -43,7 +43,7 @@ nothing to any output).
 Examples
 --------
 >>> import numpy as np
->>> from credscore import _ds_kernels as D
+>>> from credscore.kernels import dawid_skene as D
 >>> p = D.plan(np.array([0, 1, 0]), np.array([1, 1, 0]), np.array([0, 2, 3]), 2, 2)
 >>> conf = np.array([[[0.8, 0.2], [0.2, 0.8]], [[0.6, 0.4], [0.4, 0.6]]])
 >>> counts, total = D.ds_step(p, conf, np.array([0.5, 0.5]))
@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from credscore import _kernels
+from credscore.kernels import segments as _kernels
 
 __all__ = [
     "DSPlan",
@@ -181,7 +181,7 @@ def _loops(n_labels: int) -> dict[str, Callable[..., Any]] | None:
     kk = n_labels if n_labels <= MAX_UNROLLED else 0
     got = _built.get(kk)
     if got is None:
-        from credscore import _ds_numba
+        from credscore.kernels import dawid_skene_numba as _ds_numba
 
         got = _ds_numba.build(kk)
         _built[kk] = got

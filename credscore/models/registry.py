@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from credscore.models._base import TruthModel
+from credscore.models.base import TruthModel
 
 __all__ = ["available_models", "get_model", "register_model"]
 

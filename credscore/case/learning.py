@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from credscore._compile import timestamp
-from credscore.case import Case, Stance
+from credscore.case.compile import timestamp
+from credscore.case.model import Case, Stance
 from credscore.errors import InvalidCaseError
-from credscore.table import Table
+from credscore.table.table import Table
 
 __all__ = ["learn_reliability"]
 

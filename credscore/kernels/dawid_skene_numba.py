@@ -1,11 +1,11 @@
-"""The numba loops behind :mod:`credscore._ds_kernels` (used only when numba is installed).
+"""The numba loops behind :mod:`credscore.kernels.dawid_skene` (used only when numba is installed).
 
 :func:`build` compiles the three loops for a given number of labels ``kk``
 (``0``: any number, read from the arrays). With ``kk`` fixed, the loops over
 labels unroll and the per-object posterior lives in a stack buffer of ``kk``
 doubles that the compiler keeps in registers, so the product over an
 object's answers is a chain of multiplications with no memory traffic. The
-posterior is computed in linear space; see :mod:`credscore._ds_kernels` for
+posterior is computed in linear space; see :mod:`credscore.kernels.dawid_skene` for
 why that is exact enough and when an object is redone in log space. Every
 compiled loop is cached on disk (``cache=True``), keyed by ``kk``.
 """
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from credscore._ds_kernels import TINY
+from credscore.kernels.dawid_skene import TINY
 
 try:
     import llvmlite.ir as llvm_ir  # type: ignore[import-untyped]

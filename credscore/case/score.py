@@ -34,9 +34,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore._compile import CompiledCase, compile_case, csr_gather, timestamp
-from credscore._pooling import PoolPlan, Tree, build_tree, make_plan, pool
-from credscore.case import ADMIRALTY_RELIABILITY, Case, Claim, Source
+from credscore.case.compile import CompiledCase, compile_case, csr_gather, timestamp
+from credscore.case.model import ADMIRALTY_RELIABILITY, Case, Claim, Source
+from credscore.case.pooling import PoolPlan, Tree, build_tree, make_plan, pool
 from credscore.errors import InvalidCaseError
 
 __all__ = ["CorroborationModel", "Evidence"]
@@ -104,7 +104,7 @@ def llr(rho: FloatArray, weight: FloatArray, a: FloatArray, lam: FloatArray) -> 
 class Evidence:
     """The evidence of one scoring run: one entry per (report, claim it bears on).
 
-    Everything :class:`~credscore.scores.Scores` needs to explain a number.
+    Everything :class:`~credscore.case.result.Scores` needs to explain a number.
     """
 
     compiled: CompiledCase
@@ -266,7 +266,7 @@ class CorroborationModel:
         -------
         Scores
         """
-        from credscore.scores import Scores
+        from credscore.case.result import Scores
 
         cc = case if isinstance(case, CompiledCase) else compile_case(case)
         ev = self.evidence(cc, as_of=as_of)

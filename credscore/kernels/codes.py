@@ -1,6 +1,6 @@
 """Fast paths of table compilation for the common layouts of large inputs.
 
-:func:`credscore._kernels.compile_codes` and :func:`credscore._kernels.factorize`
+:func:`credscore.kernels.segments.compile_codes` and :func:`credscore.kernels.segments.factorize`
 sort, which costs about a second at ten million rows. Most large tables need
 much less work, because they come *grouped by object* (exported by object, or
 written so) with labels that are already integer codes ``0..k-1``:
@@ -119,7 +119,7 @@ def compile_by_object(
 ) -> tuple[Int32Array, Int32Array, Int32Array, IndexArray, IndexArray, Int32Array] | None:
     """Compile coded rows by first putting them in object order.
 
-    Same contract as :func:`credscore._kernels.compile_codes` without times
+    Same contract as :func:`credscore.kernels.segments.compile_codes` without times
     (the last row of each ``(source, object)`` pair wins; claims are the
     sorted distinct ``(object, value)`` pairs; assertions are sorted by claim,
     then source), returning also the object of each assertion. None for an

@@ -27,7 +27,7 @@ import time
 from types import TracebackType
 from typing import IO, Any
 
-from credscore.models._base import IterativeModel, Progress, TruthModel
+from credscore.models.base import IterativeModel, Progress, TruthModel
 
 __all__ = ["ProgressReporter", "attach_progress"]
 
@@ -63,7 +63,7 @@ class ProgressReporter:
     Report the iterations of a fit on standard error:
 
     >>> from credscore.models import DawidSkene
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("w1", "q", "a"), ("w2", "q", "a"), ("w3", "q", "b")])
     >>> with ProgressReporter(bar=False, file=sys.stdout) as report:
     ...     _ = DawidSkene(max_iter=2, tol=0, progress=report).fit(t)
@@ -173,7 +173,7 @@ def attach_progress(
     Examples
     --------
     >>> from credscore.models import get_model
-    >>> from credscore.table import Table
+    >>> from credscore.table.table import Table
     >>> t = Table.from_rows([("w1", "q", "a"), ("w2", "q", "a"), ("w3", "q", "b")])
     >>> model = get_model("sums", max_iter=1, tol=0)
     >>> report = attach_progress(model, file=sys.stdout, bar=False)
