@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore.case.model import Case, Stance, parse_time
+from credscore.semantics import STANCE_CODES
 
 __all__ = ["STANCE_CODE", "CompiledCase", "compile_case"]
 
@@ -28,13 +29,7 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: Integer code of each stance in compiled arrays.
-STANCE_CODE: dict[Stance, int] = {
-    Stance.NO_COMMENT: 0,
-    Stance.OBSERVES: 1,
-    Stance.CONFIRMS: 2,
-    Stance.DENIES: 3,
-    Stance.RETRACTS: 4,
-}
+STANCE_CODE: dict[Stance, int] = {s: STANCE_CODES[s.value] for s in Stance}
 
 _EPOCH = datetime(1970, 1, 1)
 _VALUE = operator.attrgetter("_value_")

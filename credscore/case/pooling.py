@@ -21,6 +21,8 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore.semantics import pool_rule
+
 __all__ = ["PoolPlan", "Tree", "build_tree", "make_plan", "pool"]
 
 IntArray = npt.NDArray[np.int64]
@@ -258,11 +260,7 @@ def make_plan(tree: Tree, claim: IntArray, position: IntArray, n_claims: int) ->
 
 
 def _combine(x: FloatArray, starts: IntArray, r: FloatArray, extreme: np.ufunc) -> FloatArray:
-    m = extreme.reduceat(x, starts)
-    s = np.add.reduceat(x, starts)
-    # r*m + (1-r)*s, written so that r == 0 gives s and r == 1 gives m exactly
-    out: FloatArray = s - r * (s - m)
-    return np.where(r >= 1.0, m, out)
+    return pool_rule(np.add.reduceat(x, starts), extreme.reduceat(x, starts), r)
 
 
 def pool(

@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from credscore.case.grading import ADMIRALTY_CREDIBILITY, grade, phrase
 from credscore.case.model import Stance
+from credscore.semantics import expit, logit, pool_rule
 
 if TYPE_CHECKING:
     from credscore.case.score import CorroborationModel, Evidence
@@ -120,8 +121,6 @@ class Scores:
 
     @classmethod
     def from_evidence(cls, ev: Evidence, model: CorroborationModel) -> Scores:
-        from credscore.case.score import expit, logit
-
         cc = ev.compiled
         n_c, n_s = cc.n_claims, cc.n_sources
         nominal, lo, hi, captured = model.passes(ev)
@@ -279,9 +278,8 @@ class Scores:
                 node[2] = max(node[2], value[0])
                 node[3] = min(node[3], value[1])
                 if len(node[4]) > 1:  # (one child passes through unchanged)
-                    pos = node[2] if r >= 1 else node[0] - r * (node[0] - node[2])
-                    neg = node[3] if r >= 1 else node[1] - r * (node[1] - node[3])
-                    value = (pos, neg)
+                    pooled = pool_rule(np.array(node[:2]), np.array(node[2:4]), np.array(r))
+                    value = (float(pooled[0]), float(pooled[1]))
                 child = path[d - 1] if d > 0 else None
             after = value[0] + value[1]
             out.append(after - before)

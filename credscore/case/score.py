@@ -38,6 +38,7 @@ from credscore.case.compile import CompiledCase, compile_case, csr_gather, times
 from credscore.case.model import ADMIRALTY_RELIABILITY, Case, Claim, Source
 from credscore.case.pooling import PoolPlan, Tree, build_tree, make_plan, pool
 from credscore.errors import InvalidCaseError
+from credscore.semantics import CONFIRMS, DENIES, NO_COMMENT, OBSERVES, expit, llr
 
 __all__ = ["CorroborationModel", "Evidence"]
 
@@ -47,8 +48,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 ReliabilitySpec = Mapping[str, "float | str"] | Callable[[Source, Claim], float] | None
 DependenceFn = Callable[[Source, Source], float]
-
-_NO_COMMENT, _OBSERVES, _CONFIRMS, _DENIES = 0, 1, 2, 3
 
 
 def _unit_open(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
@@ -69,35 +68,6 @@ def _bias(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
 def _non_negative(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise ValueError(f"{attribute.name}: must be a number >= 0, got {value!r}")
-
-
-def logit(p: FloatArray | float) -> FloatArray:
-    """Log-odds of a probability in (0, 1)."""
-    p = np.asarray(p, dtype=np.float64)
-    out: FloatArray = np.log(p) - np.log1p(-p)
-    return out
-
-
-def expit(x: FloatArray) -> FloatArray:
-    """The logistic function, without overflow for any finite input."""
-    x = np.asarray(x, dtype=np.float64)
-    with np.errstate(under="ignore"):  # exp(-745) and below is 0: the right answer
-        e = np.exp(-np.abs(x))
-    out: FloatArray = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    return out
-
-
-def llr(rho: FloatArray, weight: FloatArray, a: FloatArray, lam: FloatArray) -> FloatArray:
-    """``w ln[(rho + (1 - rho) a) / (rho lam + (1 - rho) a)]``, vectorised.
-
-    Examples
-    --------
-    >>> float(llr(np.array(0.8), np.array(1.0), np.array(0.5), np.array(0.0)))  # ln 9
-    2.1972245773362196
-    """
-    q = (1.0 - rho) * a
-    out: FloatArray = weight * (np.log(rho + q) - np.log(rho * lam + q))
-    return out
 
 
 @attrs.define(frozen=True, eq=False)
@@ -135,9 +105,9 @@ class Evidence:
         """Entry k's LLR as if its source had no interest in the claim."""
         ell = llr(
             np.asarray(self.rho[k]),
-            np.asarray(self.weight[k]),
             np.asarray(self.propensity),
-            np.asarray(0.0),
+            lam=np.asarray(0.0),
+            weight=np.asarray(self.weight[k]),
         )
         return float(self.sign[k] * ell)
 
@@ -390,9 +360,9 @@ class CorroborationModel:
         # The cited source speaks for itself unless all it said was "no comment"
         # (or an observation that carries no weight): silence must change nothing.
         cited_stance = cc.report_stance[kept[j]] if kept.shape[0] else np.zeros(0, np.int8)
-        silent = cited_stance == _NO_COMMENT
+        silent = cited_stance == NO_COMMENT
         if self.observes_weight == 0:
-            silent |= cited_stance == _OBSERVES
+            silent |= cited_stance == OBSERVES
         has_own &= ~silent
         absorbed = has_own
         standin = citing & ~has_own
@@ -406,9 +376,9 @@ class CorroborationModel:
 
         # 3. Evidence-carrying reports.
         stance = cc.report_stance[kept]
-        carries = (stance == _CONFIRMS) | (stance == _DENIES)
+        carries = (stance == CONFIRMS) | (stance == DENIES)
         if self.observes_weight > 0:
-            carries |= stance == _OBSERVES
+            carries |= stance == OBSERVES
         ev = np.flatnonzero(carries & ~absorbed)
         e_report = kept[ev]
         e_speaker = src[ev]
@@ -417,7 +387,7 @@ class CorroborationModel:
         e_stance = stance[ev]
         e_standin = standin[ev]
         weight = cc.report_weight[e_report].copy()
-        weight[e_stance == _OBSERVES] *= self.observes_weight
+        weight[e_stance == OBSERVES] *= self.observes_weight
 
         base = self.source_reliability(cc)
         known = self._known(cc)
@@ -431,7 +401,7 @@ class CorroborationModel:
         unknown = ~known[e_pos] | (e_standin & ~known[e_speaker])
 
         serves, hurts = cc.interest(e_pos, e_claim)
-        deny = e_stance == _DENIES
+        deny = e_stance == DENIES
         # Propensity a and bias lam by (stance, interest), looked up in one go:
         # code = 3 * deny + (1 if the claim serves the source, 2 if it hurts it).
         # A confirmation that serves the source is self-serving; a denial of a
@@ -493,7 +463,7 @@ class CorroborationModel:
 
         plan = make_plan(tree, tgt, e_pos[ent], cc.n_claims)
         rho_e, w_e, a_e, lam_e = rho[ent], weight[ent], a[ent], lam[ent]
-        ell = e_sign * llr(rho_e, w_e, a_e, lam_e)
+        ell = e_sign * llr(rho_e, a_e, lam=lam_e, weight=w_e)
         return Evidence(
             compiled=cc,
             tree=tree,
@@ -556,8 +526,8 @@ class CorroborationModel:
         r_up = np.where(ev.tree.uncertain, np.clip(r + ds, 0.0, 1.0), r)
         r_dn = np.where(ev.tree.uncertain, np.clip(r - ds, 0.0, 1.0), r)
         pos = ev.sign > 0
-        pess = ev.sign * llr(np.where(pos, rho_lo, rho_hi), ev.weight, ev.a, ev.lam)
-        opt = ev.sign * llr(np.where(pos, rho_hi, rho_lo), ev.weight, ev.a, ev.lam)
+        pess = ev.sign * llr(np.where(pos, rho_lo, rho_hi), ev.a, lam=ev.lam, weight=ev.weight)
+        opt = ev.sign * llr(np.where(pos, rho_hi, rho_lo), ev.a, lam=ev.lam, weight=ev.weight)
         lo, _ = pool(ev.plan, pess, r_up, r_dn, n_c)
         hi, _ = pool(ev.plan, opt, r_dn, r_up, n_c)
         return nominal, lo, hi, captured

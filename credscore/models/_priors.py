@@ -43,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore.errors import InvalidTableError
+from credscore.semantics import llr
 from credscore.table.table import Table
 
 __all__ = [
@@ -279,9 +280,4 @@ def copied_llr(rho: FloatArray, a: FloatArray, c: FloatArray) -> FloatArray:
     >>> copied_llr(np.array([0.9, 0.9, 0.9]), np.full(3, 0.5), np.array([0.0, 0.5, 0.8])).round(4)
     array([2.9444, 0.619 , 0.2007])
     """
-    rho = np.minimum(rho, 1.0 - 1e-9)
-    p_false = (1.0 - rho) * a
-    p_true = np.maximum(rho + p_false, p_false * 1e-12)
-    keep = 1.0 - c
-    out: FloatArray = np.log(c + keep * p_true) - np.log(c + keep * p_false)
-    return out
+    return llr(np.minimum(rho, 1.0 - 1e-9), a, copied=c)

@@ -71,6 +71,7 @@ from credscore.models.base import (
     segment_normalize,
 )
 from credscore.models.registry import register_model
+from credscore.semantics import llr, pool_rule
 from credscore.table.table import Table
 
 __all__ = ["Corroboration", "confirmation_llr"]
@@ -115,16 +116,7 @@ def confirmation_llr(rho: FloatArray, a: FloatArray) -> FloatArray:
     >>> confirmation_llr(np.array([0.0, 0.5, 0.9]), np.array([0.5, 0.5, 0.5])).round(4)
     array([0.    , 1.0986, 2.9444])
     """
-    rho = np.minimum(rho, _RHO_MAX)
-    against = (1.0 - rho) * a
-    ratio = rho / against
-    # log1p keeps precision for small rho; far below 0 the direct ratio is
-    # exact, with the numerator kept positive (a confirmation by a source
-    # worse than chance has probability at least 1e-12 of its mirror).
-    near = np.log1p(np.maximum(ratio, -0.5))
-    far = np.log(np.maximum(rho + against, against * 1e-12) / against)
-    out: FloatArray = np.where(ratio > -0.5, near, far)
-    return out
+    return llr(np.minimum(rho, _RHO_MAX), a)
 
 
 def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
@@ -1107,12 +1099,8 @@ def _pool(part: Table, ell: FloatArray, state: State, local: dict[str, Any]) -> 
     e = ell[order]
     pos = np.maximum(e, 0.0)
     neg = np.minimum(e, 0.0)
-    pooled = (
-        r * np.maximum.reduceat(pos, starts)
-        + (1.0 - r) * np.add.reduceat(pos, starts)
-        + r * np.minimum.reduceat(neg, starts)
-        + (1.0 - r) * np.add.reduceat(neg, starts)
-    )
+    pooled = pool_rule(np.add.reduceat(pos, starts), np.maximum.reduceat(pos, starts), r)
+    pooled += pool_rule(np.add.reduceat(neg, starts), np.minimum.reduceat(neg, starts), r)
     return _wsum(seg_claim, pooled, n_claims)
 
 
