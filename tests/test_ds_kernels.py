@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from credscore.kernels import backend as B
 from credscore.kernels import dawid_skene as D
-from credscore.kernels import segments as K
 from credscore.models import DawidSkene, OneCoin
 from credscore.table.table import Table
 
@@ -43,7 +43,7 @@ def settings(backend: str, chunk: int, dense: int, prefetch: int) -> Iterator[No
     old = D.CHUNK, D.MAX_DENSE_LENGTH, D.PREFETCH_ABOVE_BYTES
     D.CHUNK, D.MAX_DENSE_LENGTH, D.PREFETCH_ABOVE_BYTES = chunk, dense, prefetch
     try:
-        with K.use_backend(backend):
+        with B.use_backend(backend):
             yield
     finally:
         D.CHUNK, D.MAX_DENSE_LENGTH, D.PREFETCH_ABOVE_BYTES = old
@@ -334,7 +334,7 @@ def test_fits_agree_across_backends(model: Any, per: int, n_k: int) -> None:
     table = crowd_table(per * n_k, 300 if per < 100 else 20, per, 40 if per < 100 else 300, n_k)
     fits = []
     for backend in ("numpy", "numba"):
-        with K.use_backend(backend):
+        with B.use_backend(backend):
             fits.append(model(max_iter=15, tol=0).fit_score(table))
     a, b = fits
     np.testing.assert_allclose(a.claim_probability, b.claim_probability, rtol=0, atol=TOL)

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from credscore.kernels import backend as B
 from credscore.kernels import segments as K
 
 try:
@@ -104,7 +105,7 @@ def close(a: object, b: object) -> bool:
 def test_gather_sum(backend: str, case: tuple[list[int], list[float], list[int], int]) -> None:
     """gather_sum adds values[gather[a]] into out[index[a]], for int32 and int64 indices."""
     index, values, gather, n = case
-    with K.use_backend(backend):
+    with B.use_backend(backend):
         for dtype in (np.int32, np.int64):
             got = K.gather_sum(
                 np.array(index, dtype=dtype), np.array(values), np.array(gather, dtype=dtype), n
@@ -119,7 +120,7 @@ def test_segment_sum_and_max(backend: str, case: tuple[list[float], list[int]]) 
     """segment_sum and segment_max reduce each segment; empty ones give 0 and -inf."""
     x, start = case
     segs = ref_segments(x, start)
-    with K.use_backend(backend):
+    with B.use_backend(backend):
         s = K.segment_sum(np.array(x, dtype=float), np.array(start))
         m = K.segment_max(np.array(x, dtype=float), np.array(start))
     assert close(s, [sum(seg) for seg in segs])
@@ -136,7 +137,7 @@ def test_segment_sum_rows(backend: str, case: tuple[list[float], list[int]], k: 
         [sum(rows[a][j] for a in range(start[i], start[i + 1])) for j in range(k)]
         for i in range(len(start) - 1)
     ]
-    with K.use_backend(backend):
+    with B.use_backend(backend):
         got = K.segment_sum(np.array(rows, dtype=float).reshape(len(x), k), np.array(start))
     assert got.shape == (len(start) - 1, k)
     assert close(got, np.array(expect, dtype=float).reshape(-1, k))
@@ -148,7 +149,7 @@ def test_segment_normalize(backend: str, case: tuple[list[float], list[int]]) ->
     """segment_normalize divides by the segment sum, or is uniform when it is <= 0."""
     x, start = case
     x = [abs(v) if i % 3 else 0.0 for i, v in enumerate(x)]  # non-negative, some zero sums
-    with K.use_backend(backend):
+    with B.use_backend(backend):
         got = K.segment_normalize(np.array(x, dtype=float), np.array(start))
     assert close(got, ref_normalize(x, start))
 
@@ -159,7 +160,7 @@ def test_segment_softmax(backend: str, case: tuple[list[float], list[int]], scal
     """segment_softmax is exp normalised within each segment, stable at large scores."""
     x, start = case
     x = [v * scale for v in x]
-    with K.use_backend(backend):
+    with B.use_backend(backend):
         got = K.segment_softmax(np.array(x, dtype=float), np.array(start))
     assert close(got, ref_softmax(x, start))
 
@@ -171,7 +172,7 @@ def test_segment_argmax(backend: str, case: tuple[list[float], list[int]], ties:
     x, start = case
     if ties:
         x = [float(round(v / 25)) for v in x]  # few distinct values: many ties
-    with K.use_backend(backend):
+    with B.use_backend(backend):
         got = K.segment_argmax(np.array(x, dtype=float), np.array(start))
     assert got.tolist() == ref_argmax(x, start)
 
@@ -206,14 +207,14 @@ def test_factorize_small_and_unsigned_ints(dtype: type) -> None:
 def test_backend_choice() -> None:
     """An unknown backend is refused; use_backend restores the previous choice."""
     with pytest.raises(ValueError, match="backend"):
-        K.set_backend("fortran")
-    before = K.backend()
-    with K.use_backend("numpy"):
-        assert K.backend() == "numpy"
-    assert K.backend() == before
+        B.set_backend("fortran")
+    before = B.backend()
+    with B.use_backend("numpy"):
+        assert B.backend() == "numpy"
+    assert B.backend() == before
     if HAVE_NUMBA:
-        with K.use_backend("numba"):
-            assert K.backend() == "numba"
+        with B.use_backend("numba"):
+            assert B.backend() == "numba"
 
 
 @st.composite
@@ -282,7 +283,7 @@ def test_sums_step(backend: str, case: tuple[list[int], list[float], list[int], 
     belief = ref_gather_sum(claim, trust, source, n_claims)
     expect = ref_gather_sum(source, belief, claim, n_sources)
     cache: dict[str, object] = {}
-    with K.use_backend(backend):
+    with B.use_backend(backend):
         for _ in range(2):  # the second call reuses the cache
             got = K.sums_step(
                 np.array(source, dtype=np.int32),

@@ -18,7 +18,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from credscore.errors import InvalidTableError, NotFittedError
-from credscore.kernels import segments as _kernels
+from credscore.kernels import backend as _backend
 from credscore.models import Corroboration, get_model
 from credscore.models import corroboration as corroboration_module
 from credscore.models.base import combine_stats
@@ -59,7 +59,7 @@ def variant(backend: str, general: bool) -> Iterator[None]:
         corroboration_module._DENSE_CELLS = 0
         corroboration_module._DENSE_PER_ASSERTION = 0
     try:
-        with _kernels.use_backend(backend):
+        with _backend.use_backend(backend):
             yield
     finally:
         (
@@ -365,7 +365,7 @@ def test_numpy_and_numba_kernels_agree(
     fits = []
     for backend in ("numpy", "numba"):
         model = Corroboration(max_iter=8, tol=0, **pooled, **settings)
-        with _kernels.use_backend(backend):
+        with _backend.use_backend(backend):
             fits.append(model.fit(table))
     a, b = fits
     np.testing.assert_allclose(
@@ -538,7 +538,7 @@ def test_numerically_stable_with_many_confirmations(
         rows += [(f"liar{s}", f"q{o}", str(1 - t)) for s in range(40)]
         rows += [(f"h{s}", f"q{o}", str(t)) for s in range(3)]
     table = _table(rows)
-    with _kernels.use_backend(backend):
+    with _backend.use_backend(backend):
         result = _fit(Corroboration(adversarial=adversarial, guess=guess), table)
     p = result.claim_probability
     assert np.all(np.isfinite(p)) and np.all(np.isfinite(result.reliability))

@@ -7,7 +7,7 @@ nobody asserted), and add each claim's posterior back up per *cell* (a
 source and the column of its guessing probability). The numpy form of that
 step lives in the model; this module holds the same step as one plain loop,
 compiled by numba when the ``fast`` extra is installed and the kernels of
-:mod:`credscore.kernels.segments` are set to use it (``CREDSCORE_KERNELS`` unset,
+:mod:`credscore.kernels.backend` is set to use it (``CREDSCORE_KERNELS`` unset,
 ``auto`` or ``numba``). The compilation is cached on disk (``cache=True``).
 
 The loop follows the model's definitions literally (the softmax is shifted by
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from credscore.kernels import segments as _kernels
+from credscore.kernels.backend import compiled
 
 __all__ = ["loops"]
 
@@ -37,8 +37,6 @@ FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.int64]
 AnyIndex = npt.NDArray[np.integer[Any]]
 BoolArray = npt.NDArray[np.bool_]
-
-_compiled: dict[str, Callable[..., Any]] | None = None
 
 
 def _estep_loop(
@@ -169,8 +167,8 @@ _LOOPS: dict[str, Callable[..., None]] = {"estep": _estep_loop}
 def loops() -> dict[str, Callable[..., Any]] | None:
     """The compiled loops when the numba kernels are in use, else None.
 
-    Follows the choice of :mod:`credscore.kernels.segments` (``CREDSCORE_KERNELS``,
-    :func:`credscore.kernels.segments.set_backend`); compiles once per process, from
+    Follows the choice of :mod:`credscore.kernels.backend` (``CREDSCORE_KERNELS``,
+    :func:`credscore.kernels.backend.set_backend`); compiles once per process, from
     numba's on-disk cache when it is warm.
 
     Returns
@@ -180,17 +178,9 @@ def loops() -> dict[str, Callable[..., Any]] | None:
 
     Examples
     --------
-    >>> from credscore.kernels import corroboration as CK, segments as K
+    >>> from credscore.kernels import backend as K, corroboration as CK
     >>> with K.use_backend("numpy"):
     ...     CK.loops() is None
     True
     """
-    global _compiled
-    if _kernels._jit() is None:
-        return None
-    if _compiled is None:
-        import numba
-
-        jit = numba.njit(cache=True, nogil=True, fastmath=False)
-        _compiled = {name: jit(fn) for name, fn in _LOOPS.items()}
-    return _compiled
+    return compiled(_LOOPS)

@@ -59,7 +59,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from credscore.kernels import dawid_skene_numba as _ds_numba
 from credscore.kernels import segments as _kernels
+from credscore.kernels.backend import compiled
 
 __all__ = [
     "DSPlan",
@@ -171,21 +173,10 @@ def plan(
     )
 
 
-_built: dict[int, dict[str, Callable[..., Any]]] = {}
-
-
 def _loops(n_labels: int) -> dict[str, Callable[..., Any]] | None:
     """The numba loops for ``n_labels`` labels, or None on the numpy path."""
-    if _kernels._jit() is None:
-        return None
     kk = n_labels if n_labels <= MAX_UNROLLED else 0
-    got = _built.get(kk)
-    if got is None:
-        from credscore.kernels import dawid_skene_numba as _ds_numba
-
-        got = _ds_numba.build(kk)
-        _built[kk] = got
-    return got
+    return compiled(lambda: _ds_numba.build(kk, TINY), key=("dawid-skene", kk))
 
 
 # --------------------------------------------------------------------------

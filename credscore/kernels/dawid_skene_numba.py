@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from credscore.kernels.dawid_skene import TINY
+from credscore.kernels.backend import jit
 
 try:
     import llvmlite.ir as llvm_ir  # type: ignore[import-untyped]
@@ -81,14 +81,17 @@ if HAVE_NUMBA:
         return sig, codegen
 
 
-def build(kk: int) -> dict[str, Callable[..., Any]]:
+def build(kk: int, tiny: float) -> dict[str, Callable[..., Any]]:
     """Compile (or load from the disk cache) the loops for ``kk`` labels (0: any).
+
+    ``tiny`` is the smallest posterior product kept in linear space (below it
+    an object is redone in log space; see :mod:`credscore.kernels.dawid_skene`).
 
     Examples
     --------
     >>> import pytest; _ = pytest.importorskip("numba")
     >>> import numpy as np
-    >>> loops = build(2)
+    >>> loops = build(2, 1e-280)
     >>> tab = np.array([[0.9, 0.2, 0.0, 0.0]])   # one cell: conf row, then counts
     >>> total = np.zeros(2)
     >>> one = np.array([0])
@@ -96,7 +99,6 @@ def build(kk: int) -> dict[str, Callable[..., Any]]:
     >>> total.round(4).tolist()
     [0.8182, 0.1818]
     """
-    tiny = TINY
     size = kk if kk > 0 else 1
 
     def ds_loop(
@@ -278,5 +280,4 @@ def build(kk: int) -> dict[str, Callable[..., Any]]:
             for j in range(c_lo, c_hi):
                 out[j] = p[claim_label[j]] / z
 
-    jit = numba.njit(cache=True, nogil=True, fastmath=False)
     return {"ds": jit(ds_loop), "oc": jit(oc_loop), "claims": jit(claims_loop)}

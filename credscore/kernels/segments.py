@@ -37,16 +37,15 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from credscore.kernels.backend import compiled
+
 __all__ = [
-    "backend",
     "compile_codes",
     "factorize",
     "gather_sum",
@@ -55,105 +54,16 @@ __all__ = [
     "segment_normalize",
     "segment_softmax",
     "segment_sum",
-    "set_backend",
     "sums_step",
-    "use_backend",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.int64]
 AnyIndex = npt.NDArray[np.integer[Any]]
 
-_BACKENDS = ("auto", "numpy", "numba")
-_choice: str = os.environ.get("CREDSCORE_KERNELS", "auto").strip().lower() or "auto"
-if _choice not in _BACKENDS:  # pragma: no cover - depends on the environment
-    _choice = "auto"
-_jitted: dict[str, Callable[..., Any]] | None = None
-_numba_missing = False
-
-
-def set_backend(name: str) -> None:
-    """Choose the kernels: ``"auto"`` (numba when installed), ``"numpy"`` or ``"numba"``.
-
-    Parameters
-    ----------
-    name : {"auto", "numpy", "numba"}
-
-    Raises
-    ------
-    ValueError
-        For another name.
-    ImportError
-        For ``"numba"`` when numba is not installed.
-
-    Examples
-    --------
-    >>> from credscore.kernels import segments as K
-    >>> K.set_backend("numpy"); K.backend()
-    'numpy'
-    >>> K.set_backend("auto")
-    """
-    global _choice
-    if name not in _BACKENDS:
-        raise ValueError(f"backend: expected one of {', '.join(_BACKENDS)}, got {name!r}")
-    if name == "numba" and _load_numba() is None:
-        raise ImportError(
-            "backend: numba is not installed; install it with: pip install 'credscore[fast]'"
-        )
-    _choice = name
-
-
-def backend() -> str:
-    """The kernels in use now: ``"numba"`` or ``"numpy"``.
-
-    Examples
-    --------
-    >>> from credscore.kernels import segments as K
-    >>> K.backend() in ("numba", "numpy")
-    True
-    """
-    return "numba" if _jit() is not None else "numpy"
-
-
-@contextlib.contextmanager
-def use_backend(name: str) -> Iterator[None]:
-    """Context manager: run a block with the kernels ``name`` (see :func:`set_backend`).
-
-    Examples
-    --------
-    >>> from credscore.kernels import segments as K
-    >>> with K.use_backend("numpy"):
-    ...     K.backend()
-    'numpy'
-    """
-    global _choice
-    old = _choice
-    set_backend(name)
-    try:
-        yield
-    finally:
-        _choice = old
-
-
-def _load_numba() -> dict[str, Callable[..., Any]] | None:
-    """Compile (or load from the on-disk cache) the loop kernels, once."""
-    global _jitted, _numba_missing
-    if _jitted is not None or _numba_missing:
-        return _jitted
-    try:
-        import numba
-    except ImportError:
-        _numba_missing = True
-        return None
-    jit = numba.njit(cache=True, nogil=True, fastmath=False)
-    _jitted = {name: jit(fn) for name, fn in _LOOPS.items()}
-    return _jitted
-
 
 def _jit() -> dict[str, Callable[..., Any]] | None:
-    if _choice == "numpy":
-        return None
-    return _load_numba()
+    return compiled(_LOOPS)
 
 
 def _i64(a: Any) -> IndexArray:

@@ -390,15 +390,3 @@ def combine_stats(parts: list[Stats], reduce: Mapping[str, Literal["sum", "max",
         else:
             out[key] = np.minimum.reduce([np.asarray(v) for v in vals])
     return out
-
-
-def segment_normalize(
-    x: FloatArray, claim_object: npt.NDArray[np.int32], n_objects: int
-) -> FloatArray:
-    """Divide ``x`` by its sum within each object (uniform where the sum is <= 0).
-
-    ``claim_object`` is non-decreasing, as in a :class:`~credscore.table.table.Table`.
-    """
-    start = np.zeros(n_objects + 1, dtype=np.int64)
-    np.cumsum(np.bincount(claim_object, minlength=n_objects), out=start[1:])
-    return _kernels.segment_normalize(x, start)

@@ -54,6 +54,7 @@ import numpy.typing as npt
 
 from credscore.errors import InvalidTableError
 from credscore.kernels import corroboration as _ck
+from credscore.kernels import segments as _kernels
 from credscore.models._priors import (
     copied_llr,
     copier_rates,
@@ -68,7 +69,6 @@ from credscore.models.base import (
     State,
     Stats,
     _positive_int,
-    segment_normalize,
 )
 from credscore.models.registry import register_model
 from credscore.semantics import llr, pool_rule
@@ -904,7 +904,7 @@ class Corroboration(IterativeModel):
             c = np.asarray(part.claim_value, dtype=np.float64)
             d = c - est[part.claim_object]
             score = -0.5 * total_w[part.claim_object] * d * d
-            return _segment_softmax(score, part.claim_object, part.object_start), est
+            return _kernels.segment_softmax(score, part.object_start), est
         shown: FloatArray = self._posterior(part, state, local, stats=False, shown=True)["shown"]
         return shown, None
 
@@ -994,18 +994,6 @@ def _declared_groups(
     size = np.bincount(group, minlength=len(index))
     group_r: FloatArray = np.where(size > 1, float(r), 0.0)
     return group, group_r
-
-
-def _segment_softmax(
-    score: FloatArray, claim_object: npt.NDArray[np.int32], object_start: IntArray
-) -> FloatArray:
-    """Softmax of ``score`` within each object, computed in log space."""
-    n_obj = object_start.shape[0] - 1
-    top = np.maximum.reduceat(score, object_start[:-1]) if n_obj else np.zeros(0)
-    e = np.exp(score - top[claim_object])
-    z = np.bincount(claim_object, weights=e, minlength=n_obj)
-    out: FloatArray = e / z[claim_object]
-    return out
 
 
 def _cell_key(
@@ -1159,7 +1147,7 @@ def _neutral_copy_probabilities(
     sub = Table.from_arrays(
         src, table.object[contested], table.claim[contested].astype(np.int64), numeric=False
     )
-    prob = segment_normalize(np.ones(sub.n_claims), sub.claim_object, sub.n_objects)
+    prob = _kernels.segment_normalize(np.ones(sub.n_claims), sub.object_start)
     i, j, p = copy_probabilities(sub, prob, np.full(sub.n_sources, accuracy), **settings)
     # The sub-table's sources are the original indices, sorted.
     ids = np.asarray(sub.source_ids, dtype=np.int64)

@@ -33,7 +33,6 @@ from credscore.models.base import (
     IterativeModel,
     State,
     Stats,
-    segment_normalize,
 )
 from credscore.models.registry import register_model
 from credscore.models.voting import closeness_probability
@@ -234,7 +233,7 @@ class _LossWeighted(IterativeModel):
             loss = (part.claim != best[part.object]).astype(np.float64)
             if not with_prob:
                 return None, part.claim_value[best], loss
-            prob = segment_normalize(score, part.claim_object, part.n_objects)
+            prob = _kernels.segment_normalize(score, part.object_start)
             return prob, part.claim_value[best], loss
         v = np.asarray(part.claim_value, dtype=np.float64)[part.claim]
         if self._loss_kind() == "absolute":

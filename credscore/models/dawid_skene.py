@@ -118,17 +118,6 @@ def _plan(part: Table, state: State, local: dict[str, Any]) -> _ds_kernels.DSPla
     return got
 
 
-def _segment_softmax(score: FloatArray, part: Table) -> FloatArray:
-    """``exp(score)`` normalised within each object, computed stably."""
-    if score.shape[0] == 0:
-        return score.copy()
-    top = np.maximum.reduceat(score, part.object_start[:-1])
-    e = np.exp(score - top[part.claim_object])
-    z = np.bincount(part.claim_object, weights=e, minlength=part.n_objects)
-    out: FloatArray = e / z[part.claim_object]
-    return out
-
-
 def _vote_share(part: Table) -> FloatArray:
     """Majority-vote posterior: each claim's share of its object's votes."""
     votes = np.bincount(part.claim, minlength=part.n_claims).astype(np.float64)

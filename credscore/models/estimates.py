@@ -46,7 +46,8 @@ from typing import Any, ClassVar, Literal
 import attrs
 import numpy as np
 
-from credscore.models.base import FloatArray, IterativeModel, State, Stats, segment_normalize
+from credscore.kernels import segments as _kernels
+from credscore.models.base import FloatArray, IterativeModel, State, Stats
 from credscore.models.hubs import _index
 from credscore.models.registry import register_model
 from credscore.table.table import Table
@@ -103,7 +104,7 @@ class _Estimates(IterativeModel):
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         truth = self._final_truth(part, state, local)
-        return segment_normalize(truth, part.claim_object, part.n_objects), None
+        return _kernels.segment_normalize(truth, part.object_start), None
 
     def _final_truth(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
         raise NotImplementedError

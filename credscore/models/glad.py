@@ -7,13 +7,13 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
+from credscore.kernels import segments as _kernels
 from credscore.models.base import FloatArray, InitReads, IterativeModel, State, Stats
 from credscore.models.dawid_skene import (
     _claim_label,
     _labels,
     _positive,
     _row_softmax,
-    _segment_softmax,
 )
 from credscore.models.registry import register_model
 from credscore.table.table import Table
@@ -225,7 +225,7 @@ class GLAD(IterativeModel):
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         lab = _claim_label(part, state["labels"], local)
         score = self._log_joint(part, state, local)[part.claim_object, lab]
-        return _segment_softmax(score, part), None
+        return _kernels.segment_softmax(score, part.object_start), None
 
 
 register_model(GLAD)

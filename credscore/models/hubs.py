@@ -41,6 +41,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore.kernels import backend as _backend
 from credscore.kernels import segments as _kernels
 from credscore.models.base import (
     FloatArray,
@@ -48,7 +49,6 @@ from credscore.models.base import (
     IterativeModel,
     State,
     Stats,
-    segment_normalize,
 )
 from credscore.models.registry import register_model
 from credscore.table.table import Table
@@ -143,7 +143,7 @@ class _SumsFamily(IterativeModel):
             # memory traffic); numpy's bincount wants its native intp.
             src, claim = (
                 (part.source, part.claim)
-                if _kernels.backend() == "numba"
+                if _backend.backend() == "numba"
                 else (ix.source, ix.claim)
             )
             return {
@@ -166,7 +166,7 @@ class _SumsFamily(IterativeModel):
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         belief = self._beliefs(part, state, local)
-        return segment_normalize(belief, part.claim_object, part.n_objects), None
+        return _kernels.segment_normalize(belief, part.object_start), None
 
 
 @attrs.define(kw_only=True)
@@ -402,7 +402,7 @@ class Investment(IterativeModel):
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         belief = self._beliefs(part, state, local)
-        return segment_normalize(belief, part.claim_object, part.n_objects), None
+        return _kernels.segment_normalize(belief, part.object_start), None
 
 
 @attrs.define(kw_only=True)
@@ -468,7 +468,7 @@ class PooledInvestment(Investment):
 
     def _return_rate(self, part: Table, invested: FloatArray) -> FloatArray:
         # B / H = G(H) / sum of G(H) over the object's claims.
-        return segment_normalize(invested**self.g, part.claim_object, part.n_objects)
+        return _kernels.segment_normalize(invested**self.g, part.object_start)
 
 
 register_model(Sums)

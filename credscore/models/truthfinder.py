@@ -26,7 +26,6 @@ from credscore.models.base import (
     IterativeModel,
     State,
     Stats,
-    segment_normalize,
 )
 from credscore.models.hubs import _index
 from credscore.models.registry import register_model
@@ -290,7 +289,7 @@ class TruthFinder(IterativeModel):
         top = np.maximum.reduceat(z, part.object_start[:-1])
         with np.errstate(under="ignore"):
             odds = np.exp(z - top[part.claim_object])
-        return segment_normalize(odds, part.claim_object, part.n_objects), None
+        return _kernels.segment_normalize(odds, part.object_start), None
 
 
 register_model(TruthFinder)
