@@ -409,7 +409,7 @@ def test_million_confirmations_and_denials_are_stable() -> None:
     assert np.isfinite(lo).all()
     assert not np.isnan(scores.probability).any()
     up, down = case.claims[0].id, case.claims[1].id
-    i, j = (scores.evidence.compiled.claim_index[c] for c in (up, down))
+    i, j = (scores.compiled.claim_index[c] for c in (up, down))
     # ln 4 per confirmation of a C source (0.6 + 0.4/2) / (0.4/2); no pooling
     assert lo[i] == pytest.approx(n * math.log(4.0), rel=1e-9)
     assert lo[j] == pytest.approx(-n * math.log(4.0), rel=1e-9)

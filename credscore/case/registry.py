@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from credscore.case.compile import CompiledCase
 from credscore.case.model import Case
@@ -18,18 +18,30 @@ __all__ = ["ScoringModel", "case_models", "register_case_model", "score"]
 class ScoringModel(Protocol):
     """What :func:`score` accepts as ``model``: anything with this method.
 
+    A model compiles the case (:func:`~credscore.compile_case`), computes one
+    log-odds per claim, and returns :meth:`Scores.build(compiled, ...)
+    <credscore.Scores.build>`; intervals, confirmations, flags and a
+    per-report :class:`~credscore.case.result.Breakdown` are optional.
+
     Examples
     --------
-    >>> class Sceptic:
-    ...     "Trusts nobody more than an unknown source."
+    A model that adds one unit of log-odds per confirmation and takes one per
+    denial, written from scratch:
+
+    >>> import numpy as np
+    >>> from credscore import Scores, compile_case
+    >>> from credscore.semantics import CONFIRMS, DENIES
+    >>> class StanceCount:
     ...     def score(self, case, *, as_of=None):
-    ...         flat = {s.id: 0.5 for s in case.sources}
-    ...         return CorroborationModel(reliability=flat).score(case, as_of=as_of)
+    ...         cc = compile_case(case)
+    ...         vote = (cc.report_stance == CONFIRMS) * 1.0 - (cc.report_stance == DENIES)
+    ...         net = np.bincount(cc.report_claim, weights=vote, minlength=cc.n_claims)
+    ...         return Scores.build(cc, log_odds=net)
     >>> from credscore.examples import kursk
-    >>> isinstance(Sceptic(), ScoringModel)
+    >>> isinstance(StanceCount(), ScoringModel)
     True
-    >>> round(score(kursk(), model=Sceptic())["nk-casualties"].probability, 2)
-    0.83
+    >>> round(score(kursk(), model=StanceCount())["nk-casualties"].probability, 2)
+    0.88
     """
 
     def score(self, case: Case, *, as_of: str | datetime | None = None) -> Scores: ...
@@ -105,8 +117,9 @@ def score(
     >>> round(score(kursk(), as_of="2024-12-01")["nk-casualties"].probability, 2)
     0.5
     """
+    m: ScoringModel
     if model is None:
-        m: Any = CorroborationModel()
+        m = CorroborationModel()
     elif isinstance(model, str):
         try:
             m = _CASE_MODELS[model]()
@@ -118,5 +131,10 @@ def score(
         m = model
     if not isinstance(case, (Case, CompiledCase)):
         raise TypeError(f"case: expected a credscore.Case, got {type(case).__name__}")
-    result = m.score(case, as_of=as_of)
-    return result  # type: ignore[no-any-return]
+    result = m.score(case, as_of=as_of)  # type: ignore[arg-type]
+    if not isinstance(result, Scores):
+        raise TypeError(
+            f"model: {type(m).__name__}.score returned {type(result).__name__}, "
+            "expected credscore.Scores (build it with Scores.build)"
+        )
+    return result

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore.case.compile import CompiledCase
 from credscore.case.grading import ADMIRALTY_CREDIBILITY, grade, phrase
-from credscore.case.model import Stance
-from credscore.semantics import expit, logit, pool_rule
+from credscore.semantics import expit, logit
 
-if TYPE_CHECKING:
-    from credscore.case.score import CorroborationModel, Evidence
-
-__all__ = ["FLAGS", "ClaimScore", "Contribution", "Scores"]
+__all__ = ["FLAGS", "Breakdown", "ClaimScore", "Contribution", "Scores"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -84,18 +81,43 @@ class ClaimScore:
         }
 
 
-def _count_distinct(
-    claim: npt.NDArray[np.int64], other: npt.NDArray[np.int64], n: int, m: int
-) -> Any:
-    if claim.shape[0] == 0:
-        return np.zeros(n, dtype=np.int64)
-    u = np.unique(claim * max(m, 1) + other)
-    return np.bincount(u // max(m, 1), minlength=n)
+@runtime_checkable
+class Breakdown(Protocol):
+    """What a scoring model may add to its scores so that they can be explained
+    report by report (optional: :meth:`Scores.build` works without one).
+
+    Claims are given by their index in the compiled case
+    (``compiled.claim_index[claim_id]``).
+    """
+
+    def contributions(self, claim: int) -> Sequence[Contribution]:
+        """Every report bearing on the claim, strongest first."""
+        ...
+
+    def notes(self, claim: int) -> Sequence[str]:
+        """Sentences on how the reports were combined (dependence, pooling)."""
+        ...
+
+
+def _per_claim(name: str, value: Any, n: int, dtype: Any, fill: Any) -> Any:
+    if value is None:
+        return np.full(n, fill, dtype=dtype)
+    try:
+        arr = np.array(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: expected one number per claim, got {value!r}") from None
+    if arr.shape != (n,):
+        raise ValueError(f"{name}: expected shape ({n},), one per claim, got {arr.shape}")
+    return arr
 
 
 @attrs.define(frozen=True, eq=False, repr=False)
 class Scores:
     """Scores of every claim of a case. Index by claim id, iterate, or export.
+
+    A scoring model builds its scores with :meth:`build` from arrays over the
+    claims of a :class:`~credscore.case.compile.CompiledCase`; everything
+    else (grades, phrases, flags, export and explanation) follows from them.
 
     Examples
     --------
@@ -108,90 +130,159 @@ class Scores:
     ['claims', 'sources']
     """
 
-    evidence: Evidence
-    model: CorroborationModel
+    compiled: CompiledCase
     probability: FloatArray
     log_odds: FloatArray
     lower: FloatArray
     upper: FloatArray
+    prior: FloatArray
     independent_confirmations: npt.NDArray[np.int64]
     grades: npt.NDArray[np.int8]
     flag_matrix: npt.NDArray[np.bool_]
     has_evidence: npt.NDArray[np.bool_]
+    source_reliability: FloatArray
+    interval: float
+    breakdown: Breakdown | None
 
     @classmethod
-    def from_evidence(cls, ev: Evidence, model: CorroborationModel) -> Scores:
-        cc = ev.compiled
-        n_c, n_s = cc.n_claims, cc.n_sources
-        nominal, lo, hi, captured = model.passes(ev)
-        base = logit(model.priors(cc))
-        log_odds = base + nominal
-        prob = expit(log_odds)
-        p_lo = np.minimum(expit(base + lo), prob)
-        p_hi = np.maximum(expit(base + hi), prob)
-        clear = captured > model.threshold
-        indep = np.bincount(ev.plan.capture_claim[clear], minlength=n_c).astype(np.int64)
-        has_ev = np.bincount(ev.claim, minlength=n_c) > 0
+    def build(
+        cls,
+        compiled: CompiledCase,
+        *,
+        log_odds: npt.ArrayLike,
+        prior: npt.ArrayLike | float = 0.5,
+        lower: npt.ArrayLike | None = None,
+        upper: npt.ArrayLike | None = None,
+        interval: float = 0.8,
+        independent_confirmations: npt.ArrayLike | None = None,
+        contested: npt.ArrayLike | None = None,
+        has_evidence: npt.ArrayLike | None = None,
+        flags: npt.ArrayLike | None = None,
+        source_reliability: npt.ArrayLike | None = None,
+        breakdown: Breakdown | None = None,
+    ) -> Scores:
+        """Scores from what a model computed, one entry per claim (in the order
+        of ``compiled.claim_ids``). This is the interface between any
+        :class:`~credscore.ScoringModel` and the rest of credscore.
 
-        conf = ev.ell > 0
-        n_conf = np.bincount(ev.claim[conf], minlength=n_c)
-        # Every entry's origin is its position (the speaker, or the absent source
-        # it stands in for), so distinct origins are the plan's leaf segments.
-        plan = ev.plan
-        if plan.n_entries:
-            conf_sorted = conf if plan.in_order else conf[plan.order]
-            seg_conf = np.maximum.reduceat(conf_sorted, plan.leaf_starts)
-            origins = np.bincount(plan.leaf_claim[seg_conf], minlength=n_c)
+        Parameters
+        ----------
+        compiled : CompiledCase
+            The case that was scored (:func:`~credscore.compile_case`).
+        log_odds : array of shape (n_claims,)
+            Each claim's log-odds after the evidence; the probability is its
+            logistic.
+        prior : float or array of shape (n_claims,)
+            Each claim's prior probability (what the explanation starts from).
+        lower, upper : array of shape (n_claims,), optional
+            Bounds of the interval around each probability (default: the
+            probability itself); clipped so that they enclose it.
+        interval : float
+            The coverage of those bounds, for the explanation.
+        independent_confirmations : array of int, optional
+            Default 0 for every claim.
+        contested : array of bool, optional
+            Whether a credible party denies the claim (bars grade 1).
+        has_evidence : array of bool, optional
+            Whether any report carries evidence (grade 6 otherwise). Default:
+            the claim's log-odds differ from its prior's.
+        flags : array of bool of shape (n_claims, len(FLAGS)), optional
+            Which of :data:`FLAGS` each claim carries (default: none).
+        source_reliability : array of shape (n_sources,), optional
+            Each source's reliability as the model used it (default: the
+            case's own, NaN where it cannot be judged).
+        breakdown : Breakdown, optional
+            Per-report contributions and notes for :meth:`explain`.
+
+        Examples
+        --------
+        A model that counts stances, written from scratch:
+
+        >>> import numpy as np
+        >>> from credscore import compile_case
+        >>> from credscore.examples import kursk
+        >>> from credscore.semantics import CONFIRMS, DENIES
+        >>> cc = compile_case(kursk())
+        >>> vote = (cc.report_stance == CONFIRMS) * 1.0 - (cc.report_stance == DENIES)
+        >>> net = np.bincount(cc.report_claim, weights=vote, minlength=cc.n_claims)
+        >>> s = Scores.build(cc, log_odds=net)
+        >>> round(s["nk-casualties"].probability, 3), s["nk-casualties"].grade  # two confirmations
+        (0.881, 2)
+        """
+        n = compiled.n_claims
+        lo_odds = _per_claim("log_odds", log_odds, n, np.float64, 0.0)
+        if not np.all(np.isfinite(lo_odds) | np.isinf(lo_odds)):
+            raise ValueError("log_odds: every value must be a number (NaN found)")
+        pri = _per_claim("prior", np.broadcast_to(prior, (n,)), n, np.float64, 0.5)
+        if not np.all((pri > 0) & (pri < 1)):
+            raise ValueError("prior: every prior must lie in (0, 1)")
+        prob = expit(lo_odds)
+        lo = (
+            prob
+            if lower is None
+            else np.minimum(_per_claim("lower", lower, n, np.float64, 0), prob)
+        )
+        hi = (
+            prob
+            if upper is None
+            else np.maximum(_per_claim("upper", upper, n, np.float64, 0), prob)
+        )
+        indep = _per_claim("independent_confirmations", independent_confirmations, n, np.int64, 0)
+        cont = _per_claim("contested", contested, n, bool, False)
+        if has_evidence is None:
+            has_ev = lo_odds != logit(pri)
         else:
-            origins = np.zeros(n_c, dtype=np.int64)
-        speakers = origins.copy()
-        standin = conf & (ev.speaker != ev.position)
-        if standin.any():
-            touched = np.zeros(n_c, dtype=bool)
-            touched[ev.claim[standin]] = True
-            sel = conf & touched[ev.claim]
-            speakers[touched] = _count_distinct(ev.claim[sel], ev.speaker[sel], n_c, n_s)[touched]
-        not_interested = np.bincount(ev.claim[conf & ~ev.interested], minlength=n_c)
-        contested = (
-            np.bincount(ev.claim[(ev.ell < -model.threshold) & ~ev.interested], minlength=n_c) > 0
-        )
-        _, hurts = cc.interest(ev.speaker[conf], ev.claim[conf])
-        acknowledged = np.bincount(ev.claim[conf][hurts], minlength=n_c) > 0
-        flags = np.stack(
-            [
-                (speakers == 1) & (origins == 1),
-                (speakers >= 2) & (origins == 1),
-                (n_conf > 0) & (not_interested == 0),
-                contested,
-                cc.claim_has_harms & ~acknowledged,
-            ],
-            axis=1,
-        )
-        grades = grade(prob, indep, contested, has_ev)
+            has_ev = _per_claim("has_evidence", has_evidence, n, bool, False)
+        if flags is None:
+            flag_matrix = np.zeros((n, len(FLAGS)), dtype=bool)
+        else:
+            flag_matrix = np.array(flags, dtype=bool)
+            if flag_matrix.shape != (n, len(FLAGS)):
+                raise ValueError(
+                    f"flags: expected shape ({n}, {len(FLAGS)}), one column per flag of FLAGS, "
+                    f"got {flag_matrix.shape}"
+                )
+        if source_reliability is None:
+            rel = compiled.source_reliability.copy()
+        else:
+            rel = np.array(source_reliability, dtype=np.float64)
+            if rel.shape != (compiled.n_sources,):
+                raise ValueError(
+                    f"source_reliability: expected shape ({compiled.n_sources},), one per "
+                    f"source, got {rel.shape}"
+                )
+        if breakdown is not None and not isinstance(breakdown, Breakdown):
+            raise TypeError(
+                "breakdown: expected an object with contributions(claim) and notes(claim), "
+                f"got {type(breakdown).__name__}"
+            )
         return cls(
-            evidence=ev,
-            model=model,
+            compiled=compiled,
             probability=prob,
-            log_odds=log_odds,
-            lower=p_lo,
-            upper=p_hi,
+            log_odds=lo_odds,
+            lower=lo,
+            upper=hi,
+            prior=pri,
             independent_confirmations=indep,
-            grades=grades,
-            flag_matrix=flags,
+            grades=grade(prob, indep, cont, has_ev),
+            flag_matrix=flag_matrix,
             has_evidence=has_ev,
+            source_reliability=rel,
+            interval=float(interval),
+            breakdown=breakdown,
         )
 
     # -- mapping interface -----------------------------------------------------
 
     @property
     def claim_ids(self) -> tuple[str, ...]:
-        return self.evidence.compiled.claim_ids
+        return self.compiled.claim_ids
 
     def __len__(self) -> int:
         return len(self.claim_ids)
 
     def __contains__(self, claim_id: object) -> bool:
-        return claim_id in self.evidence.compiled.claim_index
+        return claim_id in self.compiled.claim_index
 
     def __iter__(self) -> Iterator[ClaimScore]:
         for i in range(len(self)):
@@ -199,7 +290,7 @@ class Scores:
 
     def __getitem__(self, claim_id: str) -> ClaimScore:
         try:
-            i = self.evidence.compiled.claim_index[claim_id]
+            i = self.compiled.claim_index[claim_id]
         except KeyError:
             raise KeyError(f"no claim {claim_id!r} in this case") from None
         return self._claim(i)
@@ -210,8 +301,7 @@ class Scores:
     @property
     def sources(self) -> dict[str, float]:
         """Effective reliability of every source (before interest adjustments)."""
-        cc = self.evidence.compiled
-        return dict(zip(cc.source_ids, self.evidence.source_reliability.tolist()))
+        return dict(zip(self.compiled.source_ids, self.source_reliability.tolist()))
 
     def to_dict(self) -> dict[str, Any]:
         """The scored output of DESIGN.md section 8: ``claims`` and ``sources``."""
@@ -222,6 +312,7 @@ class Scores:
 
     def _claim(self, i: int) -> ClaimScore:
         p = float(self.probability[i])
+        contributions = () if self.breakdown is None else tuple(self.breakdown.contributions(i))
         return ClaimScore(
             id=self.claim_ids[i],
             probability=p,
@@ -231,123 +322,10 @@ class Scores:
             phrase=phrase(p),
             independent_confirmations=int(self.independent_confirmations[i]),
             flags=tuple(f for f, on in zip(FLAGS, self.flag_matrix[i].tolist()) if on),
-            contributions=tuple(self._contributions(i)),
+            contributions=contributions,
         )
 
-    # -- contributions and explanations ---------------------------------------
-
-    def _entries(self, i: int) -> npt.NDArray[np.int64]:
-        ev = self.evidence
-        sorted_claims = ev.claim[ev.plan.order]
-        a, b = np.searchsorted(sorted_claims, [i, i + 1])
-        return np.sort(ev.plan.order[a:b])
-
-    def _incremental_effects(self, ranked: list[int]) -> list[float]:
-        """What each entry adds to the pooled total when added in this order.
-
-        Each tree node keeps the sum and the extreme of its children's pooled
-        values; adding an entry updates the nodes on its path only, so a claim
-        with n reports costs O(n x depth), not O(n^2). (Pooled values only grow
-        in size as entries are added, so the running maximum stays exact.)
-        """
-        ev = self.evidence
-        tree = ev.tree
-        depth = tree.path.shape[1]
-        # per node key (level, node): [S+, S-, M+, M-, children {child: (P, N)}]
-        state: dict[tuple[int, int], list[Any]] = {}
-        out: list[float] = []
-        before = 0.0
-        for k in ranked:
-            path = tree.path[int(ev.position[k])].tolist()
-            ell = float(ev.ell[k])
-            child: Any = ("entry", k)
-            value = (max(ell, 0.0), min(ell, 0.0))
-            for d in range(depth, -1, -1):
-                key = (d, path[d - 1] if d > 0 else -1)
-                if d == depth:
-                    r = 1.0
-                elif d == 0:
-                    r = 0.0
-                else:
-                    r = float(tree.dependence[path[d - 1]])
-                node = state.setdefault(key, [0.0, 0.0, 0.0, 0.0, {}])
-                old = node[4].get(child, (0.0, 0.0))
-                node[4][child] = value
-                node[0] += value[0] - old[0]
-                node[1] += value[1] - old[1]
-                node[2] = max(node[2], value[0])
-                node[3] = min(node[3], value[1])
-                if len(node[4]) > 1:  # (one child passes through unchanged)
-                    pooled = pool_rule(np.array(node[:2]), np.array(node[2:4]), np.array(r))
-                    value = (float(pooled[0]), float(pooled[1]))
-                child = path[d - 1] if d > 0 else None
-            after = value[0] + value[1]
-            out.append(after - before)
-            before = after
-        return out
-
-    def _contributions(self, i: int) -> list[Contribution]:
-        ev = self.evidence
-        cc = ev.compiled
-        case = cc.case
-        entries = self._entries(i).tolist()
-        # Effects add up to the pooled total: reports are taken strongest first,
-        # and each is credited with what it adds to those before it.
-        ranked = sorted(
-            entries,
-            key=lambda k: (
-                -abs(float(ev.ell[k])),
-                bool(ev.implied[k]),  # a direct report before one via another claim
-                cc.source_ids[int(ev.speaker[k])],
-                int(ev.report[k]),
-            ),
-        )
-        effects = dict(zip(ranked, self._incremental_effects(ranked)))
-        out: list[Contribution] = []
-        seen: set[int] = set()
-        for k in ranked:
-            rep = int(ev.report[k])
-            seen.add(rep)
-            r = case.reports[rep]
-            effect = effects[k]
-            notes = []
-            if r.claim != self.claim_ids[i]:
-                notes.append(f"via {r.claim!r}")
-            if ev.interested[k]:
-                notes.append("in the source's own interest")
-            if r.cites is not None:
-                notes.append(f"stands in for {r.cites!r}, who did not report")
-            out.append(
-                Contribution(
-                    source=r.source,
-                    claim=r.claim,
-                    stance=r.stance.value,
-                    raw=ev.neutral_ell(k),
-                    adjusted=float(ev.ell[k]),
-                    effect=float(effect),
-                    note="; ".join(notes),
-                )
-            )
-        kept = set(ev.kept.tolist())
-        absorbed = dict(zip(ev.kept.tolist(), ev.absorbed.tolist()))
-        for rep in np.flatnonzero(cc.report_claim == i).tolist():
-            if rep in seen:
-                continue
-            r = case.reports[rep]
-            if rep not in kept:
-                note = "superseded by a later report of the same source, or after as_of"
-            elif absorbed[rep]:
-                note = f"cites {r.cites!r}, who reported on this claim itself: adds nothing"
-            elif r.stance is Stance.RETRACTS:
-                note = "retracted: the source's earlier report no longer counts"
-            elif r.stance is Stance.NO_COMMENT:
-                note = "no comment: carries no evidence"
-            elif r.stance is Stance.OBSERVES:
-                note = "observes that the claim is made, without endorsing it"
-            else:
-                note = "carries no evidence"
-            out.append(Contribution(r.source, r.claim, r.stance.value, 0.0, 0.0, 0.0, note))
-        return out
+    # -- explanation -------------------------------------------------------------
 
     def explain(self, claim_id: str) -> str:
         """A few plain sentences on why a claim scored what it did.
@@ -361,19 +339,24 @@ class Scores:
         ...
         """
         s = self[claim_id]
-        ev = self.evidence
-        cc = ev.compiled
+        cc = self.compiled
         i = cc.claim_index[claim_id]
         lo, hi = s.interval
         lines = [
             f"{claim_id}: probability {s.probability:.2f} ({s.phrase}), "
-            f"{self.model.interval:.0%} interval {lo:.2f}-{hi:.2f}, "
+            f"{self.interval:.0%} interval {lo:.2f}-{hi:.2f}, "
             f"grade {s.grade} ({ADMIRALTY_CREDIBILITY[s.grade]})."
         ]
-        prior = float(self.model.priors(cc)[i])
+        prior = float(self.prior[i])
         moving = [c for c in s.contributions if c.adjusted != 0.0]
         if not moving:
-            lines.append(f"No report carries evidence, so it stays at its prior {prior:.2f}.")
+            if self.breakdown is None and s.log_odds != float(logit(prior)):
+                lines.append(
+                    f"From a prior of {prior:.2f}, the evidence moved the log-odds by "
+                    f"{s.log_odds - float(logit(prior)):+.2f}."
+                )
+            else:
+                lines.append(f"No report carries evidence, so it stays at its prior {prior:.2f}.")
         else:
             lines.append(
                 f"From a prior of {prior:.2f}, {s.independent_confirmations} independent "
@@ -390,7 +373,8 @@ class Scores:
                     f"  - {c.source} {c.stance}{extra}: evidence {adj}, "
                     f"{c.effect:+.2f} after pooling."
                 )
-        lines += self._dependence_sentences(i)
+        if self.breakdown is not None:
+            lines += self.breakdown.notes(i)
         silent = [c for c in s.contributions if c.adjusted == 0.0]
         for c in silent:
             lines.append(f"  - {c.source} {c.stance}: {c.note}.")
@@ -404,24 +388,3 @@ class Scores:
             harmed = ", ".join(cc.case.claims[i].harms)
             lines.append(f"Missing: no party the claim harms ({harmed}) has acknowledged it.")
         return "\n".join(lines)
-
-    def _dependence_sentences(self, i: int) -> list[str]:
-        ev = self.evidence
-        tree = ev.tree
-        entries = [k for k in self._entries(i).tolist() if ev.ell[k] > 0]
-        positions = sorted({int(ev.position[k]) for k in entries})
-        out = []
-        names = ev.compiled.source_ids
-        for x in range(len(positions)):
-            for y in range(x + 1, len(positions)):
-                pa = tree.path[positions[x]].tolist()
-                pb = tree.path[positions[y]].tolist()
-                shared = [a for a, b in zip(pa, pb) if a == b]
-                if shared and tree.dependence[shared[-1]] > 0:
-                    node = shared[-1]
-                    out.append(
-                        f"{names[positions[x]]} and {names[positions[y]]} were pooled as "
-                        f"dependent: they share {tree.labels[node]} "
-                        f"(dependence {tree.dependence[node]:.2f})."
-                    )
-        return out

@@ -35,12 +35,15 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore.case.compile import CompiledCase, compile_case, csr_gather, timestamp
+from credscore.case.evidence import Evidence
+from credscore.case.explain import EvidenceBreakdown
 from credscore.case.model import ADMIRALTY_RELIABILITY, Case, Claim, Source
-from credscore.case.pooling import PoolPlan, Tree, build_tree, make_plan, pool
+from credscore.case.pooling import Tree, build_tree, make_plan, pool
+from credscore.case.result import Scores
 from credscore.errors import InvalidCaseError
-from credscore.semantics import CONFIRMS, DENIES, NO_COMMENT, OBSERVES, expit, llr
+from credscore.semantics import CONFIRMS, DENIES, NO_COMMENT, OBSERVES, expit, llr, logit
 
-__all__ = ["CorroborationModel", "Evidence"]
+__all__ = ["CorroborationModel"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -68,48 +71,6 @@ def _bias(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
 def _non_negative(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise ValueError(f"{attribute.name}: must be a number >= 0, got {value!r}")
-
-
-@attrs.define(frozen=True, eq=False)
-class Evidence:
-    """The evidence of one scoring run: one entry per (report, claim it bears on).
-
-    Everything :class:`~credscore.case.result.Scores` needs to explain a number.
-    """
-
-    compiled: CompiledCase
-    tree: Tree
-    plan: PoolPlan
-    #: per kept report (after ``as_of``, supersession and retractions)
-    kept: IntArray
-    absorbed: BoolArray  # kept report that cites a source who reported itself
-    origin: IntArray  # source the kept report's information comes from
-    #: per entry
-    claim: IntArray
-    report: IntArray
-    speaker: IntArray
-    position: IntArray
-    ell: FloatArray
-    interested: BoolArray
-    implied: BoolArray
-    source_reliability: FloatArray
-    sign: FloatArray
-    rho: FloatArray
-    unknown: BoolArray
-    weight: FloatArray
-    a: FloatArray
-    lam: FloatArray
-    propensity: float
-
-    def neutral_ell(self, k: int) -> float:
-        """Entry k's LLR as if its source had no interest in the claim."""
-        ell = llr(
-            np.asarray(self.rho[k]),
-            np.asarray(self.propensity),
-            lam=np.asarray(0.0),
-            weight=np.asarray(self.weight[k]),
-        )
-        return float(self.sign[k] * ell)
 
 
 @attrs.define(kw_only=True)
@@ -223,7 +184,7 @@ class CorroborationModel:
 
     # -- public -----------------------------------------------------------------
 
-    def score(self, case: Case | CompiledCase, *, as_of: str | datetime | None = None) -> Any:
+    def score(self, case: Case | CompiledCase, *, as_of: str | datetime | None = None) -> Scores:
         """Score every claim of a case.
 
         Parameters
@@ -236,11 +197,71 @@ class CorroborationModel:
         -------
         Scores
         """
-        from credscore.case.result import Scores
-
         cc = case if isinstance(case, CompiledCase) else compile_case(case)
-        ev = self.evidence(cc, as_of=as_of)
-        return Scores.from_evidence(ev, self)
+        return self.scores(self.evidence(cc, as_of=as_of))
+
+    def scores(self, ev: Evidence) -> Scores:
+        """The scores of a run's evidence: pooled log-odds and interval,
+        independent confirmations, flags, and the breakdown for explanations."""
+        model = self
+        cc = ev.compiled
+        n_c, n_s = cc.n_claims, cc.n_sources
+        nominal, lo, hi, captured = model.passes(ev)
+        prior = model.priors(cc)
+        base = logit(prior)
+        log_odds = base + nominal
+        clear = captured > model.threshold
+        indep = np.bincount(ev.plan.capture_claim[clear], minlength=n_c).astype(np.int64)
+        has_ev = np.bincount(ev.claim, minlength=n_c) > 0
+
+        conf = ev.ell > 0
+        n_conf = np.bincount(ev.claim[conf], minlength=n_c)
+        # Every entry's origin is its position (the speaker, or the absent source
+        # it stands in for), so distinct origins are the plan's leaf segments.
+        plan = ev.plan
+        if plan.n_entries:
+            conf_sorted = conf if plan.in_order else conf[plan.order]
+            seg_conf = np.maximum.reduceat(conf_sorted, plan.leaf_starts)
+            origins = np.bincount(plan.leaf_claim[seg_conf], minlength=n_c)
+        else:
+            origins = np.zeros(n_c, dtype=np.int64)
+        speakers = origins.copy()
+        standin = conf & (ev.speaker != ev.position)
+        if standin.any():
+            touched = np.zeros(n_c, dtype=bool)
+            touched[ev.claim[standin]] = True
+            sel = conf & touched[ev.claim]
+            speakers[touched] = _count_distinct(ev.claim[sel], ev.speaker[sel], n_c, n_s)[touched]
+        not_interested = np.bincount(ev.claim[conf & ~ev.interested], minlength=n_c)
+        contested = (
+            np.bincount(ev.claim[(ev.ell < -model.threshold) & ~ev.interested], minlength=n_c) > 0
+        )
+        _, hurts = cc.interest(ev.speaker[conf], ev.claim[conf])
+        acknowledged = np.bincount(ev.claim[conf][hurts], minlength=n_c) > 0
+        flags = np.stack(
+            [
+                (speakers == 1) & (origins == 1),
+                (speakers >= 2) & (origins == 1),
+                (n_conf > 0) & (not_interested == 0),
+                contested,
+                cc.claim_has_harms & ~acknowledged,
+            ],
+            axis=1,
+        )
+        return Scores.build(
+            cc,
+            log_odds=log_odds,
+            prior=prior,
+            lower=expit(base + lo),
+            upper=expit(base + hi),
+            interval=self.interval,
+            independent_confirmations=indep,
+            contested=contested,
+            has_evidence=has_ev,
+            flags=flags,
+            source_reliability=ev.source_reliability,
+            breakdown=EvidenceBreakdown(ev),
+        )
 
     # -- the pipeline ----------------------------------------------------------
 
@@ -567,3 +588,12 @@ def _resolve_value(v: Any, id: str) -> float | None:
     ):
         raise InvalidCaseError("reliability", id, f"must lie in (0, 1), got {v!r}")
     return float(v)
+
+
+def _count_distinct(
+    claim: npt.NDArray[np.int64], other: npt.NDArray[np.int64], n: int, m: int
+) -> Any:
+    if claim.shape[0] == 0:
+        return np.zeros(n, dtype=np.int64)
+    u = np.unique(claim * max(m, 1) + other)
+    return np.bincount(u // max(m, 1), minlength=n)

@@ -279,9 +279,7 @@ def format_scores(scores: Scores, claims: Sequence[str] | None = None) -> str:
         ]
         for s in chosen
     ]
-    # The interval's coverage, when the model says (CorroborationModel does).
-    level = getattr(getattr(scores, "model", None), "interval", None)
-    interval = f"{level:.0%} interval" if isinstance(level, float) else "interval"
+    interval = f"{scores.interval:.0%} interval"
     header = ["claim", "probability", interval, "grade", "phrase", "independent", "flags"]
     out = _table(header, rows, right={1, 2, 3, 5})
     sources = dict(scores.sources)
