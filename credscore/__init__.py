@@ -36,7 +36,7 @@ from credscore.io.casefile import check_case, dump_case, load_case
 from credscore.io.casetables import read_case_tables
 from credscore.models import FusionResult, available_models, get_model, register_model
 from credscore.models.fuse import fuse
-from credscore.table.table import Table, read_table
+from credscore.table import Table, read_table
 
 __version__ = "0.1.0"
 

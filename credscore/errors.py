@@ -21,6 +21,7 @@ __all__ = [
     "CredscoreError",
     "DataNotFoundError",
     "InvalidCaseError",
+    "InvalidInputError",
     "InvalidTableError",
     "MetricInputError",
     "NotFittedError",
@@ -72,6 +73,11 @@ class InvalidCaseError(CredscoreError, ValueError):
         err.problems = list(problems)
         err.args = (f"{len(problems)} problems: " + "; ".join(str(p) for p in problems),)
         return err
+
+
+class InvalidInputError(CredscoreError, ValueError):
+    """A file or stream cannot be read as what it should be: not UTF-8, not
+    valid JSON, a duplicate key. The message names the input (and the line)."""
 
 
 class InvalidTableError(CredscoreError, ValueError):

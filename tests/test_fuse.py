@@ -109,21 +109,25 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_cli_json_keys(files: tuple[Path, Path]) -> None:
-    """--json prints one object with exactly objects, sources and (with --gold)
-    evaluation, each entry with the documented keys."""
+    """--json prints FusionResult.to_dict() (model, n_iter, converged, objects,
+    sources) and, with --gold, evaluation; each entry with the documented keys."""
     table, gold = files
     cols = ["--source-col", "who", "--object-col", "item", "--value-col", "said"]
     code, out, _ = cli(str(table), "--model", "majority", "--json", *cols)
     assert code == 0
     doc = json.loads(out)
-    assert set(doc) == {"objects", "sources"}
+    assert set(doc) == {"model", "n_iter", "converged", "objects", "sources"}
+    from credscore.table import read_table
+
+    t = read_table(table, source="who", object="item", value="said")
+    assert doc == json.loads(json.dumps(fuse(t, model="majority").to_dict()))
     assert [set(o) for o in doc["objects"]] == [{"object", "value", "probability"}] * 3
     assert [set(s) for s in doc["sources"]] == [{"source", "reliability"}] * 3
     assert {o["object"]: o["value"] for o in doc["objects"]} == {"x": "a", "y": "c", "z": "f"}
 
     code, out, _ = cli(str(table), "--model", "majority", "--json", "--gold", str(gold), *cols)
     doc = json.loads(out)
-    assert set(doc) == {"objects", "sources", "evaluation"}
+    assert set(doc) == {"model", "n_iter", "converged", "objects", "sources", "evaluation"}
     # x right, y wrong, z right; w is not in the table and is not scored.
     assert doc["evaluation"] == {"accuracy": pytest.approx(2 / 3), "items": 3}
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from credscore.errors import InvalidTableError
-from credscore.table.table import Table, read_table
+from credscore.table import Table, read_table
 
 # --------------------------------------------------------------------------
 # A slow, obviously correct reference of the compilation.

@@ -5,7 +5,9 @@ assertions, prints the fused value of each object with its probability and
 each source's reliability, and with ``--gold`` the evaluation. ``--json``
 prints one object with ``objects`` (each: ``object``, ``value``,
 ``probability``), ``sources`` (each: ``source``, ``reliability``) and, with
-``--gold``, ``evaluation`` (``accuracy`` or ``mae``/``rmse``, and ``items``).
+``--gold``, ``evaluation`` (``accuracy`` or ``mae``/``rmse``, and ``items``):
+:meth:`FusionResult.to_dict() <credscore.FusionResult.to_dict>` (which also
+gives ``model``, ``n_iter`` and ``converged``) with the evaluation added.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import IO, Any
 from credscore.errors import CredscoreError
 from credscore.models.fuse import resolve_model
 from credscore.models.progress import attach_progress
-from credscore.table.table import read_table
+from credscore.table.read import read_table
 
 __all__ = ["add_parser", "run"]
 
@@ -80,15 +82,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _clean(x: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, NaN/inf to None."""
-    if hasattr(x, "item"):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
-
-
 def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
     """Run ``credscore fuse`` with parsed ``args``; returns the exit status.
 
@@ -110,8 +103,8 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
     """
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
-    from credscore.datasets._base import read_gold
     from credscore.metrics import evaluate
+    from credscore.table.read import read_gold
 
     settings: dict[str, Any] = {}
     if args.max_iter is not None:
@@ -144,24 +137,15 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         print(f"credscore fuse: error: {exc}", file=err)
         return 2
 
-    objects = [
-        {"object": _clean(o), "value": _clean(v), "probability": _clean(p)}
-        for o, v, p in zip(
-            table.object_ids.tolist(), result.value.tolist(), result.probability.tolist()
-        )
-    ]
-    sources = [
-        {"source": _clean(s), "reliability": _clean(r)}
-        for s, r in zip(table.source_ids.tolist(), result.reliability.tolist())
-    ]
+    doc = result.to_dict()
+    if evaluation is not None:
+        doc["evaluation"] = {k: _json_number(v) for k, v in evaluation.items()}
     if args.json:
-        doc: dict[str, Any] = {"objects": objects, "sources": sources}
-        if evaluation is not None:
-            doc["evaluation"] = {k: _clean(v) for k, v in evaluation.items()}
-        json.dump(doc, out, indent=2, ensure_ascii=False)
+        json.dump(doc, out, indent=2, ensure_ascii=False, allow_nan=False)
         out.write("\n")
         return 0
 
+    objects, sources = doc["objects"], doc["sources"]
     w_obj = max(6, *(len(str(o["object"])) for o in objects))
     w_val = max(5, *(len(str(o["value"])) for o in objects))
     print(
@@ -183,3 +167,9 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         )
         print(f"\nevaluation: {parts}", file=out)
     return 0
+
+
+def _json_number(x: Any) -> Any:
+    if hasattr(x, "item"):
+        x = x.item()
+    return None if isinstance(x, float) and not math.isfinite(x) else x

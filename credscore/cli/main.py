@@ -25,7 +25,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
-from credscore.errors import CredscoreError, InvalidCaseError
+from credscore.errors import CredscoreError, InvalidCaseError, InvalidInputError
+from credscore.io.text import parse_json, read_text
 
 if TYPE_CHECKING:
     from credscore.case.model import Case
@@ -68,47 +69,18 @@ def _display(path: str) -> str:
     return "<stdin>" if path == _STDIN else path
 
 
-def _read_text(path: str) -> str:
-    if path == _STDIN:
-        return sys.stdin.read()
+def read_json(path: str) -> Any:
+    """The JSON document in ``path`` (``-``: standard input), or a UsageError."""
+    name = _display(path)
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            return f.read()
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text ({exc.reason})") from None
+        text = read_text(sys.stdin if path == _STDIN else path, where=name)
+        return parse_json(text, name)
+    except InvalidInputError as exc:
+        raise UsageError(str(exc)) from None
     except IsADirectoryError:
         raise UsageError(f"{path}: is a directory, not a case file") from None
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror or exc}") from None
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise UsageError(f"duplicate key {key!r} in one JSON object")
-        seen[key] = value
-    return seen
-
-
-def _reject_constant(name: str) -> NoReturn:
-    raise UsageError(f"{name} is not a number JSON allows")
-
-
-def read_json(path: str) -> Any:
-    """The JSON document in ``path`` (``-``: standard input), or a UsageError."""
-    name = _display(path)
-    text = _read_text(path)
-    try:
-        return json.loads(
-            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
-        )
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{name}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
-        ) from None
-    except UsageError as exc:
-        raise UsageError(f"{name}: {exc}") from None
 
 
 def _case_from_json(path: str) -> Case:

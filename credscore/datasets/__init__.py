@@ -37,7 +37,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from credscore.datasets._base import DataNotFoundError, Dataset, default_root, read_gold
+from credscore.datasets._base import DataNotFoundError, Dataset, default_root
 from credscore.datasets._crowd import (
     load_adult,
     load_dog,
@@ -60,6 +60,7 @@ from credscore.datasets._web import (
     normalize_population,
     normalize_time,
 )
+from credscore.table.read import read_gold
 
 __all__ = [
     "DataNotFoundError",

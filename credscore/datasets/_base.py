@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from credscore.errors import DataNotFoundError, InvalidTableError
+from credscore.table.read import read_gold
 from credscore.table.table import Table
 
 if TYPE_CHECKING:
@@ -70,89 +70,6 @@ def require(folder: Path, name: str) -> Path:
     if not f.is_file():
         raise DataNotFoundError(f"{f}: no such file")
     return f
-
-
-def read_gold(
-    path: str | os.PathLike[str],
-    *,
-    object: str | Sequence[str] = ("object", "question", "q", "id"),
-    value: str | Sequence[str] = ("value", "truth", "gold"),
-    sep: str | None = None,
-    numeric: bool = False,
-) -> dict[Any, Any]:
-    """Read a gold file (CSV with a header) into ``{object: value}``.
-
-    Parameters
-    ----------
-    path : str or path-like
-    object, value : str or sequence of str
-        The column names, or candidates tried in order (the defaults accept
-        ``object,value`` and the crowd ``question,truth`` layout).
-    sep : str, optional
-        Field separator; default a tab for ``.tsv`` files, else a comma.
-    numeric : bool
-        Parse the values as floats.
-
-    Returns
-    -------
-    dict
-        Object ids and values as strings (values as floats with ``numeric``).
-
-    Raises
-    ------
-    InvalidTableError
-        When the file is empty, a column is missing, a row is short, an object
-        is listed twice with different values, or a numeric value does not
-        parse; the message names the file and the line.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "truth.csv"
-    >>> _ = f.write_text("question,truth\\nq1,1\\nq2,0\\n")
-    >>> read_gold(f)
-    {'q1': '1', 'q2': '0'}
-    """
-    path = Path(path)
-    if sep is None:
-        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f, delimiter=sep)
-        header = [h.strip() for h in next(reader, [])]
-        if not header:
-            raise InvalidTableError(f"{path}: the file is empty (no header line)")
-        cols = []
-        for role, cands in (("object", object), ("value", value)):
-            names = [cands] if isinstance(cands, str) else list(cands)
-            found = next((header.index(c) for c in names if c in header), None)
-            if found is None:
-                raise InvalidTableError(
-                    f"{path}, line 1: no {role} column (looked for "
-                    f"{', '.join(map(repr, names))}; columns: {', '.join(map(repr, header))})"
-                )
-            cols.append(found)
-        gold: dict[Any, Any] = {}
-        for row in reader:
-            if not row:
-                continue
-            line = reader.line_num
-            if len(row) <= max(cols):
-                raise InvalidTableError(f"{path}, line {line}: has {len(row)} fields")
-            key, val = row[cols[0]], row[cols[1]]
-            parsed: Any = val
-            if numeric:
-                try:
-                    parsed = float(val)
-                except ValueError:
-                    raise InvalidTableError(
-                        f"{path}, line {line}: value {val!r} is not a number"
-                    ) from None
-            if key in gold and gold[key] != parsed:
-                raise InvalidTableError(
-                    f"{path}, line {line}: object {key!r} has gold {gold[key]!r} and {parsed!r}"
-                )
-            gold[key] = parsed
-    return gold
 
 
 @attrs.define(frozen=True, eq=False, repr=False)
@@ -219,29 +136,29 @@ class Dataset:
     def source_settings(self, model: str) -> dict[str, Any]:
         """Settings that hand what the data say about their sources to ``model``.
 
-        ``{"prior_groups": source_groups, "copiers": copiers}``, keeping only
-        what the data set has and what the registered model accepts as a
-        setting (:class:`~credscore.models.Corroboration` takes both); an
-        empty dict otherwise. Nothing in them comes from the gold.
+                ``{"prior_groups": source_groups, "copiers": copiers}``, keeping only
+                what the data set has and what the registered model accepts as a
+                setting (:class:`~credscore.models.Corroboration` takes both); an
+                empty dict otherwise. Nothing in them comes from the gold.
 
-        Parameters
-        ----------
-        model : str
-            A registered model name.
+                Parameters
+                ----------
+                model : str
+                    A registered model name.
 
-        Returns
-        -------
-        dict
+                Returns
+                -------
+                dict
 
-        Examples
-        --------
-        >>> from credscore.table.table import Table
-        >>> t = Table.from_rows([("0 (1.2.3.4)", "x", 1), ("7: Bob", "x", 2)])
-        >>> ds = Dataset("toy", t, {}, "", source_groups={"0 (1.2.3.4)": "anonymous"})
-        >>> ds.source_settings("corroboration")
-        {'prior_groups': {'0 (1.2.3.4)': 'anonymous'}}
-        >>> ds.source_settings("majority")
-        {}
+                Examples
+                --------
+        >>> from credscore.table import Table
+                >>> t = Table.from_rows([("0 (1.2.3.4)", "x", 1), ("7: Bob", "x", 2)])
+                >>> ds = Dataset("toy", t, {}, "", source_groups={"0 (1.2.3.4)": "anonymous"})
+                >>> ds.source_settings("corroboration")
+                {'prior_groups': {'0 (1.2.3.4)': 'anonymous'}}
+                >>> ds.source_settings("majority")
+                {}
         """
         from credscore.models import get_model
 

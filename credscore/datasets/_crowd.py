@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from credscore.datasets._base import Dataset, read_gold, require, resolve
-from credscore.table.table import read_table
+from credscore.datasets._base import Dataset, require, resolve
+from credscore.table.read import read_gold, read_table
 
 __all__ = [
     "load_adult",

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from credscore.case.model import Case, Claim, Group, Link, Report, Source
-from credscore.errors import InvalidCaseError
+from credscore.errors import InvalidCaseError, InvalidInputError
+from credscore.io.text import display_name, parse_json, read_text
 
 __all__ = [
     "FORMAT_VERSION",
@@ -265,21 +266,6 @@ def case_to_dict(case: Case) -> dict[str, Any]:
     return out
 
 
-def _reject_constant(name: str) -> float:
-    raise InvalidCaseError("case", None, f"{name} is not a valid number in a case file")
-
-
-def _read_json(text: str, where: str) -> Any:
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise InvalidCaseError(
-            "case",
-            None,
-            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-        ) from None
-
-
 def load_case(path: str | PathLike[str] | IO[str]) -> Case:
     """Read a case file (JSON, format version 1).
 
@@ -290,7 +276,8 @@ def load_case(path: str | PathLike[str] | IO[str]) -> Case:
     Raises
     ------
     InvalidCaseError
-        The file is not valid JSON or not a valid case (every problem listed).
+        The file is not UTF-8, not valid JSON (a duplicate key, ``NaN``) or not
+        a valid case (every problem listed).
     OSError
         The file cannot be read.
 
@@ -300,14 +287,12 @@ def load_case(path: str | PathLike[str] | IO[str]) -> Case:
     >>> load_case(path("kursk")).claim("nk-casualties").harms
     ('ru', 'kp')
     """
-    if hasattr(path, "read"):
-        text = path.read()
-        where = getattr(path, "name", "<stream>")
-    else:
-        p = Path(path)
-        text = p.read_text(encoding="utf-8")
-        where = str(p)
-    return case_from_dict(_read_json(text, where))
+    where = display_name(path)
+    try:
+        doc = parse_json(read_text(path, where=where), where)
+    except InvalidInputError as exc:
+        raise InvalidCaseError("case", None, str(exc)) from None
+    return case_from_dict(doc)
 
 
 def dump_case(case: Case, path: str | PathLike[str] | IO[str], *, indent: int | None = 2) -> None:

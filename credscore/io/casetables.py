@@ -37,11 +37,11 @@ import io
 import os
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from credscore.case.model import Case, Claim, Group, Link, Report, Source
-from credscore.errors import CredscoreError, InvalidCaseError
+from credscore.errors import CredscoreError, InvalidCaseError, InvalidInputError
+from credscore.io.text import display_name, read_text, sniff_delimiter
 
 __all__ = ["read_case_tables"]
 
@@ -87,35 +87,10 @@ class _Problems:
             raise InvalidCaseError.collect(self.items)
 
 
-def _display_name(src: TableInput) -> str:
-    if isinstance(src, (str, os.PathLike)):
-        return os.fspath(src)
-    name = getattr(src, "name", None)
-    return name if isinstance(name, str) else "<stream>"
-
-
-def _read_text(src: TableInput, name: str) -> str:
-    if isinstance(src, (str, os.PathLike)):
-        try:
-            with open(src, encoding="utf-8-sig", newline="") as f:
-                return f.read()
-        except UnicodeDecodeError as exc:
-            raise InvalidCaseError(name, None, f"not UTF-8 text ({exc.reason})") from None
-    text = src.read()
-    return text[1:] if text.startswith("\ufeff") else text
-
-
-def _delimiter(name: str, text: str) -> str:
-    suffix = Path(name).suffix.lower()
-    if suffix in (".tsv", ".tab"):
-        return "\t"
-    # Otherwise (.csv included: spreadsheets in many locales write ';') the
-    # header line decides; a tie goes to the comma.
+def _header_line(text: str) -> str:
+    """The first line that is neither blank nor a comment."""
     lines = (ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#"))
-    header = next(lines, "")
-    counts = {d: header.count(d) for d in (",", "\t", ";")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    return next(lines, "")
 
 
 def _read_table(
@@ -125,9 +100,14 @@ def _read_table(
     problems: _Problems,
 ) -> list[_Row]:
     """Rows of one table; header problems are recorded and give no rows."""
-    name = _display_name(src)
-    text = _read_text(src, name)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(name, text))
+    name = display_name(src)
+    try:
+        text = read_text(src, where=name)
+    except InvalidInputError as exc:
+        problems.add(name, str(exc).removeprefix(f"{name}: "))
+        return []
+    delimiter = sniff_delimiter(name, _header_line(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     header_line = 0
     rows: list[_Row] = []
@@ -382,7 +362,7 @@ def read_case_tables(
             elif table is not None and ref not in declared:
                 problems.add(
                     row.where(column),
-                    f"unknown {kind} {ref!r}: not in {_display_name(table)}",
+                    f"unknown {kind} {ref!r}: not in {display_name(table)}",
                 )
                 ok = False
         stance_text = row.get("stance")
@@ -447,7 +427,7 @@ def read_case_tables(
                 ok = False
             elif column != "kind" and table is not None and ref not in declared:
                 problems.add(
-                    row.where(column), f"unknown {what} {ref!r}: not in {_display_name(table)}"
+                    row.where(column), f"unknown {what} {ref!r}: not in {display_name(table)}"
                 )
                 ok = False
         dependence = _number(row, "dependence", problems)
@@ -477,5 +457,5 @@ def read_case_tables(
     except InvalidCaseError as exc:
         # Problems only the whole case shows (a cycle of citations or of
         # implications): no single line to point at, so name the tables.
-        names = [_display_name(t) for t in (reports, sources, claims, groups, links) if t]
+        names = [display_name(t) for t in (reports, sources, claims, groups, links) if t]
         raise InvalidCaseError(f"{' + '.join(names)}: {exc.field}", exc.id, exc.problem) from None

@@ -28,6 +28,7 @@ the largest absolute change of ``state["reliability"]`` falling below ``tol``.
 from __future__ import annotations
 
 import abc
+import math
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -142,26 +143,41 @@ class FusionResult:
         return dict(zip(self.table.source_ids.tolist(), self.reliability.tolist()))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``objects`` (object, value, probability) and
-        ``sources`` (source, reliability)."""
+        """A JSON-ready dict: ``model``, ``n_iter``, ``converged``, ``objects``
+        (object, value, probability) and ``sources`` (source, reliability).
+
+        Numbers that JSON cannot hold (NaN, infinities) are None.
+
+        Examples
+        --------
+        >>> import credscore as cs
+        >>> t = cs.Table.from_arrays(["a", "b", "c"], ["x", "x", "x"], ["1", "1", "2"])
+        >>> cs.fuse(t, model="majority").to_dict()["objects"]
+        [{'object': 'x', 'value': '1', 'probability': 0.6666666666666666}]
+        """
         prob = self.probability.tolist()
         return {
             "model": self.model,
             "n_iter": self.n_iter,
             "converged": self.converged,
             "objects": [
-                {"object": _py(o), "value": _py(v), "probability": p}
+                {"object": _py(o), "value": _py(v), "probability": _py(p)}
                 for o, v, p in zip(self.table.object_ids.tolist(), self.value.tolist(), prob)
             ],
             "sources": [
-                {"source": _py(s), "reliability": r}
+                {"source": _py(s), "reliability": _py(r)}
                 for s, r in zip(self.table.source_ids.tolist(), self.reliability.tolist())
             ],
         }
 
 
 def _py(x: Any) -> Any:
-    return x.item() if isinstance(x, np.generic) else x
+    """JSON-safe: numpy scalars to Python, NaN and infinities to None."""
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 @attrs.define(kw_only=True)

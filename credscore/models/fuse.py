@@ -11,7 +11,7 @@ import numpy as np
 from credscore.errors import InvalidTableError
 from credscore.models.base import FusionResult, TruthModel
 from credscore.models.registry import get_model
-from credscore.table.table import Table, read_table
+from credscore.table import Table, read_table
 
 __all__ = ["as_table", "fuse", "resolve_model"]
 

@@ -1,9 +1,11 @@
 """The table scale: ``(source, object, value)`` assertions as arrays.
 
-:mod:`~credscore.table.table` holds :class:`Table` and :func:`read_table`. The
+:mod:`~credscore.table.table` holds :class:`Table`, :mod:`~credscore.table.read`
+:func:`read_table` and :func:`read_gold`. The
 models that fuse a table are in :mod:`credscore.models`.
 """
 
-from credscore.table.table import Table, read_table
+from credscore.table.read import read_gold, read_table
+from credscore.table.table import Table
 
-__all__ = ["Table", "read_table"]
+__all__ = ["Table", "read_gold", "read_table"]

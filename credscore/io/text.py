@@ -1,0 +1,182 @@
+r"""The one reader of text for every input: case files, case tables, tables.
+
+Every input credscore reads goes through here, so that they all agree: UTF-8
+with or without a byte-order mark, nothing else; JSON without duplicate keys,
+without ``NaN`` or ``Infinity``, and without nesting too deep to read; one rule for guessing a table's separator. Problems
+raise :class:`~credscore.errors.InvalidInputError` with the file's name and,
+where it applies, the line and column.
+
+Examples
+--------
+>>> import io
+>>> parse_json('{"a": [1, 2]}', "doc.json")
+{'a': [1, 2]}
+>>> parse_json('{"a": 1, "a": 2}', "doc.json")
+Traceback (most recent call last):
+...
+credscore.errors.InvalidInputError: doc.json: duplicate key 'a' in one JSON object
+>>> read_text(io.StringIO("\ufeffid,name\n"))
+'id,name\n'
+>>> sniff_delimiter("t.csv", "source;object;value")
+';'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from credscore.errors import InvalidInputError
+
+__all__ = [
+    "TextSource",
+    "display_name",
+    "open_text",
+    "parse_json",
+    "read_text",
+    "sniff_delimiter",
+]
+
+#: What :func:`read_text` accepts: a path, or a file object open for reading.
+TextSource = str | os.PathLike[str] | IO[str] | IO[bytes]
+
+_BOM = "\ufeff"
+_DELIMITERS = (",", "\t", ";", "|")
+
+
+def display_name(src: TextSource) -> str:
+    """How an input is named in messages: its path, its ``name``, or ``<stream>``.
+
+    Examples
+    --------
+    >>> display_name("cases/kursk.json")
+    'cases/kursk.json'
+    """
+    if isinstance(src, (str, os.PathLike)):
+        return os.fspath(src)
+    name = getattr(src, "name", None)
+    return name if isinstance(name, str) else "<stream>"
+
+
+def _decode(data: bytes | str, where: str) -> str:
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(
+                f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
+    return data[1:] if data.startswith(_BOM) else data
+
+
+def read_text(src: TextSource, *, where: str | None = None) -> str:
+    """The whole text of a file or stream, decoded as UTF-8, without a BOM.
+
+    Parameters
+    ----------
+    src : str, path-like or file object
+        A path, or a file open for reading (text or binary).
+    where : str, optional
+        The name used in messages (default: :func:`display_name`).
+
+    Raises
+    ------
+    InvalidInputError
+        The bytes are not UTF-8.
+    OSError
+        The file cannot be read (missing, a directory, no permission).
+    """
+    where = display_name(src) if where is None else where
+    if isinstance(src, (str, os.PathLike)):
+        data: bytes | str = Path(src).read_bytes()
+    else:
+        data = src.read()
+    return _decode(data, where)
+
+
+@contextlib.contextmanager
+def open_text(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """A file open for reading text line by line (for large tables), with a
+    leading BOM skipped and decoding errors raised as :class:`InvalidInputError`.
+
+    ``encoding`` other than UTF-8 is for tables exported by other tools; case
+    files are always UTF-8.
+    """
+    where = os.fspath(path)
+    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        with open(path, encoding=enc, newline="") as f:
+            yield f
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{where}: not valid {encoding} text ({exc.reason})") from None
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Duplicate(key)
+        out[key] = value
+    return out
+
+
+class _Duplicate(Exception):
+    pass
+
+
+class _Constant(Exception):
+    pass
+
+
+def _reject_constant(name: str) -> None:
+    raise _Constant(name)
+
+
+def parse_json(text: str, where: str) -> Any:
+    """Parse a JSON document strictly.
+
+    Duplicate keys in one object, ``NaN``/``Infinity`` and nesting deeper than
+    Python's recursion limit are errors, as is anything :mod:`json` rejects.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming ``where``, and the line and column where the parser stopped.
+    """
+    try:
+        return json.loads(
+            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            f"{where}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
+        ) from None
+    except _Duplicate as exc:
+        raise InvalidInputError(
+            f"{where}: duplicate key {exc.args[0]!r} in one JSON object"
+        ) from None
+    except _Constant as exc:
+        raise InvalidInputError(f"{where}: {exc.args[0]} is not a number JSON allows") from None
+    except RecursionError:
+        raise InvalidInputError(f"{where}: JSON nested too deeply to read") from None
+
+
+def sniff_delimiter(name: str, header: str) -> str:
+    """The separator of a table: a tab for ``.tsv``/``.tab`` files, else the
+    most frequent of ``,``, tab, ``;`` and ``|`` in the header line (spreadsheets
+    in many locales write ``;`` even in ``.csv`` files); a tie or none: ``,``.
+
+    Examples
+    --------
+    >>> sniff_delimiter("a.tsv", "x,y"), sniff_delimiter("a.csv", "x|y|z"), sniff_delimiter("a", "x")
+    ('\\t', '|', ',')
+    """
+    if Path(name).suffix.lower() in (".tsv", ".tab"):
+        return "\t"
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
