@@ -89,3 +89,28 @@ def test_parse_json_locates_the_error() -> None:
     """A syntax error names the input, the line and the column."""
     with pytest.raises(InvalidInputError, match=r"^doc, line 2, column 1: not valid JSON"):
         parse_json('{"a": 1,\n}', "doc")
+
+
+def test_dump_case_never_leaves_a_broken_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that fails part-way (here: the disk refuses the flush) leaves the
+    old file as it was and no temporary file behind."""
+    import os
+
+    p = tmp_path / "case.json"
+    cs.dump_case(cs.examples.kursk(), p)
+    before = p.read_bytes()
+    small = cs.Case([cs.Source("a")], [cs.Claim("c")], [cs.Report("a", "c", "confirms")])
+
+    def refuse(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        cs.dump_case(small, p)
+    assert p.read_bytes() == before
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["case.json"]
+    monkeypatch.undo()
+    cs.dump_case(small, p)
+    assert cs.load_case(p) == small

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore.case.evidence import Evidence
-from credscore.case.model import Stance
+from credscore.case.parts import Stance
 from credscore.case.result import Contribution
 from credscore.semantics import pool_rule
 

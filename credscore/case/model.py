@@ -1,25 +1,35 @@
-"""The case data model: sources, claims, reports, groups and links.
+"""A whole case, and its plain-data form.
 
-Every object is a frozen, slotted attrs class validated on construction, so a
-:class:`Case` that exists is a case that can be scored. Ids are plain strings;
-times are kept as the ISO 8601 strings they were given in (so a case file
-round-trips exactly) and parsed when needed.
+:class:`Case` holds the parts of :mod:`credscore.case.parts` and checks how they
+refer to each other (unique ids, known ids in reports and links, no cycle of
+``cites`` or ``implies``). :func:`case_from_dict` and :func:`case_to_dict` turn a
+case into the plain data of the JSON case format, version 1 (DESIGN.md
+section 8) and back, listing every problem at once; reading and writing the
+file itself (text, encoding, safe writes) is :mod:`credscore.io.casefile`.
 """
 
 from __future__ import annotations
 
-import enum
-import math
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 import attrs
 
+from credscore.case.parts import (
+    ADMIRALTY_RELIABILITY,
+    Claim,
+    Group,
+    Link,
+    Report,
+    Source,
+    Stance,
+    parse_time,
+)
 from credscore.errors import InvalidCaseError
 
 __all__ = [
     "ADMIRALTY_RELIABILITY",
+    "FORMAT_VERSION",
     "Case",
     "Claim",
     "Group",
@@ -27,385 +37,11 @@ __all__ = [
     "Report",
     "Source",
     "Stance",
+    "case_from_dict",
+    "case_to_dict",
+    "check_case",
     "parse_time",
 ]
-
-#: Probability that a source of each Admiralty reliability grade knows what it
-#: reports. ``F`` (cannot be judged) maps to None: the model's
-#: ``unknown_reliability`` (0.5) is used until a better value is learned.
-ADMIRALTY_RELIABILITY: Mapping[str, float | None] = {
-    "A": 0.95,
-    "B": 0.8,
-    "C": 0.6,
-    "D": 0.4,
-    "E": 0.2,
-    "F": None,
-}
-
-
-_GOOD_TIMES: set[str] = set()
-
-
-class Stance(str, enum.Enum):
-    """What a report says about its claim.
-
-    Examples
-    --------
-    >>> Stance("no_comment") is Stance.NO_COMMENT
-    True
-    >>> [s.value for s in Stance]
-    ['confirms', 'denies', 'observes', 'no_comment', 'retracts']
-    """
-
-    CONFIRMS = "confirms"
-    DENIES = "denies"
-    OBSERVES = "observes"
-    NO_COMMENT = "no_comment"
-    RETRACTS = "retracts"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-_STANCE_OF: dict[str, Stance] = {s.value: s for s in Stance}
-
-
-def parse_time(value: str | datetime, *, field: str = "time", id: str | None = None) -> datetime:
-    """Parse an ISO 8601 date or date-time into a naive UTC :class:`datetime`.
-
-    Times with an offset are converted to UTC; times without one are taken as
-    UTC. A bare date is midnight at its start.
-
-    Examples
-    --------
-    >>> parse_time("2024-12-16")
-    datetime.datetime(2024, 12, 16, 0, 0)
-    >>> parse_time("2024-12-16T12:00:00+02:00")
-    datetime.datetime(2024, 12, 16, 10, 0)
-    """
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
-            raise InvalidCaseError(
-                field, id, f"{value!r} is not an ISO 8601 date or date-time"
-            ) from None
-    else:
-        raise InvalidCaseError(field, id, f"expected an ISO 8601 string, got {value!r}")
-    if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
-    return dt
-
-
-def _check_id(field: str) -> Any:
-    def check(inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
-        if type(value) is str and value and not value.isspace():
-            return
-        if not isinstance(value, str) or not value.strip():
-            raise InvalidCaseError(field, None, f"must be a non-empty string, got {value!r}")
-
-    return check
-
-
-def _number(value: Any, field: str, id: str | None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidCaseError(field, id, f"expected a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise InvalidCaseError(field, id, f"must be a finite number, got {value!r}")
-    return x
-
-
-def _open_probability(value: Any, field: str, id: str | None) -> float:
-    x = _number(value, field, id)
-    if not 0.0 < x < 1.0:
-        raise InvalidCaseError(field, id, f"must lie in (0, 1), got {value!r}")
-    return x
-
-
-def _path(value: Any, field: str, id: str | None) -> str:
-    if not isinstance(value, str) or not value.strip("/ "):
-        raise InvalidCaseError(field, id, f"must be a non-empty path like 'us/gov', got {value!r}")
-    if value in _GOOD_PATHS:
-        return value
-    parts = value.strip("/").split("/")
-    if any(not p.strip() for p in parts):
-        raise InvalidCaseError(field, id, f"has an empty segment: {value!r}")
-    out = "/".join(p.strip() for p in parts)
-    if out == value and len(_GOOD_PATHS) < 100_000:
-        _GOOD_PATHS.add(value)
-    return out
-
-
-_GOOD_PATHS: set[str] = set()
-
-
-def _paths(value: Any, field: str, id: str | None) -> tuple[str, ...]:
-    if type(value) in (tuple, list) and all(type(v) is str and v in _GOOD_PATHS for v in value):
-        return tuple(value)
-    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidCaseError(field, id, f"expected a list of paths, got {value!r}")
-    return tuple(_path(v, field, id) for v in value)
-
-
-@attrs.frozen
-class Source:
-    """Who speaks.
-
-    Parameters
-    ----------
-    id : str
-    name, kind : str, optional
-        ``kind`` (e.g. ``"government"``, ``"wire"``) can key custom reliabilities.
-    reliability : str, float or None
-        An Admiralty letter ``"A"``-``"F"`` or a probability in (0, 1) that the
-        source knows what it reports. ``"F"`` or None: cannot be judged.
-    affiliation : str, optional
-        A path such as ``"us/gov/dod"``; every prefix (``us``, ``us/gov``,
-        ``us/gov/dod``) is a group the source belongs to.
-
-    Examples
-    --------
-    >>> Source("pentagon", reliability="B", affiliation="us/gov/dod").groups
-    ('us', 'us/gov', 'us/gov/dod')
-    >>> Source("x", reliability=1.5)
-    Traceback (most recent call last):
-    ...
-    credscore.errors.InvalidCaseError: reliability of 'x': must lie in (0, 1), got 1.5
-    """
-
-    id: str = attrs.field(validator=_check_id("sources.id"))
-    name: str | None = attrs.field(default=None, kw_only=True)
-    kind: str | None = attrs.field(default=None, kw_only=True)
-    reliability: str | float | None = attrs.field(default=None, kw_only=True)
-    affiliation: str | None = attrs.field(default=None, kw_only=True)
-
-    def __attrs_post_init__(self) -> None:
-        r = self.reliability
-        if isinstance(r, str):
-            letter = r.strip().upper()
-            if letter not in ADMIRALTY_RELIABILITY:
-                raise InvalidCaseError(
-                    "reliability", self.id, f"must be a letter A-F or a probability, got {r!r}"
-                )
-            object.__setattr__(self, "reliability", letter)
-        elif r is not None:
-            object.__setattr__(self, "reliability", _open_probability(r, "reliability", self.id))
-        if self.affiliation is not None:
-            object.__setattr__(
-                self, "affiliation", _path(self.affiliation, "affiliation", self.id)
-            )
-        for f in ("name", "kind"):
-            v = getattr(self, f)
-            if v is not None and not isinstance(v, str):
-                raise InvalidCaseError(f, self.id, f"expected a string, got {v!r}")
-
-    @property
-    def probability(self) -> float | None:
-        """The reliability as a probability, None when it cannot be judged."""
-        r = self.reliability
-        if isinstance(r, str):
-            return ADMIRALTY_RELIABILITY[r]
-        return r
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        """Every affiliation prefix, shortest first (empty without affiliation)."""
-        if self.affiliation is None:
-            return ()
-        parts = self.affiliation.split("/")
-        return tuple("/".join(parts[: i + 1]) for i in range(len(parts)))
-
-
-@attrs.frozen
-class Claim:
-    """A proposition that is true or false.
-
-    Parameters
-    ----------
-    id : str
-    text : str
-    prior : float, optional
-        Prior probability in (0, 1); None uses the model's default (0.5).
-    benefits, harms : sequence of str
-        Affiliation prefixes whose interests the claim serves or hurts; a source
-        under one of them is self-serving (benefits) or speaking against its
-        interest (harms) when it confirms the claim.
-
-    Examples
-    --------
-    >>> Claim("nk-deployed", harms=["ru", "kp"]).harms
-    ('ru', 'kp')
-    """
-
-    id: str = attrs.field(validator=_check_id("claims.id"))
-    text: str = attrs.field(default="", kw_only=True)
-    prior: float | None = attrs.field(default=None, kw_only=True)
-    benefits: tuple[str, ...] = attrs.field(default=(), kw_only=True)
-    harms: tuple[str, ...] = attrs.field(default=(), kw_only=True)
-
-    def __attrs_post_init__(self) -> None:
-        if not isinstance(self.text, str):
-            raise InvalidCaseError("text", self.id, f"expected a string, got {self.text!r}")
-        if self.prior is not None:
-            object.__setattr__(self, "prior", _open_probability(self.prior, "prior", self.id))
-        object.__setattr__(self, "benefits", _paths(self.benefits, "benefits", self.id))
-        object.__setattr__(self, "harms", _paths(self.harms, "harms", self.id))
-
-
-@attrs.frozen
-class Report:
-    """One source's statement about one claim.
-
-    Parameters
-    ----------
-    source, claim : str
-        Ids of the source and the claim.
-    stance : Stance or str
-    time : str or datetime, optional
-        When it was said (ISO 8601). A source's later report on a claim
-        supersedes its earlier one; an undated report counts as the earliest.
-    cites : str, optional
-        Id of the source this report got its information from.
-    weight : float
-        Directness in (0, 1]: scales the report's evidence.
-
-    Examples
-    --------
-    >>> Report("gur", "nk-casualties", "confirms", time="2024-12-16").stance
-    <Stance.CONFIRMS: 'confirms'>
-    >>> Report("gur", "nk-casualties", "maybe")
-    Traceback (most recent call last):
-    ...
-    credscore.errors.InvalidCaseError: stance of 'gur->nk-casualties': must be one of confirms, denies, observes, no_comment, retracts; got 'maybe'
-    """
-
-    source: str
-    claim: str
-    stance: Stance
-    time: str | None = attrs.field(default=None, kw_only=True)
-    cites: str | None = attrs.field(default=None, kw_only=True)
-    weight: float = attrs.field(default=1.0, kw_only=True)
-
-    @property
-    def key(self) -> str:
-        """``source->claim``, the id used in error messages."""
-        return f"{self.source}->{self.claim}"
-
-    def __attrs_post_init__(self) -> None:
-        # Fast paths first: a case may hold millions of reports.
-        for field, v in (("reports.source", self.source), ("reports.claim", self.claim)):
-            if type(v) is not str or not v or v.isspace():
-                raise InvalidCaseError(field, None, f"must be a non-empty string, got {v!r}")
-        stance = _STANCE_OF.get(self.stance) if isinstance(self.stance, str) else None
-        if stance is None:
-            raise InvalidCaseError(
-                "stance",
-                self.key,
-                "must be one of " + ", ".join(s.value for s in Stance) + f"; got {self.stance!r}",
-            )
-        if stance is not self.stance:
-            object.__setattr__(self, "stance", stance)
-        t = self.time
-        if t is not None:
-            if isinstance(t, datetime):
-                object.__setattr__(self, "time", t.isoformat())
-            elif type(t) is not str or t not in _GOOD_TIMES:
-                parse_time(t, field="time", id=self.key)
-                if len(_GOOD_TIMES) < 100_000:
-                    _GOOD_TIMES.add(t)
-        if self.cites is not None and (not isinstance(self.cites, str) or not self.cites):
-            raise InvalidCaseError("cites", self.key, f"expected a source id, got {self.cites!r}")
-        w = self.weight
-        if type(w) is float and 0.0 < w <= 1.0:
-            return
-        w = _number(self.weight, "weight", self.key)
-        if not 0.0 < w <= 1.0:
-            raise InvalidCaseError("weight", self.key, f"must lie in (0, 1], got {self.weight!r}")
-        object.__setattr__(self, "weight", w)
-
-    @property
-    def datetime(self) -> datetime | None:
-        """The parsed time (naive UTC), or None."""
-        return None if self.time is None else parse_time(self.time)
-
-
-@attrs.frozen
-class Group:
-    """A declared dependence for an affiliation group (a path prefix).
-
-    ``dependence`` in [0, 1]: 0 means the group's members are independent,
-    1 that together they say no more than the strongest of them.
-
-    Examples
-    --------
-    >>> Group("us/gov", 0.8)
-    Group(id='us/gov', dependence=0.8)
-    """
-
-    id: str = attrs.field()
-    dependence: float = attrs.field()
-
-    def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "id", _path(self.id, "groups.id", None))
-        d = _number(self.dependence, "dependence", self.id)
-        if not 0.0 <= d <= 1.0:
-            raise InvalidCaseError("dependence", self.id, f"must lie in [0, 1], got {d!r}")
-        object.__setattr__(self, "dependence", d)
-
-
-LINK_KINDS = ("implies", "contradicts", "depends")
-
-
-@attrs.frozen
-class Link:
-    """A link between two claims (``implies``, ``contradicts``) or two sources
-    (``depends``, with a ``dependence`` in [0, 1]).
-
-    Examples
-    --------
-    >>> Link("implies", "nk-casualties", "nk-deployed")
-    Link(kind='implies', source='nk-casualties', target='nk-deployed', dependence=None)
-    >>> Link("depends", "afp", "reuters", dependence=0.9).dependence
-    0.9
-    """
-
-    kind: str = attrs.field()
-    source: str = attrs.field(validator=_check_id("links.from"))
-    target: str = attrs.field(validator=_check_id("links.to"))
-    dependence: float | None = attrs.field(default=None, kw_only=True)
-
-    @property
-    def key(self) -> str:
-        return f"{self.source}->{self.target}"
-
-    def __attrs_post_init__(self) -> None:
-        if self.kind not in LINK_KINDS:
-            raise InvalidCaseError(
-                "kind", self.key, f"must be one of {', '.join(LINK_KINDS)}; got {self.kind!r}"
-            )
-        if self.source == self.target:
-            raise InvalidCaseError("to", self.key, "a link cannot join an id to itself")
-        if self.kind == "depends":
-            d = (
-                1.0
-                if self.dependence is None
-                else _number(self.dependence, "dependence", self.key)
-            )
-            if not 0.0 <= d <= 1.0:
-                raise InvalidCaseError("dependence", self.key, f"must lie in [0, 1], got {d!r}")
-            object.__setattr__(self, "dependence", d)
-        elif self.dependence is not None:
-            raise InvalidCaseError(
-                "dependence",
-                self.key,
-                f"only 'depends' links take a dependence, not {self.kind!r}",
-            )
 
 
 def _tuple_of(value: Any, cls: type[Any], field: str) -> tuple[Any, ...]:
@@ -446,7 +82,7 @@ class Case:
 
     Construction checks the whole case: unique ids, known ids in reports and
     links, no cycle of ``cites`` or of ``implies``. The JSON case format is
-    :meth:`from_dict` / :meth:`to_dict` (see :mod:`credscore.io.casefile`).
+    :meth:`from_dict` / :meth:`to_dict`; files: :mod:`credscore.io.casefile`.
 
     Examples
     --------
@@ -541,15 +177,12 @@ class Case:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Case:
-        """Build a case from the JSON case format, version 1 (DESIGN.md section 8)."""
-        from credscore.io.casefile import case_from_dict
-
+        """Build a case from the JSON case format, version 1 (DESIGN.md section 8);
+        see :func:`case_from_dict`."""
         return case_from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON case format, version 1; ``Case.from_dict(c.to_dict()) == c``."""
-        from credscore.io.casefile import case_to_dict
-
         return case_to_dict(self)
 
 
@@ -608,3 +241,240 @@ def _find_cycle(edges: Mapping[str, set[str]]) -> list[str] | None:
                 path.append(nxt)
                 stack.append((nxt, sorted(edges.get(nxt, ()))))
     return None
+
+
+# -- the plain-data form (the JSON case format, version 1) ------------------
+
+FORMAT_VERSION = 1
+
+_TOP = {"credscore", "sources", "claims", "reports", "groups", "links"}
+_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    # section: (required keys, optional keys)
+    "sources": ({"id"}, {"name", "kind", "reliability", "affiliation"}),
+    "claims": ({"id"}, {"text", "prior", "benefits", "harms"}),
+    "reports": ({"source", "claim", "stance"}, {"time", "cites", "weight"}),
+    "groups": ({"id", "dependence"}, set()),
+    "links": ({"kind", "from", "to"}, {"dependence"}),
+}
+
+
+def _item_id(section: str, i: int, item: Mapping[str, Any]) -> str:
+    if section == "reports":
+        return f"{item.get('source')}->{item.get('claim')}"
+    if section == "links":
+        return f"{item.get('from')}->{item.get('to')}"
+    ident = item.get("id")
+    return str(ident) if ident is not None else f"{section}[{i}]"
+
+
+def _build(section: str, item: Mapping[str, Any]) -> Any:
+    if section == "sources":
+        return Source(
+            item["id"],
+            name=item.get("name"),
+            kind=item.get("kind"),
+            reliability=item.get("reliability"),
+            affiliation=item.get("affiliation"),
+        )
+    if section == "claims":
+        return Claim(
+            item["id"],
+            text=item.get("text", ""),
+            prior=item.get("prior"),
+            benefits=item.get("benefits", ()),
+            harms=item.get("harms", ()),
+        )
+    if section == "reports":
+        return Report(
+            item["source"],
+            item["claim"],
+            item["stance"],
+            time=item.get("time"),
+            cites=item.get("cites"),
+            weight=item.get("weight", 1.0),
+        )
+    if section == "groups":
+        return Group(item["id"], item["dependence"])
+    return Link(item["kind"], item["from"], item["to"], dependence=item.get("dependence"))
+
+
+def _parse(data: Any) -> tuple[dict[str, list[Any]], list[InvalidCaseError]]:
+    problems: list[InvalidCaseError] = []
+    built: dict[str, list[Any]] = {k: [] for k in _KEYS}
+    if not isinstance(data, Mapping):
+        return built, [InvalidCaseError("case", None, "a case must be a JSON object")]
+    for key in sorted(set(data) - _TOP):
+        problems.append(InvalidCaseError(str(key), None, "unknown key at the top of the case"))
+    version = data.get("credscore")
+    if isinstance(version, bool) or version != FORMAT_VERSION:  # true == 1 in Python
+        problems.append(
+            InvalidCaseError(
+                "credscore", None, f"format version must be {FORMAT_VERSION}, got {version!r}"
+            )
+        )
+    for section, (required, optional) in _KEYS.items():
+        items = data.get(section, [] if section in ("groups", "links") else None)
+        if items is None:
+            problems.append(InvalidCaseError(section, None, "missing (a list is required)"))
+            continue
+        if not isinstance(items, list):
+            problems.append(
+                InvalidCaseError(section, None, f"must be a list, got {type(items).__name__}")
+            )
+            continue
+        for i, item in enumerate(items):
+            where = f"{section}[{i}]"
+            if not isinstance(item, Mapping):
+                problems.append(InvalidCaseError(where, None, "must be a JSON object"))
+                continue
+            ident = _item_id(section, i, item)
+            bad = False
+            for key in sorted(set(item) - required - optional):
+                problems.append(InvalidCaseError(f"{where}.{key}", ident, "unknown key"))
+                bad = True
+            for key in sorted(required - set(item)):
+                problems.append(InvalidCaseError(f"{where}.{key}", ident, "missing"))
+                bad = True
+            if bad:
+                continue
+            try:
+                built[section].append(_build(section, item))
+            except InvalidCaseError as exc:
+                problems.extend(exc.problems)
+            except (TypeError, ValueError) as exc:  # pragma: no cover - defensive
+                problems.append(InvalidCaseError(where, ident, str(exc)))
+    return built, problems
+
+
+def check_case(data: Any) -> list[InvalidCaseError]:
+    """Every problem of a case given as a dict in the JSON format (empty if valid).
+
+    Examples
+    --------
+    >>> problems = check_case({"credscore": 1, "sources": [{"id": "a", "reliability": 2}],
+    ...                        "claims": [], "reports": [{"source": "b", "claim": "c",
+    ...                        "stance": "confirms"}]})
+    >>> for p in problems:
+    ...     print(p)
+    reliability of 'a': must lie in (0, 1), got 2
+    source of 'b->c': unknown source id 'b'
+    claim of 'b->c': unknown claim id 'c'
+    """
+    return _check(data)[1]
+
+
+def _check(data: Any) -> tuple[Case | None, list[InvalidCaseError]]:
+    built, problems = _parse(data)
+    case = None
+    if not problems:
+        try:
+            case = Case(
+                built["sources"],
+                built["claims"],
+                built["reports"],
+                groups=built["groups"],
+                links=built["links"],
+            )
+        except InvalidCaseError as exc:
+            problems.extend(exc.problems)
+    elif isinstance(data, Mapping):
+        # Cross-references can still be checked among the items that did parse.
+        src: set[Any] = set()
+        clm: set[Any] = set()
+        if isinstance(data.get("sources"), list):
+            src = {s["id"] for s in data["sources"] if isinstance(s, Mapping) and _is_str(s, "id")}
+        if isinstance(data.get("claims"), list):
+            clm = {c["id"] for c in data["claims"] if isinstance(c, Mapping) and _is_str(c, "id")}
+        for r in built["reports"]:
+            if r.source not in src:
+                problems.append(
+                    InvalidCaseError("source", r.key, f"unknown source id {r.source!r}")
+                )
+            if r.claim not in clm:
+                problems.append(InvalidCaseError("claim", r.key, f"unknown claim id {r.claim!r}"))
+    return case, problems
+
+
+def _is_str(item: Mapping[str, Any], key: str) -> bool:
+    # An id of the wrong type (a list, say) is already a problem; it must not
+    # also crash the cross-reference check, which hashes ids.
+    return isinstance(item.get(key), str)
+
+
+def case_from_dict(data: Mapping[str, Any]) -> Case:
+    """Build a :class:`~credscore.case.model.Case` from the JSON format; raises
+    :class:`~credscore.errors.InvalidCaseError` listing every problem.
+
+    Examples
+    --------
+    >>> case = case_from_dict({"credscore": 1, "sources": [{"id": "a"}],
+    ...                        "claims": [{"id": "c"}],
+    ...                        "reports": [{"source": "a", "claim": "c", "stance": "confirms"}]})
+    >>> case.reports[0].stance.value
+    'confirms'
+    """
+    case, problems = _check(data)
+    if case is None:
+        raise InvalidCaseError.collect(problems)
+    return case
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def case_to_dict(case: Case) -> dict[str, Any]:
+    """The JSON format of a case; optional fields at their defaults are left out.
+
+    Examples
+    --------
+    >>> from credscore.examples import kursk
+    >>> case = kursk()
+    >>> case_from_dict(case_to_dict(case)) == case
+    True
+    """
+    out: dict[str, Any] = {"credscore": FORMAT_VERSION}
+    out["sources"] = [
+        _drop_none(
+            {
+                "id": s.id,
+                "name": s.name,
+                "kind": s.kind,
+                "reliability": s.reliability,
+                "affiliation": s.affiliation,
+            }
+        )
+        for s in case.sources
+    ]
+    if case.groups:
+        out["groups"] = [{"id": g.id, "dependence": g.dependence} for g in case.groups]
+    out["claims"] = []
+    for c in case.claims:
+        d: dict[str, Any] = {"id": c.id}
+        if c.text:
+            d["text"] = c.text
+        if c.prior is not None:
+            d["prior"] = c.prior
+        if c.benefits:
+            d["benefits"] = list(c.benefits)
+        if c.harms:
+            d["harms"] = list(c.harms)
+        out["claims"].append(d)
+    if case.links:
+        out["links"] = [
+            _drop_none(
+                {"kind": lk.kind, "from": lk.source, "to": lk.target, "dependence": lk.dependence}
+            )
+            for lk in case.links
+        ]
+    out["reports"] = []
+    for r in case.reports:
+        d = {"source": r.source, "claim": r.claim, "stance": r.stance.value}
+        if r.time is not None:
+            d["time"] = r.time
+        if r.cites is not None:
+            d["cites"] = r.cites
+        if r.weight != 1.0:
+            d["weight"] = r.weight
+        out["reports"].append(d)
+    return out

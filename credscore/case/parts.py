@@ -1,0 +1,409 @@
+"""The parts of a case: sources, claims, reports, groups and links.
+
+Every part is a frozen, slotted attrs class validated on construction. Ids
+are plain strings; times are kept as the ISO 8601 strings they were given in
+(so a case file round-trips exactly) and parsed when needed. The whole
+:class:`~credscore.case.model.Case`, which checks how the parts refer to each
+other, is in :mod:`credscore.case.model`.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import attrs
+
+from credscore.errors import InvalidCaseError
+
+__all__ = [
+    "ADMIRALTY_RELIABILITY",
+    "LINK_KINDS",
+    "Claim",
+    "Group",
+    "Link",
+    "Report",
+    "Source",
+    "Stance",
+    "parse_time",
+]
+
+#: Probability that a source of each Admiralty reliability grade knows what it
+#: reports. ``F`` (cannot be judged) maps to None: the model's
+#: ``unknown_reliability`` (0.5) is used until a better value is learned.
+ADMIRALTY_RELIABILITY: Mapping[str, float | None] = {
+    "A": 0.95,
+    "B": 0.8,
+    "C": 0.6,
+    "D": 0.4,
+    "E": 0.2,
+    "F": None,
+}
+
+
+_GOOD_TIMES: set[str] = set()
+
+
+class Stance(str, enum.Enum):
+    """What a report says about its claim.
+
+    Examples
+    --------
+    >>> Stance("no_comment") is Stance.NO_COMMENT
+    True
+    >>> [s.value for s in Stance]
+    ['confirms', 'denies', 'observes', 'no_comment', 'retracts']
+    """
+
+    CONFIRMS = "confirms"
+    DENIES = "denies"
+    OBSERVES = "observes"
+    NO_COMMENT = "no_comment"
+    RETRACTS = "retracts"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_STANCE_OF: dict[str, Stance] = {s.value: s for s in Stance}
+
+
+def parse_time(value: str | datetime, *, field: str = "time", id: str | None = None) -> datetime:
+    """Parse an ISO 8601 date or date-time into a naive UTC :class:`datetime`.
+
+    Times with an offset are converted to UTC; times without one are taken as
+    UTC. A bare date is midnight at its start.
+
+    Examples
+    --------
+    >>> parse_time("2024-12-16")
+    datetime.datetime(2024, 12, 16, 0, 0)
+    >>> parse_time("2024-12-16T12:00:00+02:00")
+    datetime.datetime(2024, 12, 16, 10, 0)
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise InvalidCaseError(
+                field, id, f"{value!r} is not an ISO 8601 date or date-time"
+            ) from None
+    else:
+        raise InvalidCaseError(field, id, f"expected an ISO 8601 string, got {value!r}")
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+    return dt
+
+
+def _check_id(field: str) -> Any:
+    def check(inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
+        if type(value) is str and value and not value.isspace():
+            return
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidCaseError(field, None, f"must be a non-empty string, got {value!r}")
+
+    return check
+
+
+def _number(value: Any, field: str, id: str | None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidCaseError(field, id, f"expected a number, got {value!r}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise InvalidCaseError(field, id, f"must be a finite number, got {value!r}")
+    return x
+
+
+def _open_probability(value: Any, field: str, id: str | None) -> float:
+    x = _number(value, field, id)
+    if not 0.0 < x < 1.0:
+        raise InvalidCaseError(field, id, f"must lie in (0, 1), got {value!r}")
+    return x
+
+
+def _path(value: Any, field: str, id: str | None) -> str:
+    if not isinstance(value, str) or not value.strip("/ "):
+        raise InvalidCaseError(field, id, f"must be a non-empty path like 'us/gov', got {value!r}")
+    if value in _GOOD_PATHS:
+        return value
+    parts = value.strip("/").split("/")
+    if any(not p.strip() for p in parts):
+        raise InvalidCaseError(field, id, f"has an empty segment: {value!r}")
+    out = "/".join(p.strip() for p in parts)
+    if out == value and len(_GOOD_PATHS) < 100_000:
+        _GOOD_PATHS.add(value)
+    return out
+
+
+_GOOD_PATHS: set[str] = set()
+
+
+def _paths(value: Any, field: str, id: str | None) -> tuple[str, ...]:
+    if type(value) in (tuple, list) and all(type(v) is str and v in _GOOD_PATHS for v in value):
+        return tuple(value)
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidCaseError(field, id, f"expected a list of paths, got {value!r}")
+    return tuple(_path(v, field, id) for v in value)
+
+
+@attrs.frozen
+class Source:
+    """Who speaks.
+
+    Parameters
+    ----------
+    id : str
+    name, kind : str, optional
+        ``kind`` (e.g. ``"government"``, ``"wire"``) can key custom reliabilities.
+    reliability : str, float or None
+        An Admiralty letter ``"A"``-``"F"`` or a probability in (0, 1) that the
+        source knows what it reports. ``"F"`` or None: cannot be judged.
+    affiliation : str, optional
+        A path such as ``"us/gov/dod"``; every prefix (``us``, ``us/gov``,
+        ``us/gov/dod``) is a group the source belongs to.
+
+    Examples
+    --------
+    >>> Source("pentagon", reliability="B", affiliation="us/gov/dod").groups
+    ('us', 'us/gov', 'us/gov/dod')
+    >>> Source("x", reliability=1.5)
+    Traceback (most recent call last):
+    ...
+    credscore.errors.InvalidCaseError: reliability of 'x': must lie in (0, 1), got 1.5
+    """
+
+    id: str = attrs.field(validator=_check_id("sources.id"))
+    name: str | None = attrs.field(default=None, kw_only=True)
+    kind: str | None = attrs.field(default=None, kw_only=True)
+    reliability: str | float | None = attrs.field(default=None, kw_only=True)
+    affiliation: str | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        r = self.reliability
+        if isinstance(r, str):
+            letter = r.strip().upper()
+            if letter not in ADMIRALTY_RELIABILITY:
+                raise InvalidCaseError(
+                    "reliability", self.id, f"must be a letter A-F or a probability, got {r!r}"
+                )
+            object.__setattr__(self, "reliability", letter)
+        elif r is not None:
+            object.__setattr__(self, "reliability", _open_probability(r, "reliability", self.id))
+        if self.affiliation is not None:
+            object.__setattr__(
+                self, "affiliation", _path(self.affiliation, "affiliation", self.id)
+            )
+        for f in ("name", "kind"):
+            v = getattr(self, f)
+            if v is not None and not isinstance(v, str):
+                raise InvalidCaseError(f, self.id, f"expected a string, got {v!r}")
+
+    @property
+    def probability(self) -> float | None:
+        """The reliability as a probability, None when it cannot be judged."""
+        r = self.reliability
+        if isinstance(r, str):
+            return ADMIRALTY_RELIABILITY[r]
+        return r
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Every affiliation prefix, shortest first (empty without affiliation)."""
+        if self.affiliation is None:
+            return ()
+        parts = self.affiliation.split("/")
+        return tuple("/".join(parts[: i + 1]) for i in range(len(parts)))
+
+
+@attrs.frozen
+class Claim:
+    """A proposition that is true or false.
+
+    Parameters
+    ----------
+    id : str
+    text : str
+    prior : float, optional
+        Prior probability in (0, 1); None uses the model's default (0.5).
+    benefits, harms : sequence of str
+        Affiliation prefixes whose interests the claim serves or hurts; a source
+        under one of them is self-serving (benefits) or speaking against its
+        interest (harms) when it confirms the claim.
+
+    Examples
+    --------
+    >>> Claim("nk-deployed", harms=["ru", "kp"]).harms
+    ('ru', 'kp')
+    """
+
+    id: str = attrs.field(validator=_check_id("claims.id"))
+    text: str = attrs.field(default="", kw_only=True)
+    prior: float | None = attrs.field(default=None, kw_only=True)
+    benefits: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+    harms: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise InvalidCaseError("text", self.id, f"expected a string, got {self.text!r}")
+        if self.prior is not None:
+            object.__setattr__(self, "prior", _open_probability(self.prior, "prior", self.id))
+        object.__setattr__(self, "benefits", _paths(self.benefits, "benefits", self.id))
+        object.__setattr__(self, "harms", _paths(self.harms, "harms", self.id))
+
+
+@attrs.frozen
+class Report:
+    """One source's statement about one claim.
+
+    Parameters
+    ----------
+    source, claim : str
+        Ids of the source and the claim.
+    stance : Stance or str
+    time : str or datetime, optional
+        When it was said (ISO 8601). A source's later report on a claim
+        supersedes its earlier one; an undated report counts as the earliest.
+    cites : str, optional
+        Id of the source this report got its information from.
+    weight : float
+        Directness in (0, 1]: scales the report's evidence.
+
+    Examples
+    --------
+    >>> Report("gur", "nk-casualties", "confirms", time="2024-12-16").stance
+    <Stance.CONFIRMS: 'confirms'>
+    >>> Report("gur", "nk-casualties", "maybe")
+    Traceback (most recent call last):
+    ...
+    credscore.errors.InvalidCaseError: stance of 'gur->nk-casualties': must be one of confirms, denies, observes, no_comment, retracts; got 'maybe'
+    """
+
+    source: str
+    claim: str
+    stance: Stance
+    time: str | None = attrs.field(default=None, kw_only=True)
+    cites: str | None = attrs.field(default=None, kw_only=True)
+    weight: float = attrs.field(default=1.0, kw_only=True)
+
+    @property
+    def key(self) -> str:
+        """``source->claim``, the id used in error messages."""
+        return f"{self.source}->{self.claim}"
+
+    def __attrs_post_init__(self) -> None:
+        # Fast paths first: a case may hold millions of reports.
+        for field, v in (("reports.source", self.source), ("reports.claim", self.claim)):
+            if type(v) is not str or not v or v.isspace():
+                raise InvalidCaseError(field, None, f"must be a non-empty string, got {v!r}")
+        stance = _STANCE_OF.get(self.stance) if isinstance(self.stance, str) else None
+        if stance is None:
+            raise InvalidCaseError(
+                "stance",
+                self.key,
+                "must be one of " + ", ".join(s.value for s in Stance) + f"; got {self.stance!r}",
+            )
+        if stance is not self.stance:
+            object.__setattr__(self, "stance", stance)
+        t = self.time
+        if t is not None:
+            if isinstance(t, datetime):
+                object.__setattr__(self, "time", t.isoformat())
+            elif type(t) is not str or t not in _GOOD_TIMES:
+                parse_time(t, field="time", id=self.key)
+                if len(_GOOD_TIMES) < 100_000:
+                    _GOOD_TIMES.add(t)
+        if self.cites is not None and (not isinstance(self.cites, str) or not self.cites):
+            raise InvalidCaseError("cites", self.key, f"expected a source id, got {self.cites!r}")
+        w = self.weight
+        if type(w) is float and 0.0 < w <= 1.0:
+            return
+        w = _number(self.weight, "weight", self.key)
+        if not 0.0 < w <= 1.0:
+            raise InvalidCaseError("weight", self.key, f"must lie in (0, 1], got {self.weight!r}")
+        object.__setattr__(self, "weight", w)
+
+    @property
+    def datetime(self) -> datetime | None:
+        """The parsed time (naive UTC), or None."""
+        return None if self.time is None else parse_time(self.time)
+
+
+@attrs.frozen
+class Group:
+    """A declared dependence for an affiliation group (a path prefix).
+
+    ``dependence`` in [0, 1]: 0 means the group's members are independent,
+    1 that together they say no more than the strongest of them.
+
+    Examples
+    --------
+    >>> Group("us/gov", 0.8)
+    Group(id='us/gov', dependence=0.8)
+    """
+
+    id: str = attrs.field()
+    dependence: float = attrs.field()
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "id", _path(self.id, "groups.id", None))
+        d = _number(self.dependence, "dependence", self.id)
+        if not 0.0 <= d <= 1.0:
+            raise InvalidCaseError("dependence", self.id, f"must lie in [0, 1], got {d!r}")
+        object.__setattr__(self, "dependence", d)
+
+
+LINK_KINDS = ("implies", "contradicts", "depends")
+
+
+@attrs.frozen
+class Link:
+    """A link between two claims (``implies``, ``contradicts``) or two sources
+    (``depends``, with a ``dependence`` in [0, 1]).
+
+    Examples
+    --------
+    >>> Link("implies", "nk-casualties", "nk-deployed")
+    Link(kind='implies', source='nk-casualties', target='nk-deployed', dependence=None)
+    >>> Link("depends", "afp", "reuters", dependence=0.9).dependence
+    0.9
+    """
+
+    kind: str = attrs.field()
+    source: str = attrs.field(validator=_check_id("links.from"))
+    target: str = attrs.field(validator=_check_id("links.to"))
+    dependence: float | None = attrs.field(default=None, kw_only=True)
+
+    @property
+    def key(self) -> str:
+        return f"{self.source}->{self.target}"
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind not in LINK_KINDS:
+            raise InvalidCaseError(
+                "kind", self.key, f"must be one of {', '.join(LINK_KINDS)}; got {self.kind!r}"
+            )
+        if self.source == self.target:
+            raise InvalidCaseError("to", self.key, "a link cannot join an id to itself")
+        if self.kind == "depends":
+            d = (
+                1.0
+                if self.dependence is None
+                else _number(self.dependence, "dependence", self.key)
+            )
+            if not 0.0 <= d <= 1.0:
+                raise InvalidCaseError("dependence", self.key, f"must lie in [0, 1], got {d!r}")
+            object.__setattr__(self, "dependence", d)
+        elif self.dependence is not None:
+            raise InvalidCaseError(
+                "dependence",
+                self.key,
+                f"only 'depends' links take a dependence, not {self.kind!r}",
+            )
