@@ -22,6 +22,7 @@ __all__ = [
     "DataNotFoundError",
     "InvalidCaseError",
     "InvalidInputError",
+    "InvalidSettingError",
     "InvalidTableError",
     "MetricInputError",
     "NotFittedError",
@@ -78,6 +79,12 @@ class InvalidCaseError(CredscoreError, ValueError):
 class InvalidInputError(CredscoreError, ValueError):
     """A file or stream cannot be read as what it should be: not UTF-8, not
     valid JSON, a duplicate key. The message names the input (and the line)."""
+
+
+class InvalidSettingError(CredscoreError, ValueError, TypeError):
+    """A model setting has a bad value or type; the message starts with the
+    setting's name. Both a ``ValueError`` and a ``TypeError``, so code that
+    catches either keeps working."""
 
 
 class InvalidTableError(CredscoreError, ValueError):

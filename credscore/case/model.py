@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from credscore._validators import show
 from credscore.case.parts import (
     ADMIRALTY_RELIABILITY,
     Claim,
@@ -130,12 +131,16 @@ class Case:
             group_ids.add(g.id)
         for r in self.reports:
             if r.source not in src_ids:
-                out.append(InvalidCaseError("source", r.key, f"unknown source id {r.source!r}"))
+                out.append(
+                    InvalidCaseError("source", r.key, f"unknown source id {show(r.source)}")
+                )
             if r.claim not in claim_ids:
-                out.append(InvalidCaseError("claim", r.key, f"unknown claim id {r.claim!r}"))
+                out.append(InvalidCaseError("claim", r.key, f"unknown claim id {show(r.claim)}"))
             if r.cites is not None:
                 if r.cites not in src_ids:
-                    out.append(InvalidCaseError("cites", r.key, f"unknown source id {r.cites!r}"))
+                    out.append(
+                        InvalidCaseError("cites", r.key, f"unknown source id {show(r.cites)}")
+                    )
                 elif r.cites == r.source:
                     out.append(InvalidCaseError("cites", r.key, "a source cannot cite itself"))
         for link in self.links:
@@ -143,7 +148,7 @@ class Case:
             what = "source" if link.kind == "depends" else "claim"
             for field, ref in (("from", link.source), ("to", link.target)):
                 if ref not in known:
-                    out.append(InvalidCaseError(field, link.key, f"unknown {what} id {ref!r}"))
+                    out.append(InvalidCaseError(field, link.key, f"unknown {what} id {show(ref)}"))
         if not out:
             out += _cycles(self)
         return out
@@ -309,7 +314,7 @@ def _parse(data: Any) -> tuple[dict[str, list[Any]], list[InvalidCaseError]]:
     if isinstance(version, bool) or version != FORMAT_VERSION:  # true == 1 in Python
         problems.append(
             InvalidCaseError(
-                "credscore", None, f"format version must be {FORMAT_VERSION}, got {version!r}"
+                "credscore", None, f"format version must be {FORMAT_VERSION}, got {show(version)}"
             )
         )
     for section, (required, optional) in _KEYS.items():
@@ -388,10 +393,12 @@ def _check(data: Any) -> tuple[Case | None, list[InvalidCaseError]]:
         for r in built["reports"]:
             if r.source not in src:
                 problems.append(
-                    InvalidCaseError("source", r.key, f"unknown source id {r.source!r}")
+                    InvalidCaseError("source", r.key, f"unknown source id {show(r.source)}")
                 )
             if r.claim not in clm:
-                problems.append(InvalidCaseError("claim", r.key, f"unknown claim id {r.claim!r}"))
+                problems.append(
+                    InvalidCaseError("claim", r.key, f"unknown claim id {show(r.claim)}")
+                )
     return case, problems
 
 

@@ -10,13 +10,13 @@ other, is in :mod:`credscore.case.model`.
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 import attrs
 
+from credscore._validators import number_problem, show
 from credscore.errors import InvalidCaseError
 
 __all__ = [
@@ -94,10 +94,10 @@ def parse_time(value: str | datetime, *, field: str = "time", id: str | None = N
             dt = datetime.fromisoformat(text)
         except ValueError:
             raise InvalidCaseError(
-                field, id, f"{value!r} is not an ISO 8601 date or date-time"
+                field, id, f"{show(value)} is not an ISO 8601 date or date-time"
             ) from None
     else:
-        raise InvalidCaseError(field, id, f"expected an ISO 8601 string, got {value!r}")
+        raise InvalidCaseError(field, id, f"expected an ISO 8601 string, got {show(value)}")
     if dt.tzinfo is not None:
         dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
     return dt
@@ -108,35 +108,42 @@ def _check_id(field: str) -> Any:
         if type(value) is str and value and not value.isspace():
             return
         if not isinstance(value, str) or not value.strip():
-            raise InvalidCaseError(field, None, f"must be a non-empty string, got {value!r}")
+            raise InvalidCaseError(field, None, f"must be a non-empty string, got {show(value)}")
 
     return check
 
 
-def _number(value: Any, field: str, id: str | None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidCaseError(field, id, f"expected a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise InvalidCaseError(field, id, f"must be a finite number, got {value!r}")
-    return x
+def _number(
+    value: Any,
+    field: str,
+    id: str | None,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> float:
+    """``value`` as a float, or InvalidCaseError in the words of credscore._validators."""
+    problem = number_problem(value, low=low, high=high, open_low=open_low, open_high=open_high)
+    if problem is not None:
+        raise InvalidCaseError(field, id, problem)
+    return float(value)
 
 
 def _open_probability(value: Any, field: str, id: str | None) -> float:
-    x = _number(value, field, id)
-    if not 0.0 < x < 1.0:
-        raise InvalidCaseError(field, id, f"must lie in (0, 1), got {value!r}")
-    return x
+    return _number(value, field, id, 0.0, 1.0, open_low=True, open_high=True)
 
 
 def _path(value: Any, field: str, id: str | None) -> str:
     if not isinstance(value, str) or not value.strip("/ "):
-        raise InvalidCaseError(field, id, f"must be a non-empty path like 'us/gov', got {value!r}")
+        raise InvalidCaseError(
+            field, id, f"must be a non-empty path like 'us/gov', got {show(value)}"
+        )
     if value in _GOOD_PATHS:
         return value
     parts = value.strip("/").split("/")
     if any(not p.strip() for p in parts):
-        raise InvalidCaseError(field, id, f"has an empty segment: {value!r}")
+        raise InvalidCaseError(field, id, f"has an empty segment: {show(value)}")
     out = "/".join(p.strip() for p in parts)
     if out == value and len(_GOOD_PATHS) < 100_000:
         _GOOD_PATHS.add(value)
@@ -150,7 +157,7 @@ def _paths(value: Any, field: str, id: str | None) -> tuple[str, ...]:
     if type(value) in (tuple, list) and all(type(v) is str and v in _GOOD_PATHS for v in value):
         return tuple(value)
     if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
-        raise InvalidCaseError(field, id, f"expected a list of paths, got {value!r}")
+        raise InvalidCaseError(field, id, f"expected a list of paths, got {show(value)}")
     return tuple(_path(v, field, id) for v in value)
 
 
@@ -192,7 +199,7 @@ class Source:
             letter = r.strip().upper()
             if letter not in ADMIRALTY_RELIABILITY:
                 raise InvalidCaseError(
-                    "reliability", self.id, f"must be a letter A-F or a probability, got {r!r}"
+                    "reliability", self.id, f"must be a letter A-F or a probability, got {show(r)}"
                 )
             object.__setattr__(self, "reliability", letter)
         elif r is not None:
@@ -204,7 +211,7 @@ class Source:
         for f in ("name", "kind"):
             v = getattr(self, f)
             if v is not None and not isinstance(v, str):
-                raise InvalidCaseError(f, self.id, f"expected a string, got {v!r}")
+                raise InvalidCaseError(f, self.id, f"expected a string, got {show(v)}")
 
     @property
     def probability(self) -> float | None:
@@ -252,7 +259,7 @@ class Claim:
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.text, str):
-            raise InvalidCaseError("text", self.id, f"expected a string, got {self.text!r}")
+            raise InvalidCaseError("text", self.id, f"expected a string, got {show(self.text)}")
         if self.prior is not None:
             object.__setattr__(self, "prior", _open_probability(self.prior, "prior", self.id))
         object.__setattr__(self, "benefits", _paths(self.benefits, "benefits", self.id))
@@ -302,13 +309,15 @@ class Report:
         # Fast paths first: a case may hold millions of reports.
         for field, v in (("reports.source", self.source), ("reports.claim", self.claim)):
             if type(v) is not str or not v or v.isspace():
-                raise InvalidCaseError(field, None, f"must be a non-empty string, got {v!r}")
+                raise InvalidCaseError(field, None, f"must be a non-empty string, got {show(v)}")
         stance = _STANCE_OF.get(self.stance) if isinstance(self.stance, str) else None
         if stance is None:
             raise InvalidCaseError(
                 "stance",
                 self.key,
-                "must be one of " + ", ".join(s.value for s in Stance) + f"; got {self.stance!r}",
+                "must be one of "
+                + ", ".join(s.value for s in Stance)
+                + f"; got {show(self.stance)}",
             )
         if stance is not self.stance:
             object.__setattr__(self, "stance", stance)
@@ -321,13 +330,13 @@ class Report:
                 if len(_GOOD_TIMES) < 100_000:
                     _GOOD_TIMES.add(t)
         if self.cites is not None and (not isinstance(self.cites, str) or not self.cites):
-            raise InvalidCaseError("cites", self.key, f"expected a source id, got {self.cites!r}")
+            raise InvalidCaseError(
+                "cites", self.key, f"expected a source id, got {show(self.cites)}"
+            )
         w = self.weight
         if type(w) is float and 0.0 < w <= 1.0:
             return
-        w = _number(self.weight, "weight", self.key)
-        if not 0.0 < w <= 1.0:
-            raise InvalidCaseError("weight", self.key, f"must lie in (0, 1], got {self.weight!r}")
+        w = _number(self.weight, "weight", self.key, 0.0, 1.0, open_low=True)
         object.__setattr__(self, "weight", w)
 
     @property
@@ -354,9 +363,7 @@ class Group:
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "id", _path(self.id, "groups.id", None))
-        d = _number(self.dependence, "dependence", self.id)
-        if not 0.0 <= d <= 1.0:
-            raise InvalidCaseError("dependence", self.id, f"must lie in [0, 1], got {d!r}")
+        d = _number(self.dependence, "dependence", self.id, 0.0, 1.0)
         object.__setattr__(self, "dependence", d)
 
 
@@ -388,7 +395,7 @@ class Link:
     def __attrs_post_init__(self) -> None:
         if self.kind not in LINK_KINDS:
             raise InvalidCaseError(
-                "kind", self.key, f"must be one of {', '.join(LINK_KINDS)}; got {self.kind!r}"
+                "kind", self.key, f"must be one of {', '.join(LINK_KINDS)}; got {show(self.kind)}"
             )
         if self.source == self.target:
             raise InvalidCaseError("to", self.key, "a link cannot join an id to itself")
@@ -396,14 +403,12 @@ class Link:
             d = (
                 1.0
                 if self.dependence is None
-                else _number(self.dependence, "dependence", self.key)
+                else _number(self.dependence, "dependence", self.key, 0.0, 1.0)
             )
-            if not 0.0 <= d <= 1.0:
-                raise InvalidCaseError("dependence", self.key, f"must lie in [0, 1], got {d!r}")
             object.__setattr__(self, "dependence", d)
         elif self.dependence is not None:
             raise InvalidCaseError(
                 "dependence",
                 self.key,
-                f"only 'depends' links take a dependence, not {self.kind!r}",
+                f"only 'depends' links take a dependence, not {show(self.kind)}",
             )

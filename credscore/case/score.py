@@ -34,6 +34,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _validators as _v
 from credscore.case.compile import CompiledCase, compile_case, csr_gather, timestamp
 from credscore.case.evidence import Evidence
 from credscore.case.explain import EvidenceBreakdown
@@ -51,26 +52,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 ReliabilitySpec = Mapping[str, "float | str"] | Callable[[Source, Claim], float] | None
 DependenceFn = Callable[[Source, Source], float]
-
-
-def _unit_open(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise ValueError(f"{attribute.name}: must lie in (0, 1), got {value!r}")
-
-
-def _unit_closed(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise ValueError(f"{attribute.name}: must lie in [0, 1], got {value!r}")
-
-
-def _bias(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"{attribute.name}: must lie in [0, 1), got {value!r}")
-
-
-def _non_negative(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{attribute.name}: must be a number >= 0, got {value!r}")
 
 
 @attrs.define(kw_only=True)
@@ -150,23 +131,27 @@ class CorroborationModel:
     2
     """
 
-    prior: float = attrs.field(default=0.5, validator=_unit_open)
-    unknown_reliability: float = attrs.field(default=0.5, validator=_unit_open)
+    prior: float = _v.number(0.5, low=0, high=1, open_low=True, open_high=True)
+    unknown_reliability: float = _v.number(0.5, low=0, high=1, open_low=True, open_high=True)
     reliability: ReliabilitySpec = attrs.field(default=None)
-    dependence: DependenceFn | None = attrs.field(default=None)
-    nested_dependence: float = attrs.field(default=0.8, validator=_unit_closed)
-    top_level_dependence: float = attrs.field(default=0.0, validator=_unit_closed)
-    propensity: float = attrs.field(default=0.5, validator=_unit_open)
-    self_serving_propensity: float = attrs.field(default=0.7, validator=_unit_open)
-    against_interest_propensity: float = attrs.field(default=0.1, validator=_unit_open)
-    self_serving_bias: float = attrs.field(default=0.35, validator=_bias)
-    self_serving_denial_bias: float = attrs.field(default=0.9, validator=_bias)
-    observes_weight: float = attrs.field(default=0.0, validator=_unit_closed)
-    threshold: float = attrs.field(default=0.4, validator=_non_negative)
-    interval: float = attrs.field(default=0.8, validator=_unit_open)
-    reliability_spread: float = attrs.field(default=0.5, validator=_non_negative)
-    unknown_reliability_spread: float = attrs.field(default=1.0, validator=_non_negative)
-    dependence_spread: float = attrs.field(default=0.15, validator=_non_negative)
+    dependence: DependenceFn | None = _v.callback(
+        what="a callable (source, source) -> [0, 1], or None"
+    )
+    nested_dependence: float = _v.number(0.8, low=0, high=1)
+    top_level_dependence: float = _v.number(0.0, low=0, high=1)
+    propensity: float = _v.number(0.5, low=0, high=1, open_low=True, open_high=True)
+    self_serving_propensity: float = _v.number(0.7, low=0, high=1, open_low=True, open_high=True)
+    against_interest_propensity: float = _v.number(
+        0.1, low=0, high=1, open_low=True, open_high=True
+    )
+    self_serving_bias: float = _v.number(0.35, low=0, high=1, open_high=True)
+    self_serving_denial_bias: float = _v.number(0.9, low=0, high=1, open_high=True)
+    observes_weight: float = _v.number(0.0, low=0, high=1)
+    threshold: float = _v.number(0.4, low=0)
+    interval: float = _v.number(0.8, low=0, high=1, open_low=True, open_high=True)
+    reliability_spread: float = _v.number(0.5, low=0)
+    unknown_reliability_spread: float = _v.number(1.0, low=0)
+    dependence_spread: float = _v.number(0.15, low=0)
 
     name = "corroboration"
 

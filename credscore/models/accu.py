@@ -26,6 +26,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _validators as _v
 from credscore.errors import NotFittedError
 from credscore.kernels import segments as _kernels
 from credscore.models import copying
@@ -41,44 +42,6 @@ from credscore.models.registry import register_model
 from credscore.table.table import Table
 
 __all__ = ["Accu", "AccuCopy", "PopAccu"]
-
-
-def _open_unit(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not (
-        isinstance(value, (int, float, np.floating)) and 0.0 < value < 1.0
-    ):
-        raise ValueError(f"{attribute.name}: expected a number in (0, 1), got {value!r}")
-
-
-def _open_unit_or_none(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None:
-        _open_unit(inst, attribute, value)
-
-
-def _positive_int_or_none(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1
-    ):
-        raise ValueError(f"{attribute.name}: expected a positive integer or None, got {value!r}")
-
-
-def _positive_int(inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{attribute.name}: expected a positive integer, got {value!r}")
-
-
-def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not (
-        isinstance(value, (int, float, np.integer, np.floating)) and value > 0
-    ):
-        raise ValueError(f"{attribute.name}: expected a number > 0, got {value!r}")
-
-
-def _small(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not (
-        isinstance(value, (int, float, np.floating)) and 0.0 < value < 0.5
-    ):
-        raise ValueError(f"{attribute.name}: expected a number in (0, 0.5), got {value!r}")
 
 
 def _segment_log_sum_exp(score: FloatArray, part: Table) -> FloatArray:
@@ -156,10 +119,10 @@ class Accu(IterativeModel):
     name: ClassVar[str] = "accu"
     _init_reads: ClassVar[InitReads] = "labels"
 
-    n_false: float = attrs.field(default=100.0, validator=_positive)
-    initial_accuracy: float = attrs.field(default=0.8, validator=_open_unit)
-    unobserved: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    eps: float = attrs.field(default=1e-3, validator=_small)
+    n_false: float = _v.number(100.0, low=0, open_low=True)
+    initial_accuracy: float = _v.number(0.8, low=0, high=1, open_low=True, open_high=True)
+    unobserved: bool = _v.flag(False)
+    eps: float = _v.number(1e-3, low=0, high=0.5, open_low=True, open_high=True)
 
     def _init(self, table: Table) -> State:
         return {"reliability": np.full(table.n_sources, float(self.initial_accuracy))}
@@ -393,14 +356,14 @@ class AccuCopy(Accu):
     name: ClassVar[str] = "accu-copy"
     _init_reads: ClassVar[InitReads] = "table"  # the source pairs
 
-    alpha: float = attrs.field(default=0.2, validator=_open_unit)
-    copy_rate: float | None = attrs.field(default=0.8, validator=_open_unit_or_none)
-    direction: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
-    initial_dependence: bool = attrs.field(
-        default=False, validator=attrs.validators.instance_of(bool)
+    alpha: float = _v.number(0.2, low=0, high=1, open_low=True, open_high=True)
+    copy_rate: float | None = _v.number(
+        0.8, low=0, high=1, open_low=True, open_high=True, optional=True
     )
-    duplicate_min_claims: int | None = attrs.field(default=3, validator=_positive_int_or_none)
-    min_shared: int = attrs.field(default=3, validator=_positive_int)
+    direction: bool = _v.flag(True)
+    initial_dependence: bool = _v.flag(False)
+    duplicate_min_claims: int | None = _v.integer(3, low=1, optional=True)
+    min_shared: int = _v.integer(3, low=1)
 
     _pairs: tuple[Any, Any, FloatArray] | None = attrs.field(default=None, init=False, repr=False)
 

@@ -38,6 +38,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _validators as _v
 from credscore.errors import ConvergenceWarning, InvalidTableError, NotFittedError
 from credscore.kernels import segments as _kernels
 from credscore.table.table import Table
@@ -232,16 +233,6 @@ class TruthModel(abc.ABC):
         return self.result.converged
 
 
-def _positive_int(inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{attribute.name}: expected a positive integer, got {value!r}")
-
-
-def _non_negative(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (isinstance(value, (int, float, np.floating)) and value >= 0):
-        raise ValueError(f"{attribute.name}: expected a number >= 0, got {value!r}")
-
-
 @attrs.define(kw_only=True)
 class IterativeModel(TruthModel):
     """A model that iterates ``_local`` / ``_update`` to a fixed point.
@@ -268,10 +259,12 @@ class IterativeModel(TruthModel):
     #: or ``"table"`` (anything: the partitions are gathered once).
     _init_reads: ClassVar[InitReads] = "table"
 
-    max_iter: int = attrs.field(default=100, validator=_positive_int)
-    tol: float = attrs.field(default=1e-6, validator=_non_negative)
-    seed: int | np.random.Generator | None = attrs.field(default=None)
-    progress: ProgressCallback | None = attrs.field(default=None, repr=False, eq=False)
+    max_iter: int = _v.integer(100, low=1)
+    tol: float = _v.number(1e-6, low=0)
+    seed: int | np.random.Generator | None = _v.seed()
+    progress: ProgressCallback | None = _v.callback(
+        what="a callable taking a Progress, or None", repr=False, eq=False
+    )
 
     @abc.abstractmethod
     def _init(self, table: Table) -> State: ...

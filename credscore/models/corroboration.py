@@ -52,6 +52,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _validators as _v
 from credscore.errors import InvalidTableError
 from credscore.kernels import corroboration as _ck
 from credscore.kernels import segments as _kernels
@@ -68,7 +69,6 @@ from credscore.models.base import (
     IterativeModel,
     State,
     Stats,
-    _positive_int,
 )
 from credscore.models.registry import register_model
 from credscore.semantics import llr, pool_rule
@@ -117,61 +117,6 @@ def confirmation_llr(rho: FloatArray, a: FloatArray) -> FloatArray:
     array([0.    , 1.0986, 2.9444])
     """
     return llr(np.minimum(rho, _RHO_MAX), a)
-
-
-def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.floating))
-        or not (value > 0 and np.isfinite(value))
-    ):
-        raise ValueError(f"{attribute.name}: expected a finite number > 0, got {value!r}")
-
-
-def _open_unit(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.floating))
-        or not (0 < value < 1)
-    ):
-        raise ValueError(f"{attribute.name}: expected a number in (0, 1), got {value!r}")
-
-
-def _unit(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.floating))
-        or not (0 <= value <= 1)
-    ):
-        raise ValueError(f"{attribute.name}: expected a number in [0, 1], got {value!r}")
-
-
-def _domain(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value in ("auto", "observed"):
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-        raise ValueError(
-            f"{attribute.name}: expected 'auto', 'observed' or an integer >= 2, got {value!r}"
-        )
-
-
-def _dependence(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value not in ("independent", "learned"):
-        raise ValueError(f"{attribute.name}: expected 'independent' or 'learned', got {value!r}")
-
-
-def _copy_rate(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.floating))
-        or not (0 <= value < 1)
-    ):
-        raise ValueError(f"{attribute.name}: expected a number in [0, 1), got {value!r}")
-
-
-def _non_neg_int(inst: Any, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{attribute.name}: expected an integer >= 0, got {value!r}")
 
 
 @attrs.define(kw_only=True)
@@ -383,26 +328,38 @@ class Corroboration(IterativeModel):
     name: ClassVar[str] = "corroboration"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
-    domain: int | Literal["auto", "observed"] = attrs.field(default="auto", validator=_domain)
-    max_closed_domain: int = attrs.field(default=20, validator=_non_neg_int)
-    prior_reliability: float = attrs.field(default=0.5, validator=_open_unit)
-    prior_strength: float = attrs.field(default=2.0, validator=_positive)
-    learn_prior: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
-    adversarial: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    guess: Literal["learned", "uniform"] = attrs.field(
-        default="learned", validator=attrs.validators.in_(("learned", "uniform"))
+    domain: int | Literal["auto", "observed"] = _v.choice(
+        "auto",
+        ("auto", "observed"),
+        also=_v.is_integer_at_least(2),
+        also_text="an integer >= 2",
     )
-    max_iter: int = attrs.field(default=1000, validator=_positive_int)
-    dependence: Literal["independent", "learned"] = attrs.field(
-        default="independent", validator=_dependence
+    max_closed_domain: int = _v.integer(20, low=0)
+    prior_reliability: float = _v.number(0.5, low=0, high=1, open_low=True, open_high=True)
+    prior_strength: float = _v.number(2.0, low=0, open_low=True)
+    learn_prior: bool = _v.flag(True)
+    adversarial: bool = _v.flag(False)
+    guess: Literal["learned", "uniform"] = _v.choice("learned", ("learned", "uniform"))
+    max_iter: int = _v.integer(1000, low=1)
+    dependence: Literal["independent", "learned"] = _v.choice(
+        "independent", ("independent", "learned")
     )
-    groups: Mapping[Any, Any] | None = attrs.field(default=None, repr=False)
-    group_dependence: float = attrs.field(default=0.8, validator=_unit)
-    copy_threshold: float = attrs.field(default=0.5, validator=_open_unit)
-    copy_rounds: int = attrs.field(default=5, validator=_positive_int)
-    prior_groups: Mapping[Any, Any] | None = attrs.field(default=None, repr=False)
-    copiers: Mapping[Any, float] | Collection[Any] | None = attrs.field(default=None, repr=False)
-    copy_rate: float = attrs.field(default=0.8, validator=_copy_rate)
+    groups: Mapping[Any, Any] | None = _v.instance(
+        None, (Mapping,), what="a mapping {source id: group}, or None", repr=False
+    )
+    group_dependence: float = _v.number(0.8, low=0, high=1)
+    copy_threshold: float = _v.number(0.5, low=0, high=1, open_low=True, open_high=True)
+    copy_rounds: int = _v.integer(5, low=1)
+    prior_groups: Mapping[Any, Any] | None = _v.instance(
+        None, (Mapping,), what="a mapping {source id: group}, or None", repr=False
+    )
+    copiers: Mapping[Any, float] | Collection[Any] | None = _v.instance(
+        None,
+        (Mapping, Collection),
+        what="a mapping {source id: copy rate} or a collection of source ids, or None",
+        repr=False,
+    )
+    copy_rate: float = _v.number(0.8, low=0, high=1, open_high=True)
 
     _state: State | None = attrs.field(default=None, init=False, repr=False)
     _seed_groups: tuple[IntArray, FloatArray] | None = attrs.field(

@@ -26,6 +26,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
 from credscore.models.base import (
     FloatArray,
@@ -39,20 +40,6 @@ from credscore.models.voting import closeness_probability
 from credscore.table.table import Table
 
 __all__ = ["CATD", "CRH", "chi2_lower_quantile"]
-
-
-def _positive_number(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{attribute.name}: expected a number > 0, got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name}: expected a finite number > 0, got {value!r}")
-
-
-def _open_unit(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise TypeError(f"{attribute.name}: expected a number in (0, 1), got {value!r}")
-    if not 0 < value < 1:
-        raise ValueError(f"{attribute.name}: expected a number in (0, 1), got {value!r}")
 
 
 # -- the chi-squared quantile CATD needs (no scipy in the core) ---------------
@@ -340,10 +327,8 @@ class CRH(_LossWeighted):
     name: ClassVar[str] = "crh"
     _init_reads: ClassVar[InitReads] = "labels"
 
-    loss: Literal["squared", "absolute"] = attrs.field(
-        default="squared", validator=attrs.validators.in_(("squared", "absolute"))
-    )
-    smoothing: float = attrs.field(default=0.5, validator=_positive_number)
+    loss: Literal["squared", "absolute"] = _v.choice("squared", ("squared", "absolute"))
+    smoothing: float = _v.number(0.5, low=0, open_low=True)
 
     def _loss_kind(self) -> Literal["squared", "absolute"]:
         return self.loss
@@ -417,8 +402,8 @@ class CATD(_LossWeighted):
 
     name: ClassVar[str] = "catd"
 
-    alpha: float = attrs.field(default=0.05, validator=_open_unit)
-    smoothing: float = attrs.field(default=0.5, validator=_positive_number)
+    alpha: float = _v.number(0.05, low=0, high=1, open_low=True, open_high=True)
+    smoothing: float = _v.number(0.5, low=0, open_low=True)
 
     def _weights(self, state: State, loss: FloatArray) -> FloatArray:
         q: FloatArray | None = state.get("quantile")

@@ -19,6 +19,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _validators as _v
 from credscore.errors import InvalidTableError
 from credscore.kernels import dawid_skene as _ds_kernels
 from credscore.kernels import segments as _kernels
@@ -29,13 +30,6 @@ from credscore.table.table import Table
 __all__ = ["DawidSkene", "OneCoin"]
 
 IntArray = npt.NDArray[np.int64]
-
-
-def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{attribute.name}: expected a number > 0, got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{attribute.name}: expected a finite number > 0, got {value!r}")
 
 
 # -- helpers shared by the crowd models (also used by credscore.models.glad) --
@@ -229,7 +223,7 @@ class DawidSkene(IterativeModel):
     _init_reads: ClassVar[InitReads] = "labels"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
-    smoothing: float = attrs.field(default=0.01, validator=_positive)
+    smoothing: float = _v.number(0.01, low=0, open_low=True)
 
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
     confusion_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
@@ -355,8 +349,8 @@ class OneCoin(IterativeModel):
     _init_reads: ClassVar[InitReads] = "labels"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
-    smoothing: float = attrs.field(default=0.01, validator=_positive)
-    learn_prior: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    smoothing: float = _v.number(0.01, low=0, open_low=True)
+    learn_prior: bool = _v.flag(False)
 
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
     prior_: FloatArray | None = attrs.field(default=None, init=False, repr=False)

@@ -46,6 +46,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 import numpy as np
 
+from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
 from credscore.models.base import FloatArray, IterativeModel, State, Stats
 from credscore.models.hubs import _index
@@ -57,12 +58,6 @@ __all__ = ["ThreeEstimates", "TwoEstimates"]
 _HALF = 0.5 - 1e-9  # values at or above round to 1
 _FLAT = 1e-9  # relative spread below which a set counts as constant
 _ZERO = 1e-12  # error rates at or below carry no information in 3-Estimates' divisions
-
-
-def _unit(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    if not (ok and 0.0 <= value <= 1.0):
-        raise ValueError(f"{attribute.name}: expected a number in [0, 1], got {value!r}")
 
 
 def _round01(x: FloatArray) -> FloatArray:
@@ -97,8 +92,8 @@ class _Estimates(IterativeModel):
         "f_hi": "max",
     }
 
-    normalization_weight: float = attrs.field(default=0.5, validator=_unit)
-    initial_error: float = attrs.field(default=0.2, validator=_unit)
+    normalization_weight: float = _v.number(0.5, low=0, high=1)
+    initial_error: float = _v.number(0.2, low=0, high=1)
 
     def _claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
@@ -339,7 +334,7 @@ class ThreeEstimates(_Estimates):
 
     name: ClassVar[str] = "three-estimates"
 
-    initial_difficulty: float = attrs.field(default=0.5, validator=_unit)
+    initial_difficulty: float = _v.number(0.5, low=0, high=1)
 
     def _init(self, table: Table) -> State:
         error = np.full(table.n_sources, float(self.initial_error))

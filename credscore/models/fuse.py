@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from credscore.errors import InvalidTableError
+from credscore.errors import InvalidSettingError, InvalidTableError
 from credscore.models.base import FusionResult, TruthModel
 from credscore.models.registry import get_model
 from credscore.table import Table, read_table
@@ -33,6 +33,8 @@ def resolve_model(model: str | TruthModel, **settings: Any) -> TruthModel:
             return model
         try:
             return attrs.evolve(model, **settings)
+        except InvalidSettingError:
+            raise
         except TypeError as exc:
             raise TypeError(f"model {model.name!r}: {exc}") from None
     raise TypeError(

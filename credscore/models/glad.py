@@ -7,25 +7,18 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
+from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
 from credscore.models.base import FloatArray, InitReads, IterativeModel, State, Stats
 from credscore.models.dawid_skene import (
     _claim_label,
     _labels,
-    _positive,
     _row_softmax,
 )
 from credscore.models.registry import register_model
 from credscore.table.table import Table
 
 __all__ = ["GLAD"]
-
-
-def _finite(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{attribute.name}: expected a finite number, got {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{attribute.name}: expected a finite number, got {value!r}")
 
 
 def _log_sigmoid(x: FloatArray) -> FloatArray:
@@ -127,12 +120,12 @@ class GLAD(IterativeModel):
     _init_reads: ClassVar[InitReads] = "labels"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
-    alpha_mean: float = attrs.field(default=1.0, validator=_finite)
-    log_beta_mean: float = attrs.field(default=0.0, validator=_finite)
-    prior_precision: float = attrs.field(default=1.0, validator=_positive)
-    max_step: float = attrs.field(default=1.0, validator=_positive)
-    learn_prior: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    smoothing: float = attrs.field(default=0.01, validator=_positive)
+    alpha_mean: float = _v.number(1.0)
+    log_beta_mean: float = _v.number(0.0)
+    prior_precision: float = _v.number(1.0, low=0, open_low=True)
+    max_step: float = _v.number(1.0, low=0, open_low=True)
+    learn_prior: bool = _v.flag(False)
+    smoothing: float = _v.number(0.01, low=0, open_low=True)
 
     ability_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)

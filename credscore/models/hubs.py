@@ -41,6 +41,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _validators as _v
 from credscore.kernels import backend as _backend
 from credscore.kernels import segments as _kernels
 from credscore.models.base import (
@@ -102,20 +103,13 @@ def _prior(part: Table, prior: str) -> FloatArray:
     return out
 
 
-def _positive_exponent(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise ValueError(f"{attribute.name}: expected a number > 0, got {value!r}")
-    if not (np.isfinite(value) and 0 < value <= 10):
-        raise ValueError(f"{attribute.name}: expected a number in (0, 10], got {value!r}")
-
-
 @attrs.define(kw_only=True)
 class _SumsFamily(IterativeModel):
     """Sums and Average-Log: belief = sum of the trust of the claim's sources."""
 
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
-    prior: str = attrs.field(default="voted", validator=attrs.validators.in_(_PRIORS))
+    prior: str = _v.choice("voted", _PRIORS)
 
     def _trust_from(self, belief_sum: FloatArray, n_claims: FloatArray) -> FloatArray:
         raise NotImplementedError
@@ -351,8 +345,8 @@ class Investment(IterativeModel):
     _init_reads: ClassVar[InitReads] = "source_counts"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
-    g: float = attrs.field(default=1.2, validator=_positive_exponent)
-    prior: str = attrs.field(default="voted", validator=attrs.validators.in_(_PRIORS))
+    g: float = _v.number(1.2, low=0, high=10, open_low=True)
+    prior: str = _v.choice("voted", _PRIORS)
 
     def _init(self, table: Table) -> State:
         n_claims = np.bincount(table.source, minlength=table.n_sources).astype(np.float64)
@@ -464,7 +458,7 @@ class PooledInvestment(Investment):
     name: ClassVar[str] = "pooled-investment"
     _init_reads: ClassVar[InitReads] = "source_counts"
 
-    g: float = attrs.field(default=1.4, validator=_positive_exponent)
+    g: float = _v.number(1.4, low=0, high=10, open_low=True)
 
     def _return_rate(self, part: Table, invested: FloatArray) -> FloatArray:
         # B / H = G(H) / sum of G(H) over the object's claims.

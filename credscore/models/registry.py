@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from credscore.errors import InvalidSettingError
 from credscore.models.base import TruthModel
 
 __all__ = ["available_models", "get_model", "register_model"]
@@ -56,5 +57,7 @@ def get_model(name: str, **settings: Any) -> TruthModel:
         ) from None
     try:
         return cls(**settings)
+    except InvalidSettingError:
+        raise
     except TypeError as exc:
         raise TypeError(f"model {name!r}: {exc}") from None

@@ -9,7 +9,6 @@ implication :math:`\\operatorname{imp}(f' \\to f) \\in [-1, 1]`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -17,6 +16,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore import _validators as _v
 from credscore.errors import InvalidTableError
 from credscore.kernels import segments as _kernels
 from credscore.models.base import (
@@ -38,36 +38,6 @@ Similarity = Callable[[Any, Any], float]
 # 1 - t(w) is kept at or above the smallest normal double, so that
 # tau = -ln(1 - t) stays finite (at most about 708).
 _TINY = float(np.finfo(np.float64).tiny)
-
-
-def _open_unit(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (isinstance(value, (int, float, np.floating)) and 0.0 < value < 1.0):
-        raise ValueError(f"{attribute.name}: expected a number in (0, 1), got {value!r}")
-
-
-def _unit(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    if not (isinstance(value, (int, float, np.floating)) and 0.0 <= value <= 1.0):
-        raise ValueError(f"{attribute.name}: expected a number in [0, 1], got {value!r}")
-
-
-def _positive(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    if not (ok and math.isfinite(value) and value > 0.0):
-        raise ValueError(f"{attribute.name}: expected a finite number > 0, got {value!r}")
-
-
-def _non_negative(inst: Any, attribute: attrs.Attribute[float], value: float) -> None:
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    if not (ok and math.isfinite(value) and value >= 0.0):
-        raise ValueError(f"{attribute.name}: expected a finite number >= 0, got {value!r}")
-
-
-def _check_similarity(inst: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is None or value == "numeric" or callable(value):
-        return
-    raise ValueError(
-        f"{attribute.name}: expected None, 'numeric' or a callable (a, b) -> [0, 1], got {value!r}"
-    )
 
 
 def numeric_similarity(a: FloatArray, b: FloatArray, scale: float) -> FloatArray:
@@ -191,14 +161,14 @@ class TruthFinder(IterativeModel):
     _init_reads: ClassVar[InitReads] = "source_counts"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
-    initial_trust: float = attrs.field(default=0.9, validator=_open_unit)
-    gamma: float = attrs.field(default=0.3, validator=_positive)
-    rho: float = attrs.field(default=0.5, validator=_non_negative)
-    base_sim: float = attrs.field(default=0.5, validator=_unit)
-    similarity: str | Similarity | None = attrs.field(
-        default=None, validator=_check_similarity, eq=False
+    initial_trust: float = _v.number(0.9, low=0, high=1, open_low=True, open_high=True)
+    gamma: float = _v.number(0.3, low=0, open_low=True)
+    rho: float = _v.number(0.5, low=0)
+    base_sim: float = _v.number(0.5, low=0, high=1)
+    similarity: str | Similarity | None = _v.choice(
+        None, (None, "numeric"), also=callable, also_text="a callable (a, b) -> [0, 1]", eq=False
     )
-    similarity_scale: float = attrs.field(default=0.1, validator=_positive)
+    similarity_scale: float = _v.number(0.1, low=0, open_low=True)
 
     def _fit(self, table: Table) -> FusionResult:
         if self.similarity == "numeric" and table.claim_value.dtype.kind not in "iuf":
