@@ -16,16 +16,16 @@ How it works (the map-reduce protocol of
    worker* and kept there, outside Dask's task graph, with the model's
    per-partition state (``local``), until the fit ends.
 4. Each iteration broadcasts the small global state (per-source vectors),
-   runs ``_local`` on every partition where it lives, sums the per-source
+   runs ``partition_stats`` on every partition where it lives, sums the per-source
    statistics of each worker's partitions on that worker and those of the
    workers on the client (:func:`~credscore.models.base.combine_stats`),
-   and calls ``_update``. The task graph does not grow with the iterations:
+   and calls ``update_state``. The task graph does not grow with the iterations:
    each iteration is one task per partition and one per worker.
-5. ``_claim_scores`` runs on every partition, and the per-claim results are
+5. ``claim_scores`` runs on every partition, and the per-claim results are
    gathered into one result over the global index.
 
-The start state (``_init``) of most models is built from per-partition
-summaries (source counts, the label set), as the model's ``_init_reads``
+The start state (``init_state``) of most models is built from per-partition
+summaries (source counts, the label set), as the model's ``init_reads``
 declares (see :class:`~credscore.models.IterativeModel`); for a model whose
 start needs
 more of the table (``accu-copy``'s source pairs, ``corroboration``,
@@ -288,7 +288,7 @@ def _drop_part(token: str) -> None:
 
 def _local_task(token: str, model: _Box, state: _Box) -> Any:
     p = _STORE[token]
-    return model.value._local(p.table, state.value, p.local)
+    return model.value.partition_stats(p.table, state.value, p.local)
 
 
 def _combine_task(reduce: dict[str, Any], *parts: Any) -> Any:
@@ -297,7 +297,7 @@ def _combine_task(reduce: dict[str, Any], *parts: Any) -> Any:
 
 def _claims_task(token: str, model: _Box, state: _Box, keep_assertions: bool) -> dict[str, Any]:
     p = _STORE[token]
-    prob, value = model.value._claim_scores(p.table, state.value, p.local)
+    prob, value = model.value.claim_scores(p.table, state.value, p.local)
     return {**_arrays(p.table, keep_assertions), "prob": prob, "value": value}
 
 
@@ -377,15 +377,15 @@ def _init_state(
     source_ids: np.ndarray[Any, Any],
     numeric: bool,
 ) -> State:
-    if model._init_reads in ("labels", "source_counts"):
+    if model.init_reads in ("labels", "source_counts"):
         labels = np.unique(np.concatenate([i["labels"] for i in infos]))
         stub = start_stub(source_ids, labels, numeric)
-        state = model._init(stub)
-        if model._init_reads == "source_counts":
+        state = model.init_state(stub)
+        if model.init_reads == "source_counts":
             counts = np.sum([i["source_count"] for i in infos], axis=0)
             state["n_claims"] = counts.astype(np.float64)
         return state
-    return model._init(_gather_table(client, infos, source_ids, numeric, True))
+    return model.init_state(_gather_table(client, infos, source_ids, numeric, True))
 
 
 def _fit_iterative(
@@ -421,18 +421,18 @@ def _fit_iterative(
                 _local_task, i["token"], remote, state_f, workers=[i["worker"]], pure=False
             )
             by_worker.setdefault(i["worker"], []).append(fut)
-        reduce = dict(model._reduce)
+        reduce = dict(model.stat_reductions)
         combined = [
             client.submit(_combine_task, reduce, *futs, workers=[w], pure=False)
             for w, futs in sorted(by_worker.items())
         ]
-        return combine_stats(list(client.gather(combined)), model._reduce)
+        return combine_stats(list(client.gather(combined)), model.stat_reductions)
 
-    state, it, converged = model._iterate(state, local_stats, stacklevel=4)
+    state, it, converged = model.iterate(state, local_stats, stacklevel=4)
     pieces = each(_claims_task, state, keep_assertions)
     table = _assemble(pieces, source_ids, numeric, keep_assertions)
     prob = np.concatenate([p["prob"] for p in pieces]).astype(np.float64)
     value = None
     if all(p["value"] is not None for p in pieces):
         value = np.concatenate([p["value"] for p in pieces])
-    return model._finish(table, state, prob, value, it, converged)
+    return model.finish(table, state, prob, value, it, converged)

@@ -306,14 +306,14 @@ def test_partitions_give_the_same_result(rs: list[tuple[Any, ...]], n: int) -> N
     objects = table.object_ids.tolist()
     halves = [[r for r in rs if objects.index(r[1]) % 2 == k] for k in (0, 1)]
     parts = [_table(h) for h in halves if h]
-    state = model._init(table)
+    state = model.init_state(table)
     locals_: list[dict[str, Any]] = [{} for _ in parts]
     for _ in range(n):
         stats = []
         for part, loc in zip(parts, locals_):
             # Partitions keep the whole table's source index.
-            stats.append(model._local(_reindex(part, table), state, loc))
-        state = model._update(state, combine_stats(stats, model._reduce))
+            stats.append(model.partition_stats(_reindex(part, table), state, loc))
+        state = model.update_state(state, combine_stats(stats, model.stat_reductions))
     np.testing.assert_allclose(state["reliability"], whole.reliability, atol=1e-9)
 
 

@@ -172,7 +172,7 @@ def _part(table: Table, lo: int, hi: int) -> Table:
 
 @given(st.data())
 def test_partitioned_fit_equals_in_memory_fit(data: st.DataObject) -> None:
-    """Running _local on object partitions and summing the statistics gives the
+    """Running partition_stats on object partitions and summing the statistics gives the
     in-memory result to 1e-9 (the map-reduce contract of credscore.dask)."""
     numeric = data.draw(st.booleans())
     name = data.draw(st.sampled_from(["crh", "catd"] if numeric else CATEGORICAL))
@@ -185,15 +185,14 @@ def test_partitioned_fit_equals_in_memory_fit(data: st.DataObject) -> None:
     parts = [_part(table, 0, cut), _part(table, cut, table.n_objects)]
     parts = [p for p in parts if p.n_objects > 0]
     locals_: list[dict[str, Any]] = [{} for _ in parts]
-    state = model._init(table)
+    state = model.init_state(table)
     for _ in range(4):
         stats = combine_stats(
-            [model._local(p, state, loc) for p, loc in zip(parts, locals_)], model._reduce
+            [model.partition_stats(p, state, loc) for p, loc in zip(parts, locals_)],
+            model.stat_reductions,
         )
-        state = model._update(state, stats)
-    prob = np.concatenate(
-        [model._claim_scores(p, state, loc)[0] for p, loc in zip(parts, locals_)]
-    )
+        state = model.update_state(state, stats)
+    prob = np.concatenate([model.claim_scores(p, state, loc)[0] for p, loc in zip(parts, locals_)])
     np.testing.assert_allclose(prob, whole.claim_probability, atol=1e-9)
     np.testing.assert_allclose(state["reliability"], whole.reliability, atol=1e-9)
 

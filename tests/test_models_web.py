@@ -220,11 +220,11 @@ def _fit_partitioned(model: IterativeModel, table: Table, cuts: list[int]) -> tu
     bounds = [0, *cuts, table.n_objects]
     parts = [_partition(table, a, b) for a, b in itertools.pairwise(bounds)]
     locals_: list[dict[str, Any]] = [{} for _ in parts]
-    state = model._init(table)
+    state = model.init_state(table)
     for _ in range(model.max_iter):
-        stats = [model._local(p, state, loc) for p, loc in zip(parts, locals_)]
-        state = model._update(state, combine_stats(stats, model._reduce))
-    probs = [model._claim_scores(p, state, loc)[0] for p, loc in zip(parts, locals_)]
+        stats = [model.partition_stats(p, state, loc) for p, loc in zip(parts, locals_)]
+        state = model.update_state(state, combine_stats(stats, model.stat_reductions))
+    probs = [model.claim_scores(p, state, loc)[0] for p, loc in zip(parts, locals_)]
     return state["reliability"], np.concatenate(probs)
 
 

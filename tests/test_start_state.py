@@ -19,7 +19,7 @@ from credscore.table.table import Table
 DECLARING = sorted(
     name
     for name, cls in _REGISTRY.items()
-    if issubclass(cls, IterativeModel) and cls._init_reads in ("labels", "source_counts")
+    if issubclass(cls, IterativeModel) and cls.init_reads in ("labels", "source_counts")
 )
 
 
@@ -53,7 +53,7 @@ def _same(a: Any, b: Any) -> bool:
 def test_start_from_the_stub_equals_start_from_the_table(
     name: str, rows: list[tuple[int, int, int]], numeric: bool
 ) -> None:
-    """``_init`` reads no more of the table than the model declares."""
+    """``init_state`` reads no more of the table than the model declares."""
     cls = _REGISTRY[name]
     kind = "numeric" if numeric else "categorical"
     if kind not in cls.kinds:
@@ -62,8 +62,8 @@ def test_start_from_the_stub_equals_start_from_the_table(
     values = val * 1.5 if numeric else np.array(["a", "b", "c", "d"])[val]
     table = Table.from_arrays([f"s{s}" for s in src], obj, values, numeric=numeric)
     model = get_model(name, seed=0)
-    full = model._init(table)
-    stub = model._init(start_stub(table.source_ids, np.unique(table.claim_value), numeric))
-    if cls._init_reads == "source_counts":
+    full = model.init_state(table)
+    stub = model.init_state(start_stub(table.source_ids, np.unique(table.claim_value), numeric))
+    if cls.init_reads == "source_counts":
         stub["n_claims"] = np.bincount(table.source, minlength=table.n_sources).astype(float)
     assert _same(full, stub)

@@ -126,8 +126,8 @@ def test_a_nondeterministic_case_model_fails() -> None:
 class Unnormalised(Majority):
     name: ClassVar[str] = "unnormalised"
 
-    def _fit(self, table: Table) -> FusionResult:
-        r = super()._fit(table)
+    def estimate(self, table: Table) -> FusionResult:
+        r = super().estimate(table)
         return attrs.evolve(r, claim_probability=r.claim_probability * 0.5)
 
 
@@ -137,8 +137,8 @@ class FirstRowWins(Majority):
 
     name: ClassVar[str] = "first-row"
 
-    def _fit(self, table: Table) -> FusionResult:
-        r = super()._fit(table)
+    def estimate(self, table: Table) -> FusionResult:
+        r = super().estimate(table)
         first = np.unique(table.claim, return_index=True)[1]
         rel = np.zeros(table.n_sources)
         rel[table.source[first]] = 1.0
@@ -161,8 +161,8 @@ class Restless(Majority):
     name: ClassVar[str] = "restless"
     seed: int | None = None
 
-    def _fit(self, table: Table) -> FusionResult:
-        r = super()._fit(table)
+    def estimate(self, table: Table) -> FusionResult:
+        r = super().estimate(table)
         prob = np.random.default_rng().random(table.n_claims)
         sums = np.bincount(table.claim_object, weights=prob)[table.claim_object]
         return attrs.evolve(r, claim_probability=prob / sums)

@@ -117,14 +117,14 @@ class Accu(IterativeModel):
     """
 
     name: ClassVar[str] = "accu"
-    _init_reads: ClassVar[InitReads] = "labels"
+    init_reads: ClassVar[InitReads] = "labels"
 
     n_false: float = _v.number(100.0, low=0, open_low=True)
     initial_accuracy: float = _v.number(0.8, low=0, high=1, open_low=True, open_high=True)
     unobserved: bool = _v.flag(False)
     eps: float = _v.number(1e-3, low=0, high=0.5, open_low=True, open_high=True)
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         return {"reliability": np.full(table.n_sources, float(self.initial_accuracy))}
 
     def _vote_weight(self, state: State) -> FloatArray:
@@ -161,7 +161,7 @@ class Accu(IterativeModel):
         out: FloatArray = np.exp(votes - self._log_normaliser(part, votes)[part.claim_object])
         return out
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         prob = self._probabilities(part, state, local)
         n = state["reliability"].shape[0]
         if "count" not in local:
@@ -171,14 +171,14 @@ class Accu(IterativeModel):
             "count": local["count"],
         }
 
-    def _update(self, state: State, stats: Stats) -> State:
+    def update_state(self, state: State, stats: Stats) -> State:
         count = stats["count"]
         mean = np.divide(stats["correct"], count, out=state["reliability"].copy(), where=count > 0)
         new = dict(state)
         new["reliability"] = np.clip(mean, self.eps, 1.0 - self.eps)
         return new
 
-    def _claim_scores(
+    def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         return _kernels.segment_softmax(self._votes(part, state, local), part.object_start), None
@@ -221,7 +221,7 @@ class PopAccu(Accu):
     """
 
     name: ClassVar[str] = "pop-accu"
-    _init_reads: ClassVar[InitReads] = "labels"
+    init_reads: ClassVar[InitReads] = "labels"
 
     def _vote_weight(self, state: State) -> FloatArray:
         acc = state["reliability"]
@@ -354,7 +354,7 @@ class AccuCopy(Accu):
     """
 
     name: ClassVar[str] = "accu-copy"
-    _init_reads: ClassVar[InitReads] = "table"  # the source pairs
+    init_reads: ClassVar[InitReads] = "table"  # the source pairs
 
     alpha: float = _v.number(0.2, low=0, high=1, open_low=True, open_high=True)
     copy_rate: float | None = _v.number(
@@ -367,22 +367,24 @@ class AccuCopy(Accu):
 
     _pairs: tuple[Any, Any, FloatArray] | None = attrs.field(default=None, init=False, repr=False)
 
-    def _fit(self, table: Table) -> FusionResult:
-        # As IterativeModel._fit, but the co-occurrences found while choosing
+    def estimate(self, table: Table) -> FusionResult:
+        # As IterativeModel.estimate, but the co-occurrences found while choosing
         # the candidate pairs are kept for the iterations (not found twice).
         local: dict[str, Any] = {}
-        state, n_iter, converged = self._iterate(
-            self._start(table, local), lambda st: self._local(table, st, local), stacklevel=4
+        state, n_iter, converged = self.iterate(
+            self._start(table, local),
+            lambda st: self.partition_stats(table, st, local),
+            stacklevel=4,
         )
         return self._result(table, state, local, n_iter, converged)
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         return self._start(table, None)
 
     def _start(self, table: Table, local: dict[str, Any] | None) -> State:
         """The start state; with ``local``, also the co-occurrences of the
         candidate pairs in ``table`` (see :meth:`_agreements`)."""
-        state = super()._init(table)
+        state = super().init_state(table)
         # An exact copy of another source's whole table is the limit of
         # copying (every value copied): it is given no vote and no pairs.
         size = np.bincount(table.source, minlength=table.n_sources)
@@ -495,7 +497,7 @@ class AccuCopy(Accu):
         votes[claims] += copying.weighted_count(agree["involved_claim"], change, claims.shape[0])
         return votes
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         prob = self._probabilities(part, state, local)
         n = state["reliability"].shape[0]
         n_pairs = state["pair_key"].shape[0]
@@ -511,8 +513,8 @@ class AccuCopy(Accu):
             "different": agree["different"],
         }
 
-    def _update(self, state: State, stats: Stats) -> State:
-        return self._with_dependence(super()._update(state, stats), stats)
+    def update_state(self, state: State, stats: Stats) -> State:
+        return self._with_dependence(super().update_state(state, stats), stats)
 
     def _with_dependence(self, state: State, stats: Stats) -> State:
         new = dict(state)

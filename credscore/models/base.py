@@ -5,19 +5,19 @@ that the same code runs in memory (one partition, the whole table) and on a
 Dask cluster (:mod:`credscore.dask`: partitions hold whole objects and stay on
 the workers; only per-source vectors travel each iteration):
 
-``_init(table) -> state``
+``init_state(table) -> state``
     Global state (per-source arrays and scalars) before the first iteration,
     from whole-table statistics. ``state["reliability"]`` must be present.
-``_local(part, state, local) -> stats``
+``partition_stats(part, state, local) -> stats``
     One pass over one partition (a :class:`~credscore.table.table.Table` holding
     whole objects, with the *global* source index): from the broadcast state,
     computes object-level quantities (which may be cached in the mutable dict
     ``local``, private to the partition) and returns partial statistics -- a
     dict of arrays combined across partitions by ``sum`` (or by the reduction
-    named in ``_reduce``).
-``_update(state, stats) -> state``
+    named in ``stat_reductions``).
+``update_state(state, stats) -> state``
     The new global state from the combined statistics.
-``_claim_scores(part, state, local) -> (claim_probability, object_value)``
+``claim_scores(part, state, local) -> (claim_probability, object_value)``
     The final per-claim probabilities (summing to 1 within each object) and,
     for numeric models, a per-object estimate (else None).
 
@@ -195,7 +195,7 @@ class TruthModel(abc.ABC):
     result_: FusionResult | None = attrs.field(default=None, init=False, repr=False)
 
     @abc.abstractmethod
-    def _fit(self, table: Table) -> FusionResult: ...
+    def estimate(self, table: Table) -> FusionResult: ...
 
     def fit(self: M, table: Table) -> M:
         """Learn from ``table``; returns the model itself."""
@@ -207,7 +207,7 @@ class TruthModel(abc.ABC):
                 f"value: model {self.name!r} does not accept {kind} values "
                 f"(it accepts {', '.join(sorted(self.kinds))})"
             )
-        self.result_ = self._fit(table)
+        self.result_ = self.estimate(table)
         return self
 
     def fit_score(self, table: Table) -> FusionResult:
@@ -235,7 +235,7 @@ class TruthModel(abc.ABC):
 
 @attrs.define(kw_only=True)
 class IterativeModel(TruthModel):
-    """A model that iterates ``_local`` / ``_update`` to a fixed point.
+    """A model that iterates ``partition_stats`` / ``update_state`` to a fixed point.
 
     Parameters
     ----------
@@ -250,14 +250,14 @@ class IterativeModel(TruthModel):
         Called with a :class:`Progress` after each iteration.
     """
 
-    _reduce: ClassVar[Mapping[str, Literal["sum", "max", "min"]]] = {}
-    #: What ``_init`` reads of the table, so that a distributed fit
+    stat_reductions: ClassVar[Mapping[str, Literal["sum", "max", "min"]]] = {}
+    #: What ``init_state`` reads of the table, so that a distributed fit
     #: (:mod:`credscore.dask`) can build the start state from small
     #: per-partition summaries: ``"labels"`` (the number of sources and the
     #: sorted distinct values only), ``"source_counts"`` (also the number of
-    #: assertions per source, which ``_init`` must store as ``"n_claims"``),
+    #: assertions per source, which ``init_state`` must store as ``"n_claims"``),
     #: or ``"table"`` (anything: the partitions are gathered once).
-    _init_reads: ClassVar[InitReads] = "table"
+    init_reads: ClassVar[InitReads] = "table"
 
     max_iter: int = _v.integer(100, low=1)
     tol: float = _v.number(1e-6, low=0)
@@ -267,30 +267,30 @@ class IterativeModel(TruthModel):
     )
 
     @abc.abstractmethod
-    def _init(self, table: Table) -> State: ...
+    def init_state(self, table: Table) -> State: ...
 
     @abc.abstractmethod
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats: ...
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats: ...
 
     @abc.abstractmethod
-    def _update(self, state: State, stats: Stats) -> State: ...
+    def update_state(self, state: State, stats: Stats) -> State: ...
 
     @abc.abstractmethod
-    def _claim_scores(
+    def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]: ...
 
-    def _fit(self, table: Table) -> FusionResult:
+    def estimate(self, table: Table) -> FusionResult:
         local: dict[str, Any] = {}
-        state, n_iter, converged = self._iterate(
-            self._init(table), lambda st: self._local(table, st, local), stacklevel=4
+        state, n_iter, converged = self.iterate(
+            self.init_state(table), lambda st: self.partition_stats(table, st, local), stacklevel=4
         )
         return self._result(table, state, local, n_iter, converged)
 
-    def _iterate(
+    def iterate(
         self, state: State, local_stats: Callable[[State], Stats], *, stacklevel: int
     ) -> tuple[State, int, bool]:
-        """Run ``local_stats`` / ``_update`` to convergence: the one driver of
+        """Run ``local_stats`` / ``update_state`` to convergence: the one driver of
         every iterative fit, in memory and on Dask (where ``local_stats`` maps
         over the partitions and combines their statistics).
 
@@ -301,7 +301,7 @@ class IterativeModel(TruthModel):
         converged = False
         it = 0
         for it in range(1, self.max_iter + 1):
-            new = self._update(state, local_stats(state))
+            new = self.update_state(state, local_stats(state))
             change = float(np.max(np.abs(new["reliability"] - state["reliability"]), initial=0.0))
             state = new
             if self.progress is not None:
@@ -323,10 +323,10 @@ class IterativeModel(TruthModel):
     def _result(
         self, table: Table, state: State, local: dict[str, Any], n_iter: int, converged: bool
     ) -> FusionResult:
-        prob, value = self._claim_scores(table, state, local)
-        return self._finish(table, state, prob, value, n_iter, converged)
+        prob, value = self.claim_scores(table, state, local)
+        return self.finish(table, state, prob, value, n_iter, converged)
 
-    def _finish(
+    def finish(
         self,
         table: Table,
         state: State,
@@ -355,8 +355,8 @@ def start_stub(
 ) -> Table:
     """A table with the given sources and labels and no assertions.
 
-    What a model whose ``_init_reads`` is ``"labels"`` or ``"source_counts"``
-    may read in ``_init``: its ``_init`` must give on this stub the same start
+    What a model whose ``init_reads`` is ``"labels"`` or ``"source_counts"``
+    may read in ``init_state``: its ``init_state`` must give on this stub the same start
     as on the whole table (for ``"source_counts"``, apart from ``"n_claims"``,
     which the caller fills in). A distributed fit builds it from the sorted
     distinct ``labels`` of all partitions.

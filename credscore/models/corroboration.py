@@ -439,7 +439,7 @@ class Corroboration(IterativeModel):
     # ------------------------------------------------------------------
     # map-reduce protocol
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         n_src = table.n_sources
         state: State = {
             "group": np.arange(n_src, dtype=np.int64),
@@ -543,7 +543,7 @@ class Corroboration(IterativeModel):
             a_col = 1.0 / k_vals.astype(np.float64)
             if not prior_on:
                 # With a uniform prior, assertions alone on their object are
-                # left out of the M-step (see _local): their own columns.
+                # left out of the M-step (see partition_stats): their own columns.
                 per_claim = np.bincount(part.claim, minlength=n_claims)
                 per_obj = np.add.reduceat(per_claim, object_start[:-1]) if n_obj else k_obs
                 col_obj = col_obj + k_vals.shape[0] * (per_obj == 1)
@@ -754,7 +754,7 @@ class Corroboration(IterativeModel):
                 out["mass"] = _wsum(vc, full, n_val) + prior * missing
         return out
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         n_src = state["reliability"].shape[0]
         if part.numeric:
             est, total_w = _gaussian_estimate(part, state)
@@ -802,7 +802,7 @@ class Corroboration(IterativeModel):
             stats["mass"] = post["mass"]
         return stats
 
-    def _update(self, state: State, stats: Stats) -> State:
+    def update_state(self, state: State, stats: Stats) -> State:
         new = dict(state)
         s = self.prior_strength
         if "v0" in state:
@@ -853,7 +853,7 @@ class Corroboration(IterativeModel):
             new["log_prior"] = np.log(mass + 1.0) - np.log(mass.sum() + mass.shape[0])
         return new
 
-    def _claim_scores(
+    def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         if part.numeric:
@@ -868,7 +868,7 @@ class Corroboration(IterativeModel):
     # ------------------------------------------------------------------
     # fitting, with the optional outer loop over learned dependence
 
-    def _fit(self, table: Table) -> FusionResult:
+    def estimate(self, table: Table) -> FusionResult:
         if table.numeric and (self.dependence == "learned" or self.groups is not None):
             raise InvalidTableError(
                 "value: dependence between sources (groups=, dependence='learned') "
@@ -879,14 +879,14 @@ class Corroboration(IterativeModel):
         if self.dependence == "learned" and self.groups is not None:
             raise ValueError("groups: give either groups= or dependence='learned', not both")
         if self.dependence == "independent":
-            return super()._fit(table)
+            return super().estimate(table)
         from credscore.models.copying import copy_probabilities
 
         n_src = table.n_sources
         # The copy model's chance that two independent wrong sources agree,
         # 1 / n_false, is this model's a: on a closed label set of K values,
         # n_false = K - 1 (copy_probabilities' default, 100, otherwise).
-        init = self._init(table)
+        init = self.init_state(table)
         copy_settings: dict[str, Any] = {}
         if init["values"] is not None:
             copy_settings["n_false"] = float(max(init["values"].shape[0] - 1, 1))
@@ -916,7 +916,7 @@ class Corroboration(IterativeModel):
             group, group_r = new_group, new_r
             self._seed_groups = (group, group_r)
             try:
-                result = super()._fit(table)
+                result = super().estimate(table)
             finally:
                 self._seed_groups = None
             assert self._state is not None

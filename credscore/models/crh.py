@@ -201,7 +201,7 @@ class _LossWeighted(IterativeModel):
     def _loss_kind(self) -> Literal["squared", "absolute"]:
         return "squared"
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         return {
             "weight": np.ones(table.n_sources),
             "reliability": np.ones(table.n_sources),
@@ -236,7 +236,7 @@ class _LossWeighted(IterativeModel):
             return None, est, loss
         return closeness_probability(part, est, state["weight"]), est, loss
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         _, _, loss = self._truths(part, state, local, with_prob=False)
         n_src = state["weight"].shape[0]
         return {
@@ -247,7 +247,7 @@ class _LossWeighted(IterativeModel):
     def _weights(self, state: State, loss: FloatArray) -> FloatArray:
         raise NotImplementedError
 
-    def _update(self, state: State, stats: Stats) -> State:
+    def update_state(self, state: State, stats: Stats) -> State:
         state = dict(state, count=stats["count"])
         w = self._weights(state, stats["loss"])
         self.weight_ = w
@@ -257,7 +257,7 @@ class _LossWeighted(IterativeModel):
         new["reliability"] = w / top if top > 0 else np.ones_like(w)
         return new
 
-    def _claim_scores(
+    def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         prob, value, _ = self._truths(part, state, local)
@@ -325,7 +325,7 @@ class CRH(_LossWeighted):
     """
 
     name: ClassVar[str] = "crh"
-    _init_reads: ClassVar[InitReads] = "labels"
+    init_reads: ClassVar[InitReads] = "labels"
 
     loss: Literal["squared", "absolute"] = _v.choice("squared", ("squared", "absolute"))
     smoothing: float = _v.number(0.5, low=0, open_low=True)

@@ -220,7 +220,7 @@ class DawidSkene(IterativeModel):
     """
 
     name: ClassVar[str] = "dawid-skene"
-    _init_reads: ClassVar[InitReads] = "labels"
+    init_reads: ClassVar[InitReads] = "labels"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     smoothing: float = _v.number(0.01, low=0, open_low=True)
@@ -229,7 +229,7 @@ class DawidSkene(IterativeModel):
     confusion_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
     prior_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         self.labels_ = _labels(table)
         return {
             "labels": self.labels_,
@@ -238,7 +238,7 @@ class DawidSkene(IterativeModel):
             "reliability": np.zeros(table.n_sources),
         }
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         plan = _plan(part, state, local)
         if state["conf"] is None:
             counts, label_total = _ds_kernels.ds_vote_step(plan)
@@ -247,7 +247,7 @@ class DawidSkene(IterativeModel):
             counts, label_total = _ds_kernels.ds_step(plan, state["conf"], state["prior"])
         return {"counts": counts, "label_total": label_total}
 
-    def _update(self, state: State, stats: Stats) -> State:
+    def update_state(self, state: State, stats: Stats) -> State:
         # counts[j, l, k]: expected answers l of worker j on items of true label k.
         counts: FloatArray = stats["counts"]
         k = counts.shape[1]
@@ -267,7 +267,7 @@ class DawidSkene(IterativeModel):
             "reliability": reliability,
         }
 
-    def _claim_scores(
+    def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         if state["conf"] is None:
@@ -346,7 +346,7 @@ class OneCoin(IterativeModel):
     """
 
     name: ClassVar[str] = "one-coin"
-    _init_reads: ClassVar[InitReads] = "labels"
+    init_reads: ClassVar[InitReads] = "labels"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     smoothing: float = _v.number(0.01, low=0, open_low=True)
@@ -355,7 +355,7 @@ class OneCoin(IterativeModel):
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
     prior_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         self.labels_ = _labels(table)
         return {
             "labels": self.labels_,
@@ -364,7 +364,7 @@ class OneCoin(IterativeModel):
             "reliability": np.zeros(table.n_sources),
         }
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         n_src = len(state["reliability"])
         total: FloatArray | None = local.get("source_total")
         if total is None:
@@ -375,7 +375,7 @@ class OneCoin(IterativeModel):
         )
         return {"correct": correct, "total": total, "label_total": label_total}
 
-    def _update(self, state: State, stats: Stats) -> State:
+    def update_state(self, state: State, stats: Stats) -> State:
         a = float(self.smoothing)
         acc = (stats["correct"] + a) / (stats["total"] + 2 * a)
         tot: FloatArray = stats["label_total"]
@@ -390,7 +390,7 @@ class OneCoin(IterativeModel):
             "reliability": acc,
         }
 
-    def _claim_scores(
+    def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         if state["accuracy"] is None:

@@ -85,7 +85,7 @@ def _normalize(x: FloatArray, lo: float, hi: float, weight: float) -> FloatArray
 @attrs.define(kw_only=True)
 class _Estimates(IterativeModel):
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
-    _reduce: ClassVar[dict[str, Literal["sum", "max", "min"]]] = {
+    stat_reductions: ClassVar[dict[str, Literal["sum", "max", "min"]]] = {
         "t_lo": "min",
         "t_hi": "max",
         "f_lo": "min",
@@ -95,7 +95,7 @@ class _Estimates(IterativeModel):
     normalization_weight: float = _v.number(0.5, low=0, high=1)
     initial_error: float = _v.number(0.2, low=0, high=1)
 
-    def _claim_scores(
+    def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         truth = self._final_truth(part, state, local)
@@ -168,7 +168,7 @@ class TwoEstimates(_Estimates):
     iteration, as in the paper, in a single map-reduce pass: every term of
     :math:`\\varepsilon(v)` is affine in the stretched truth values, so each
     partition returns per-source sums of the raw values together with their
-    minimum and maximum, and ``_update`` applies the stretch to the sums.
+    minimum and maximum, and ``update_state`` applies the stretch to the sums.
 
     References
     ----------
@@ -189,7 +189,7 @@ class TwoEstimates(_Estimates):
 
     name: ClassVar[str] = "two-estimates"
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         error = np.full(table.n_sources, float(self.initial_error))
         n_claims = np.bincount(table.source, minlength=table.n_sources).astype(np.float64)
         return {
@@ -201,7 +201,7 @@ class TwoEstimates(_Estimates):
             "t_hi": 1.0,
         }
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         truth = _raw_truth(part, state["error"], local)
         rounded = _round01(truth)
         t_sum = np.bincount(part.claim_object, weights=truth, minlength=part.n_objects)
@@ -226,7 +226,7 @@ class TwoEstimates(_Estimates):
             stats["facts"] = np.bincount(ix.source, weights=np.take(k, o), minlength=n_sources)
         return stats
 
-    def _update(self, state: State, stats: Stats) -> State:
+    def update_state(self, state: State, stats: Stats) -> State:
         lo, hi = float(stats["t_lo"]), float(stats["t_hi"])
         lam = self.normalization_weight
         n = state["n_claims"]
@@ -336,7 +336,7 @@ class ThreeEstimates(_Estimates):
 
     initial_difficulty: float = _v.number(0.5, low=0, high=1)
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         error = np.full(table.n_sources, float(self.initial_error))
         return {
             "error": error,
@@ -347,7 +347,7 @@ class ThreeEstimates(_Estimates):
             "f_hi": 1.0,
         }
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         lam = self.normalization_weight
         error: FloatArray = state["error"]
         ix = _index(part, local)
@@ -396,7 +396,7 @@ class ThreeEstimates(_Estimates):
             "f_hi": float(np.max(raw_f[has], initial=-np.inf)),
         }
 
-    def _update(self, state: State, stats: Stats) -> State:
+    def update_state(self, state: State, stats: Stats) -> State:
         num, den = stats["num"], stats["den"]
         has = den > 0
         error = state["error"]

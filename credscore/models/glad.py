@@ -117,7 +117,7 @@ class GLAD(IterativeModel):
     """
 
     name: ClassVar[str] = "glad"
-    _init_reads: ClassVar[InitReads] = "labels"
+    init_reads: ClassVar[InitReads] = "labels"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     alpha_mean: float = _v.number(1.0)
@@ -130,7 +130,7 @@ class GLAD(IterativeModel):
     ability_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         labels = _labels(table, confusion=False)
         alpha = np.full(table.n_sources, float(self.alpha_mean))
         self.labels_, self.ability_ = labels, alpha
@@ -161,7 +161,7 @@ class GLAD(IterativeModel):
         out[part.claim_object, lab] += bonus
         return out
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         lab = _claim_label(part, state["labels"], local)
         t = _row_softmax(self._log_joint(part, state, local))
         q = t[part.object, lab[part.claim]]  # posterior that each answer is right
@@ -193,7 +193,7 @@ class GLAD(IterativeModel):
             "label_total": t.sum(axis=0),
         }
 
-    def _update(self, state: State, stats: Stats) -> State:
+    def update_state(self, state: State, stats: Stats) -> State:
         prec = float(self.prior_precision)
         alpha: FloatArray = state["alpha"]
         grad = stats["grad_alpha"] - prec * (alpha - self.alpha_mean)
@@ -213,7 +213,7 @@ class GLAD(IterativeModel):
             "reliability": _sigmoid(alpha),
         }
 
-    def _claim_scores(
+    def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         lab = _claim_label(part, state["labels"], local)

@@ -5,7 +5,7 @@ Each alternates between a *trust* score per source and a *belief* score per
 claim (a distinct ``(object, value)`` pair). One iteration of the
 :class:`~credscore.models.IterativeModel` map-reduce computes, from the
 broadcast trust, the beliefs of the claims of a partition and returns per
-source the sums over its claims; the new trust is formed in ``_update``.
+source the sums over its claims; the new trust is formed in ``update_state``.
 
 Scales and normalisation (common to the four models)
 ----------------------------------------------------
@@ -114,7 +114,7 @@ class _SumsFamily(IterativeModel):
     def _trust_from(self, belief_sum: FloatArray, n_claims: FloatArray) -> FloatArray:
         raise NotImplementedError
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         n_claims = np.bincount(table.source, minlength=table.n_sources).astype(np.float64)
         return {"reliability": np.ones(table.n_sources), "n_claims": n_claims, "first": True}
 
@@ -126,7 +126,7 @@ class _SumsFamily(IterativeModel):
         ).astype(np.float64)
         return out
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         first = state["first"]
         ix = _index(part, local)
         n_sources = state["reliability"].shape[0]
@@ -152,11 +152,11 @@ class _SumsFamily(IterativeModel):
             )
         }
 
-    def _update(self, state: State, stats: Stats) -> State:
+    def update_state(self, state: State, stats: Stats) -> State:
         trust = _scale_by_max(self._trust_from(stats["belief_sum"], state["n_claims"]))
         return {**state, "reliability": trust, "first": False}
 
-    def _claim_scores(
+    def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         belief = self._beliefs(part, state, local)
@@ -221,7 +221,7 @@ class Sums(_SumsFamily):
     """
 
     name: ClassVar[str] = "sums"
-    _init_reads: ClassVar[InitReads] = "source_counts"
+    init_reads: ClassVar[InitReads] = "source_counts"
 
     def _trust_from(self, belief_sum: FloatArray, n_claims: FloatArray) -> FloatArray:
         return belief_sum
@@ -278,7 +278,7 @@ class AverageLog(_SumsFamily):
     """
 
     name: ClassVar[str] = "average-log"
-    _init_reads: ClassVar[InitReads] = "source_counts"
+    init_reads: ClassVar[InitReads] = "source_counts"
 
     def _trust_from(self, belief_sum: FloatArray, n_claims: FloatArray) -> FloatArray:
         out: FloatArray = np.log(n_claims) * belief_sum / n_claims
@@ -342,13 +342,13 @@ class Investment(IterativeModel):
     """
 
     name: ClassVar[str] = "investment"
-    _init_reads: ClassVar[InitReads] = "source_counts"
+    init_reads: ClassVar[InitReads] = "source_counts"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     g: float = _v.number(1.2, low=0, high=10, open_low=True)
     prior: str = _v.choice("voted", _PRIORS)
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         n_claims = np.bincount(table.source, minlength=table.n_sources).astype(np.float64)
         return {
             "reliability": np.ones(table.n_sources),
@@ -371,7 +371,7 @@ class Investment(IterativeModel):
         np.power(invested, self.g - 1.0, out=out, where=invested > 0)
         return out
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         invested = self._invested(part, state, local)
         if state["first"]:
             # Prior belief B0; H > 0 because every source starts with trust 1.
@@ -384,7 +384,7 @@ class Investment(IterativeModel):
             "earned": np.bincount(ix.source, weights=np.take(rate, ix.claim), minlength=n_sources)
         }
 
-    def _update(self, state: State, stats: Stats) -> State:
+    def update_state(self, state: State, stats: Stats) -> State:
         trust = state["reliability"] / state["n_claims"] * stats["earned"]
         return {**state, "reliability": _scale_by_max(trust), "first": False}
 
@@ -392,7 +392,7 @@ class Investment(IterativeModel):
         invested = self._invested(part, state, local)
         return invested * self._return_rate(part, invested)
 
-    def _claim_scores(
+    def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         belief = self._beliefs(part, state, local)
@@ -456,7 +456,7 @@ class PooledInvestment(Investment):
     """
 
     name: ClassVar[str] = "pooled-investment"
-    _init_reads: ClassVar[InitReads] = "source_counts"
+    init_reads: ClassVar[InitReads] = "source_counts"
 
     g: float = _v.number(1.4, low=0, high=10, open_low=True)
 

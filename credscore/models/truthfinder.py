@@ -158,7 +158,7 @@ class TruthFinder(IterativeModel):
     """
 
     name: ClassVar[str] = "truthfinder"
-    _init_reads: ClassVar[InitReads] = "source_counts"
+    init_reads: ClassVar[InitReads] = "source_counts"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     initial_trust: float = _v.number(0.9, low=0, high=1, open_low=True, open_high=True)
@@ -170,15 +170,15 @@ class TruthFinder(IterativeModel):
     )
     similarity_scale: float = _v.number(0.1, low=0, open_low=True)
 
-    def _fit(self, table: Table) -> FusionResult:
+    def estimate(self, table: Table) -> FusionResult:
         if self.similarity == "numeric" and table.claim_value.dtype.kind not in "iuf":
             raise InvalidTableError(
                 "value: similarity='numeric' needs numeric values; "
                 "pass a callable similarity for other values"
             )
-        return super()._fit(table)
+        return super().estimate(table)
 
-    def _init(self, table: Table) -> State:
+    def init_state(self, table: Table) -> State:
         n_claims = np.bincount(table.source, minlength=table.n_sources).astype(np.float64)
         miss = np.full(table.n_sources, 1.0 - self.initial_trust)
         return {"reliability": 1.0 - miss, "tau": -np.log(miss), "n_claims": n_claims}
@@ -237,7 +237,7 @@ class TruthFinder(IterativeModel):
         out = sigma + self.rho * extra
         return out
 
-    def _local(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         z = self.gamma * self._adjusted(part, state, local)
         with np.errstate(over="ignore"):
             miss = 1.0 / (1.0 + np.exp(z))  # 1 - s(f); e^z = inf gives 0
@@ -245,11 +245,11 @@ class TruthFinder(IterativeModel):
         n_sources = state["reliability"].shape[0]
         return {"miss": _kernels.gather_sum(ix.source, miss, ix.claim, n_sources)}
 
-    def _update(self, state: State, stats: Stats) -> State:
+    def update_state(self, state: State, stats: Stats) -> State:
         miss = np.maximum(stats["miss"] / state["n_claims"], _TINY)
         return {**state, "reliability": 1.0 - miss, "tau": -np.log(miss)}
 
-    def _claim_scores(
+    def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
         z = self.gamma * self._adjusted(part, state, local)

@@ -39,7 +39,7 @@ class Majority(TruthModel):
 
     name: ClassVar[str] = "majority"
 
-    def _fit(self, table: Table) -> FusionResult:
+    def estimate(self, table: Table) -> FusionResult:
         count = np.bincount(table.claim, minlength=table.n_claims)
         prob: FloatArray = count.astype(np.float64)
         per_obj = np.bincount(table.claim_object, weights=prob, minlength=table.n_objects)
@@ -233,7 +233,7 @@ class Mean(TruthModel):
     name: ClassVar[str] = "mean"
     kinds: ClassVar[frozenset[str]] = frozenset({"numeric"})
 
-    def _fit(self, table: Table) -> FusionResult:
+    def estimate(self, table: Table) -> FusionResult:
         v = _assertion_value(table)
         total = np.bincount(table.object, weights=v, minlength=table.n_objects)
         cnt = np.bincount(table.object, minlength=table.n_objects)
@@ -270,7 +270,7 @@ class Median(TruthModel):
     name: ClassVar[str] = "median"
     kinds: ClassVar[frozenset[str]] = frozenset({"numeric"})
 
-    def _fit(self, table: Table) -> FusionResult:
+    def estimate(self, table: Table) -> FusionResult:
         return _numeric_result(self.name, table, _median_by_object(table))
 
 
