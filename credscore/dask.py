@@ -372,11 +372,12 @@ def _gather_table(
 
 def _init_state(
     client: Any,
-    model: IterativeModel,
+    model: IterativeModel[Any],
     infos: list[dict[str, Any]],
     source_ids: np.ndarray[Any, Any],
     numeric: bool,
-) -> State:
+) -> Any:
+    """The model's start state (a TypedDict of the model's own: typed by the model)."""
     if model.init_reads in ("labels", "source_counts"):
         labels = np.unique(np.concatenate([i["labels"] for i in infos]))
         stub = start_stub(source_ids, labels, numeric)
@@ -390,7 +391,7 @@ def _init_state(
 
 def _fit_iterative(
     client: Any,
-    model: IterativeModel,
+    model: IterativeModel[Any],
     infos: list[dict[str, Any]],
     source_ids: np.ndarray[Any, Any],
     numeric: bool,

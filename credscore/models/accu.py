@@ -31,17 +31,38 @@ from credscore.errors import NotFittedError
 from credscore.kernels import segments as _kernels
 from credscore.models import copying
 from credscore.models.base import (
+    BaseState,
     FloatArray,
     FusionResult,
     InitReads,
     IterativeModel,
-    State,
     Stats,
 )
 from credscore.models.registry import register_model
 from credscore.table.table import Table
 
 __all__ = ["Accu", "AccuCopy", "PopAccu"]
+
+
+IntArray = npt.NDArray[np.int64]
+
+
+class AccuState(BaseState, total=False):
+    """The state of Accu, PopAccu and AccuCopy (AccuCopy adds the copy detection): per-source arrays and scalars broadcast to every
+    partition (:class:`~credscore.models.base.BaseState`)."""
+
+    size: IntArray
+    original: IntArray
+    duplicate: npt.NDArray[np.bool_]
+    pair_key: IntArray
+    pair_i: IntArray
+    pair_j: IntArray
+    copy: FloatArray
+    discount_ij: FloatArray
+    discount_ji: FloatArray
+
+
+State = AccuState
 
 
 def _segment_log_sum_exp(score: FloatArray, part: Table) -> FloatArray:
@@ -58,7 +79,7 @@ def _claims_per_object(part: Table) -> npt.NDArray[np.int64]:
 
 
 @attrs.define(kw_only=True)
-class Accu(IterativeModel):
+class Accu(IterativeModel[State]):
     """Accu: votes weighted by the log-odds of each source's accuracy.
 
     Parameters
@@ -174,7 +195,7 @@ class Accu(IterativeModel):
     def update_state(self, state: State, stats: Stats) -> State:
         count = stats["count"]
         mean = np.divide(stats["correct"], count, out=state["reliability"].copy(), where=count > 0)
-        new = dict(state)
+        new = state.copy()
         new["reliability"] = np.clip(mean, self.eps, 1.0 - self.eps)
         return new
 
@@ -517,7 +538,7 @@ class AccuCopy(Accu):
         return self._with_dependence(super().update_state(state, stats), stats)
 
     def _with_dependence(self, state: State, stats: Stats) -> State:
-        new = dict(state)
+        new = state.copy()
         acc = new["reliability"]
         p_ij, p_ji, c_ij, c_ji = copying.directed_probabilities(
             stats["shared_true"],

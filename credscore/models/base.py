@@ -32,7 +32,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypedDict, TypeVar
 
 import attrs
 import numpy as np
@@ -44,6 +44,7 @@ from credscore.kernels import segments as _kernels
 from credscore.table.table import Table
 
 __all__ = [
+    "BaseState",
     "FusionResult",
     "IterativeModel",
     "Progress",
@@ -52,8 +53,21 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
-State = dict[str, Any]
 Stats = dict[str, Any]
+
+
+class BaseState(TypedDict):
+    """What every iterative model's state holds: one reliability per source
+    (convergence is judged on it). A model declares its own state as a
+    TypedDict deriving from this one, so that mypy checks every key it uses."""
+
+    reliability: FloatArray
+
+
+#: The state of an iterative model (a TypedDict deriving from BaseState).
+S = TypeVar("S", bound=BaseState)
+#: Any model's state, where the model is not known (the Dask driver).
+State = BaseState
 ProgressCallback = Callable[["Progress"], None]
 M = TypeVar("M", bound="TruthModel")
 
@@ -234,7 +248,7 @@ class TruthModel(abc.ABC):
 
 
 @attrs.define(kw_only=True)
-class IterativeModel(TruthModel):
+class IterativeModel(TruthModel, Generic[S]):
     """A model that iterates ``partition_stats`` / ``update_state`` to a fixed point.
 
     Parameters
@@ -267,17 +281,17 @@ class IterativeModel(TruthModel):
     )
 
     @abc.abstractmethod
-    def init_state(self, table: Table) -> State: ...
+    def init_state(self, table: Table) -> S: ...
 
     @abc.abstractmethod
-    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats: ...
+    def partition_stats(self, part: Table, state: S, local: dict[str, Any]) -> Stats: ...
 
     @abc.abstractmethod
-    def update_state(self, state: State, stats: Stats) -> State: ...
+    def update_state(self, state: S, stats: Stats) -> S: ...
 
     @abc.abstractmethod
     def claim_scores(
-        self, part: Table, state: State, local: dict[str, Any]
+        self, part: Table, state: S, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]: ...
 
     def estimate(self, table: Table) -> FusionResult:
@@ -288,8 +302,8 @@ class IterativeModel(TruthModel):
         return self._result(table, state, local, n_iter, converged)
 
     def iterate(
-        self, state: State, local_stats: Callable[[State], Stats], *, stacklevel: int
-    ) -> tuple[State, int, bool]:
+        self, state: S, local_stats: Callable[[S], Stats], *, stacklevel: int
+    ) -> tuple[S, int, bool]:
         """Run ``local_stats`` / ``update_state`` to convergence: the one driver of
         every iterative fit, in memory and on Dask (where ``local_stats`` maps
         over the partitions and combines their statistics).
@@ -321,7 +335,7 @@ class IterativeModel(TruthModel):
         return state, it, converged
 
     def _result(
-        self, table: Table, state: State, local: dict[str, Any], n_iter: int, converged: bool
+        self, table: Table, state: S, local: dict[str, Any], n_iter: int, converged: bool
     ) -> FusionResult:
         prob, value = self.claim_scores(table, state, local)
         return self.finish(table, state, prob, value, n_iter, converged)
@@ -329,7 +343,7 @@ class IterativeModel(TruthModel):
     def finish(
         self,
         table: Table,
-        state: State,
+        state: S,
         prob: FloatArray,
         value: np.ndarray[Any, Any] | None,
         n_iter: int,

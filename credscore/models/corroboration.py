@@ -64,10 +64,10 @@ from credscore.models._priors import (
     source_mapping_ids,
 )
 from credscore.models.base import (
+    BaseState,
     FloatArray,
     FusionResult,
     IterativeModel,
-    State,
     Stats,
 )
 from credscore.models.registry import register_model
@@ -90,6 +90,31 @@ _DENSE_CELLS = 1 << 16
 _DENSE_PER_ASSERTION = 4
 # Least pooled variance of a numeric table (precisions stay finite).
 _MIN_VARIANCE = 1e-280
+
+
+class CorroborationState(BaseState, total=False):
+    """The state of the table-scale corroboration model: per-source arrays and scalars broadcast to every
+    partition (:class:`~credscore.models.base.BaseState`)."""
+
+    group: IntArray
+    group_r: FloatArray
+    grouped: bool
+    k: int
+    # None for an open domain of values (the code reads them only when closed):
+    values: Any
+    log_prior: Any
+    guess: Any
+    accuracy: FloatArray
+    # None without prior groups / declared copiers:
+    prior_group: Any
+    prior_labels: Any
+    prior_mean: FloatArray | None
+    copy: Any
+    v0: float
+    variance: FloatArray
+
+
+State = CorroborationState
 
 
 def confirmation_llr(rho: FloatArray, a: FloatArray) -> FloatArray:
@@ -120,7 +145,7 @@ def confirmation_llr(rho: FloatArray, a: FloatArray) -> FloatArray:
 
 
 @attrs.define(kw_only=True)
-class Corroboration(IterativeModel):
+class Corroboration(IterativeModel[State]):
     """Dependence-aware corroboration with source reliabilities learned by EM.
 
     The default model of the core (DESIGN.md section 3) applied to a table:
@@ -402,7 +427,7 @@ class Corroboration(IterativeModel):
         """
         self._check_fitted()
         assert self._state is not None
-        labels = self._state.get("prior_labels") or []
+        labels: list[Any] = self._state.get("prior_labels") or []
         means = self._state.get("prior_mean")
         if means is None:
             return {}
@@ -445,6 +470,7 @@ class Corroboration(IterativeModel):
             "group": np.arange(n_src, dtype=np.int64),
             "group_r": np.zeros(n_src, dtype=np.float64),
             "grouped": False,
+            "reliability": np.full(n_src, 0.5),
         }
         if table.numeric:
             values = np.asarray(table.claim_value, dtype=np.float64)[table.claim]
@@ -803,7 +829,7 @@ class Corroboration(IterativeModel):
         return stats
 
     def update_state(self, state: State, stats: Stats) -> State:
-        new = dict(state)
+        new = state.copy()
         s = self.prior_strength
         if "v0" in state:
             v0 = state["v0"]

@@ -29,10 +29,10 @@ import numpy.typing as npt
 from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
 from credscore.models.base import (
+    BaseState,
     FloatArray,
     InitReads,
     IterativeModel,
-    State,
     Stats,
 )
 from credscore.models.registry import register_model
@@ -43,6 +43,18 @@ __all__ = ["CATD", "CRH", "chi2_lower_quantile"]
 
 
 # -- the chi-squared quantile CATD needs (no scipy in the core) ---------------
+
+
+class CRHState(BaseState, total=False):
+    """The state of CRH and CATD: per-source arrays and scalars broadcast to every
+    partition (:class:`~credscore.models.base.BaseState`)."""
+
+    weight: FloatArray
+    count: FloatArray
+    quantile: FloatArray
+
+
+State = CRHState
 
 
 def _lower_gamma_series(a: FloatArray, x: FloatArray, lg: FloatArray) -> FloatArray:
@@ -193,7 +205,7 @@ def _weighted_lower_median(part: Table, v: FloatArray, w: FloatArray) -> FloatAr
 
 
 @attrs.define(kw_only=True)
-class _LossWeighted(IterativeModel):
+class _LossWeighted(IterativeModel[State]):
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     weight_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
@@ -248,11 +260,12 @@ class _LossWeighted(IterativeModel):
         raise NotImplementedError
 
     def update_state(self, state: State, stats: Stats) -> State:
-        state = dict(state, count=stats["count"])
+        state = state.copy()
+        state["count"] = stats["count"]
         w = self._weights(state, stats["loss"])
         self.weight_ = w
         top = float(np.max(w, initial=0.0))
-        new = dict(state)
+        new = state.copy()
         new["weight"] = w
         new["reliability"] = w / top if top > 0 else np.ones_like(w)
         return new

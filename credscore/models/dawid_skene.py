@@ -23,7 +23,7 @@ from credscore import _validators as _v
 from credscore.errors import InvalidTableError
 from credscore.kernels import dawid_skene as _ds_kernels
 from credscore.kernels import segments as _kernels
-from credscore.models.base import FloatArray, InitReads, IterativeModel, State, Stats
+from credscore.models.base import BaseState, FloatArray, InitReads, IterativeModel, Stats
 from credscore.models.registry import register_model
 from credscore.table.table import Table
 
@@ -37,6 +37,19 @@ IntArray = npt.NDArray[np.int64]
 
 #: Largest dense matrix (cells of float64) the label-set models may build: 1 GB.
 MAX_DENSE_CELLS = 125_000_000
+
+
+class DSState(BaseState, total=False):
+    """The state of Dawid-Skene and one-coin: per-source arrays and scalars broadcast to every
+    partition (:class:`~credscore.models.base.BaseState`)."""
+
+    labels: npt.NDArray[Any]
+    conf: FloatArray | None
+    prior: FloatArray | None
+    accuracy: FloatArray | None
+
+
+State = DSState
 
 
 def _labels(table: Table, *, confusion: bool = True) -> np.ndarray[Any, Any]:
@@ -128,7 +141,7 @@ def _row_softmax(score: FloatArray) -> FloatArray:
 
 
 @attrs.define(kw_only=True)
-class DawidSkene(IterativeModel):
+class DawidSkene(IterativeModel[State]):
     """Dawid-Skene: a full confusion matrix per worker, learned by EM.
 
     Each worker ``j`` answers label ``l`` on an item whose true label is
@@ -240,11 +253,12 @@ class DawidSkene(IterativeModel):
 
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         plan = _plan(part, state, local)
-        if state["conf"] is None:
+        conf, prior = state["conf"], state["prior"]
+        if conf is None or prior is None:  # the start: majority vote
             counts, label_total = _ds_kernels.ds_vote_step(plan)
         else:
             # E-step and M-step in one pass over the assertions.
-            counts, label_total = _ds_kernels.ds_step(plan, state["conf"], state["prior"])
+            counts, label_total = _ds_kernels.ds_step(plan, conf, prior)
         return {"counts": counts, "label_total": label_total}
 
     def update_state(self, state: State, stats: Stats) -> State:
@@ -270,11 +284,12 @@ class DawidSkene(IterativeModel):
     def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
-        if state["conf"] is None:
+        conf, prior = state["conf"], state["prior"]
+        if conf is None or prior is None:
             return _vote_share(part), None
         lab = _claim_label(part, state["labels"], local)
         prob = _ds_kernels.ds_claim_probability(
-            _plan(part, state, local), state["conf"], state["prior"], lab, part.object_start
+            _plan(part, state, local), conf, prior, lab, part.object_start
         )
         return prob, None
 
@@ -283,7 +298,7 @@ register_model(DawidSkene)
 
 
 @attrs.define(kw_only=True)
-class OneCoin(IterativeModel):
+class OneCoin(IterativeModel[State]):
     """One-coin Dawid-Skene: one accuracy per worker, errors spread evenly.
 
     Worker ``j`` gives the true label with probability ``p_j`` and each of
@@ -393,11 +408,12 @@ class OneCoin(IterativeModel):
     def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
-        if state["accuracy"] is None:
+        accuracy, prior = state["accuracy"], state["prior"]
+        if accuracy is None or prior is None:
             return _vote_share(part), None
         lab = _claim_label(part, state["labels"], local)
         prob = _ds_kernels.oc_claim_probability(
-            _plan(part, state, local), state["accuracy"], state["prior"], lab, part.object_start
+            _plan(part, state, local), accuracy, prior, lab, part.object_start
         )
         return prob, None
 

@@ -48,7 +48,7 @@ import numpy as np
 
 from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
-from credscore.models.base import FloatArray, IterativeModel, State, Stats
+from credscore.models.base import BaseState, FloatArray, IterativeModel, Stats
 from credscore.models.hubs import _index
 from credscore.models.registry import register_model
 from credscore.table.table import Table
@@ -58,6 +58,23 @@ __all__ = ["ThreeEstimates", "TwoEstimates"]
 _HALF = 0.5 - 1e-9  # values at or above round to 1
 _FLAT = 1e-9  # relative spread below which a set counts as constant
 _ZERO = 1e-12  # error rates at or below carry no information in 3-Estimates' divisions
+
+
+class EstimatesState(BaseState, total=False):
+    """The state of 2-Estimates and 3-Estimates: per-source arrays and scalars broadcast to every
+    partition (:class:`~credscore.models.base.BaseState`)."""
+
+    n_claims: FloatArray
+    error: FloatArray
+    prev_error: FloatArray
+    facts: FloatArray
+    t_lo: float
+    t_hi: float
+    f_lo: float
+    f_hi: float
+
+
+State = EstimatesState
 
 
 def _round01(x: FloatArray) -> FloatArray:
@@ -83,7 +100,7 @@ def _normalize(x: FloatArray, lo: float, hi: float, weight: float) -> FloatArray
 
 
 @attrs.define(kw_only=True)
-class _Estimates(IterativeModel):
+class _Estimates(IterativeModel[State]):
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
     stat_reductions: ClassVar[dict[str, Literal["sum", "max", "min"]]] = {
         "t_lo": "min",
@@ -404,11 +421,14 @@ class ThreeEstimates(_Estimates):
             raw = num / np.where(has, den, 1.0)
             lo, hi = float(np.min(raw[has])), float(np.max(raw[has]))
             error = np.where(has, _normalize(raw, lo, hi, self.normalization_weight), error)
-        new = {**state, "error": error, "reliability": 1.0 - error}
-        for lo_key, hi_key in (("t_lo", "t_hi"), ("f_lo", "f_hi")):
-            lo, hi = float(stats[lo_key]), float(stats[hi_key])
-            if math.isfinite(lo) and math.isfinite(hi):
-                new[lo_key], new[hi_key] = lo, hi
+        new = state.copy()
+        new["error"], new["reliability"] = error, 1.0 - error
+        lo, hi = float(stats["t_lo"]), float(stats["t_hi"])
+        if math.isfinite(lo) and math.isfinite(hi):
+            new["t_lo"], new["t_hi"] = lo, hi
+        lo, hi = float(stats["f_lo"]), float(stats["f_hi"])
+        if math.isfinite(lo) and math.isfinite(hi):
+            new["f_lo"], new["f_hi"] = lo, hi
         return new
 
     def _final_truth(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:

@@ -6,10 +6,11 @@ from typing import Any, ClassVar
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 
 from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
-from credscore.models.base import FloatArray, InitReads, IterativeModel, State, Stats
+from credscore.models.base import BaseState, FloatArray, InitReads, IterativeModel, Stats
 from credscore.models.dawid_skene import (
     _claim_label,
     _labels,
@@ -19,6 +20,18 @@ from credscore.models.registry import register_model
 from credscore.table.table import Table
 
 __all__ = ["GLAD"]
+
+
+class GLADState(BaseState, total=False):
+    """The state of GLAD: per-source arrays and scalars broadcast to every
+    partition (:class:`~credscore.models.base.BaseState`)."""
+
+    labels: npt.NDArray[Any]
+    alpha: FloatArray
+    log_prior: FloatArray
+
+
+State = GLADState
 
 
 def _log_sigmoid(x: FloatArray) -> FloatArray:
@@ -32,7 +45,7 @@ def _sigmoid(x: FloatArray) -> FloatArray:
 
 
 @attrs.define(kw_only=True)
-class GLAD(IterativeModel):
+class GLAD(IterativeModel[State]):
     """GLAD: generative model of labels, abilities and difficulties.
 
     Worker ``j`` labels item ``i`` correctly with probability

@@ -45,10 +45,10 @@ from credscore import _validators as _v
 from credscore.kernels import backend as _backend
 from credscore.kernels import segments as _kernels
 from credscore.models.base import (
+    BaseState,
     FloatArray,
     InitReads,
     IterativeModel,
-    State,
     Stats,
 )
 from credscore.models.registry import register_model
@@ -57,6 +57,17 @@ from credscore.table.table import Table
 __all__ = ["AverageLog", "Investment", "PooledInvestment", "Sums"]
 
 _PRIORS = ("voted", "uniform")
+
+
+class HubState(BaseState, total=False):
+    """The state of the Sums family and Investment: per-source arrays and scalars broadcast to every
+    partition (:class:`~credscore.models.base.BaseState`)."""
+
+    n_claims: FloatArray
+    first: bool
+
+
+State = HubState
 
 
 def _scale_by_max(x: FloatArray) -> FloatArray:
@@ -104,7 +115,7 @@ def _prior(part: Table, prior: str) -> FloatArray:
 
 
 @attrs.define(kw_only=True)
-class _SumsFamily(IterativeModel):
+class _SumsFamily(IterativeModel[State]):
     """Sums and Average-Log: belief = sum of the trust of the claim's sources."""
 
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
@@ -286,7 +297,7 @@ class AverageLog(_SumsFamily):
 
 
 @attrs.define(kw_only=True)
-class Investment(IterativeModel):
+class Investment(IterativeModel[State]):
     """Investment: sources invest their trust evenly in their claims and are
     paid back in proportion to their share of each claim's belief.
 

@@ -20,11 +20,11 @@ from credscore import _validators as _v
 from credscore.errors import InvalidTableError
 from credscore.kernels import segments as _kernels
 from credscore.models.base import (
+    BaseState,
     FloatArray,
     FusionResult,
     InitReads,
     IterativeModel,
-    State,
     Stats,
 )
 from credscore.models.hubs import _index
@@ -38,6 +38,17 @@ Similarity = Callable[[Any, Any], float]
 # 1 - t(w) is kept at or above the smallest normal double, so that
 # tau = -ln(1 - t) stays finite (at most about 708).
 _TINY = float(np.finfo(np.float64).tiny)
+
+
+class TruthFinderState(BaseState, total=False):
+    """The state of TruthFinder: per-source arrays and scalars broadcast to every
+    partition (:class:`~credscore.models.base.BaseState`)."""
+
+    tau: FloatArray
+    n_claims: FloatArray
+
+
+State = TruthFinderState
 
 
 def numeric_similarity(a: FloatArray, b: FloatArray, scale: float) -> FloatArray:
@@ -64,7 +75,7 @@ def _log1p_exp(x: FloatArray) -> FloatArray:
 
 
 @attrs.define(kw_only=True)
-class TruthFinder(IterativeModel):
+class TruthFinder(IterativeModel[State]):
     """TruthFinder: trust is the mean confidence of a source's facts;
     confidence is a dampened logistic function of the sources' trust scores.
 
