@@ -136,29 +136,29 @@ class Dataset:
     def source_settings(self, model: str) -> dict[str, Any]:
         """Settings that hand what the data say about their sources to ``model``.
 
-                ``{"prior_groups": source_groups, "copiers": copiers}``, keeping only
-                what the data set has and what the registered model accepts as a
-                setting (:class:`~credscore.models.Corroboration` takes both); an
-                empty dict otherwise. Nothing in them comes from the gold.
+        ``{"prior_groups": source_groups, "copiers": copiers}``, keeping only
+        what the data set has and what the registered model accepts as a
+        setting (:class:`~credscore.models.Corroboration` takes both); an
+        empty dict otherwise. Nothing in them comes from the gold.
 
-                Parameters
-                ----------
-                model : str
-                    A registered model name.
+        Parameters
+        ----------
+        model : str
+            A registered model name.
 
-                Returns
-                -------
-                dict
+        Returns
+        -------
+        dict
 
-                Examples
-                --------
+        Examples
+        --------
         >>> from credscore.table import Table
-                >>> t = Table.from_rows([("0 (1.2.3.4)", "x", 1), ("7: Bob", "x", 2)])
-                >>> ds = Dataset("toy", t, {}, "", source_groups={"0 (1.2.3.4)": "anonymous"})
-                >>> ds.source_settings("corroboration")
-                {'prior_groups': {'0 (1.2.3.4)': 'anonymous'}}
-                >>> ds.source_settings("majority")
-                {}
+        >>> t = Table.from_rows([("0 (1.2.3.4)", "x", 1), ("7: Bob", "x", 2)])
+        >>> ds = Dataset("toy", t, {}, "", source_groups={"0 (1.2.3.4)": "anonymous"})
+        >>> ds.source_settings("corroboration")
+        {'prior_groups': {'0 (1.2.3.4)': 'anonymous'}}
+        >>> ds.source_settings("majority")
+        {}
         """
         from credscore.models import get_model
 

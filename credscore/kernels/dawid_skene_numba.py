@@ -99,6 +99,15 @@ def build(kk: int, tiny: float) -> dict[str, Callable[..., Any]]:
     >>> total.round(4).tolist()
     [0.8182, 0.1818]
     """
+    return {
+        "ds": jit(_ds_loop(kk, tiny)),
+        "oc": jit(_oc_loop(kk, tiny)),
+        "claims": jit(_claims_loop(kk, tiny)),
+    }
+
+
+def _ds_loop(kk: int, tiny: float) -> Callable[..., None]:
+    """The Dawid-Skene E-step and count pass for ``kk`` labels (0: any)."""
     size = kk if kk > 0 else 1
 
     def ds_loop(
@@ -167,6 +176,12 @@ def build(kk: int, tiny: float) -> dict[str, Callable[..., Any]]:
                 for k in range(n_k):
                     tab[c, n_k + k] += p[k]
 
+    return ds_loop
+
+
+def _oc_loop(kk: int, tiny: float) -> Callable[..., None]:
+    """The one-coin E-step and count pass for ``kk`` labels (0: any)."""
+
     def oc_loop(
         acc: FloatArray,
         wrong: FloatArray,
@@ -233,6 +248,12 @@ def build(kk: int, tiny: float) -> dict[str, Callable[..., Any]]:
             for a in range(lo, hi):
                 correct[source[a]] += p[given[a]]
 
+    return oc_loop
+
+
+def _claims_loop(kk: int, tiny: float) -> Callable[..., None]:
+    """Final claim probabilities for ``kk`` labels (0: any)."""
+
     def claims_loop(
         conf: FloatArray,
         prior: FloatArray,
@@ -280,4 +301,4 @@ def build(kk: int, tiny: float) -> dict[str, Callable[..., Any]]:
             for j in range(c_lo, c_hi):
                 out[j] = p[claim_label[j]] / z
 
-    return {"ds": jit(ds_loop), "oc": jit(oc_loop), "claims": jit(claims_loop)}
+    return claims_loop

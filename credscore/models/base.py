@@ -46,6 +46,7 @@ from credscore.table.table import Table
 __all__ = [
     "BaseState",
     "FusionResult",
+    "InitReads",
     "IterativeModel",
     "Progress",
     "TruthModel",
