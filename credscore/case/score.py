@@ -313,72 +313,15 @@ class CorroborationModel:
 
     def evidence(self, cc: CompiledCase, *, as_of: str | datetime | None = None) -> Evidence:
         """Turn the compiled reports into pooled-ready evidence entries."""
-        n_s = cc.n_sources
-        # 1. as_of, then a source's latest report on a claim supersedes the others.
-        keep = np.ones(cc.n_reports, dtype=bool)
-        if as_of is not None:
-            keep &= cc.report_time <= _as_of_timestamp(as_of)
-        idx = np.flatnonzero(keep)
-        # Sorted by (claim, position of the source in the tree), so that the
-        # evidence usually arrives in the order pooling needs it.
         tree = self.tree(cc)
-        pair = cc.report_claim[idx] * n_s + tree.rank[cc.report_source[idx]]
-        order = np.argsort(pair, kind="stable")
-        idx, pair = idx[order], pair[order]
-        dup = np.zeros(idx.shape[0], dtype=bool)
-        dup[1:] = pair[1:] == pair[:-1]
-        dup[:-1] |= dup[1:]
-        if dup.any():
-            # Several reports of one source on one claim: order them so the one
-            # that supersedes the others comes last (latest; then the more
-            # cautious stance; then the smaller weight; then the cited source).
-            rows = np.flatnonzero(dup)
-            sub = idx[rows]
-            o = np.lexsort(
-                (
-                    cc.report_cites[sub],
-                    -cc.report_weight[sub],
-                    cc.report_stance[sub],
-                    cc.report_time[sub],
-                    pair[rows],
-                )
-            )
-            idx[rows] = sub[o]
-        last = np.ones(idx.shape[0], dtype=bool)
-        last[:-1] = pair[1:] != pair[:-1]
-        kept = idx[last]
-        kept_pair = pair[last]  # sorted
-
-        # 2. Citations: absorbed when the cited source speaks for itself on the
-        # claim, else the citing report stands in for it.
+        # 1. as_of, then a source's latest report on a claim supersedes the others.
+        kept, kept_pair = _latest_reports(cc, tree, as_of)
+        # 2. Citations: absorbed, or standing in for the cited source.
+        absorbed, standin, position, origin = _resolve_citations(
+            cc, tree, kept, kept_pair, self.observes_weight
+        )
         src = cc.report_source[kept]
         clm = cc.report_claim[kept]
-        cites = cc.report_cites[kept]
-        citing = cites >= 0
-        if citing.any():
-            cited_pair = clm * n_s + tree.rank[np.where(citing, cites, 0)]
-            j = np.searchsorted(kept_pair, cited_pair)
-            j = np.minimum(j, max(kept_pair.shape[0] - 1, 0))
-            has_own = citing & (kept_pair.shape[0] > 0) & (kept_pair[j] == cited_pair)
-        else:
-            j = np.zeros(kept.shape[0], dtype=np.int64)
-            has_own = citing
-        # The cited source speaks for itself unless all it said was "no comment"
-        # (or an observation that carries no weight): silence must change nothing.
-        cited_stance = cc.report_stance[kept[j]] if kept.shape[0] else np.zeros(0, np.int8)
-        silent = cited_stance == NO_COMMENT
-        if self.observes_weight == 0:
-            silent |= cited_stance == OBSERVES
-        has_own &= ~silent
-        absorbed = has_own
-        standin = citing & ~has_own
-        position = np.where(standin, cites, src)
-        origin = np.where(citing, np.where(standin, cites, -1), src)
-        for _ in range(kept.shape[0]):
-            todo = origin < 0
-            if not todo.any():
-                break
-            origin[todo] = origin[j[todo]]
 
         # 3. Evidence-carrying reports.
         stance = cc.report_stance[kept]
@@ -434,38 +377,7 @@ class CorroborationModel:
         sign = np.where(deny, -1.0, 1.0)
 
         # 4. Implication and contradiction: which claims each entry bears on.
-        n = ev.shape[0]
-        ent = np.arange(n, dtype=np.int64)
-        tgt = e_claim.copy()
-        neg_sign = np.ones(n, dtype=bool)  # True: entry keeps its own sign
-        implied = np.zeros(n, dtype=bool)
-        pos_rows = np.flatnonzero(sign > 0)
-        o, d = csr_gather(cc.desc_ptr, cc.desc, e_claim[pos_rows])
-        ent = np.concatenate([ent, pos_rows[o]])
-        tgt = np.concatenate([tgt, d])
-        neg_sign = np.concatenate([neg_sign, np.ones(d.shape[0], dtype=bool)])
-        implied = np.concatenate([implied, np.ones(d.shape[0], dtype=bool)])
-        # positive entries (own or implied) count against contradicting claims
-        is_pos = sign[ent] > 0
-        o, d = csr_gather(cc.contra_ptr, cc.contra, tgt[is_pos])
-        c_ent = ent[is_pos][o]
-        ent = np.concatenate([ent, c_ent])
-        tgt = np.concatenate([tgt, d])
-        neg_sign = np.concatenate([neg_sign, np.zeros(d.shape[0], dtype=bool)])
-        implied = np.concatenate([implied, np.ones(d.shape[0], dtype=bool)])
-        # negative entries (denials and contradictions) count against implying claims
-        negative = np.where(neg_sign, sign[ent], -sign[ent]) < 0
-        rows = np.flatnonzero(negative)
-        o, d = csr_gather(cc.anc_ptr, cc.anc, tgt[rows])
-        ent = np.concatenate([ent, ent[rows][o]])
-        tgt = np.concatenate([tgt, d])
-        neg_sign = np.concatenate([neg_sign, neg_sign[rows][o]])
-        implied = np.concatenate([implied, np.ones(d.shape[0], dtype=bool)])
-        if ent.shape[0] > n:  # one entry per (report, claim)
-            key = tgt * max(n, 1) + ent
-            _, first = np.unique(key, return_index=True)
-            ent, tgt, neg_sign, implied = ent[first], tgt[first], neg_sign[first], implied[first]
-        e_sign = np.where(neg_sign, sign[ent], -sign[ent])
+        ent, tgt, e_sign, implied = _spread_over_links(cc, e_claim, sign)
 
         plan = make_plan(tree, tgt, e_pos[ent], cc.n_claims)
         rho_e, w_e, a_e, lam_e = rho[ent], weight[ent], a[ent], lam[ent]
@@ -582,3 +494,133 @@ def _count_distinct(
         return np.zeros(n, dtype=np.int64)
     u = np.unique(claim * max(m, 1) + other)
     return np.bincount(u // max(m, 1), minlength=n)
+
+
+def _latest_reports(
+    cc: CompiledCase, tree: Tree, as_of: str | datetime | None
+) -> tuple[IntArray, IntArray]:
+    """The reports that count: made by ``as_of``, and of several reports of one
+    source on one claim only the one that supersedes the others. Returns them
+    with their (claim, tree position) keys, sorted by key."""
+    n_s = cc.n_sources
+
+    keep = np.ones(cc.n_reports, dtype=bool)
+    if as_of is not None:
+        keep &= cc.report_time <= _as_of_timestamp(as_of)
+    idx = np.flatnonzero(keep)
+    # Sorted by (claim, position of the source in the tree), so that the
+    # evidence usually arrives in the order pooling needs it.
+    pair = cc.report_claim[idx] * n_s + tree.rank[cc.report_source[idx]]
+    order = np.argsort(pair, kind="stable")
+    idx, pair = idx[order], pair[order]
+    dup = np.zeros(idx.shape[0], dtype=bool)
+    dup[1:] = pair[1:] == pair[:-1]
+    dup[:-1] |= dup[1:]
+    if dup.any():
+        # Several reports of one source on one claim: order them so the one
+        # that supersedes the others comes last (latest; then the more
+        # cautious stance; then the smaller weight; then the cited source).
+        rows = np.flatnonzero(dup)
+        sub = idx[rows]
+        o = np.lexsort(
+            (
+                cc.report_cites[sub],
+                -cc.report_weight[sub],
+                cc.report_stance[sub],
+                cc.report_time[sub],
+                pair[rows],
+            )
+        )
+        idx[rows] = sub[o]
+    last = np.ones(idx.shape[0], dtype=bool)
+    last[:-1] = pair[1:] != pair[:-1]
+    kept = idx[last]
+    kept_pair = pair[last]  # sorted
+
+    return kept, kept_pair
+
+
+def _resolve_citations(
+    cc: CompiledCase, tree: Tree, kept: IntArray, kept_pair: IntArray, observes_weight: float
+) -> tuple[BoolArray, BoolArray, IntArray, IntArray]:
+    """For every kept report: whether it is absorbed (it cites a source who
+    spoke for itself on the claim), whether it stands in for the source it
+    cites (who did not), the tree position it is pooled at, and the source its
+    information comes from. Returns ``(absorbed, standin, position, origin)``."""
+    n_s = cc.n_sources
+    # Absorbed when the cited source speaks for itself on the
+    # claim, else the citing report stands in for it.
+    src = cc.report_source[kept]
+    clm = cc.report_claim[kept]
+    cites = cc.report_cites[kept]
+    citing = cites >= 0
+    if citing.any():
+        cited_pair = clm * n_s + tree.rank[np.where(citing, cites, 0)]
+        j = np.searchsorted(kept_pair, cited_pair)
+        j = np.minimum(j, max(kept_pair.shape[0] - 1, 0))
+        has_own = citing & (kept_pair.shape[0] > 0) & (kept_pair[j] == cited_pair)
+    else:
+        j = np.zeros(kept.shape[0], dtype=np.int64)
+        has_own = citing
+    # The cited source speaks for itself unless all it said was "no comment"
+    # (or an observation that carries no weight): silence must change nothing.
+    cited_stance = cc.report_stance[kept[j]] if kept.shape[0] else np.zeros(0, np.int8)
+    silent = cited_stance == NO_COMMENT
+    if observes_weight == 0:
+        silent |= cited_stance == OBSERVES
+    has_own &= ~silent
+    absorbed = has_own
+    standin = citing & ~has_own
+    position = np.where(standin, cites, src)
+    origin = np.where(citing, np.where(standin, cites, -1), src)
+    for _ in range(kept.shape[0]):
+        todo = origin < 0
+        if not todo.any():
+            break
+        origin[todo] = origin[j[todo]]
+
+    return absorbed, standin, position, origin
+
+
+def _spread_over_links(
+    cc: CompiledCase, e_claim: IntArray, sign: FloatArray
+) -> tuple[IntArray, IntArray, FloatArray, BoolArray]:
+    """Which claims each evidence entry bears on through ``implies`` and
+    ``contradicts``: a confirmation also confirms what its claim implies and
+    counts against what contradicts it; a denial counts against what implies
+    its claim. Returns, per (entry, claim) pair, the entry, the claim, the
+    sign it bears with and whether it arrives through a link."""
+    n = e_claim.shape[0]
+    ent = np.arange(n, dtype=np.int64)
+    tgt = e_claim.copy()
+    neg_sign = np.ones(n, dtype=bool)  # True: entry keeps its own sign
+    implied = np.zeros(n, dtype=bool)
+    pos_rows = np.flatnonzero(sign > 0)
+    o, d = csr_gather(cc.desc_ptr, cc.desc, e_claim[pos_rows])
+    ent = np.concatenate([ent, pos_rows[o]])
+    tgt = np.concatenate([tgt, d])
+    neg_sign = np.concatenate([neg_sign, np.ones(d.shape[0], dtype=bool)])
+    implied = np.concatenate([implied, np.ones(d.shape[0], dtype=bool)])
+    # positive entries (own or implied) count against contradicting claims
+    is_pos = sign[ent] > 0
+    o, d = csr_gather(cc.contra_ptr, cc.contra, tgt[is_pos])
+    c_ent = ent[is_pos][o]
+    ent = np.concatenate([ent, c_ent])
+    tgt = np.concatenate([tgt, d])
+    neg_sign = np.concatenate([neg_sign, np.zeros(d.shape[0], dtype=bool)])
+    implied = np.concatenate([implied, np.ones(d.shape[0], dtype=bool)])
+    # negative entries (denials and contradictions) count against implying claims
+    negative = np.where(neg_sign, sign[ent], -sign[ent]) < 0
+    rows = np.flatnonzero(negative)
+    o, d = csr_gather(cc.anc_ptr, cc.anc, tgt[rows])
+    ent = np.concatenate([ent, ent[rows][o]])
+    tgt = np.concatenate([tgt, d])
+    neg_sign = np.concatenate([neg_sign, neg_sign[rows][o]])
+    implied = np.concatenate([implied, np.ones(d.shape[0], dtype=bool)])
+    if ent.shape[0] > n:  # one entry per (report, claim)
+        key = tgt * max(n, 1) + ent
+        _, first = np.unique(key, return_index=True)
+        ent, tgt, neg_sign, implied = ent[first], tgt[first], neg_sign[first], implied[first]
+    e_sign = np.where(neg_sign, sign[ent], -sign[ent])
+
+    return ent, tgt, e_sign, implied

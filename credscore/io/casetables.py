@@ -308,46 +308,89 @@ def read_case_tables(
         [] if links is None else _read_table(links, _LINK_COLUMNS, _LINK_COLUMNS[:3], problems)
     )
 
-    source_objs: dict[str, Source] = {}
-    if source_rows is not None:
-        for row, ident in _check_ids(source_rows, "id", "source", problems):
-            reliability: str | float | None = row.get("reliability")
-            # A number, a letter A-F, or a mistake that Source reports.
-            with contextlib.suppress(ValueError):
-                reliability = float(reliability) if reliability is not None else None
-            source = _build(
-                row,
-                problems,
-                Source,
-                ident,
-                name=row.get("name"),
-                kind=row.get("kind"),
-                reliability=reliability,
-                affiliation=row.get("affiliation"),
-            )
-            if source is not None:
-                source_objs[ident] = source
-    claim_objs: dict[str, Claim] = {}
-    if claim_rows is not None:
-        for row, ident in _check_ids(claim_rows, "id", "claim", problems):
-            prior = _number(row, "prior", problems)
-            claim = _build(
-                row,
-                problems,
-                Claim,
-                ident,
-                text=row.get("text") or "",
-                prior=prior,
-                benefits=_paths(row.get("benefits")),
-                harms=_paths(row.get("harms")),
-            )
-            if claim is not None:
-                claim_objs[ident] = claim
+    source_objs = {} if source_rows is None else _sources_of(source_rows, problems)
+    claim_objs = {} if claim_rows is None else _claims_of(claim_rows, problems)
     declared_sources = {r.get("id") for r in source_rows or ()}
     declared_claims = {r.get("id") for r in claim_rows or ()}
 
+    tables, declared = (sources, claims), (declared_sources, declared_claims)
+    report_objs = _reports_of(report_rows, problems, tables, declared, source_objs, claim_objs)
+    group_objs = _groups_of(group_rows, problems)
+    link_objs = _links_of(link_rows, problems, tables, declared)
+
+    problems.raise_if_any()
+    try:
+        return Case(
+            list(source_objs.values()),
+            list(claim_objs.values()),
+            report_objs,
+            groups=group_objs,
+            links=link_objs,
+        )
+    except InvalidCaseError as exc:
+        # Problems only the whole case shows (a cycle of citations or of
+        # implications): no single line to point at, so name the tables.
+        names = [display_name(t) for t in (reports, sources, claims, groups, links) if t]
+        raise InvalidCaseError(f"{' + '.join(names)}: {exc.field}", exc.id, exc.problem) from None
+
+
+def _sources_of(rows: list[_Row], problems: _Problems) -> dict[str, Source]:
+    """The sources of a sources table, by id."""
+    source_objs: dict[str, Source] = {}
+    for row, ident in _check_ids(rows, "id", "source", problems):
+        reliability: str | float | None = row.get("reliability")
+        # A number, a letter A-F, or a mistake that Source reports.
+        with contextlib.suppress(ValueError):
+            reliability = float(reliability) if reliability is not None else None
+        source = _build(
+            row,
+            problems,
+            Source,
+            ident,
+            name=row.get("name"),
+            kind=row.get("kind"),
+            reliability=reliability,
+            affiliation=row.get("affiliation"),
+        )
+        if source is not None:
+            source_objs[ident] = source
+    return source_objs
+
+
+def _claims_of(rows: list[_Row], problems: _Problems) -> dict[str, Claim]:
+    """The claims of a claims table, by id."""
+    claim_objs: dict[str, Claim] = {}
+    for row, ident in _check_ids(rows, "id", "claim", problems):
+        prior = _number(row, "prior", problems)
+        claim = _build(
+            row,
+            problems,
+            Claim,
+            ident,
+            text=row.get("text") or "",
+            prior=prior,
+            benefits=_paths(row.get("benefits")),
+            harms=_paths(row.get("harms")),
+        )
+        if claim is not None:
+            claim_objs[ident] = claim
+    return claim_objs
+
+
+def _reports_of(
+    rows: list[_Row],
+    problems: _Problems,
+    tables: tuple[TableInput | None, TableInput | None],
+    declared: tuple[set[str | None], set[str | None]],
+    source_objs: dict[str, Source],
+    claim_objs: dict[str, Claim],
+) -> list[Report]:
+    """The reports of a reports table. Without a sources (claims) table, the
+    sources (claims) they name are added to ``source_objs`` (``claim_objs``)."""
+    sources, claims = tables
+    declared_sources, declared_claims = declared
     report_objs: list[Report] = []
-    for row in report_rows:
+    for row in rows:
         ok = True
         for column, declared, kind, table in (
             ("source", declared_sources, "source", sources),
@@ -398,9 +441,13 @@ def read_case_tables(
         )
         if report is not None:
             report_objs.append(report)
+    return report_objs
 
+
+def _groups_of(rows: list[_Row], problems: _Problems) -> list[Group]:
+    """The declared dependences of a groups table."""
     group_objs: list[Group] = []
-    for row, ident in _check_ids(group_rows, "id", "group", problems):
+    for row, ident in _check_ids(rows, "id", "group", problems):
         dependence = _number(row, "dependence", problems)
         if dependence is None:
             if row.get("dependence") is None:
@@ -409,9 +456,20 @@ def read_case_tables(
         group = _build(row, problems, Group, ident, dependence)
         if group is not None:
             group_objs.append(group)
+    return group_objs
 
+
+def _links_of(
+    rows: list[_Row],
+    problems: _Problems,
+    tables: tuple[TableInput | None, TableInput | None],
+    declared_ids: tuple[set[str | None], set[str | None]],
+) -> list[Link]:
+    """The links of a links table."""
+    sources, claims = tables
+    declared_sources, declared_claims = declared_ids
     link_objs: list[Link] = []
-    for row in link_rows:
+    for row in rows:
         kind = (row.get("kind") or "").lower()
         # implies / contradicts join claims; depends joins sources.
         table, declared, what = (
@@ -444,18 +502,4 @@ def read_case_tables(
         )
         if link is not None:
             link_objs.append(link)
-
-    problems.raise_if_any()
-    try:
-        return Case(
-            list(source_objs.values()),
-            list(claim_objs.values()),
-            report_objs,
-            groups=group_objs,
-            links=link_objs,
-        )
-    except InvalidCaseError as exc:
-        # Problems only the whole case shows (a cycle of citations or of
-        # implications): no single line to point at, so name the tables.
-        names = [display_name(t) for t in (reports, sources, claims, groups, links) if t]
-        raise InvalidCaseError(f"{' + '.join(names)}: {exc.field}", exc.id, exc.problem) from None
+    return link_objs
