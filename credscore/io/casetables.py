@@ -381,14 +381,14 @@ def _reports_of(
     rows: list[_Row],
     problems: _Problems,
     tables: tuple[TableInput | None, TableInput | None],
-    declared: tuple[set[str | None], set[str | None]],
+    declared_ids: tuple[set[str | None], set[str | None]],
     source_objs: dict[str, Source],
     claim_objs: dict[str, Claim],
 ) -> list[Report]:
     """The reports of a reports table. Without a sources (claims) table, the
     sources (claims) they name are added to ``source_objs`` (``claim_objs``)."""
     sources, claims = tables
-    declared_sources, declared_claims = declared
+    declared_sources, declared_claims = declared_ids
     report_objs: list[Report] = []
     for row in rows:
         ok = True
