@@ -24,14 +24,14 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from credscore.kernels.backend import compiled
 
-__all__ = ["loops"]
+__all__ = ["EStepLayout", "EStepOut", "EStepPrior", "loops"]
 
 FloatArray = npt.NDArray[np.float64]
 IndexArray = npt.NDArray[np.int64]
@@ -39,27 +39,41 @@ AnyIndex = npt.NDArray[np.integer[Any]]
 BoolArray = npt.NDArray[np.bool_]
 
 
+class EStepLayout(NamedTuple):
+    """Where a partition's assertions, claims and objects are (fixed across iterations)."""
+
+    object_start: IndexArray  # claims of object o: object_start[o]:object_start[o + 1]
+    claim: AnyIndex  # claim of each assertion
+    key: IndexArray  # (source, column) cell of each assertion
+    vc: IndexArray  # value index of each claim (with a prior)
+    k_full: BoolArray  # object whose every value is asserted
+    phantom_fixed: FloatArray  # prior weight of the unasserted values (without a prior)
+
+
+class EStepPrior(NamedTuple):
+    """The prior over values, when there is one (``on``)."""
+
+    on: bool
+    log_prior: FloatArray
+    prior: FloatArray
+
+
+class EStepOut(NamedTuple):
+    """Arrays the E-step writes, and which of them are wanted."""
+
+    score: FloatArray  # in: pooled ratios when have_score; out: posteriors
+    have_score: bool
+    unit: FloatArray
+    shown: FloatArray
+    want_shown: bool
+    cell_p: FloatArray
+    want_stats: bool
+    mass_full: FloatArray
+    mass_unit: FloatArray
+
+
 def _estep_loop(
-    object_start: IndexArray,
-    claim: AnyIndex,
-    key: IndexArray,
-    cell_ell: FloatArray,
-    score: FloatArray,
-    have_score: bool,
-    vc: IndexArray,
-    log_prior: FloatArray,
-    prior: FloatArray,
-    k_full: BoolArray,
-    phantom_fixed: FloatArray,
-    prior_on: bool,
-    unit: FloatArray,
-    shown: FloatArray,
-    want_shown: bool,
-    cell_p: FloatArray,
-    want_stats: bool,
-    mass_full: FloatArray,
-    mass_unit: FloatArray,
-    no_shift: float,
+    lay: EStepLayout, cell_ell: FloatArray, pri: EStepPrior, out: EStepOut, no_shift: float
 ) -> None:  # pragma: no cover - compiled by numba
     """One E-step over every object; ``score`` becomes the posterior ``full``.
 
@@ -78,6 +92,9 @@ def _estep_loop(
     of its scores is beyond ``+-no_shift`` (the shift changes nothing but
     rounding, and costs a log and two exps per object).
     """
+    object_start, claim, key, vc, k_full, phantom_fixed = lay
+    prior_on, log_prior, prior = pri
+    score, have_score, unit, shown, want_shown, cell_p, want_stats, mass_full, mass_unit = out
     if not have_score:
         for a in range(key.shape[0]):
             score[claim[a]] += cell_ell[key[a]]

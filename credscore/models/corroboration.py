@@ -658,8 +658,7 @@ class Corroboration(IterativeModel[State]):
         lay = self._layout(part, state, local)
         ell, a = self._cell_ell(state, lay)
         out: dict[str, Any] = {"layout": lay, "ell": ell, "a": a}
-        prior_on = lay["prior_on"]
-        n_claims, n_obj = part.n_claims, lay["n_obj"]
+        n_claims = part.n_claims
         score: FloatArray | None = None
         if state.get("copy") is not None:
             ell_a = _copied(part, state, ell, a, lay["key"], local)
@@ -672,27 +671,49 @@ class Corroboration(IterativeModel[State]):
             score = _pool(part, ell[lay["key"]], state, local)
         loops = _ck.loops()
         if loops is not None:
-            full = np.zeros(n_claims) if score is None else score
-            unit = np.empty(n_obj)
-            show = np.empty(n_claims if shown else 0)
-            cell_p = np.zeros(lay["n_cells"] if stats else 0)
-            n_val = state["values"].shape[0] if prior_on else 0
-            mass_full = np.zeros(n_val)
-            mass_unit = np.zeros(n_val)
-            log_prior = state["log_prior"] if prior_on else np.zeros(0)
-            loops["estep"](
+            return self._posterior_numba(
+                loops, part, state, lay, score, out, stats=stats, shown=shown
+            )
+        return self._posterior_numpy(part, state, lay, score, out, stats=stats, shown=shown)
+
+    def _posterior_numba(
+        self,
+        loops: dict[str, Any],
+        part: Table,
+        state: State,
+        lay: dict[str, Any],
+        score: FloatArray | None,
+        out: dict[str, Any],
+        *,
+        stats: bool,
+        shown: bool,
+    ) -> dict[str, Any]:
+        """The E-step of :meth:`_posterior` as one compiled loop."""
+        ell = out["ell"]
+        prior_on = lay["prior_on"]
+        n_claims, n_obj = part.n_claims, lay["n_obj"]
+        full = np.zeros(n_claims) if score is None else score
+        unit = np.empty(n_obj)
+        show = np.empty(n_claims if shown else 0)
+        cell_p = np.zeros(lay["n_cells"] if stats else 0)
+        n_val = state["values"].shape[0] if prior_on else 0
+        mass_full = np.zeros(n_val)
+        mass_unit = np.zeros(n_val)
+        log_prior = state["log_prior"] if prior_on else np.zeros(0)
+        loops["estep"](
+            _ck.EStepLayout(
                 lay["object_start"],
                 part.claim,
                 lay["key"],
-                ell,
-                full,
-                score is not None,
                 lay["vc"] if prior_on else np.zeros(0, dtype=np.intp),
-                log_prior,
-                np.exp(log_prior),
                 lay["k_full"],
                 lay["phantom"],
-                prior_on,
+            ),
+            ell,
+            _ck.EStepPrior(prior_on, log_prior, np.exp(log_prior)),
+            _ck.EStepOut(
+                full,
+                score is not None,
                 unit,
                 show,
                 shown,
@@ -700,16 +721,32 @@ class Corroboration(IterativeModel[State]):
                 stats,
                 mass_full,
                 mass_unit,
-                _NO_SHIFT,
-            )
-            out.update(full=full, unit=unit, shown=show if shown else None)
-            if stats:
-                out["cell_p"] = cell_p
-                if prior_on:
-                    missing = unit.sum() - mass_unit
-                    out["mass"] = mass_full + np.exp(log_prior) * missing
-            return out
+            ),
+            _NO_SHIFT,
+        )
+        out.update(full=full, unit=unit, shown=show if shown else None)
+        if stats:
+            out["cell_p"] = cell_p
+            if prior_on:
+                missing = unit.sum() - mass_unit
+                out["mass"] = mass_full + np.exp(log_prior) * missing
+        return out
 
+    def _posterior_numpy(
+        self,
+        part: Table,
+        state: State,
+        lay: dict[str, Any],
+        score: FloatArray | None,
+        out: dict[str, Any],
+        *,
+        stats: bool,
+        shown: bool,
+    ) -> dict[str, Any]:
+        """The E-step of :meth:`_posterior` as numpy passes."""
+        ell = out["ell"]
+        prior_on = lay["prior_on"]
+        n_claims, n_obj = part.n_claims, lay["n_obj"]
         self._numpy_layout(part, state, lay)
         co = lay["claim_object"]
         # Scratch arrays of the partition, reused from one iteration to the
