@@ -14,6 +14,7 @@ import math
 import operator
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import attrs
 import numpy as np
@@ -199,46 +200,10 @@ def compile_case(case: Case) -> CompiledCase:
     prior = np.array([np.nan if c.prior is None else c.prior for c in case.claims])
     has_harms = np.array([bool(c.harms) for c in case.claims], dtype=bool)
 
-    children: list[list[int]] = [[] for _ in claim_ids]
-    parents: list[list[int]] = [[] for _ in claim_ids]
-    contra: list[set[int]] = [set() for _ in claim_ids]
-    la: list[int] = []
-    lb: list[int] = []
-    lr: list[float] = []
-    for link in case.links:
-        if link.kind == "implies":
-            children[cidx[link.source]].append(cidx[link.target])
-            parents[cidx[link.target]].append(cidx[link.source])
-        elif link.kind == "contradicts":
-            a, b2 = cidx[link.source], cidx[link.target]
-            contra[a].add(b2)
-            contra[b2].add(a)
-        else:
-            la.append(sidx[link.source])
-            lb.append(sidx[link.target])
-            lr.append(float(link.dependence if link.dependence is not None else 1.0))
-    desc_ptr, desc = _csr(_closure(children))
-    anc_ptr, anc = _csr(_closure(parents))
-    contra_ptr, contra_idx = _csr([sorted(s) for s in contra])
-
     rel = np.array(
         [np.nan if s.probability is None else s.probability for s in case.sources],
         dtype=np.float64,
     )
-
-    reports = case.reports
-    n = len(reports)
-    # Column-wise extraction with C-level map: a case may hold millions of reports.
-    get = operator.attrgetter
-    r_src, r_clm, r_w, r_cites = (
-        map(get(f), reports) for f in ("source", "claim", "weight", "cites")
-    )
-    r_st = map(_VALUE, map(get("stance"), reports))
-    r_time: list[str | None] = list(map(get("time"), reports))
-    times: dict[str | None, float] = {t: timestamp(t) for t in set(r_time) if t is not None}
-    times[None] = -math.inf
-    cites_idx: dict[str | None, int] = {None: -1}
-    cites_idx.update(sidx)
 
     return CompiledCase(
         case=case,
@@ -260,22 +225,76 @@ def compile_case(case: Case) -> CompiledCase:
         harms=h,
         claim_prior=prior,
         claim_has_harms=has_harms,
-        desc_ptr=desc_ptr,
-        desc=desc,
-        anc_ptr=anc_ptr,
-        anc=anc,
-        contra_ptr=contra_ptr,
-        contra=contra_idx,
-        link_a=np.array(la, dtype=np.int64),
-        link_b=np.array(lb, dtype=np.int64),
-        link_r=np.array(lr, dtype=np.float64),
-        report_source=np.fromiter(map(sidx.__getitem__, r_src), np.int64, n),
-        report_claim=np.fromiter(map(cidx.__getitem__, r_clm), np.int64, n),
-        report_stance=np.fromiter(map(_STANCE_CODE_OF.__getitem__, r_st), np.int8, n),
-        report_time=np.fromiter(map(times.__getitem__, r_time), np.float64, n),
-        report_weight=np.fromiter(r_w, np.float64, n),
-        report_cites=np.fromiter(map(cites_idx.__getitem__, r_cites), np.int64, n),
+        **_compile_links(case, sidx, cidx),
+        **_compile_reports(case, sidx, cidx),
     )
+
+
+def _compile_links(
+    case: Case, sidx: dict[str, int], cidx: dict[str, int]
+) -> dict[str, npt.NDArray[Any]]:
+    """The links of a case as arrays: the closure of ``implies`` both ways,
+    ``contradicts`` both ways, and the declared dependences between sources."""
+    claim_ids = cidx
+    children: list[list[int]] = [[] for _ in claim_ids]
+    parents: list[list[int]] = [[] for _ in claim_ids]
+    contra: list[set[int]] = [set() for _ in claim_ids]
+    la: list[int] = []
+    lb: list[int] = []
+    lr: list[float] = []
+    for link in case.links:
+        if link.kind == "implies":
+            children[cidx[link.source]].append(cidx[link.target])
+            parents[cidx[link.target]].append(cidx[link.source])
+        elif link.kind == "contradicts":
+            a, b2 = cidx[link.source], cidx[link.target]
+            contra[a].add(b2)
+            contra[b2].add(a)
+        else:
+            la.append(sidx[link.source])
+            lb.append(sidx[link.target])
+            lr.append(float(link.dependence if link.dependence is not None else 1.0))
+    desc_ptr, desc = _csr(_closure(children))
+    anc_ptr, anc = _csr(_closure(parents))
+    contra_ptr, contra_idx = _csr([sorted(s) for s in contra])
+    return {
+        "desc_ptr": desc_ptr,
+        "desc": desc,
+        "anc_ptr": anc_ptr,
+        "anc": anc,
+        "contra_ptr": contra_ptr,
+        "contra": contra_idx,
+        "link_a": np.array(la, dtype=np.int64),
+        "link_b": np.array(lb, dtype=np.int64),
+        "link_r": np.array(lr, dtype=np.float64),
+    }
+
+
+def _compile_reports(
+    case: Case, sidx: dict[str, int], cidx: dict[str, int]
+) -> dict[str, npt.NDArray[Any]]:
+    """The reports of a case as columns of integer codes, times and weights."""
+    reports = case.reports
+    n = len(reports)
+    # Column-wise extraction with C-level map: a case may hold millions of reports.
+    get = operator.attrgetter
+    r_src, r_clm, r_w, r_cites = (
+        map(get(f), reports) for f in ("source", "claim", "weight", "cites")
+    )
+    r_st = map(_VALUE, map(get("stance"), reports))
+    r_time: list[str | None] = list(map(get("time"), reports))
+    times: dict[str | None, float] = {t: timestamp(t) for t in set(r_time) if t is not None}
+    times[None] = -math.inf
+    cites_idx: dict[str | None, int] = {None: -1}
+    cites_idx.update(sidx)
+    return {
+        "report_source": np.fromiter(map(sidx.__getitem__, r_src), np.int64, n),
+        "report_claim": np.fromiter(map(cidx.__getitem__, r_clm), np.int64, n),
+        "report_stance": np.fromiter(map(_STANCE_CODE_OF.__getitem__, r_st), np.int8, n),
+        "report_time": np.fromiter(map(times.__getitem__, r_time), np.float64, n),
+        "report_weight": np.fromiter(r_w, np.float64, n),
+        "report_cites": np.fromiter(map(cites_idx.__getitem__, r_cites), np.int64, n),
+    }
 
 
 def _closure(edges: list[list[int]]) -> list[list[int]]:
