@@ -19,6 +19,7 @@ Examples
 """
 
 from credscore import examples
+from credscore._version import __version__
 from credscore.case.compile import CompiledCase, compile_case
 from credscore.case.learning import learn_reliability
 from credscore.case.model import Case, Claim, Group, Link, Report, Source, Stance
@@ -37,8 +38,6 @@ from credscore.io.casetables import read_case_tables
 from credscore.models import FusionResult, available_models, get_model, register_model
 from credscore.models.fuse import fuse
 from credscore.table import Table, read_table
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Case",

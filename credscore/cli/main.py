@@ -25,11 +25,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
+from credscore.case.model import Case, check_case
+from credscore.case.registry import case_models, score
 from credscore.errors import CredscoreError, InvalidCaseError, InvalidInputError
 from credscore.io.text import parse_json, read_text
 
 if TYPE_CHECKING:
-    from credscore.case.model import Case
     from credscore.case.result import Scores
 
 __all__ = ["format_scores", "main"]
@@ -84,15 +85,13 @@ def read_json(path: str) -> Any:
 
 
 def _case_from_json(path: str) -> Case:
-    import credscore as cs
-
     doc = read_json(path)
     if not isinstance(doc, dict):
         raise UsageError(
             f"{_display(path)}: expected a JSON object (a case file), got {type(doc).__name__}"
         )
     try:
-        return cs.Case.from_dict(doc)
+        return Case.from_dict(doc)
     except CredscoreError as exc:
         raise UsageError(f"{_display(path)}: {exc}") from None
 
@@ -165,20 +164,16 @@ def _as_of(text: str | None) -> str | None:
 def _model(name: str | None) -> str | None:
     if name is None:
         return None
-    import credscore as cs
-
-    names = list(cs.case_models())
+    names = list(case_models())
     if name not in names:
         raise UsageError(f"--model: unknown model {name!r}; available: {', '.join(names)}")
     return name
 
 
 def _score(case: Case, name: str, args: argparse.Namespace) -> Scores:
-    import credscore as cs
-
     as_of, model = _as_of(args.as_of), _model(args.model)
     try:
-        return cs.score(case, model, as_of=as_of)
+        return score(case, model, as_of=as_of)
     except CredscoreError as exc:
         raise UsageError(f"{name}: {exc}") from None
 
@@ -315,8 +310,6 @@ def cmd_example(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    import credscore as cs
-
     if _uses_tables(args) or args.case is None:
         try:
             case, name = _load_case(args)
@@ -329,13 +322,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         doc = read_json(args.case)
         if not isinstance(doc, dict):
             raise UsageError(f"{name}: expected a JSON object (a case file)")
-        problems = cs.check_case(doc)
+        problems = check_case(doc)
         if problems:
             for p in problems:
                 print(f"{name}: {p}", file=sys.stderr)
             return 2
         try:
-            case = cs.Case.from_dict(doc)
+            case = Case.from_dict(doc)
         except CredscoreError as exc:  # check_case and the loader should agree
             raise UsageError(f"{name}: {exc}") from None
     _out(
@@ -407,7 +400,7 @@ def _add_scoring(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``credscore`` command."""
-    from credscore import __version__
+    from credscore._version import __version__
 
     parser = _Parser(
         prog=_PROG,
