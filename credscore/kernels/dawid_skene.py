@@ -1,44 +1,16 @@
 """Kernels of the Dawid-Skene and one-coin models, in numpy and (optionally) numba.
 
-One EM iteration of Dawid-Skene is, for every object, the posterior over the
-``K`` labels of the product of its answers' confusion rows (E-step), then
-that posterior added into the expected confusion counts of each answer's
-``(source, given label)`` cell (M-step). Both halves touch, per assertion,
-one row of ``K`` numbers of a small per-source table, so an iteration is one
-pass over the assertions in object order. The functions here take a *plan*
-(:func:`plan`: the assertions coded once as cells ``source * K + given``,
-with the offsets of each object's assertions) and run that pass:
-
-* with numba (the ``fast`` extra; chosen as :mod:`credscore.kernels.segments`
-  chooses), a loop per object in linear space: the posterior is the plain
-  product ``prior[k] * prod_a conf[cell_a, k]``, so there is no logarithm or
-  exponential per assertion and only one division per object. Every factor
-  is a probability (at most 1), so the product only decreases: an object
-  whose smallest product ends above ``1e-280`` never met a subnormal or an
-  underflow, and the rare other objects are redone in log space. The
-  loops (:mod:`credscore.kernels.dawid_skene_numba`) are compiled for each number of labels
-  up to 8, so that the loops over labels unroll and the posterior stays in
-  registers, and cached on disk; when the table of confusion rows and
-  counts outgrows a core's L2 cache, the rows of the answers 16 places
-  ahead are prefetched;
-* with numpy, over chunks of objects of equal length (their assertions
-  form a dense ``(L, n)`` matrix of cells, so the E-step is one gather and
-  a product over the first axis, with no ``reduceat``), chunks sized so
-  that temporaries stay in cache. As with numba, the products are plain
-  products of probabilities as long as the smallest probabilities show
-  that none can leave the normal range of doubles (otherwise, and for
-  objects with more than 16 assertions, which go through
-  ``numpy.add.reduceat`` in chunks of their own, in log space). The
-  M-step is one ``bincount`` per label but one: posteriors sum to 1, so
-  the counts of the label likeliest a priori are each cell's number of
-  answers minus the others' counts.
-
-Both paths give the same results to 1e-9 (``tests/test_ds_kernels.py``
-checks them against slow pure-Python references on generated inputs).
-Layout: confusion probabilities and counts are indexed ``[source, given
-label, true label]``, so that the ``K`` numbers an assertion reads and
-writes are contiguous. Objects with no assertions are skipped (they add
-nothing to any output).
+One EM iteration is one pass over the assertions in object order: the
+posterior of each object from its answers' confusion rows (E-step), added
+into the expected counts of each answer's ``(source, given label)`` cell
+(M-step). The functions take a *plan* (:func:`plan`: the assertions coded
+once as cells ``source * K + given``, with each object's offsets). With
+numba (:mod:`credscore.kernels.dawid_skene_numba`) the pass is a loop per
+object in linear space, redone in log space for the rare object whose
+product underflows; with numpy, chunks of objects of equal length. How and
+why is in ``docs/explanation/kernels.md``; both paths give the same results
+to 1e-9 (``tests/test_ds_kernels.py``). Confusion probabilities and counts
+are indexed ``[source, given label, true label]``.
 
 Examples
 --------

@@ -333,10 +333,8 @@ class AccuCopy(Accu):
     copying by ``1 - c + c n / (1 - A)``, about 400 for ``n = 100`` and
     ``A = 0.8``, so the exact model reads such coincidences as copying.
     Leaving the pair out changes the votes of at most ``min_shared - 1``
-    objects. And it is what makes large tables tractable: on the speed
-    benchmark's table of 1e7 assertions (10,000 sources, 5 per object) the
-    2e7 co-occurrences fall on 16.5 million pairs, of which 3.1 million
-    share two objects or more and 0.4 million three or more. On the real
+    objects. And it is what makes large tables tractable (pair counts on
+    the speed benchmark's tables: ``docs/explanation/kernels.md``). On the real
     data sets (books, flights, population) accuracy is the same for
     ``min_shared`` from 1 to 5; on tables of a few sources that share
     only a handful of objects, use 1.
@@ -347,7 +345,7 @@ class AccuCopy(Accu):
     block plus the co-occurrences of the candidate pairs, never an
     ``n_sources x n_sources`` matrix). An iteration then costs one of
     :class:`Accu` plus a pass over the co-occurrences of the candidate
-    pairs (at 1e7 assertions, 1.2 million, of 0.4 million pairs).
+    pairs.
 
     References
     ----------

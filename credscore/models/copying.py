@@ -28,10 +28,9 @@ objects, so they are computed per partition and added.
 
 Candidate pairs. A pair of sources that shares only one or two objects
 carries too little evidence to tell copying from coincidence, and there are
-far more such pairs than informative ones: on a table of 1e7 assertions from
-10,000 sources, five per object, the 2e7 co-occurrences fall on 16.5
-million distinct pairs, of which 3.1 million share two objects or more and
-0.4 million three or more. The pair statistics can therefore be kept only
+far more such pairs than informative ones (on the speed benchmark's largest
+table, 25 times more pairs than pairs sharing three objects; figures in
+``docs/explanation/kernels.md``). The pair statistics can therefore be kept only
 for the *candidate pairs*, those sharing at least ``min_shared`` objects;
 every other pair is treated as independent (its posterior of copying is
 left at the prior and its votes are not discounted). Li et al. (ICDE 2015)

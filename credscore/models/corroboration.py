@@ -294,9 +294,9 @@ class Corroboration(IterativeModel[State]):
     so ``ell`` and the M-step sums are computed per (source, column) cell
     and reached through one index per assertion, built once per table. An
     iteration is then two gathers and two ``bincount`` passes over the
-    assertions plus per-claim work (about 12-15 ns per assertion at 1e7
-    assertions with numpy), or one compiled loop with the ``fast`` extra
-    (numba); both give the same fit to 1e-9.
+    assertions plus per-claim work, or one compiled loop with the ``fast``
+    extra (numba); both give the same fit to 1e-9 (``docs/explanation/kernels.md``;
+    measured costs in ``docs/howto/speed.md``).
 
     References
     ----------

@@ -205,9 +205,8 @@ class DawidSkene(IterativeModel[State]):
 
     Cost per iteration: one pass over the assertions in object order, each
     reading and updating one row of ``K`` numbers of its worker's confusion
-    matrix (:mod:`credscore.kernels.dawid_skene`; with the ``fast`` extra about 6 ns
-    per assertion at 10 million assertions on one core, about 15 ns with
-    numpy alone). Memory: the confusion matrices hold ``n_sources x K x K``
+    matrix (:mod:`credscore.kernels.dawid_skene`; measured costs in
+    ``docs/howto/speed.md``). Memory: the confusion matrices hold ``n_sources x K x K``
     floats, which is what limits very large label spaces (numbers used as
     labels).
 
