@@ -156,3 +156,18 @@ def test_public_names_keep_working(module: str, name: str) -> None:
     mod = importlib.import_module(module)
     assert hasattr(mod, name)
     assert name in mod.__all__
+
+
+def test_no_reach_into_another_package_private_module() -> None:
+    """A module imports a private (underscore) module only from inside the
+    package that owns it."""
+    reach = []
+    for module, deps in GRAPH.items():
+        for dep in deps:
+            parts = dep.split(".")
+            private = [i for i, p in enumerate(parts) if p.startswith("_") and p != "__main__"]
+            if private:
+                owner = ".".join(parts[: private[0]])
+                if module != owner and not module.startswith(owner + "."):
+                    reach.append(f"{module} -> {dep}")
+    assert not reach, reach
