@@ -134,10 +134,9 @@ def number_problem(
 
 
 def _to_python(value: Any) -> Any:
-    """numpy scalars as Python numbers; everything else as it is."""
-    if isinstance(value, np.generic) and not isinstance(value, np.bool_):
-        return value.item()
-    return value
+    """numpy scalars as Python scalars (``np.float32`` to float, ``np.bool_``
+    to bool); everything else as it is."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 @attrs.frozen

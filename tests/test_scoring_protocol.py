@@ -120,6 +120,7 @@ def test_corroboration_model_hands_a_breakdown() -> None:
     [
         ({"log_odds": [0.0]}, "log_odds"),
         ({"log_odds": np.zeros(6), "prior": 1.5}, "prior"),
+        ({"log_odds": np.zeros(6), "prior": [0.5, 0.5]}, "prior"),
         ({"log_odds": np.zeros(6), "lower": [0.1]}, "lower"),
         ({"log_odds": np.zeros(6), "flags": np.zeros((6, 2), bool)}, "flags"),
         ({"log_odds": np.zeros(6), "source_reliability": [0.5]}, "source_reliability"),

@@ -100,12 +100,16 @@ class Breakdown(Protocol):
 
 
 def _per_claim(name: str, value: Any, n: int, dtype: Any, fill: Any) -> Any:
+    """``value`` as one entry per claim: None gives ``fill``; a scalar is
+    repeated; anything else must have shape ``(n,)``."""
     if value is None:
         return np.full(n, fill, dtype=dtype)
     try:
         arr = np.array(value, dtype=dtype)
     except (TypeError, ValueError):
         raise TypeError(f"{name}: expected one number per claim, got {value!r}") from None
+    if arr.ndim == 0:
+        return np.full(n, arr, dtype=dtype)
     if arr.shape != (n,):
         raise ValueError(f"{name}: expected shape ({n},), one per claim, got {arr.shape}")
     return arr
@@ -211,9 +215,9 @@ class Scores:
         """
         n = compiled.n_claims
         lo_odds = _per_claim("log_odds", log_odds, n, np.float64, 0.0)
-        if not np.all(np.isfinite(lo_odds) | np.isinf(lo_odds)):
+        if np.isnan(lo_odds).any():
             raise ValueError("log_odds: every value must be a number (NaN found)")
-        pri = _per_claim("prior", np.broadcast_to(prior, (n,)), n, np.float64, 0.5)
+        pri = _per_claim("prior", prior, n, np.float64, 0.5)
         if not np.all((pri > 0) & (pri < 1)):
             raise ValueError("prior: every prior must lie in (0, 1)")
         prob = expit(lo_odds)

@@ -92,7 +92,16 @@ def dump_case(case: Case, path: str | PathLike[str] | IO[str], *, indent: int | 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, flush it to disk, then
-    rename it over ``path``: on any error ``path`` is left as it was."""
+    rename it over ``path``: on any error ``path`` is left as it was.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "case.json"
+    >>> write_atomic(target, b"{}")
+    >>> target.read_bytes(), [p.name for p in target.parent.iterdir()]
+    (b'{}', ['case.json'])
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

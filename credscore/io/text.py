@@ -100,11 +100,20 @@ def read_text(src: TextSource, *, where: str | None = None) -> str:
 
 @contextlib.contextmanager
 def open_text(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """A file open for reading text line by line (for large tables), with a
+    r"""A file open for reading text line by line (for large tables), with a
     leading BOM skipped and decoding errors raised as :class:`InvalidInputError`.
 
     ``encoding`` other than UTF-8 is for tables exported by other tools; case
     files are always UTF-8.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = f.write_bytes(b"\xef\xbb\xbfsource,object,value\n")
+    >>> with open_text(f) as lines:
+    ...     lines.readline()
+    'source,object,value\n'
     """
     where = os.fspath(path)
     enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
