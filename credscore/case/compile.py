@@ -3,8 +3,8 @@
 The compiled form is model independent: ids to indices, the affiliation
 groups each source belongs to, per-report arrays (source, claim, stance,
 time, weight, cited source), which claims each report's source has an
-interest in, and the transitive closure of ``implies`` links. Models turn it
-into evidence; results map back to ids at the end.
+interest in, and the ``implies`` links with a topological order. Models turn
+it into evidence; results map back to ids at the end.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 import operator
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 import attrs
 import numpy as np
@@ -68,6 +68,38 @@ def csr_gather(ptr: IntArray, idx: IntArray, rows: IntArray) -> tuple[IntArray, 
     return owner, idx[first + np.arange(total, dtype=np.int64)]
 
 
+def _reach(ptr: IntArray, idx: IntArray, starts: IntArray) -> tuple[IntArray, IntArray]:
+    """(k, node) for every node reachable from ``starts[k]`` in one or more
+    steps along the CSR graph (ptr, idx), each pair once."""
+    starts = np.asarray(starts, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    if idx.shape[0] == 0 or starts.shape[0] == 0:
+        return empty, empty
+    has_out = ptr[starts + 1] > ptr[starts]
+    if not has_out.any():
+        return empty, empty
+    uniq, inverse = np.unique(starts[has_out], return_inverse=True)
+    ptr_l = ptr.tolist()
+    idx_l = idx.tolist()
+    rows: list[list[int]] = []
+    for u in uniq.tolist():
+        seen: set[int] = set()
+        out: list[int] = []
+        stack = idx_l[ptr_l[u] : ptr_l[u + 1]]
+        while stack:
+            v = stack.pop()
+            if v in seen:
+                continue
+            seen.add(v)
+            out.append(v)
+            stack.extend(idx_l[ptr_l[v] : ptr_l[v + 1]])
+        out.sort()
+        rows.append(out)
+    r_ptr, r_idx = _csr(rows)
+    owner, node = csr_gather(r_ptr, r_idx, inverse)
+    return np.flatnonzero(has_out)[owner], node
+
+
 @attrs.define(frozen=True, eq=False)
 class CompiledCase:
     """Arrays compiled from a case (see the module docstring)."""
@@ -75,20 +107,23 @@ class CompiledCase:
     case: Case
     source_ids: tuple[str, ...]
     claim_ids: tuple[str, ...]
-    group_ids: tuple[str, ...]
+    group_ids: GroupPaths
     source_index: dict[str, int]
     claim_index: dict[str, int]
-    group_index: dict[str, int]
     #: per source: probability from the case (NaN: cannot be judged)
     source_reliability: FloatArray
-    #: per group: depth (1 = top level) and declared dependence (NaN: not declared)
+    #: per group: parent group (-1: top level), depth (1 = top level) and
+    #: declared dependence (NaN: not declared)
+    group_parent: IntArray
     group_depth: IntArray
     group_dependence: FloatArray
-    #: CSR: groups of each source, shortest prefix first
-    source_groups_ptr: IntArray
-    source_groups: IntArray
-    #: (n_sources, max depth) group of each source at each depth, -1 past its own
-    source_group_at_depth: IntArray
+    #: per source: its deepest group (-1: no affiliation)
+    source_group: IntArray
+    #: (distinct affiliations + 1, max depth): the group at each depth of each
+    #: distinct affiliation, -1 past its end (the last row: no affiliation)
+    group_at_depth: IntArray
+    #: per source: its row of ``group_at_depth``
+    source_depth_row: IntArray
     #: CSR: groups each claim benefits / harms (only groups that exist)
     benefits_ptr: IntArray
     benefits: IntArray
@@ -97,11 +132,13 @@ class CompiledCase:
     #: per claim: prior (NaN: model default), and whether it names any harmed party
     claim_prior: FloatArray
     claim_has_harms: BoolArray
-    #: CSR: strict descendants / ancestors of each claim under ``implies``
-    desc_ptr: IntArray
-    desc: IntArray
-    anc_ptr: IntArray
-    anc: IntArray
+    #: CSR: the claims each claim implies directly, and those implying it directly
+    implies_ptr: IntArray
+    implies: IntArray
+    implied_by_ptr: IntArray
+    implied_by: IntArray
+    #: the claims joined by ``implies``, each after every claim implying it
+    implies_order: IntArray
     #: CSR: claims each claim contradicts (symmetric)
     contra_ptr: IntArray
     contra: IntArray
@@ -129,6 +166,17 @@ class CompiledCase:
     def n_groups(self) -> int:
         return len(self.group_ids)
 
+    def descendants(self, claims: IntArray) -> tuple[IntArray, IntArray]:
+        """Every claim implied by ``claims[k]``, directly or through a chain:
+        (k, claim) pairs, each once. Time and memory are proportional to the
+        pairs returned (a depth-first walk per distinct starting claim)."""
+        return _reach(self.implies_ptr, self.implies, claims)
+
+    def ancestors(self, claims: IntArray) -> tuple[IntArray, IntArray]:
+        """Every claim implying ``claims[k]``, directly or through a chain:
+        (k, claim) pairs, each once (see :meth:`descendants`)."""
+        return _reach(self.implied_by_ptr, self.implied_by, claims)
+
     @property
     def n_reports(self) -> int:
         return int(self.report_source.shape[0])
@@ -140,7 +188,8 @@ class CompiledCase:
         owner, g = csr_gather(ptr, groups, claim)
         if g.shape[0] == 0:
             return np.zeros(source.shape[0], dtype=bool)
-        hit = self.source_group_at_depth[source[owner], self.group_depth[g] - 1] == g
+        row = self.source_depth_row[source[owner]]
+        hit = self.group_at_depth[row, self.group_depth[g] - 1] == g
         return np.bincount(owner[hit], minlength=source.shape[0]) > 0
 
     def interest(self, source: IntArray, claim: IntArray) -> tuple[BoolArray, BoolArray]:
@@ -157,13 +206,18 @@ class CompiledCase:
 def compile_case(case: Case) -> CompiledCase:
     """Compile a case into arrays (done once; every model works on the result).
 
+    Time and memory are linear in the size of the case: an affiliation path
+    is walked once per distinct path, and ``implies`` links are stored as
+    edges, not as their transitive closure (see :meth:`CompiledCase.descendants`).
+
     Examples
     --------
     >>> from credscore.examples import kursk
     >>> cc = compile_case(kursk())
     >>> cc.n_sources, cc.n_claims, cc.n_reports
     (7, 6, 8)
-    >>> [cc.claim_ids[int(i)] for i in cc.desc[cc.desc_ptr[1]:cc.desc_ptr[2]]]
+    >>> owner, claim = cc.descendants(np.array([cc.claim_index["nk-combat"]]))
+    >>> [cc.claim_ids[int(i)] for i in claim]
     ['nk-casualties', 'nk-deployed']
     """
     source_ids = tuple(s.id for s in case.sources)
@@ -171,32 +225,37 @@ def compile_case(case: Case) -> CompiledCase:
     sidx = {s: i for i, s in enumerate(source_ids)}
     cidx = {c: i for i, c in enumerate(claim_ids)}
 
-    groups: dict[str, int] = {}
-    for s in case.sources:
-        for g in s.groups:
-            groups.setdefault(g, len(groups))
+    paths = GroupPaths()
+    leaf_of: dict[str, int] = {}
+    source_group = np.full(len(source_ids), -1, dtype=np.int64)
+    for i, s in enumerate(case.sources):
+        if s.affiliation is not None:
+            g = leaf_of.get(s.affiliation)
+            if g is None:
+                g = leaf_of[s.affiliation] = paths.add(s.affiliation)
+            source_group[i] = g
     for g_decl in case.groups:
-        groups.setdefault(g_decl.id, len(groups))
-    group_ids = tuple(groups)
-    n_groups = len(group_ids)
-    group_depth = np.array([g.count("/") + 1 for g in group_ids], dtype=np.int64)
+        paths.add(g_decl.id)
+    n_groups = len(paths)
+    group_parent = np.asarray(paths.parent, dtype=np.int64)
+    group_depth = np.asarray(paths.depth, dtype=np.int64)
     group_dependence = np.full(n_groups, np.nan)
     for g_decl in case.groups:
-        group_dependence[groups[g_decl.id]] = g_decl.dependence
+        group_dependence[paths.index(g_decl.id)] = g_decl.dependence
 
-    src_groups = [[groups[g] for g in s.groups] for s in case.sources]
-    sg_ptr, sg = _csr(src_groups)
-    max_depth = max([len(gs) for gs in src_groups] + [int(group_depth.max(initial=1))])
-    at_depth = np.full((len(source_ids), max_depth), -1, dtype=np.int64)
-    for i, gs in enumerate(src_groups):
-        at_depth[i, : len(gs)] = gs
+    # The group at each depth above every distinct deepest group (one row per
+    # distinct affiliation, not per source), for membership tests.
+    leaves = sorted(set(leaf_of.values()))
+    max_depth = int(group_depth.max(initial=1))
+    at_depth = np.full((len(leaves) + 1, max_depth), -1, dtype=np.int64)
+    row_of = np.full(n_groups + 1, len(leaves), dtype=np.int64)  # -1 -> the empty row
+    for r, g in enumerate(leaves):
+        chain = paths.chain(g)
+        at_depth[r, : len(chain)] = chain
+        row_of[g] = r
 
-    b_ptr, b = _csr(
-        [[groups[g] for g in c.benefits if g in groups] if c.benefits else [] for c in case.claims]
-    )
-    h_ptr, h = _csr(
-        [[groups[g] for g in c.harms if g in groups] if c.harms else [] for c in case.claims]
-    )
+    b_ptr, b = _csr([_found(paths, c.benefits) for c in case.claims])
+    h_ptr, h = _csr([_found(paths, c.harms) for c in case.claims])
     prior = np.array([np.nan if c.prior is None else c.prior for c in case.claims])
     has_harms = np.array([bool(c.harms) for c in case.claims], dtype=bool)
 
@@ -209,16 +268,16 @@ def compile_case(case: Case) -> CompiledCase:
         case=case,
         source_ids=source_ids,
         claim_ids=claim_ids,
-        group_ids=group_ids,
+        group_ids=paths,
         source_index=sidx,
         claim_index=cidx,
-        group_index=groups,
         source_reliability=rel,
+        group_parent=group_parent,
         group_depth=group_depth,
         group_dependence=group_dependence,
-        source_groups_ptr=sg_ptr,
-        source_groups=sg,
-        source_group_at_depth=at_depth,
+        source_group=source_group,
+        group_at_depth=at_depth,
+        source_depth_row=row_of[source_group],
         benefits_ptr=b_ptr,
         benefits=b,
         harms_ptr=h_ptr,
@@ -230,15 +289,85 @@ def compile_case(case: Case) -> CompiledCase:
     )
 
 
-def _compile_links(
-    case: Case, sidx: dict[str, int], cidx: dict[str, int]
-) -> dict[str, npt.NDArray[Any]]:
-    """The links of a case as arrays: the closure of ``implies`` both ways,
-    ``contradicts`` both ways, and the declared dependences between sources."""
-    claim_ids = cidx
-    children: list[list[int]] = [[] for _ in claim_ids]
-    parents: list[list[int]] = [[] for _ in claim_ids]
-    contra: list[set[int]] = [set() for _ in claim_ids]
+def _found(paths: GroupPaths, prefixes: Sequence[str]) -> list[int]:
+    """The groups among ``prefixes`` that exist (in order, without repeats)."""
+    out: list[int] = []
+    for p in prefixes:
+        g = paths.index(p)
+        if g is not None and g not in out:
+            out.append(g)
+    return out
+
+
+class GroupPaths(Sequence[str]):
+    """The affiliation groups of a case, as a tree of path segments.
+
+    ``paths[g]`` is group g's path (``"us/gov/dod"``), built on access, so a
+    case with affiliations 10,000 levels deep does not hold every prefix as a
+    string; :meth:`index` finds a path's group by walking its segments.
+    """
+
+    def __init__(self) -> None:
+        self.parent: list[int] = []  # -1: top level
+        self.segment: list[str] = []
+        self.depth: list[int] = []  # 1: top level
+        self._child: dict[tuple[int, str], int] = {}
+
+    def add(self, path: str) -> int:
+        """The group of ``path``, created with its missing prefixes."""
+        g = -1
+        for seg in path.split("/"):
+            nxt = self._child.get((g, seg))
+            if nxt is None:
+                nxt = self._child[(g, seg)] = len(self.parent)
+                self.depth.append(self.depth[g] + 1 if g >= 0 else 1)
+                self.parent.append(g)
+                self.segment.append(seg)
+            g = nxt
+        return g
+
+    def index(self, path: str) -> int | None:  # type: ignore[override]
+        """The group of ``path``, None when no group has it."""
+        g = -1
+        for seg in path.split("/"):
+            nxt = self._child.get((g, seg))
+            if nxt is None:
+                return None
+            g = nxt
+        return g
+
+    def chain(self, g: int) -> list[int]:
+        """Group g and its ancestors, top level first."""
+        out = []
+        while g >= 0:
+            out.append(g)
+            g = self.parent[g]
+        return out[::-1]
+
+    def __len__(self) -> int:
+        return len(self.parent)
+
+    @overload
+    def __getitem__(self, g: int) -> str: ...
+    @overload
+    def __getitem__(self, g: slice) -> Sequence[str]: ...
+    def __getitem__(self, g: int | slice) -> str | Sequence[str]:
+        if isinstance(g, slice):
+            return [self[i] for i in range(len(self))[g]]
+        g = range(len(self))[g]  # negative indices, and IndexError
+        return "/".join(self.segment[k] for k in self.chain(g))
+
+    def __repr__(self) -> str:
+        return f"<GroupPaths: {len(self)} groups>"
+
+
+def _compile_links(case: Case, sidx: dict[str, int], cidx: dict[str, int]) -> dict[str, Any]:
+    """The links of a case as arrays: ``implies`` edges both ways with a
+    topological order of the claims they join, ``contradicts`` both ways,
+    and the declared dependences between sources."""
+    children: list[list[int]] = [[] for _ in cidx]
+    parents: list[list[int]] = [[] for _ in cidx]
+    contra: list[set[int]] = [set() for _ in cidx]
     la: list[int] = []
     lb: list[int] = []
     lr: list[float] = []
@@ -254,20 +383,37 @@ def _compile_links(
             la.append(sidx[link.source])
             lb.append(sidx[link.target])
             lr.append(float(link.dependence if link.dependence is not None else 1.0))
-    desc_ptr, desc = _csr(_closure(children))
-    anc_ptr, anc = _csr(_closure(parents))
+    implies_ptr, implies = _csr([sorted(set(c)) for c in children])
+    implied_by_ptr, implied_by = _csr([sorted(set(p)) for p in parents])
     contra_ptr, contra_idx = _csr([sorted(s) for s in contra])
     return {
-        "desc_ptr": desc_ptr,
-        "desc": desc,
-        "anc_ptr": anc_ptr,
-        "anc": anc,
+        "implies_ptr": implies_ptr,
+        "implies": implies,
+        "implied_by_ptr": implied_by_ptr,
+        "implied_by": implied_by,
+        "implies_order": _topological(children, parents),
         "contra_ptr": contra_ptr,
         "contra": contra_idx,
         "link_a": np.array(la, dtype=np.int64),
         "link_b": np.array(lb, dtype=np.int64),
         "link_r": np.array(lr, dtype=np.float64),
     }
+
+
+def _topological(children: list[list[int]], parents: list[list[int]]) -> IntArray:
+    """The claims joined by ``implies`` links, every claim after those implying
+    it (Kahn's algorithm; the case has no cycle, :class:`Case` checks)."""
+    waiting = [len(set(p)) for p in parents]
+    ready = [u for u in range(len(children)) if children[u] and not waiting[u]]
+    out: list[int] = []
+    while ready:
+        u = ready.pop()
+        out.append(u)
+        for v in sorted(set(children[u])):
+            waiting[v] -= 1
+            if not waiting[v]:
+                ready.append(v)
+    return np.asarray(out, dtype=np.int64)
 
 
 def _compile_reports(
@@ -295,27 +441,3 @@ def _compile_reports(
         "report_weight": np.fromiter(r_w, np.float64, n),
         "report_cites": np.fromiter(map(cites_idx.__getitem__, r_cites), np.int64, n),
     }
-
-
-def _closure(edges: list[list[int]]) -> list[list[int]]:
-    """Strict transitive closure of a DAG given as adjacency lists (sorted)."""
-    memo: dict[int, set[int]] = {}
-
-    def reach(u: int) -> set[int]:
-        if u in memo:
-            return memo[u]
-        out: set[int] = set()
-        stack = list(edges[u])
-        while stack:
-            v = stack.pop()
-            if v in out:
-                continue
-            out.add(v)
-            if v in memo:
-                out |= memo[v]
-            else:
-                stack.extend(edges[v])
-        memo[u] = out
-        return out
-
-    return [sorted(reach(u)) if edges[u] else [] for u in range(len(edges))]

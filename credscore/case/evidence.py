@@ -56,10 +56,11 @@ class Evidence:
 
     def neutral_ell(self, k: int) -> float:
         """Entry k's LLR as if its source had no interest in the claim."""
-        ell = llr(
-            np.asarray(self.rho[k]),
-            np.asarray(self.propensity),
-            lam=np.asarray(0.0),
-            weight=np.asarray(self.weight[k]),
-        )
-        return float(self.sign[k] * ell)
+        return float(self.neutral_ells(np.array([k], dtype=np.int64))[0])
+
+    def neutral_ells(self, entries: IntArray) -> FloatArray:
+        """The LLRs of these entries as if their sources had no interest in
+        the claims (what interest changed, for explanations)."""
+        ell = llr(self.rho[entries], self.propensity, weight=self.weight[entries])
+        out: FloatArray = self.sign[entries] * ell
+        return out

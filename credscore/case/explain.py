@@ -16,9 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore.case.evidence import Evidence
-from credscore.case.parts import Stance
+from credscore.case.parts import Report, Stance
 from credscore.case.result import Contribution
-from credscore.semantics import pool_rule
 
 __all__ = ["EvidenceBreakdown"]
 
@@ -29,53 +28,64 @@ class EvidenceBreakdown:
     one scoring run."""
 
     ev: Evidence
+    #: where each claim's entries start in the claim-sorted plan order
+    _start: npt.NDArray[np.int64] = attrs.field(init=False, repr=False)
 
-    def _entries(self, i: int) -> npt.NDArray[np.int64]:
+    def __attrs_post_init__(self) -> None:
         ev = self.ev
         sorted_claims = ev.claim[ev.plan.order]
-        a, b = np.searchsorted(sorted_claims, [i, i + 1])
-        return np.sort(ev.plan.order[a:b])
+        bounds = np.arange(ev.compiled.n_claims + 1, dtype=np.int64)
+        object.__setattr__(self, "_start", np.searchsorted(sorted_claims, bounds))
 
-    def _incremental_effects(self, ranked: list[int]) -> list[float]:
+    def _entries(self, i: int) -> npt.NDArray[np.int64]:
+        a, b = int(self._start[i]), int(self._start[i + 1])
+        return np.sort(self.ev.plan.order[a:b])
+
+    def _incremental_effects(self, ranked: npt.NDArray[np.int64]) -> list[float]:
         """What each entry adds to the pooled total when added in this order.
 
         Each tree node keeps the sum and the extreme of its children's pooled
         values; adding an entry updates the nodes on its path only, so a claim
         with n reports costs O(n x depth), not O(n^2). (Pooled values only grow
         in size as entries are added, so the running maximum stays exact.)
+        The pooling rule is :func:`~credscore.semantics.pool_rule`, on floats.
         """
         ev = self.ev
         tree = ev.tree
         depth = tree.path.shape[1]
+        paths = tree.path[ev.position[ranked]].tolist()
+        ells = ev.ell[ranked].tolist()
+        dep = tree.dependence.tolist()
         # per node key (level, node): [S+, S-, M+, M-, children {child: (P, N)}]
         state: dict[tuple[int, int], list[Any]] = {}
         out: list[float] = []
         before = 0.0
-        for k in ranked:
-            path = tree.path[int(ev.position[k])].tolist()
-            ell = float(ev.ell[k])
+        for k, path, ell in zip(ranked.tolist(), paths, ells):
             child: Any = ("entry", k)
-            value = (max(ell, 0.0), min(ell, 0.0))
+            pos, neg = (ell, 0.0) if ell > 0.0 else (0.0, min(ell, 0.0))
             for d in range(depth, -1, -1):
                 key = (d, path[d - 1] if d > 0 else -1)
-                if d == depth:
-                    r = 1.0
-                elif d == 0:
-                    r = 0.0
-                else:
-                    r = float(tree.dependence[path[d - 1]])
-                node = state.setdefault(key, [0.0, 0.0, 0.0, 0.0, {}])
-                old = node[4].get(child, (0.0, 0.0))
-                node[4][child] = value
-                node[0] += value[0] - old[0]
-                node[1] += value[1] - old[1]
-                node[2] = max(node[2], value[0])
-                node[3] = min(node[3], value[1])
-                if len(node[4]) > 1:  # (one child passes through unchanged)
-                    pooled = pool_rule(np.array(node[:2]), np.array(node[2:4]), np.array(r))
-                    value = (float(pooled[0]), float(pooled[1]))
+                r = 1.0 if d == depth else 0.0 if d == 0 else dep[path[d - 1]]
+                node = state.get(key)
+                if node is None:
+                    node = state[key] = [0.0, 0.0, 0.0, 0.0, {}]
+                kids = node[4]
+                old = kids.get(child, (0.0, 0.0))
+                kids[child] = (pos, neg)
+                node[0] += pos - old[0]
+                node[1] += neg - old[1]
+                if pos > node[2]:
+                    node[2] = pos
+                if neg < node[3]:
+                    node[3] = neg
+                if len(kids) > 1:  # (one child passes through unchanged)
+                    if r >= 1.0:
+                        pos, neg = node[2], node[3]
+                    else:
+                        pos = node[0] - r * (node[0] - node[2])
+                        neg = node[1] - r * (node[1] - node[3])
                 child = path[d - 1] if d > 0 else None
-            after = value[0] + value[1]
+            after = pos + neg
             out.append(after - before)
             before = after
         return out
@@ -86,30 +96,31 @@ class EvidenceBreakdown:
         ev = self.ev
         cc = ev.compiled
         case = cc.case
-        entries = self._entries(i).tolist()
-        # Effects add up to the pooled total: reports are taken strongest first,
-        # and each is credited with what it adds to those before it.
-        ranked = sorted(
-            entries,
-            key=lambda k: (
-                -abs(float(ev.ell[k])),
-                bool(ev.implied[k]),  # a direct report before one via another claim
-                cc.source_ids[int(ev.speaker[k])],
-                int(ev.report[k]),
-            ),
-        )
-        effects = dict(zip(ranked, self._incremental_effects(ranked)))
+        entries = self._entries(i)
+        # Effects add up to the pooled total: reports are taken strongest first
+        # (a direct report before one via another claim, then by source id and
+        # report), and each is credited with what it adds to those before it.
+        speakers, at = np.unique(ev.speaker[entries], return_inverse=True)
+        names = [cc.source_ids[s] for s in speakers.tolist()]
+        id_rank = np.empty(len(names), dtype=np.int64)
+        id_rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+        by_id = id_rank[at.reshape(-1)]
+        ranked = entries[
+            np.lexsort((ev.report[entries], by_id, ev.implied[entries], -np.abs(ev.ell[entries])))
+        ]
+        effects = self._incremental_effects(ranked)
+        raw = ev.neutral_ells(ranked).tolist()
+        adjusted = ev.ell[ranked].tolist()
+        reports = ev.report[ranked].tolist()
+        interested = ev.interested[ranked].tolist()
+        own = cc.claim_ids[i]
         out: list[Contribution] = []
-        seen: set[int] = set()
-        for k in ranked:
-            rep = int(ev.report[k])
-            seen.add(rep)
+        for rep, effect, raw_k, adj_k, inter in zip(reports, effects, raw, adjusted, interested):
             r = case.reports[rep]
-            effect = effects[k]
             notes = []
-            if r.claim != cc.claim_ids[i]:
+            if r.claim != own:
                 notes.append(f"via {r.claim!r}")
-            if ev.interested[k]:
+            if inter:
                 notes.append("in the source's own interest")
             if r.cites is not None:
                 notes.append(f"stands in for {r.cites!r}, who did not report")
@@ -118,52 +129,92 @@ class EvidenceBreakdown:
                     source=r.source,
                     claim=r.claim,
                     stance=r.stance.value,
-                    raw=ev.neutral_ell(k),
-                    adjusted=float(ev.ell[k]),
-                    effect=float(effect),
+                    raw=raw_k,
+                    adjusted=adj_k,
+                    effect=effect,
                     note="; ".join(notes),
                 )
             )
-        kept = set(ev.kept.tolist())
-        absorbed = dict(zip(ev.kept.tolist(), ev.absorbed.tolist()))
-        for rep in np.flatnonzero(cc.report_claim == i).tolist():
-            if rep in seen:
-                continue
-            r = case.reports[rep]
-            if rep not in kept:
-                note = "superseded by a later report of the same source, or after as_of"
-            elif absorbed[rep]:
-                note = f"cites {r.cites!r}, who reported on this claim itself: adds nothing"
-            elif r.stance is Stance.RETRACTS:
-                note = "retracted: the source's earlier report no longer counts"
-            elif r.stance is Stance.NO_COMMENT:
-                note = "no comment: carries no evidence"
-            elif r.stance is Stance.OBSERVES:
-                note = "observes that the claim is made, without endorsing it"
-            else:
-                note = "carries no evidence"
-            out.append(Contribution(r.source, r.claim, r.stance.value, 0.0, 0.0, 0.0, note))
+        silent = np.flatnonzero(cc.report_claim == i)
+        silent = silent[~np.isin(silent, np.asarray(reports, dtype=np.int64))]
+        if silent.shape[0]:
+            by_report = np.argsort(ev.kept)
+            kept, absorbed_of = ev.kept[by_report], ev.absorbed[by_report]
+            at_k = np.minimum(np.searchsorted(kept, silent), max(kept.shape[0] - 1, 0))
+            is_kept = (kept.shape[0] > 0) & (kept[at_k] == silent)
+            absorbed = is_kept & absorbed_of[at_k] if kept.shape[0] else is_kept
+            for rep, kept_k, absorbed_k in zip(
+                silent.tolist(), is_kept.tolist(), absorbed.tolist()
+            ):
+                r = case.reports[rep]
+                out.append(
+                    Contribution(
+                        r.source,
+                        r.claim,
+                        r.stance.value,
+                        0.0,
+                        0.0,
+                        0.0,
+                        _silent_note(r, kept_k, absorbed_k),
+                    )
+                )
         return out
 
-    def notes(self, claim: int) -> list[str]:
-        """Which pairs of confirming sources were pooled as dependent, and why."""
-        i = claim
+    def notes(self, claim: int, *, names_shown: int = 5) -> list[str]:
+        """Which confirming sources were pooled as dependent, and why: one
+        sentence per dependent group that joins confirmations from two or
+        more of its branches (at most ``names_shown`` names each, then a
+        count). Time is linear in the confirming sources times the depth of
+        the tree: no pair of sources is looked at."""
         ev = self.ev
         tree = ev.tree
-        entries = [k for k in self._entries(i).tolist() if ev.ell[k] > 0]
-        positions = sorted({int(ev.position[k]) for k in entries})
-        out = []
+        entries = self._entries(claim)
+        pos = np.unique(ev.position[entries[ev.ell[entries] > 0]])
+        if pos.shape[0] < 2:
+            return []
+        paths = tree.path[pos]
         names = ev.compiled.source_ids
-        for x in range(len(positions)):
-            for y in range(x + 1, len(positions)):
-                pa = tree.path[positions[x]].tolist()
-                pb = tree.path[positions[y]].tolist()
-                shared = [a for a, b in zip(pa, pb) if a == b]
-                if shared and tree.dependence[shared[-1]] > 0:
-                    node = shared[-1]
-                    out.append(
-                        f"{names[positions[x]]} and {names[positions[y]]} were pooled as "
-                        f"dependent: they share {tree.labels[node]} "
-                        f"(dependence {tree.dependence[node]:.2f})."
+        found: list[tuple[int, int, str]] = []  # (depth, first member, sentence)
+        for d in range(paths.shape[1] - 1):
+            node = paths[:, d]
+            inner = node >= tree.n_sources
+            if not inner.any():
+                continue
+            rows = np.flatnonzero(inner & (tree.dependence[np.maximum(node, 0)] > 0))
+            if rows.shape[0] < 2:
+                continue
+            branches = np.unique(np.stack([node[rows], paths[rows, d + 1]]), axis=1)
+            groups, n_branches = np.unique(branches[0], return_counts=True)
+            for g in groups[n_branches >= 2].tolist():
+                members = pos[rows[node[rows] == g]]
+                who = [names[int(m)] for m in members[:names_shown]]
+                rest = members.shape[0] - len(who)
+                listed = (
+                    ", ".join(who[:-1]) + " and " + who[-1]
+                    if rest == 0
+                    else ", ".join(who) + f" and {rest:,} other source" + ("s" if rest > 1 else "")
+                )
+                found.append(
+                    (
+                        d,
+                        int(members[0]),
+                        f"{listed} were pooled as dependent: they share {tree.labels[g]} "
+                        f"(dependence {tree.dependence[g]:.2f}).",
                     )
-        return out
+                )
+        return [text for _, _, text in sorted(found)]
+
+
+def _silent_note(r: Report, kept: bool, absorbed: bool) -> str:
+    """Why a report on the claim carries no evidence."""
+    if not kept:
+        return "superseded by a later report of the same source, or after as_of"
+    if absorbed:
+        return f"cites {r.cites!r}, who reported on this claim itself: adds nothing"
+    if r.stance is Stance.RETRACTS:
+        return "retracted: the source's earlier report no longer counts"
+    if r.stance is Stance.NO_COMMENT:
+        return "no comment: carries no evidence"
+    if r.stance is Stance.OBSERVES:
+        return "observes that the claim is made, without endorsing it"
+    return "carries no evidence"

@@ -203,7 +203,7 @@ def _cycles(case: Case) -> list[InvalidCaseError]:
         if cyc:
             out.append(
                 InvalidCaseError(
-                    "cites", f"{cyc[0]}->{claim_id}", "citation cycle " + " -> ".join(cyc)
+                    "cites", f"{cyc[0]}->{claim_id}", _cycle_text("citation", "sources", cyc)
                 )
             )
     implies: dict[str, set[str]] = {}
@@ -214,21 +214,32 @@ def _cycles(case: Case) -> list[InvalidCaseError]:
     if cyc:
         out.append(
             InvalidCaseError(
-                "links", f"{cyc[0]}->{cyc[1]}", "implication cycle " + " -> ".join(cyc)
+                "links", f"{cyc[0]}->{cyc[1]}", _cycle_text("implication", "claims", cyc)
             )
         )
     return out
+
+
+def _cycle_text(kind: str, what: str, cyc: list[str], shown: int = 10) -> str:
+    """``implication cycle a -> b -> a``; a long cycle as its length and first ids."""
+    n = len(cyc) - 1
+    if n <= shown:
+        return f"{kind} cycle " + " -> ".join(cyc)
+    return f"{kind} cycle of {n} {what}: " + " -> ".join(cyc[:shown]) + " -> ..."
 
 
 def _find_cycle(edges: Mapping[str, set[str]]) -> list[str] | None:
     """A cycle in a directed graph as a list of nodes (first repeated last), or None."""
     WHITE, GREY, BLACK = 0, 1, 2
     color: dict[str, int] = {}
+    on_path: dict[str, int] = {}  # node -> its position in ``path``
     for root in sorted(edges):
         if color.get(root, WHITE) != WHITE:
             continue
-        stack: list[tuple[str, list[str]]] = [(root, sorted(edges.get(root, ())))]
+        # each frame: (node, its successors still to visit, in reverse order)
+        stack: list[tuple[str, list[str]]] = [(root, sorted(edges.get(root, ()), reverse=True))]
         path = [root]
+        on_path[root] = 0
         color[root] = GREY
         while stack:
             node, todo = stack[-1]
@@ -236,15 +247,17 @@ def _find_cycle(edges: Mapping[str, set[str]]) -> list[str] | None:
                 color[node] = BLACK
                 stack.pop()
                 path.pop()
+                del on_path[node]
                 continue
-            nxt = todo.pop(0)
+            nxt = todo.pop()
             c = color.get(nxt, WHITE)
             if c == GREY:
-                return [*path[path.index(nxt) :], nxt]
+                return [*path[on_path[nxt] :], nxt]
             if c == WHITE:
                 color[nxt] = GREY
+                on_path[nxt] = len(path)
                 path.append(nxt)
-                stack.append((nxt, sorted(edges.get(nxt, ()))))
+                stack.append((nxt, sorted(edges.get(nxt, ()), reverse=True)))
     return None
 
 

@@ -16,6 +16,7 @@ level, and a level of pooling is two ``ufunc.reduceat`` calls.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
 import attrs
 import numpy as np
@@ -52,7 +53,7 @@ class Tree:
     #: per source: position in depth-first order of the tree
     rank: IntArray
     #: per node: a label for explanations ("us/gov", "source:gur", "link:a+b")
-    labels: tuple[str, ...]
+    labels: Sequence[str]
 
     @property
     def n_nodes(self) -> int:
@@ -61,7 +62,8 @@ class Tree:
 
 def build_tree(
     source_ids: Sequence[str],
-    source_groups: Sequence[Sequence[int]],
+    source_group: IntArray,
+    group_parent: IntArray,
     group_ids: Sequence[str],
     group_dependence: FloatArray,
     links: Sequence[tuple[int, int, float]] = (),
@@ -71,27 +73,28 @@ def build_tree(
     Parameters
     ----------
     source_ids : sequence of str
-    source_groups : per source, its group indices from the top-level group down
+    source_group : per source, its deepest group (-1: none)
+    group_parent : per group, the group above it (-1: top level)
     group_ids : group labels (paths)
     group_dependence : resolved dependence of every group
     links : (source a, source b, r) dependence links; each joins, under the
         lowest group the two sources share, the two subtrees holding them
         into a virtual group of dependence r (the largest r when several
         links join the same subtrees).
+
+    Time is linear in the number of sources plus the total depth of the
+    distinct groups sources sit in (each such path is walked once).
     """
     n_s = len(source_ids)
-    n_g = len(group_ids)
-    parent: list[int] = [ROOT] * (n_s + n_g)
+    gp = np.asarray(group_parent, dtype=np.int64)
+    sg = np.asarray(source_group, dtype=np.int64)
+    parent_a = np.concatenate(
+        [np.where(sg >= 0, sg + n_s, ROOT), np.where(gp >= 0, gp + n_s, ROOT)]
+    )
+    parent: list[int] = parent_a.tolist()
     dep: list[float] = [1.0] * n_s + [float(x) for x in group_dependence]
-    labels = [f"source:{s}" for s in source_ids] + list(group_ids)
     uncertain = [False] * n_s + [0.0 < float(x) < 1.0 for x in group_dependence]
-    for s, gs in enumerate(source_groups):
-        prev = ROOT
-        for g in gs:
-            node = n_s + g
-            parent[node] = prev
-            prev = node
-        parent[s] = prev
+    link_labels: list[str] = []
 
     def chain(node: int) -> list[int]:
         out = [node]
@@ -99,6 +102,7 @@ def build_tree(
             out.append(parent[out[-1]])
         return out[::-1]
 
+    labels = _Labels(source_ids, group_ids, link_labels)
     # Links: group by lowest common ancestor (computed on the affiliation tree
     # alone, so the result does not depend on the order of the links).
     by_lca: dict[int, list[tuple[int, int, float]]] = {}
@@ -118,23 +122,28 @@ def build_tree(
             parent.append(lca)
             dep.append(r_max)
             uncertain.append(0.0 < r_max < 1.0)
-            labels.append("link:" + "+".join(sorted(labels[c] for c in comp)))
+            link_labels.append("link:" + "+".join(sorted(labels[c] for c in comp)))
             for c in comp:
                 parent[c] = v
 
-    chains = [chain(s) for s in range(n_s)]
-    depth = max((len(c) for c in chains), default=1)
-    path = np.empty((n_s, depth), dtype=np.int64)
-    level = np.zeros(len(parent), dtype=np.int64)
-    for s, ch in enumerate(chains):
-        path[s, : len(ch)] = ch
-        path[s, len(ch) :] = s
-        for i, node in enumerate(ch):
-            level[node] = i
+    # Sources hang under few distinct nodes: walk each such node's path once.
     dep_a = np.asarray(dep, dtype=np.float64)
+    level = np.zeros(len(parent), dtype=np.int64)
+    above = np.asarray(parent[:n_s], dtype=np.int64)
+    heads, head_of = np.unique(above, return_inverse=True)
+    head_chains = [chain(int(h)) if h != ROOT else [] for h in heads.tolist()]
+    depth = max((len(c) + 1 for c in head_chains), default=1)
+    path = np.empty((n_s, depth), dtype=np.int64)
     cluster = np.empty(n_s, dtype=np.int64)
-    for s, ch in enumerate(chains):
-        cluster[s] = next(node for node in ch if dep_a[node] > 0)
+    leaf = np.arange(n_s, dtype=np.int64)
+    for h, ch in enumerate(head_chains):
+        rows = np.flatnonzero(head_of == h)
+        path[rows, : len(ch)] = ch
+        path[rows, len(ch) :] = leaf[rows, None]
+        level[rows] = len(ch)
+        level[ch] = np.arange(len(ch))
+        top = next((node for node in ch if dep_a[node] > 0), None)
+        cluster[rows] = leaf[rows] if top is None else top
     rank = np.empty(n_s, dtype=np.int64)
     if n_s:
         order = np.lexsort(path.T[::-1])
@@ -148,8 +157,35 @@ def build_tree(
         uncertain=np.asarray(uncertain, dtype=bool),
         cluster=cluster,
         rank=rank,
-        labels=tuple(labels),
+        labels=labels,
     )
+
+
+class _Labels(Sequence[str]):
+    """Node labels, made on access: ``source:<id>``, a group's path, ``link:a+b``."""
+
+    def __init__(
+        self, source_ids: Sequence[str], group_ids: Sequence[str], link_labels: list[str]
+    ) -> None:
+        self._s, self._g, self._l = source_ids, group_ids, link_labels
+
+    def __len__(self) -> int:
+        return len(self._s) + len(self._g) + len(self._l)
+
+    @overload
+    def __getitem__(self, node: int) -> str: ...
+    @overload
+    def __getitem__(self, node: slice) -> Sequence[str]: ...
+    def __getitem__(self, node: int | slice) -> str | Sequence[str]:
+        if isinstance(node, slice):
+            return [self[i] for i in range(len(self))[node]]
+        node = range(len(self))[node]
+        n_s, n_g = len(self._s), len(self._g)
+        if node < n_s:
+            return f"source:{self._s[node]}"
+        if node < n_s + n_g:
+            return self._g[node - n_s]
+        return self._l[node - n_s - n_g]
 
 
 def _components(edges: list[tuple[int, int, float]]) -> list[tuple[list[int], float]]:

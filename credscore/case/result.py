@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -331,8 +332,12 @@ class Scores:
 
     # -- explanation -------------------------------------------------------------
 
-    def explain(self, claim_id: str) -> str:
+    def explain(self, claim_id: str, *, max_reports: int | None = 20) -> str:
         """A few plain sentences on why a claim scored what it did.
+
+        The ``max_reports`` reports that moved the score most are listed one
+        per line, and the rest summed up in one line (None lists them all);
+        the same for the reports that carry no evidence.
 
         Examples
         --------
@@ -366,7 +371,9 @@ class Scores:
                 f"From a prior of {prior:.2f}, {s.independent_confirmations} independent "
                 f"confirmation(s) moved the log-odds by {s.log_odds - float(np.log(prior / (1 - prior))):+.2f}:"
             )
-            for c in sorted(moving, key=lambda c: -abs(c.effect)):
+            moving.sort(key=lambda c: -abs(c.effect))
+            shown = moving if max_reports is None else moving[:max_reports]
+            for c in shown:
                 extra = f" ({c.note})" if c.note else ""
                 adj = (
                     f"{c.adjusted:+.2f}"
@@ -377,11 +384,21 @@ class Scores:
                     f"  - {c.source} {c.stance}{extra}: evidence {adj}, "
                     f"{c.effect:+.2f} after pooling."
                 )
+            if len(shown) < len(moving):
+                rest = moving[len(shown) :]
+                lines.append(
+                    f"  - and {len(rest):,} more report(s) carrying evidence, together "
+                    f"{math.fsum(c.effect for c in rest):+.2f} after pooling."
+                )
         if self.breakdown is not None:
             lines += self.breakdown.notes(i)
         silent = [c for c in s.contributions if c.adjusted == 0.0]
-        for c in silent:
+        for c in silent if max_reports is None else silent[:max_reports]:
             lines.append(f"  - {c.source} {c.stance}: {c.note}.")
+        if max_reports is not None and len(silent) > max_reports:
+            lines.append(
+                f"  - and {len(silent) - max_reports:,} more report(s) that carry no evidence."
+            )
         if "self-serving" in s.flags:
             lines.append("Every confirmation comes from a party the claim serves.")
         if "circular" in s.flags:

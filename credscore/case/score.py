@@ -287,11 +287,9 @@ class CorroborationModel:
         ]
         if self.dependence is not None:
             links += self._custom_links(cc)
-        groups = [
-            cc.source_groups[cc.source_groups_ptr[i] : cc.source_groups_ptr[i + 1]].tolist()
-            for i in range(cc.n_sources)
-        ]
-        return build_tree(cc.source_ids, groups, cc.group_ids, dep, links)
+        return build_tree(
+            cc.source_ids, cc.source_group, cc.group_parent, cc.group_ids, dep, links
+        )
 
     def _custom_links(self, cc: CompiledCase) -> list[tuple[int, int, float]]:
         assert self.dependence is not None
@@ -454,11 +452,18 @@ class CorroborationModel:
         """Prior of every claim, raised to at least the prior of any claim
         implying it (so that A implies B can never start with p(A) > p(B))."""
         prior = np.where(np.isnan(cc.claim_prior), self.prior, cc.claim_prior)
-        o, anc = csr_gather(cc.anc_ptr, cc.anc, np.arange(cc.n_claims, dtype=np.int64))
-        if anc.shape[0]:
-            best = prior.copy()
-            np.maximum.at(best, o, prior[anc])
-            prior = best
+        if cc.implies_order.shape[0] and not np.all(prior == prior[0]):
+            # One pass in topological order: each claim takes the largest
+            # prior of the claims implying it directly, which already hold
+            # the largest of theirs.
+            best = prior.tolist()
+            ptr = cc.implied_by_ptr.tolist()
+            up = cc.implied_by.tolist()
+            for c in cc.implies_order.tolist():
+                for p in up[ptr[c] : ptr[c + 1]]:
+                    if best[p] > best[c]:
+                        best[c] = best[p]
+            prior = np.asarray(best, dtype=np.float64)
         return prior
 
 
@@ -573,11 +578,19 @@ def _resolve_citations(
     standin = citing & ~has_own
     position = np.where(standin, cites, src)
     origin = np.where(citing, np.where(standin, cites, -1), src)
-    for _ in range(kept.shape[0]):
-        todo = origin < 0
-        if not todo.any():
+    # An absorbed report's origin is that of the report it cites: follow the
+    # chains by pointer jumping, so a chain of n citations takes log2(n)
+    # passes (citations have no cycles; Case checks).
+    todo = np.flatnonzero(origin < 0)
+    hop = j.copy()
+    for _ in range(64):  # 2**64 hops: any chain that fits in memory
+        if not todo.shape[0]:
             break
-        origin[todo] = origin[j[todo]]
+        nxt = hop[todo]
+        found = origin[nxt]
+        origin[todo] = found  # -1 where the cited report is unresolved too
+        hop[todo] = hop[nxt]
+        todo = todo[found < 0]
 
     return absorbed, standin, position, origin
 
@@ -596,7 +609,7 @@ def _spread_over_links(
     neg_sign = np.ones(n, dtype=bool)  # True: entry keeps its own sign
     implied = np.zeros(n, dtype=bool)
     pos_rows = np.flatnonzero(sign > 0)
-    o, d = csr_gather(cc.desc_ptr, cc.desc, e_claim[pos_rows])
+    o, d = cc.descendants(e_claim[pos_rows])
     ent = np.concatenate([ent, pos_rows[o]])
     tgt = np.concatenate([tgt, d])
     neg_sign = np.concatenate([neg_sign, np.ones(d.shape[0], dtype=bool)])
@@ -612,7 +625,7 @@ def _spread_over_links(
     # negative entries (denials and contradictions) count against implying claims
     negative = np.where(neg_sign, sign[ent], -sign[ent]) < 0
     rows = np.flatnonzero(negative)
-    o, d = csr_gather(cc.anc_ptr, cc.anc, tgt[rows])
+    o, d = cc.ancestors(tgt[rows])
     ent = np.concatenate([ent, ent[rows][o]])
     tgt = np.concatenate([tgt, d])
     neg_sign = np.concatenate([neg_sign, neg_sign[rows][o]])
