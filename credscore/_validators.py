@@ -36,6 +36,7 @@ credscore.errors.InvalidSettingError: rounds: must be an integer >= 1, got 0
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -72,9 +73,27 @@ def as_number(value: Any) -> float | None:
     return None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unwritable(text: str) -> bool:
+    r"""Whether ``text`` holds a lone surrogate (``"\ud800"``), which no
+    UTF-8 file or terminal can hold: such ids are refused where they enter.
+
+    Examples
+    --------
+    >>> unwritable("gur"), unwritable("\u017d"), unwritable("a" + chr(0xD800))
+    (False, False, True)
+    """
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
 def show(value: Any, limit: int = 60) -> str:
     """``repr(value)`` for a message: shortened past ``limit`` characters, and
-    safe for integers too long for Python to print."""
+    safe for integers too long for Python to print. Numpy scalars print as
+    the Python numbers and strings they hold (``nan``, not ``np.float64(nan)``)."""
+    if isinstance(value, np.generic):
+        value = value.item()
     try:
         text = repr(value)
     except ValueError:  # an int past sys.get_int_max_str_digits()

@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "credscore.errors": 0,
     "credscore.semantics": 0,
     "credscore._validators": 0,
+    "credscore._gc": 0,
     "credscore._version": 0,
     "credscore.io.text": 0,
     "credscore.kernels": 1,

@@ -20,6 +20,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore._gc import paused_gc
 from credscore.case.model import Case, Stance, parse_time
 from credscore.semantics import STANCE_CODES
 
@@ -216,10 +217,15 @@ def compile_case(case: Case) -> CompiledCase:
     >>> cc = compile_case(kursk())
     >>> cc.n_sources, cc.n_claims, cc.n_reports
     (7, 6, 8)
-    >>> owner, claim = cc.descendants(np.array([cc.claim_index["nk-combat"]]))
+    >>> owner, claim = cc.descendants(np.array([cc.claim_index["nk-30-casualties"]]))
     >>> [cc.claim_ids[int(i)] for i in claim]
     ['nk-casualties', 'nk-deployed']
     """
+    with paused_gc():  # millions of small acyclic objects (see credscore._gc)
+        return _compile(case)
+
+
+def _compile(case: Case) -> CompiledCase:
     source_ids = tuple(s.id for s in case.sources)
     claim_ids = tuple(c.id for c in case.claims)
     sidx = {s: i for i, s in enumerate(source_ids)}

@@ -10,11 +10,12 @@ file itself (text, encoding, safe writes) is :mod:`credscore.io.casefile`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
 
+from credscore._gc import paused_gc
 from credscore._validators import show
 from credscore.case.parts import (
     ADMIRALTY_RELIABILITY,
@@ -285,35 +286,55 @@ def _item_id(section: str, i: int, item: Mapping[str, Any]) -> str:
     return str(ident) if ident is not None else f"{section}[{i}]"
 
 
-def _build(section: str, item: Mapping[str, Any]) -> Any:
-    if section == "sources":
-        return Source(
-            item["id"],
-            name=item.get("name"),
-            kind=item.get("kind"),
-            reliability=item.get("reliability"),
-            affiliation=item.get("affiliation"),
-        )
-    if section == "claims":
-        return Claim(
-            item["id"],
-            text=item.get("text", ""),
-            prior=item.get("prior"),
-            benefits=item.get("benefits", ()),
-            harms=item.get("harms", ()),
-        )
-    if section == "reports":
-        return Report(
-            item["source"],
-            item["claim"],
-            item["stance"],
-            time=item.get("time"),
-            cites=item.get("cites"),
-            weight=item.get("weight", 1.0),
-        )
-    if section == "groups":
-        return Group(item["id"], item["dependence"])
+def _source(item: Mapping[str, Any]) -> Source:
+    get = item.get
+    return Source(
+        item["id"],
+        name=get("name"),
+        kind=get("kind"),
+        reliability=get("reliability"),
+        affiliation=get("affiliation"),
+    )
+
+
+def _claim(item: Mapping[str, Any]) -> Claim:
+    get = item.get
+    return Claim(
+        item["id"],
+        text=get("text", ""),
+        prior=get("prior"),
+        benefits=get("benefits", ()),
+        harms=get("harms", ()),
+    )
+
+
+def _report(item: Mapping[str, Any]) -> Report:
+    get = item.get
+    return Report(
+        item["source"],
+        item["claim"],
+        item["stance"],
+        time=get("time"),
+        cites=get("cites"),
+        weight=get("weight", 1.0),
+    )
+
+
+def _group(item: Mapping[str, Any]) -> Group:
+    return Group(item["id"], item["dependence"])
+
+
+def _link(item: Mapping[str, Any]) -> Link:
     return Link(item["kind"], item["from"], item["to"], dependence=item.get("dependence"))
+
+
+_BUILD: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "sources": _source,
+    "claims": _claim,
+    "reports": _report,
+    "groups": _group,
+    "links": _link,
+}
 
 
 def _parse(data: Any) -> tuple[dict[str, list[Any]], list[InvalidCaseError]]:
@@ -340,27 +361,30 @@ def _parse(data: Any) -> tuple[dict[str, list[Any]], list[InvalidCaseError]]:
                 InvalidCaseError(section, None, f"must be a list, got {type(items).__name__}")
             )
             continue
+        allowed = required | optional
+        build = _BUILD[section]
+        out = built[section]
         for i, item in enumerate(items):
-            where = f"{section}[{i}]"
-            if not isinstance(item, Mapping):
+            if type(item) is not dict and not isinstance(item, Mapping):
+                where = f"{section}[{i}]"
                 problems.append(InvalidCaseError(where, None, "must be a JSON object"))
                 continue
-            ident = _item_id(section, i, item)
-            bad = False
-            for key in sorted(set(item) - required - optional):
-                problems.append(InvalidCaseError(f"{where}.{key}", ident, "unknown key"))
-                bad = True
-            for key in sorted(required - set(item)):
-                problems.append(InvalidCaseError(f"{where}.{key}", ident, "missing"))
-                bad = True
-            if bad:
+            keys = item.keys()
+            if not (keys <= allowed and keys >= required):
+                where = f"{section}[{i}]"
+                ident = _item_id(section, i, item)
+                for key in sorted(set(keys) - allowed, key=str):
+                    problems.append(InvalidCaseError(f"{where}.{key}", ident, "unknown key"))
+                for key in sorted(required - set(keys)):
+                    problems.append(InvalidCaseError(f"{where}.{key}", ident, "missing"))
                 continue
             try:
-                built[section].append(_build(section, item))
+                out.append(build(item))
             except InvalidCaseError as exc:
                 problems.extend(exc.problems)
             except (TypeError, ValueError) as exc:  # pragma: no cover - defensive
-                problems.append(InvalidCaseError(where, ident, str(exc)))
+                where = f"{section}[{i}]"
+                problems.append(InvalidCaseError(where, _item_id(section, i, item), str(exc)))
     return built, problems
 
 
@@ -433,7 +457,8 @@ def case_from_dict(data: Mapping[str, Any]) -> Case:
     >>> case.reports[0].stance.value
     'confirms'
     """
-    case, problems = _check(data)
+    with paused_gc():  # millions of small acyclic objects (see credscore._gc)
+        case, problems = _check(data)
     if case is None:
         raise InvalidCaseError.collect(problems)
     return case

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from credscore._validators import number_problem, show
+from credscore._validators import number_problem, show, unwritable
 from credscore.errors import InvalidCaseError
 
 __all__ = [
@@ -105,12 +105,22 @@ def parse_time(value: str | datetime, *, field: str = "time", id: str | None = N
 
 def _check_id(field: str) -> Any:
     def check(inst: Any, attribute: attrs.Attribute[str], value: str) -> None:
-        if type(value) is str and value and not value.isspace():
+        if type(value) is str and value and not value.isspace() and value.isascii():
             return
         if not isinstance(value, str) or not value.strip():
             raise InvalidCaseError(field, None, f"must be a non-empty string, got {show(value)}")
+        _writable(value, field, None)
 
     return check
+
+
+def _writable(text: str, field: str, id: str | None) -> None:
+    if unwritable(text):
+        raise InvalidCaseError(
+            field,
+            None if id is None or unwritable(id) else id,
+            f"holds a lone surrogate, which cannot be written as UTF-8: {show(text)}",
+        )
 
 
 def _number(
@@ -141,6 +151,7 @@ def _path(value: Any, field: str, id: str | None) -> str:
         )
     if value in _GOOD_PATHS:
         return value
+    _writable(value, field, id)
     parts = value.strip("/").split("/")
     if any(not p.strip() for p in parts):
         raise InvalidCaseError(field, id, f"has an empty segment: {show(value)}")
@@ -195,6 +206,10 @@ class Source:
 
     def __attrs_post_init__(self) -> None:
         r = self.reliability
+        if (r is None or (type(r) is str and r in ADMIRALTY_RELIABILITY)) and (
+            self.affiliation is None and self.name is None and self.kind is None
+        ):
+            return  # the usual case, fast: a case may hold a million sources
         if isinstance(r, str):
             letter = r.strip().upper()
             if letter not in ADMIRALTY_RELIABILITY:
@@ -210,8 +225,10 @@ class Source:
             )
         for f in ("name", "kind"):
             v = getattr(self, f)
-            if v is not None and not isinstance(v, str):
-                raise InvalidCaseError(f, self.id, f"expected a string, got {show(v)}")
+            if v is not None:
+                if not isinstance(v, str):
+                    raise InvalidCaseError(f, self.id, f"expected a string, got {show(v)}")
+                _writable(v, f, self.id)
 
     @property
     def probability(self) -> float | None:
@@ -260,6 +277,7 @@ class Claim:
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.text, str):
             raise InvalidCaseError("text", self.id, f"expected a string, got {show(self.text)}")
+        _writable(self.text, "text", self.id)
         if self.prior is not None:
             object.__setattr__(self, "prior", _open_probability(self.prior, "prior", self.id))
         object.__setattr__(self, "benefits", _paths(self.benefits, "benefits", self.id))
@@ -307,9 +325,20 @@ class Report:
 
     def __attrs_post_init__(self) -> None:
         # Fast paths first: a case may hold millions of reports.
-        for field, v in (("reports.source", self.source), ("reports.claim", self.claim)):
-            if type(v) is not str or not v or v.isspace():
-                raise InvalidCaseError(field, None, f"must be a non-empty string, got {show(v)}")
+        v = self.source
+        if type(v) is not str or not v or v.isspace():
+            raise InvalidCaseError(
+                "reports.source", None, f"must be a non-empty string, got {show(v)}"
+            )
+        if not v.isascii():
+            _writable(v, "reports.source", None)
+        v = self.claim
+        if type(v) is not str or not v or v.isspace():
+            raise InvalidCaseError(
+                "reports.claim", None, f"must be a non-empty string, got {show(v)}"
+            )
+        if not v.isascii():
+            _writable(v, "reports.claim", None)
         stance = _STANCE_OF.get(self.stance) if isinstance(self.stance, str) else None
         if stance is None:
             raise InvalidCaseError(
@@ -329,10 +358,12 @@ class Report:
                 parse_time(t, field="time", id=self.key)
                 if len(_GOOD_TIMES) < 100_000:
                     _GOOD_TIMES.add(t)
-        if self.cites is not None and (not isinstance(self.cites, str) or not self.cites):
-            raise InvalidCaseError(
-                "cites", self.key, f"expected a source id, got {show(self.cites)}"
-            )
+        if self.cites is not None:
+            if not isinstance(self.cites, str) or not self.cites:
+                raise InvalidCaseError(
+                    "cites", self.key, f"expected a source id, got {show(self.cites)}"
+                )
+            _writable(self.cites, "cites", self.key)
         w = self.weight
         if type(w) is float and 0.0 < w <= 1.0:
             return

@@ -435,7 +435,8 @@ class CorroborationModel:
         nominal, captured = pool(ev.plan, ev.ell, r, r, n_c, capture=True)
         z = NormalDist().inv_cdf(0.5 + self.interval / 2) / NormalDist().inv_cdf(0.9)
         spread = np.where(ev.unknown, self.unknown_reliability_spread, self.reliability_spread) * z
-        lr = np.log(ev.rho) - np.log1p(-ev.rho)
+        with np.errstate(divide="ignore"):  # rho = 0 (underflow): logit -inf, the limit
+            lr = np.log(ev.rho) - np.log1p(-ev.rho)
         rho_lo = expit(lr - spread)
         rho_hi = expit(lr + spread)
         ds = self.dependence_spread * z

@@ -20,6 +20,7 @@ from os import PathLike
 from pathlib import Path
 from typing import IO
 
+from credscore._gc import paused_gc
 from credscore.case.model import (
     FORMAT_VERSION,
     Case,
@@ -63,11 +64,12 @@ def load_case(path: str | PathLike[str] | IO[str]) -> Case:
     ('ru', 'kp')
     """
     where = display_name(path)
-    try:
-        doc = parse_json(read_text(path, where=where), where)
-    except InvalidInputError as exc:
-        raise InvalidCaseError("case", None, str(exc)) from None
-    return case_from_dict(doc)
+    with paused_gc():  # millions of small acyclic objects (see credscore._gc)
+        try:
+            doc = parse_json(read_text(path, where=where), where)
+        except InvalidInputError as exc:
+            raise InvalidCaseError("case", None, str(exc)) from None
+        return case_from_dict(doc)
 
 
 def dump_case(case: Case, path: str | PathLike[str] | IO[str], *, indent: int | None = 2) -> None:

@@ -26,10 +26,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from credscore._validators import unwritable
 from credscore.errors import InvalidInputError
 
 __all__ = [
@@ -125,11 +127,13 @@ def open_text(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Itera
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _Duplicate(key)
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
     return out
 
 
@@ -157,7 +161,7 @@ def parse_json(text: str, where: str) -> Any:
         Naming ``where``, and the line and column where the parser stopped.
     """
     try:
-        return json.loads(
+        doc = json.loads(
             text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
         )
     except json.JSONDecodeError as exc:
@@ -172,6 +176,35 @@ def parse_json(text: str, where: str) -> Any:
         raise InvalidInputError(f"{where}: {exc.args[0]} is not a number JSON allows") from None
     except RecursionError:
         raise InvalidInputError(f"{where}: JSON nested too deeply to read") from None
+    if _ESCAPED_SURROGATE.search(text):  # rare: only then walk the document
+        bad = _lone_surrogate(doc, "")
+        if bad is not None:
+            raise InvalidInputError(
+                f"{where}: {bad or 'the document'} holds a lone surrogate (an escape "
+                "\\ud800-\\udfff not part of a pair), which is not text"
+            )
+    return doc
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+def _lone_surrogate(doc: Any, where: str) -> str | None:
+    """Where in ``doc`` a string (or key) holds a lone surrogate, or None."""
+    stack: list[tuple[Any, str]] = [(doc, where)]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, str):
+            if unwritable(node):
+                return at
+        elif isinstance(node, dict):
+            for k in node:  # keys first, then values in document order
+                if unwritable(k):
+                    return f"{at}.<key>" if at else "<key>"
+            stack.extend((node[k], f"{at}.{k}" if at else k) for k in reversed(list(node)))
+        elif isinstance(node, list):
+            stack.extend((node[i], f"{at}[{i}]") for i in range(len(node) - 1, -1, -1))
+    return None
 
 
 def sniff_delimiter(name: str, header: str) -> str:

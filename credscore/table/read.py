@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from credscore._validators import show
 from credscore.errors import InvalidInputError, InvalidTableError
 from credscore.io.text import open_text, sniff_delimiter
-from credscore.table.table import Table
+from credscore.table.table import MAX_NUMERIC, Table
 
 __all__ = ["CROWD_COLUMNS", "read_gold", "read_table"]
 
@@ -189,12 +190,16 @@ def _parse_numbers(
                     f"{text!r}, not a number"
                 ) from None
         raise  # pragma: no cover - astype and float() disagree
-    bad = ~np.isfinite(out)
+    bad = ~(np.abs(out) <= MAX_NUMERIC)  # NaN and inf too
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        why = (
+            "not a finite number"
+            if not np.isfinite(out[i])
+            else f"beyond +-{MAX_NUMERIC:g} (rescale the column, e.g. to thousands)"
+        )
         raise InvalidTableError(
-            f"{where}, line {lines[i]}: the {role} column {col!r} holds "
-            f"{a[i]!r}, not a finite number"
+            f"{where}, line {lines[i]}: the {role} column {col!r} holds {show(a[i])}, {why}"
         )
     return out
 

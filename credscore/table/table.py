@@ -31,6 +31,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from credscore._validators import show
 from credscore.errors import InvalidTableError
 from credscore.kernels.codes import compile_by_object
 from credscore.kernels.segments import compile_codes, factorize
@@ -165,12 +166,18 @@ class Table:
                 val_a = val_a.astype(np.float64)
             except (TypeError, ValueError) as exc:
                 raise InvalidTableError(f"value: not numeric ({exc})") from None
-            bad = ~np.isfinite(val_a)
+            bad = ~(np.abs(val_a) <= MAX_NUMERIC)  # NaN and inf too
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
+                x = float(val_a[i])
+                why = (
+                    "not a finite number"
+                    if not np.isfinite(x)
+                    else f"beyond +-{MAX_NUMERIC:g} (rescale the column, e.g. to thousands)"
+                )
                 raise InvalidTableError(
-                    f"value: row {i} (source {src_a[i]!r}, object {obj_a[i]!r}) "
-                    f"is {val_a[i]!r}, not a finite number"
+                    f"value: row {i} (source {show(src_a[i])}, object {show(obj_a[i])}) "
+                    f"is {x!r}, {why}"
                 )
         source_ids, src_i = _factorize(src_a, "source")
         object_ids, obj_i = _factorize(obj_a, "object")
@@ -338,5 +345,10 @@ def _factorize(a: np.ndarray[Any, Any], name: str) -> tuple[np.ndarray[Any, Any]
         return factorize(a)
     return uniq, inv.reshape(-1).astype(np.int32)
 
+
+#: Largest magnitude of a numeric value. Numeric models sum values and
+#: squared deviations; below 1e100 neither can overflow (a sum of 10^9
+#: squares stays under 1e210), so no fit meets an infinity.
+MAX_NUMERIC = 1e100
 
 #: Column names of the crowd ``answer.csv`` layout (Zheng et al., VLDB 2017).
