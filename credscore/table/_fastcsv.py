@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Columns", "split_columns"]
+__all__ = ["Columns", "simple", "split_columns"]
 
-IntArray = npt.NDArray[np.int64]
+IntArray = npt.NDArray[np.integer[Any]]
 
 #: bytes that str.strip() removes and that are one byte in UTF-8
 _SPACE = np.zeros(256, dtype=bool)
@@ -42,10 +42,23 @@ class Columns:
         self.line = line
 
 
+def simple(data: bytes) -> bool:
+    """No quote, no NUL byte, and no carriage return but before a line feed."""
+    return not (b'"' in data or b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"))
+
+
 def split_columns(
-    data: bytes, sep: str, width: int, wanted: dict[str, int], first_line: int
+    data: bytes,
+    sep: str,
+    width: int,
+    wanted: dict[str, int],
+    first_line: int,
+    offset: int = 0,
+    *,
+    checked: bool = False,
 ) -> Columns | str | None:
-    """Split the body of a file (``data``, after the header) into columns.
+    """Split the body of a file (``data[offset:]``, after the header) into
+    columns (``checked``: :func:`simple` is known to hold for ``data``).
 
     Returns the columns; or a message (``"line 7: has 4 fields, the header
     has 3"``, ``"line 9: the source column is empty"`` with the role named)
@@ -54,9 +67,9 @@ def split_columns(
     """
     if len(sep) != 1 or ord(sep) > 127 or sep in '\r\n"':
         return None
-    if b'"' in data or b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"):
+    if not checked and not simple(data):
         return None
-    buf = np.frombuffer(data, dtype=np.uint8)
+    buf = np.frombuffer(data, dtype=np.uint8, offset=min(offset, len(data)))
     n_bytes = buf.shape[0]
     ends = np.flatnonzero(buf == 10)
     if n_bytes and (ends.shape[0] == 0 or ends[-1] != n_bytes - 1):
@@ -85,9 +98,9 @@ def split_columns(
     labels: dict[str, npt.NDArray[Any]] = {}
     codes: dict[str, IntArray] = {}
     for role, j in wanted.items():
-        a = starts if j == 0 else seps[first + (j - 1)] + 1
-        b = stop if j == width - 1 else seps[first + j]
-        a, b = _strip(buf, a, b)
+        a0: Any = starts if j == 0 else seps[first + (j - 1)] + 1
+        b0: Any = stop if j == width - 1 else seps[first + j]
+        a, b = _strip(buf, a0, b0)
         got = _factorize_spans(buf, a, b)
         if got is None:
             return None
@@ -120,22 +133,40 @@ def _factorize_spans(
     length = b - a
     width = int(length.max(initial=0))
     words = max(1, (width + 7) // 8)
-    keys = np.zeros((n, words * 8), dtype=np.uint8)
-    last = max(buf.shape[0] - 1, 0)
-    for k in range(width):
-        inside = length > k
-        keys[:, k] = np.where(inside, buf[np.minimum(a + k, last)], 0)
+    # Every 8-byte window of the buffer (zero-padded at the end) as a row:
+    # one gather per word of the key, then bytes past the span set to 0.
+    padded = np.concatenate([buf, np.zeros(8 * words, dtype=np.uint8)])
+    windows = np.lib.stride_tricks.as_strided(
+        padded, shape=(padded.shape[0] - 7, 8), strides=(1, 1), writeable=False
+    )
+    keys = np.empty((n, words * 8), dtype=np.uint8)
+    step = np.arange(8)
+    for w in range(words):
+        part = windows[a + 8 * w]
+        part[step >= (length - 8 * w)[:, None]] = 0
+        keys[:, 8 * w : 8 * w + 8] = part
+    del padded, windows
     big = keys.view(">u8")  # (n, words): one lexicographic key per span
-    order = np.argsort(big[:, 0], kind="stable") if words == 1 else np.lexsort(big.T[::-1])
+    order = np.argsort(big[:, 0]) if words == 1 else np.lexsort(big.T[::-1])
     sorted_keys = big[order]
+    del big
     new = np.ones(n, dtype=bool)
     if n > 1:
-        new[1:] = np.any(sorted_keys[1:] != sorted_keys[:-1], axis=1)
-    code_sorted = np.cumsum(new) - 1
-    code = np.empty(n, dtype=np.int64)
-    code[order] = code_sorted
-    distinct = keys[order[new]]
-    raw = np.ascontiguousarray(distinct).view(f"S{words * 8}").reshape(-1)
+        if words == 1:
+            np.not_equal(sorted_keys[1:, 0], sorted_keys[:-1, 0], out=new[1:])
+        else:
+            new[1:] = np.any(sorted_keys[1:] != sorted_keys[:-1], axis=1)
+    del sorted_keys
+    code: IntArray = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+    code[order] = np.cumsum(new, dtype=code.dtype) - 1
+    distinct = keys[order[new]][:, : max(width, 1)]
+    del keys, order
+    if not (distinct & 0x80).any():
+        # ASCII: code points are the bytes, so widen them to UCS4 in place of
+        # a decoder; one-byte white space was stripped already.
+        text = np.ascontiguousarray(distinct.astype(np.uint32)).view(f"U{max(width, 1)}")
+        return text.reshape(-1), code
+    raw = np.ascontiguousarray(distinct).view(f"S{max(width, 1)}").reshape(-1)
     try:
         text = np.strings.decode(raw, "utf-8")
     except UnicodeDecodeError:

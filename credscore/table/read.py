@@ -17,6 +17,7 @@ import numpy.typing as npt
 from credscore._validators import show
 from credscore.errors import InvalidInputError, InvalidTableError
 from credscore.io.text import open_text, sniff_delimiter
+from credscore.table._fastcsv import simple, split_columns
 from credscore.table.table import MAX_NUMERIC, Table
 
 __all__ = ["CROWD_COLUMNS", "read_gold", "read_table"]
@@ -99,6 +100,10 @@ def read_table(
     """
     path = Path(path)
     where = str(path)
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig", "utf8-sig"):
+        fast = _read_simple(path, where, source, object, value, time, sep, numeric)
+        if fast is not None:
+            return fast
     try:
         with open_text(path, encoding=encoding) as f:
             header_line = f.readline()
@@ -113,21 +118,7 @@ def read_table(
     except csv.Error as exc:
         raise InvalidTableError(f"{where}: cannot parse as CSV ({exc})") from None
 
-    names = {"source": source, "object": object, "value": value}
-    defaults = (source, object, value) == ("source", "object", "value")
-    crowd = set(CROWD_COLUMNS.values()) <= set(header)
-    if defaults and crowd and not set(names.values()) <= set(header):
-        names = dict(CROWD_COLUMNS)
-    if time is not None:
-        names["time"] = time
-    index: dict[str, int] = {}
-    for role, col in names.items():
-        if col not in header:
-            raise InvalidTableError(
-                f"{where}, line 1: no {role} column {col!r} in the header "
-                f"(columns: {', '.join(repr(h) for h in header)})"
-            )
-        index[role] = header.index(col)
+    names, index = _columns(where, header, source, object, value, time)
 
     width = len(header)
     widths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
@@ -171,6 +162,122 @@ def read_table(
             time_a = time_a.astype(np.float64)
     return Table.from_arrays(
         arrays["source"], arrays["object"], val, time=time_a, numeric=bool(numeric)
+    )
+
+
+def _columns(
+    where: str, header: list[str], source: str, object: str, value: str, time: str | None
+) -> tuple[dict[str, str], dict[str, int]]:
+    """The column name and the position in the header of every role."""
+    names = {"source": source, "object": object, "value": value}
+    defaults = (source, object, value) == ("source", "object", "value")
+    crowd = set(CROWD_COLUMNS.values()) <= set(header)
+    if defaults and crowd and not set(names.values()) <= set(header):
+        names = dict(CROWD_COLUMNS)
+    if time is not None:
+        names["time"] = time
+    index: dict[str, int] = {}
+    for role, col in names.items():
+        if col not in header:
+            raise InvalidTableError(
+                f"{where}, line 1: no {role} column {col!r} in the header "
+                f"(columns: {', '.join(repr(h) for h in header)})"
+            )
+        index[role] = header.index(col)
+    return names, index
+
+
+def _read_simple(
+    path: Path,
+    where: str,
+    source: str,
+    object: str,
+    value: str,
+    time: str | None,
+    sep: str | None,
+    numeric: bool | None,
+) -> Table | None:
+    """:func:`read_table` for a simple UTF-8 file (no quotes; see
+    :mod:`credscore.table._fastcsv`), without a Python object per cell; None
+    when the file is not simple, or on any problem the general reader words
+    best (the file is then read again the general way)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None  # the general reader raises it
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not simple(data):
+        return None  # quotes, a NUL, or lines ended by a lone carriage return
+    cut = data.find(b"\n")
+    head_bytes = data if cut < 0 else data[:cut]
+    try:
+        header_line = head_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not header_line.strip() or '"' in header_line:
+        return None
+    if sep is None:
+        sep = sniff_delimiter(where, header_line)
+    header = [h.strip() for h in header_line.rstrip("\r").split(sep)]
+    names, index = _columns(where, header, source, object, value, time)
+    body = len(data) if cut < 0 else cut + 1
+    cols = split_columns(data, sep, len(header), index, 2, body, checked=True)
+    del data
+    if cols is None:
+        return None
+    if isinstance(cols, str):
+        raise InvalidTableError(f"{where}, {cols}")
+    if cols.line.shape[0] == 0:
+        raise InvalidTableError(f"{where}: the file has a header but no rows")
+    lines = cols.line
+    codes = dict(cols.codes)
+    for role in ("source", "object"):
+        if cols.labels[role].shape[0] and cols.labels[role][0] == "":
+            i = int(np.flatnonzero(codes[role] == 0)[0])
+            raise InvalidTableError(
+                f"{where}, line {lines[i]}: the {role} column {names[role]!r} is empty"
+            )
+    labels = dict(cols.labels)
+    if labels["value"].shape[0] and labels["value"][0] == "":  # empty cells assert nothing
+        keep = codes["value"] != 0
+        if not keep.any():
+            raise InvalidTableError(f"{where}: every {names['value']!r} cell is empty")
+        lines = lines[keep]
+        for role, c in codes.items():  # labels only on skipped rows go too
+            c = c[keep]
+            present = np.zeros(labels[role].shape[0], dtype=bool)
+            present[c] = True
+            labels[role] = labels[role][present]
+            codes[role] = (np.cumsum(present) - 1)[c]
+    val_labels = labels["value"]
+    time_a: np.ndarray[Any, Any] | None = None
+    if time is not None:
+        t_labels: np.ndarray[Any, Any] = labels["time"]
+        with contextlib.suppress(ValueError):
+            t_labels = t_labels.astype(np.float64)
+        time_a = t_labels[codes["time"]]
+    if numeric:
+        try:
+            as_float = val_labels.astype(np.float64)
+        except ValueError:
+            return None  # the general reader names the line
+        if not (np.abs(as_float) <= MAX_NUMERIC).all():
+            return None
+        uniq, inv = np.unique(as_float, return_inverse=True)  # "1" and "1.0" are one value
+        val_labels = uniq
+        val_codes: Any = inv.reshape(-1)[codes["value"]]
+    else:
+        val_codes = codes["value"]
+    return Table._from_codes(
+        labels["source"],
+        codes["source"].astype(np.int32),
+        labels["object"],
+        codes["object"].astype(np.int32),
+        val_labels,
+        val_codes.astype(np.int32),
+        time=time_a,
+        numeric=bool(numeric),
     )
 
 

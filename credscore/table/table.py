@@ -188,6 +188,26 @@ class Table:
             time_a = np.asarray(time)
             if time_a.shape != (n,):
                 raise InvalidTableError(f"time: has shape {time_a.shape}, expected ({n},)")
+        return cls._from_codes(
+            source_ids, src_i, object_ids, obj_i, value_ids, val_i, time=time_a, numeric=numeric
+        )
+
+    @classmethod
+    def _from_codes(
+        cls,
+        source_ids: np.ndarray[Any, Any],
+        src_i: npt.NDArray[np.integer[Any]],
+        object_ids: np.ndarray[Any, Any],
+        obj_i: npt.NDArray[np.integer[Any]],
+        value_ids: np.ndarray[Any, Any],
+        val_i: npt.NDArray[np.integer[Any]],
+        *,
+        time: np.ndarray[Any, Any] | None,
+        numeric: bool,
+    ) -> Table:
+        """Compile rows given as codes into sorted distinct labels (what
+        :func:`~credscore.kernels.segments.factorize` returns)."""
+        time_a = time
         # Keep the last assertion of each (source, object) pair (by time, then
         # row); claims are the distinct (object, value) pairs, sorted by object
         # then value; assertions sorted by claim then source.
