@@ -412,3 +412,39 @@ except OSError as exc:
     assert p.read_bytes() == before
     assert [x.name for x in tmp_path.iterdir()] == ["case.json"]
     assert len(json.dumps(_wide(6000).to_dict(), indent=2)) > 700_000
+
+
+# -- fuse --json, streamed --------------------------------------------------------
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text(min_size=1, max_size=3),
+            st.text(min_size=1, max_size=3),
+            st.one_of(st.text(min_size=1, max_size=3), st.integers(-5, 5)),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.sampled_from(["majority", "accu", "mean"]),
+    st.booleans(),
+)
+@settings(max_examples=100, deadline=None)
+def test_streamed_json_is_byte_for_byte_json_dump(
+    rows: list[tuple[str, str, object]], model: str, with_extra: bool
+) -> None:
+    from credscore.models.base import write_json
+
+    numeric = model == "mean"
+    vals = [
+        v if numeric == isinstance(v, int) else (len(str(v)) if numeric else str(v))
+        for *_, v in rows
+    ]
+    t = cs.Table.from_arrays([r[0] for r in rows], [r[1] for r in rows], vals, numeric=numeric)
+    result = cs.fuse(t, model=model)
+    extra = {"evaluation": {"accuracy": 0.5, "n": 3, "nan": None}} if with_extra else None
+    buf = io.StringIO()
+    write_json(result, buf, extra=extra)
+    doc = {**result.to_dict(), **(extra or {})}
+    assert buf.getvalue() == json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)

@@ -13,12 +13,12 @@ gives ``model``, ``n_iter`` and ``converged``) with the evaluation added.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from typing import IO, Any
 
 from credscore.errors import CredscoreError
+from credscore.models.base import write_json
 from credscore.models.fuse import resolve_model
 from credscore.models.progress import attach_progress
 from credscore.table.read import read_table
@@ -137,14 +137,15 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         print(f"credscore fuse: error: {exc}", file=err)
         return 2
 
-    doc = result.to_dict()
+    extra = None
     if evaluation is not None:
-        doc["evaluation"] = {k: _json_number(v) for k, v in evaluation.items()}
-    if args.json:
-        json.dump(doc, out, indent=2, ensure_ascii=False, allow_nan=False)
+        extra = {"evaluation": {k: _json_number(v) for k, v in evaluation.items()}}
+    if args.json:  # streamed: a table of 10^7 rows never makes one big dict
+        write_json(result, out, extra=extra)
         out.write("\n")
         return 0
 
+    doc = result.to_dict()
     objects, sources = doc["objects"], doc["sources"]
     w_obj = max(6, *(len(str(o["object"])) for o in objects))
     w_val = max(5, *(len(str(o["value"])) for o in objects))
