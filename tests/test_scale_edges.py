@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import credscore as cs
+import credscore.strategies as cst
 from credscore.case.compile import GroupPaths, compile_case
 from credscore.cli import main
 from credscore.errors import InvalidCaseError, InvalidTableError
@@ -396,6 +397,7 @@ def test_a_full_disk_leaves_the_old_file(tmp_path: Path) -> None:
     script = f"""
 import resource, signal, sys
 import credscore as cs
+import credscore.strategies as cst
 sys.path.insert(0, {str(Path(__file__).parent)!r})
 from test_scale_edges import _wide
 case = _wide(6000)
@@ -448,3 +450,72 @@ def test_streamed_json_is_byte_for_byte_json_dump(
     write_json(result, buf, extra=extra)
     doc = {**result.to_dict(), **(extra or {})}
     assert buf.getvalue() == json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+
+
+@given(cst.cases(), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_streamed_scores_json_is_byte_for_byte_json_dumps(case: cs.Case, some: bool) -> None:
+    s = cs.score(case)
+    wanted = list(s.claim_ids[::2]) if some else None
+    buf = io.StringIO()
+    s.write_json(buf, wanted)
+    doc = s.to_dict()
+    if wanted is not None:
+        by_id = {c["id"]: c for c in doc["claims"]}
+        doc["claims"] = [by_id[c] for c in wanted]
+    assert buf.getvalue() == json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+# -- load_case builds plain parts as it reads -------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["a", "B", "confirms", ""]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["id", "source", "claim", "stance", "reliability"]), inner, max_size=3
+        )
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def case_documents(draw: st.DrawFn) -> object:
+    """Valid case documents, and ones with parts in the wrong sections,
+    null reliabilities, objects where strings belong, ..."""
+    doc = draw(cst.cases()).to_dict()
+    for _ in range(draw(st.integers(0, 3))):
+        section = draw(
+            st.sampled_from(["sources", "claims", "reports", "groups", "links", "credscore"])
+        )
+        if section == "credscore" or not doc.get(section):
+            doc[section] = draw(json_values)
+            continue
+        items = doc[section]
+        i = draw(st.integers(0, len(items) - 1))
+        if isinstance(items[i], dict):
+            key = draw(st.sampled_from(["id", "source", "claim", "stance", "reliability", "text"]))
+            items[i][key] = draw(json_values)
+        else:
+            items[i] = draw(json_values)
+    return doc
+
+
+def _load_outcome(load: object, doc: object) -> tuple[str, object]:
+    try:
+        case = load(doc)  # type: ignore[operator]
+    except InvalidCaseError as exc:
+        return "error", str(exc)
+    return "case", case.to_dict()
+
+
+@given(case_documents())
+@settings(max_examples=300, deadline=None)
+def test_loading_a_file_equals_building_from_its_dict(doc: object) -> None:
+    """load_case builds plain reports and sources while the JSON is read; the
+    case, or every message, is the same as case_from_dict on the parsed dict."""
+    text = json.dumps(doc)
+    fast = _load_outcome(lambda d: cs.load_case(io.StringIO(text)), doc)
+    slow = _load_outcome(lambda d: cs.Case.from_dict(json.loads(text)), doc)
+    assert fast == slow

@@ -10,6 +10,7 @@ file itself (text, encoding, safe writes) is :mod:`credscore.io.casefile`.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -26,6 +27,8 @@ from credscore.case.parts import (
     Source,
     Stance,
     parse_time,
+    quick_report,
+    quick_source,
 )
 from credscore.errors import InvalidCaseError
 
@@ -115,22 +118,34 @@ class Case:
     def problems(self) -> list[InvalidCaseError]:
         """Every cross-reference problem of the case (empty when it is valid)."""
         out: list[InvalidCaseError] = []
-        src_ids: set[str] = set()
-        for s in self.sources:
-            if s.id in src_ids:
-                out.append(InvalidCaseError("sources.id", s.id, "duplicate source id"))
-            src_ids.add(s.id)
-        claim_ids: set[str] = set()
-        for c in self.claims:
-            if c.id in claim_ids:
-                out.append(InvalidCaseError("claims.id", c.id, "duplicate claim id"))
-            claim_ids.add(c.id)
+        src_list = list(map(_ID, self.sources))
+        src_ids: set[str] = set(src_list)
+        if len(src_ids) != len(src_list):
+            seen: set[str] = set()
+            for sid in src_list:
+                if sid in seen:
+                    out.append(InvalidCaseError("sources.id", sid, "duplicate source id"))
+                seen.add(sid)
+        claim_list = list(map(_ID, self.claims))
+        claim_ids: set[str] = set(claim_list)
+        if len(claim_ids) != len(claim_list):
+            seen = set()
+            for cid in claim_list:
+                if cid in seen:
+                    out.append(InvalidCaseError("claims.id", cid, "duplicate claim id"))
+                seen.add(cid)
         group_ids: set[str] = set()
         for g in self.groups:
             if g.id in group_ids:
                 out.append(InvalidCaseError("groups.id", g.id, "duplicate group id"))
             group_ids.add(g.id)
-        for r in self.reports:
+        # Most reports name known ids and cite nobody: look at the others only.
+        reports: Iterable[Report] = self.reports
+        if src_ids.issuperset(map(_SOURCE, reports)) and claim_ids.issuperset(
+            map(_CLAIM, reports)
+        ):
+            reports = [r for r in reports if r.cites is not None]
+        for r in reports:
             if r.source not in src_ids:
                 out.append(
                     InvalidCaseError("source", r.key, f"unknown source id {show(r.source)}")
@@ -190,6 +205,11 @@ class Case:
     def to_dict(self) -> dict[str, Any]:
         """The JSON case format, version 1; ``Case.from_dict(c.to_dict()) == c``."""
         return case_to_dict(self)
+
+
+_ID = operator.attrgetter("id")
+_SOURCE = operator.attrgetter("source")
+_CLAIM = operator.attrgetter("claim")
 
 
 def _cycles(case: Case) -> list[InvalidCaseError]:
@@ -286,7 +306,58 @@ def _item_id(section: str, i: int, item: Mapping[str, Any]) -> str:
     return str(ident) if ident is not None else f"{section}[{i}]"
 
 
+_SOURCE_QUICK = frozenset({"id"}), frozenset({"id", "reliability"})
+_REPORT_QUICK = frozenset({"source", "claim", "stance"})
+
+
+def quick_part(item: dict[str, Any]) -> Any:
+    """For a JSON object as it is read: the :class:`Report` or :class:`Source`
+    it plainly is (see :func:`~credscore.case.parts.quick_report`), else the
+    object itself. :func:`case_from_owned_dict` takes such parts in their
+    sections and turns them back into their objects anywhere else."""
+    keys = item.keys()
+    if keys == _REPORT_QUICK:
+        r = quick_report(item["source"], item["claim"], item["stance"])
+        return item if r is None else r
+    if keys in _SOURCE_QUICK and item.get("reliability", "A") is not None:
+        s = quick_source(item["id"], item.get("reliability"))
+        return item if s is None else s
+    return item
+
+
+def _restore(x: Any) -> Any:
+    """``x`` with every part made by :func:`quick_part`, at any depth, turned
+    back into the JSON object it was read from (for values outside the
+    sections' lists, so that messages show what the file holds)."""
+    if isinstance(x, (Report, Source)):
+        return _as_item(x)
+    if isinstance(x, list):
+        return (
+            [_restore(v) for v in x]
+            if any(isinstance(v, (list, dict, Report, Source)) for v in x)
+            else x
+        )
+    if isinstance(x, dict):
+        return {k: _restore(v) for k, v in x.items()}
+    return x
+
+
+def _as_item(part: Any) -> Any:
+    """The JSON object a part made by :func:`quick_part` was read from."""
+    if isinstance(part, Report):
+        return {"source": part.source, "claim": part.claim, "stance": part.stance.value}
+    if isinstance(part, Source):
+        if part.reliability is None:
+            return {"id": part.id}
+        return {"id": part.id, "reliability": part.reliability}
+    return part
+
+
 def _source(item: Mapping[str, Any]) -> Source:
+    if item.keys() in _SOURCE_QUICK:
+        s = quick_source(item["id"], item.get("reliability"))
+        if s is not None:
+            return s
     get = item.get
     return Source(
         item["id"],
@@ -309,6 +380,10 @@ def _claim(item: Mapping[str, Any]) -> Claim:
 
 
 def _report(item: Mapping[str, Any]) -> Report:
+    if item.keys() == _REPORT_QUICK:
+        r = quick_report(item["source"], item["claim"], item["stance"])
+        if r is not None:
+            return r
     get = item.get
     return Report(
         item["source"],
@@ -337,7 +412,12 @@ _BUILD: dict[str, Callable[[Mapping[str, Any]], Any]] = {
 }
 
 
-def _parse(data: Any) -> tuple[dict[str, list[Any]], list[InvalidCaseError]]:
+def _parse(
+    data: Any, consume: bool = False
+) -> tuple[dict[str, list[Any]], list[InvalidCaseError]]:
+    """The parts of a case in the JSON format, and every problem met. With
+    ``consume`` (the caller owns ``data``), each item is dropped from its list
+    once built, so a large document and its parts are never held at once."""
     problems: list[InvalidCaseError] = []
     built: dict[str, list[Any]] = {k: [] for k in _KEYS}
     if not isinstance(data, Mapping):
@@ -364,7 +444,18 @@ def _parse(data: Any) -> tuple[dict[str, list[Any]], list[InvalidCaseError]]:
         allowed = required | optional
         build = _BUILD[section]
         out = built[section]
+        ready = {"sources": Source, "reports": Report}.get(section) if consume else None
         for i, item in enumerate(items):
+            if consume and type(item) is not dict:
+                if type(item) is ready:  # built as it was read (quick_part)
+                    out.append(item)
+                    items[i] = None
+                    continue
+                item = items[i] = _as_item(item)
+            elif consume and any(
+                isinstance(v, (list, dict, Report, Source)) for v in item.values()
+            ):
+                item = items[i] = _restore(item)
             if type(item) is not dict and not isinstance(item, Mapping):
                 where = f"{section}[{i}]"
                 problems.append(InvalidCaseError(where, None, "must be a JSON object"))
@@ -380,6 +471,8 @@ def _parse(data: Any) -> tuple[dict[str, list[Any]], list[InvalidCaseError]]:
                 continue
             try:
                 out.append(build(item))
+                if consume:
+                    items[i] = None
             except InvalidCaseError as exc:
                 problems.extend(exc.problems)
             except (TypeError, ValueError) as exc:  # pragma: no cover - defensive
@@ -405,8 +498,8 @@ def check_case(data: Any) -> list[InvalidCaseError]:
     return _check(data)[1]
 
 
-def _check(data: Any) -> tuple[Case | None, list[InvalidCaseError]]:
-    built, problems = _parse(data)
+def _check(data: Any, consume: bool = False) -> tuple[Case | None, list[InvalidCaseError]]:
+    built, problems = _parse(data, consume)
     case = None
     if not problems:
         try:
@@ -423,10 +516,13 @@ def _check(data: Any) -> tuple[Case | None, list[InvalidCaseError]]:
         # Cross-references can still be checked among the items that did parse.
         src: set[Any] = set()
         clm: set[Any] = set()
+        # (Items built are in ``built``; with ``consume`` they left ``data``.)
         if isinstance(data.get("sources"), list):
             src = {s["id"] for s in data["sources"] if isinstance(s, Mapping) and _is_str(s, "id")}
+            src.update(s.id for s in built["sources"])
         if isinstance(data.get("claims"), list):
             clm = {c["id"] for c in data["claims"] if isinstance(c, Mapping) and _is_str(c, "id")}
+            clm.update(c.id for c in built["claims"])
         for r in built["reports"]:
             if r.source not in src:
                 problems.append(
@@ -459,6 +555,21 @@ def case_from_dict(data: Mapping[str, Any]) -> Case:
     """
     with paused_gc():  # millions of small acyclic objects (see credscore._gc)
         case, problems = _check(data)
+    if case is None:
+        raise InvalidCaseError.collect(problems)
+    return case
+
+
+def case_from_owned_dict(data: dict[str, Any]) -> Case:
+    """:func:`case_from_dict` for a document nobody else holds (a loader's
+    own parse): its items are dropped as they are built, to halve the peak
+    memory of a large load. ``data`` is left emptied of what was built."""
+    if not isinstance(data, dict):
+        data = _restore(data)
+    else:
+        data = {k: v if isinstance(v, list) else _restore(v) for k, v in data.items()}
+    with paused_gc():
+        case, problems = _check(data, consume=True)
     if case is None:
         raise InvalidCaseError.collect(problems)
     return case

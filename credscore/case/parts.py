@@ -443,3 +443,48 @@ class Link:
                 self.key,
                 f"only 'depends' links take a dependence, not {show(self.kind)}",
             )
+
+
+# -- quick construction, for loaders of millions of parts -----------------------
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _plain(v: Any) -> bool:
+    """An id that every check accepts at once: a non-blank ASCII str."""
+    return type(v) is str and v.isascii() and bool(v) and not v.isspace()
+
+
+def quick_source(id: Any, reliability: Any) -> Source | None:
+    """``Source(id, reliability=reliability)`` made without running the checks,
+    when the checks could only pass (a plain ASCII id, an upper-case Admiralty
+    letter or None); None otherwise, and the caller builds it the usual way."""
+    if not _plain(id) or not (reliability is None or reliability in _LETTERS):
+        return None
+    s = _new(Source)
+    _set(s, "id", id)
+    _set(s, "name", None)
+    _set(s, "kind", None)
+    _set(s, "reliability", reliability)
+    _set(s, "affiliation", None)
+    return s
+
+
+def quick_report(source: Any, claim: Any, stance: Any) -> Report | None:
+    """``Report(source, claim, stance)`` made without running the checks, when
+    they could only pass (plain ASCII ids, a stance name); else None."""
+    st = _STANCE_OF.get(stance) if type(stance) is str else None
+    if st is None or not (_plain(source) and _plain(claim)):
+        return None
+    r = _new(Report)
+    _set(r, "source", source)
+    _set(r, "claim", claim)
+    _set(r, "stance", st)
+    _set(r, "time", None)
+    _set(r, "cites", None)
+    _set(r, "weight", 1.0)
+    return r
+
+
+_LETTERS = frozenset(k for k in ADMIRALTY_RELIABILITY if isinstance(k, str))

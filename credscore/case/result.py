@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
@@ -12,6 +13,7 @@ import numpy.typing as npt
 
 from credscore.case.compile import CompiledCase
 from credscore.case.grading import ADMIRALTY_CREDIBILITY, grade, phrase
+from credscore.io.text import json_scalar
 from credscore.semantics import expit, logit
 
 __all__ = ["FLAGS", "Breakdown", "ClaimScore", "Contribution", "Scores"]
@@ -315,6 +317,51 @@ class Scores:
             "sources": [{"id": k, "reliability": v} for k, v in self.sources.items()],
         }
 
+    def write_json(self, out: IO[str], claim_ids: Sequence[str] | None = None) -> None:
+        """Write :meth:`to_dict` (only ``claim_ids``, in that order, if given) to
+        ``out`` as ``json.dumps(..., indent=2, ensure_ascii=False)`` would, byte
+        for byte, one claim at a time: the document is never held whole, so a
+        claim with a million contributions costs a million short lines, not
+        a million dicts.
+
+        Examples
+        --------
+        >>> import io, json
+        >>> from credscore import score
+        >>> from credscore.examples import kursk
+        >>> s, buf = score(kursk()), io.StringIO()
+        >>> s.write_json(buf)
+        >>> buf.getvalue() == json.dumps(s.to_dict(), indent=2, ensure_ascii=False)
+        True
+        """
+        index = self.compiled.claim_index
+        rows = range(len(self)) if claim_ids is None else [index[c] for c in claim_ids]
+        out.write('{\n  "claims": [')
+        for k, i in enumerate(rows):
+            c = self._claim(i)
+            head = {f: v for f, v in c.to_dict().items() if f != "contributions"}
+            text = json.dumps(head, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+            out.write(("," if k else "") + "\n    " + text[:-6] + ',\n      "contributions": [')
+            _write_contributions(out, c.contributions)
+            out.write("\n    }")
+        out.write("\n  ]" if rows else "]")
+        out.write(',\n  "sources": [')
+        sources = self.sources
+        step = 65_536
+        items = list(sources.items())
+        for a in range(0, len(items), step):
+            out.write(
+                ("," if a else "")
+                + ",".join(
+                    [
+                        f'\n    {{\n      "id": {json_scalar(sid)},\n'
+                        f'      "reliability": {json_scalar(rel, allow_nan=True)}\n    }}'
+                        for sid, rel in items[a : a + step]
+                    ]
+                )
+            )
+        out.write("\n  ]\n}" if items else "]\n}")
+
     def _claim(self, i: int) -> ClaimScore:
         p = float(self.probability[i])
         contributions = () if self.breakdown is None else tuple(self.breakdown.contributions(i))
@@ -409,3 +456,41 @@ class Scores:
             harmed = ", ".join(cc.case.claims[i].harms)
             lines.append(f"Missing: no party the claim harms ({harmed}) has acknowledged it.")
         return "\n".join(lines)
+
+
+_CONTRIBUTION = (
+    "\n        {\n"
+    + ",\n".join(
+        f'          "{f}": %s'
+        for f in ("source", "claim", "stance", "raw", "adjusted", "effect", "note")
+    )
+    + "\n        }"
+)
+
+
+def _write_contributions(out: IO[str], contributions: Sequence[Contribution]) -> None:
+    if not contributions:
+        out.write("]")
+        return
+    step = 65_536
+    for a in range(0, len(contributions), step):
+        block = contributions[a : a + step]
+        out.write(
+            ("," if a else "")
+            + ",".join(
+                [
+                    _CONTRIBUTION
+                    % (
+                        json_scalar(c.source),
+                        json_scalar(c.claim),
+                        json_scalar(c.stance),
+                        json_scalar(c.raw, allow_nan=True),
+                        json_scalar(c.adjusted, allow_nan=True),
+                        json_scalar(c.effect, allow_nan=True),
+                        json_scalar(c.note),
+                    )
+                    for c in block
+                ]
+            )
+        )
+    out.write("\n      ]")

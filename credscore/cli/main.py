@@ -272,12 +272,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     wanted = list(args.claim or ())
     _check_claims(case, wanted, name)
     scores = _score(case, name, args)
-    if args.json:
-        doc = scores.to_dict()
-        if wanted:
-            by_id = {c["id"]: c for c in doc["claims"]}
-            doc["claims"] = [by_id[c] for c in wanted]
-        _out(json.dumps(doc, indent=2, ensure_ascii=False))
+    if args.json:  # streamed, one claim at a time
+        scores.write_json(sys.stdout, wanted or None)
+        sys.stdout.write("\n")
     else:
         _out(format_scores(scores, wanted or None))
     return 0

@@ -25,8 +25,10 @@ from credscore.case.model import (
     FORMAT_VERSION,
     Case,
     case_from_dict,
+    case_from_owned_dict,
     case_to_dict,
     check_case,
+    quick_part,
 )
 from credscore.errors import InvalidCaseError, InvalidInputError
 from credscore.io.text import display_name, parse_json, read_text
@@ -66,10 +68,10 @@ def load_case(path: str | PathLike[str] | IO[str]) -> Case:
     where = display_name(path)
     with paused_gc():  # millions of small acyclic objects (see credscore._gc)
         try:
-            doc = parse_json(read_text(path, where=where), where)
+            doc = parse_json(read_text(path, where=where), where, make=quick_part)
         except InvalidInputError as exc:
             raise InvalidCaseError("case", None, str(exc)) from None
-        return case_from_dict(doc)
+        return case_from_owned_dict(doc)  # the document is ours to consume
 
 
 def dump_case(case: Case, path: str | PathLike[str] | IO[str], *, indent: int | None = 2) -> None:

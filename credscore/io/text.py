@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import json.encoder
+import math
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -149,11 +151,15 @@ def _reject_constant(name: str) -> None:
     raise _Constant(name)
 
 
-def parse_json(text: str, where: str) -> Any:
+def parse_json(
+    text: str, where: str, *, make: Callable[[dict[str, Any]], Any] | None = None
+) -> Any:
     """Parse a JSON document strictly.
 
     Duplicate keys in one object, ``NaN``/``Infinity`` and nesting deeper than
     Python's recursion limit are errors, as is anything :mod:`json` rejects.
+    ``make``, if given, is called on every object as it is read, and its
+    result stands for the object (a loader can build its parts on the fly).
 
     Raises
     ------
@@ -161,9 +167,14 @@ def parse_json(text: str, where: str) -> Any:
         Naming ``where``, and the line and column where the parser stopped.
     """
     try:
-        doc = json.loads(
-            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
-        )
+        hook: Callable[[list[tuple[str, Any]]], Any] = _no_duplicate_keys
+        if make is not None:
+            build = make
+
+            def hook(pairs: list[tuple[str, Any]]) -> Any:
+                return build(_no_duplicate_keys(pairs))
+
+        doc = json.loads(text, object_pairs_hook=hook, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
             f"{where}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
@@ -222,3 +233,32 @@ def sniff_delimiter(name: str, header: str) -> str:
     counts = {d: header.count(d) for d in _DELIMITERS}
     best = max(_DELIMITERS, key=lambda d: counts[d])
     return best if counts[best] else ","
+
+
+def json_scalar(x: Any, *, allow_nan: bool = False) -> str:
+    """One JSON scalar, written as :func:`json.dumps` writes it (``ensure_ascii``
+    off); a NaN or infinity is ``null``, or with ``allow_nan`` ``NaN`` /
+    ``Infinity`` as json writes them. For writers that stream large documents.
+
+    Examples
+    --------
+    >>> json_scalar("Ž"), json_scalar(0.1), json_scalar(float("nan")), json_scalar(None)
+    ('"Ž"', '0.1', 'null', 'null')
+    """
+    if type(x) is str:
+        out: str = _encode_str(x)
+        return out
+    if type(x) is float:
+        if math.isfinite(x):
+            return float.__repr__(x)
+        if not allow_nan:
+            return "null"
+        return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
+    if hasattr(x, "item") and not isinstance(x, (list, dict, tuple)):
+        return json_scalar(x.item(), allow_nan=allow_nan)
+    return json.dumps(x, ensure_ascii=False)
+
+
+_encode_str: Any = getattr(json.encoder, "c_encode_basestring", None) or (
+    json.encoder.py_encode_basestring
+)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import abc
 import json
-import json.encoder
 import math
 import time
 import warnings
@@ -42,6 +41,7 @@ import numpy.typing as npt
 
 from credscore import _validators as _v
 from credscore.errors import ConvergenceWarning, InvalidTableError, NotFittedError
+from credscore.io.text import json_scalar
 from credscore.kernels import segments as _kernels
 from credscore.table.table import Table
 
@@ -208,7 +208,7 @@ def write_json(
     """
     head = {"model": result.model, "n_iter": result.n_iter, "converged": result.converged}
     for k, v in head.items():
-        out.write(("{\n" if k == "model" else ",\n") + f"  {_scalar(k)}: {_scalar(v)}")
+        out.write(("{\n" if k == "model" else ",\n") + f"  {json_scalar(k)}: {json_scalar(v)}")
     t = result.table
     _write_rows(
         out,
@@ -219,7 +219,7 @@ def write_json(
     _write_rows(out, "sources", ("source", "reliability"), (t.source_ids, result.reliability))
     for k, v in (extra or {}).items():
         text = json.dumps(v, indent=2, ensure_ascii=False, allow_nan=False).replace("\n", "\n  ")
-        out.write(f",\n  {_scalar(k)}: {text}")
+        out.write(f",\n  {json_scalar(k)}: {text}")
     out.write("\n}")
 
 
@@ -227,30 +227,16 @@ def _write_rows(
     out: IO[str], name: str, keys: tuple[str, ...], columns: tuple[np.ndarray[Any, Any], ...]
 ) -> None:
     n = int(columns[0].shape[0])
-    out.write(f",\n  {_scalar(name)}: [")
+    out.write(f",\n  {json_scalar(name)}: [")
     if n == 0:
         out.write("]")
         return
-    template = "\n    {\n" + ",\n".join(f"      {_scalar(k)}: %s" for k in keys) + "\n    }"
+    template = "\n    {\n" + ",\n".join(f"      {json_scalar(k)}: %s" for k in keys) + "\n    }"
     step = 65_536
     for a in range(0, n, step):
-        cells = [list(map(_scalar, col[a : a + step].tolist())) for col in columns]
+        cells = [list(map(json_scalar, col[a : a + step].tolist())) for col in columns]
         out.write(("," if a else "") + ",".join([template % row for row in zip(*cells)]))
     out.write("\n  ]")
-
-
-def _scalar(x: Any) -> str:
-    """One JSON scalar as :func:`json.dumps` writes it (NaN and inf: null)."""
-    if type(x) is str:
-        return _encode_str(x)
-    if type(x) is float:
-        return float.__repr__(x) if math.isfinite(x) else "null"
-    return json.dumps(_py(x), ensure_ascii=False)
-
-
-_encode_str: Callable[[str], str] = (
-    getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
-)
 
 
 def _py(x: Any) -> Any:
