@@ -489,7 +489,7 @@ def case_documents(draw: st.DrawFn) -> object:
         section = draw(
             st.sampled_from(["sources", "claims", "reports", "groups", "links", "credscore"])
         )
-        if section == "credscore" or not doc.get(section):
+        if section == "credscore" or not isinstance(doc.get(section), list) or not doc[section]:
             doc[section] = draw(json_values)
             continue
         items = doc[section]
@@ -519,3 +519,16 @@ def test_loading_a_file_equals_building_from_its_dict(doc: object) -> None:
     fast = _load_outcome(lambda d: cs.load_case(io.StringIO(text)), doc)
     slow = _load_outcome(lambda d: cs.Case.from_dict(json.loads(text)), doc)
     assert fast == slow
+
+
+def test_explaining_a_claim_whose_reports_all_come_after_as_of() -> None:
+    case = cs.Case(
+        [cs.Source("s", reliability="A")],
+        [cs.Claim("c")],
+        [cs.Report("s", "c", "confirms", time="2024-12-01")],
+    )
+    s = cs.score(case, as_of="2024-11-30")["c"]
+    assert s.probability == 0.5
+    assert [c.note for c in s.contributions] == [
+        "superseded by a later report of the same source, or after as_of"
+    ]

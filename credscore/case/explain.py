@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from credscore.case.evidence import Evidence
 from credscore.case.parts import Report, Stance
-from credscore.case.result import Contribution
+from credscore.case.result import CONTRIBUTION_FIELDS, Contribution
 
 __all__ = ["EvidenceBreakdown"]
 
@@ -53,6 +53,8 @@ class EvidenceBreakdown:
         ev = self.ev
         tree = ev.tree
         depth = tree.path.shape[1]
+        if depth == 1:
+            return self._flat_effects(ranked)
         paths = tree.path[ev.position[ranked]].tolist()
         ells = ev.ell[ranked].tolist()
         dep = tree.dependence.tolist()
@@ -90,8 +92,29 @@ class EvidenceBreakdown:
             before = after
         return out
 
+    def _flat_effects(self, ranked: npt.NDArray[np.int64]) -> list[float]:
+        """:meth:`_incremental_effects` when no source is in a group: the
+        claim adds its sources up, and a source's several entries of one sign
+        count as its strongest. Taken strongest first, an entry adds its whole
+        value if it is its source's first of its sign, else nothing."""
+        ev = self.ev
+        ell = ev.ell[ranked]
+        key = ev.position[ranked] * 2 + (ell < 0)
+        _, first = np.unique(key, return_index=True)
+        out = np.zeros(ranked.shape[0])
+        out[first] = ell[first]
+        effects: list[float] = out.tolist()
+        return effects
+
     def contributions(self, claim: int) -> list[Contribution]:
         """Every report bearing on the claim, strongest first."""
+        cols = self.contribution_columns(claim)
+        return list(map(Contribution, *(cols[f] for f in CONTRIBUTION_FIELDS)))
+
+    def contribution_columns(self, claim: int) -> dict[str, list[Any]]:
+        """:meth:`contributions` as one list per field of
+        :class:`~credscore.case.result.Contribution` (for writers that stream
+        millions of them without making an object each)."""
         i = claim
         ev = self.ev
         cc = ev.compiled
@@ -108,47 +131,52 @@ class EvidenceBreakdown:
         ranked = entries[
             np.lexsort((ev.report[entries], by_id, ev.implied[entries], -np.abs(ev.ell[entries])))
         ]
-        effects = self._incremental_effects(ranked)
-        raw = ev.neutral_ells(ranked).tolist()
-        adjusted = ev.ell[ranked].tolist()
         reports = ev.report[ranked].tolist()
-        interested = ev.interested[ranked].tolist()
+        parts = list(map(case.reports.__getitem__, reports))
         own = cc.claim_ids[i]
-        out: list[Contribution] = []
-        for rep, effect, raw_k, adj_k, inter in zip(reports, effects, raw, adjusted, interested):
-            r = case.reports[rep]
-            notes = []
+        notes = [""] * len(parts)
+        interested = ev.interested[ranked]
+        rep_a = ev.report[ranked]
+        special = np.flatnonzero(
+            interested | (cc.report_claim[rep_a] != i) | (cc.report_cites[rep_a] >= 0)
+        )
+        for k in special.tolist():
+            r = parts[k]
+            why = []
             if r.claim != own:
-                notes.append(f"via {r.claim!r}")
-            if inter:
-                notes.append("in the source's own interest")
+                why.append(f"via {r.claim!r}")
+            if interested[k]:
+                why.append("in the source's own interest")
             if r.cites is not None:
-                notes.append(f"stands in for {r.cites!r}, who did not report")
-            out.append(
-                Contribution(
-                    source=r.source,
-                    claim=r.claim,
-                    stance=r.stance.value,
-                    raw=raw_k,
-                    adjusted=adj_k,
-                    effect=effect,
-                    note="; ".join(notes),
-                )
-            )
+                why.append(f"stands in for {r.cites!r}, who did not report")
+            notes[k] = "; ".join(why)
+        cols: dict[str, list[Any]] = {
+            "source": [r.source for r in parts],
+            "claim": [r.claim for r in parts],
+            "stance": [r.stance.value for r in parts],
+            "raw": ev.neutral_ells(ranked).tolist(),
+            "adjusted": ev.ell[ranked].tolist(),
+            "effect": self._incremental_effects(ranked),
+            "note": notes,
+        }
         silent = np.flatnonzero(cc.report_claim == i)
         silent = silent[~np.isin(silent, np.asarray(reports, dtype=np.int64))]
         if silent.shape[0]:
             by_report = np.argsort(ev.kept)
             kept, absorbed_of = ev.kept[by_report], ev.absorbed[by_report]
-            at_k = np.minimum(np.searchsorted(kept, silent), max(kept.shape[0] - 1, 0))
-            is_kept = (kept.shape[0] > 0) & (kept[at_k] == silent)
-            absorbed = is_kept & absorbed_of[at_k] if kept.shape[0] else is_kept
+            if kept.shape[0]:
+                at_k = np.minimum(np.searchsorted(kept, silent), kept.shape[0] - 1)
+                is_kept = kept[at_k] == silent
+                absorbed = is_kept & absorbed_of[at_k]
+            else:  # every report is after as_of
+                is_kept = absorbed = np.zeros(silent.shape[0], dtype=bool)
             for rep, kept_k, absorbed_k in zip(
                 silent.tolist(), is_kept.tolist(), absorbed.tolist()
             ):
                 r = case.reports[rep]
-                out.append(
-                    Contribution(
+                for f, v in zip(
+                    CONTRIBUTION_FIELDS,
+                    (
                         r.source,
                         r.claim,
                         r.stance.value,
@@ -156,9 +184,10 @@ class EvidenceBreakdown:
                         0.0,
                         0.0,
                         _silent_note(r, kept_k, absorbed_k),
-                    )
-                )
-        return out
+                    ),
+                ):
+                    cols[f].append(v)
+        return cols
 
     def notes(self, claim: int, *, names_shown: int = 5) -> list[str]:
         """Which confirming sources were pooled as dependent, and why: one

@@ -560,7 +560,7 @@ def case_from_dict(data: Mapping[str, Any]) -> Case:
     return case
 
 
-def case_from_owned_dict(data: dict[str, Any]) -> Case:
+def case_from_owned_dict(data: Any) -> Case:
     """:func:`case_from_dict` for a document nobody else holds (a loader's
     own parse): its items are dropped as they are built, to halve the peak
     memory of a large load. ``data`` is left emptied of what was built."""

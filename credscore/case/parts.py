@@ -460,7 +460,9 @@ def quick_source(id: Any, reliability: Any) -> Source | None:
     """``Source(id, reliability=reliability)`` made without running the checks,
     when the checks could only pass (a plain ASCII id, an upper-case Admiralty
     letter or None); None otherwise, and the caller builds it the usual way."""
-    if not _plain(id) or not (reliability is None or reliability in _LETTERS):
+    if not _plain(id) or not (
+        reliability is None or (type(reliability) is str and reliability in _LETTERS)
+    ):
         return None
     s = _new(Source)
     _set(s, "id", id)

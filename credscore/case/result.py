@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from credscore.case.compile import CompiledCase
 from credscore.case.grading import ADMIRALTY_CREDIBILITY, grade, phrase
-from credscore.io.text import json_scalar
+from credscore.io.text import json_scalar, json_string
 from credscore.semantics import expit, logit
 
 __all__ = ["FLAGS", "Breakdown", "ClaimScore", "Contribution", "Scores"]
@@ -44,6 +44,10 @@ class Contribution:
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
+
+
+#: The fields of a :class:`Contribution`, in order.
+CONTRIBUTION_FIELDS = ("source", "claim", "stance", "raw", "adjusted", "effect", "note")
 
 
 @attrs.frozen
@@ -338,11 +342,20 @@ class Scores:
         rows = range(len(self)) if claim_ids is None else [index[c] for c in claim_ids]
         out.write('{\n  "claims": [')
         for k, i in enumerate(rows):
-            c = self._claim(i)
-            head = {f: v for f, v in c.to_dict().items() if f != "contributions"}
+            c = self._claim(i, contributions=False)
+            head = {
+                "id": c.id,
+                "probability": c.probability,
+                "log_odds": c.log_odds,
+                "interval": list(c.interval),
+                "grade": c.grade,
+                "phrase": c.phrase,
+                "independent_confirmations": c.independent_confirmations,
+                "flags": list(c.flags),
+            }
             text = json.dumps(head, indent=2, ensure_ascii=False).replace("\n", "\n    ")
             out.write(("," if k else "") + "\n    " + text[:-6] + ',\n      "contributions": [')
-            _write_contributions(out, c.contributions)
+            _write_contributions(out, self._contribution_columns(i))
             out.write("\n    }")
         out.write("\n  ]" if rows else "]")
         out.write(',\n  "sources": [')
@@ -362,9 +375,25 @@ class Scores:
             )
         out.write("\n  ]\n}" if items else "]\n}")
 
-    def _claim(self, i: int) -> ClaimScore:
+    def _contribution_columns(self, i: int) -> dict[str, list[Any]]:
+        """The contributions of claim i, one list per field."""
+        b = self.breakdown
+        if b is None:
+            return {f: [] for f in CONTRIBUTION_FIELDS}
+        fast = getattr(b, "contribution_columns", None)
+        if fast is not None:
+            cols: dict[str, list[Any]] = fast(i)
+            return cols
+        rows = list(b.contributions(i))
+        return {f: [getattr(c, f) for c in rows] for f in CONTRIBUTION_FIELDS}
+
+    def _claim(self, i: int, *, contributions: bool = True) -> ClaimScore:
         p = float(self.probability[i])
-        contributions = () if self.breakdown is None else tuple(self.breakdown.contributions(i))
+        contribs = (
+            tuple(self.breakdown.contributions(i))
+            if contributions and self.breakdown is not None
+            else ()
+        )
         return ClaimScore(
             id=self.claim_ids[i],
             probability=p,
@@ -374,7 +403,7 @@ class Scores:
             phrase=phrase(p),
             independent_confirmations=int(self.independent_confirmations[i]),
             flags=tuple(f for f, on in zip(FLAGS, self.flag_matrix[i].tolist()) if on),
-            contributions=contributions,
+            contributions=contribs,
         )
 
     # -- explanation -------------------------------------------------------------
@@ -460,37 +489,29 @@ class Scores:
 
 _CONTRIBUTION = (
     "\n        {\n"
-    + ",\n".join(
-        f'          "{f}": %s'
-        for f in ("source", "claim", "stance", "raw", "adjusted", "effect", "note")
-    )
+    + ",\n".join(f'          "{f}": %s' for f in CONTRIBUTION_FIELDS)
     + "\n        }"
 )
 
 
-def _write_contributions(out: IO[str], contributions: Sequence[Contribution]) -> None:
-    if not contributions:
+def _write_contributions(out: IO[str], cols: dict[str, list[Any]]) -> None:
+    n = len(cols["source"])
+    if not n:
         out.write("]")
         return
     step = 65_536
-    for a in range(0, len(contributions), step):
-        block = contributions[a : a + step]
-        out.write(
-            ("," if a else "")
-            + ",".join(
-                [
-                    _CONTRIBUTION
-                    % (
-                        json_scalar(c.source),
-                        json_scalar(c.claim),
-                        json_scalar(c.stance),
-                        json_scalar(c.raw, allow_nan=True),
-                        json_scalar(c.adjusted, allow_nan=True),
-                        json_scalar(c.effect, allow_nan=True),
-                        json_scalar(c.note),
-                    )
-                    for c in block
-                ]
-            )
-        )
+    for a in range(0, n, step):
+        columns = [_json_column(cols[f][a : a + step]) for f in CONTRIBUTION_FIELDS]
+        out.write(("," if a else "") + ",".join([_CONTRIBUTION % row for row in zip(*columns)]))
     out.write("\n      ]")
+
+
+def _json_column(values: list[Any]) -> list[str]:
+    """:func:`~credscore.io.text.json_scalar` of every value (NaN as ``NaN``),
+    a column at a time: strings and finite floats by C-level maps."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return list(map(json_string, values))
+    if kinds == {float} and bool(np.isfinite(np.asarray(values)).all()):
+        return list(map(float.__repr__, values))
+    return [json_scalar(v, allow_nan=True) for v in values]

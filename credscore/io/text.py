@@ -246,7 +246,7 @@ def json_scalar(x: Any, *, allow_nan: bool = False) -> str:
     ('"Ž"', '0.1', 'null', 'null')
     """
     if type(x) is str:
-        out: str = _encode_str(x)
+        out: str = json_string(x)
         return out
     if type(x) is float:
         if math.isfinite(x):
@@ -259,6 +259,7 @@ def json_scalar(x: Any, *, allow_nan: bool = False) -> str:
     return json.dumps(x, ensure_ascii=False)
 
 
-_encode_str: Any = getattr(json.encoder, "c_encode_basestring", None) or (
+#: A str as a JSON string, as :func:`json.dumps` writes it with ``ensure_ascii`` off.
+json_string: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or (
     json.encoder.py_encode_basestring
 )
