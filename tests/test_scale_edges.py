@@ -532,3 +532,30 @@ def test_explaining_a_claim_whose_reports_all_come_after_as_of() -> None:
     assert [c.note for c in s.contributions] == [
         "superseded by a later report of the same source, or after as_of"
     ]
+
+
+@given(
+    st.text(max_size=4) | st.integers(),
+    st.text(max_size=4) | st.none(),
+    st.sampled_from(["confirms", "denies", "observes", "no_comment", "retracts", "maybe", " A"]),
+    st.sampled_from(["A", "B", "F", "a", None, 0.5, "", "G"]),
+)
+def test_quick_parts_equal_the_checked_ones(
+    a: object, b: object, stance: str, reliability: object
+) -> None:
+    """Built quickly or through every check, a part is the same part; when a
+    check would fail, nothing is built quickly."""
+    from credscore.case.parts import quick_report, quick_source
+
+    def checked(make: object) -> object:
+        try:
+            return make()  # type: ignore[operator]
+        except InvalidCaseError:
+            return None
+
+    for quick, slow in (
+        (quick_report(a, b, stance), checked(lambda: cs.Report(a, b, stance))),  # type: ignore[arg-type]
+        (quick_source(a, reliability), checked(lambda: cs.Source(a, reliability=reliability))),  # type: ignore[arg-type]
+    ):
+        if quick is not None:
+            assert quick == slow and hash(quick) == hash(slow) and repr(quick) == repr(slow)

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from credscore._gc import paused_gc
 from credscore.case.model import Case, Stance, parse_time
+from credscore.case.parts import ADMIRALTY_RELIABILITY
 from credscore.semantics import STANCE_CODES
 
 __all__ = ["STANCE_CODE", "CompiledCase", "compile_case"]
@@ -226,10 +227,11 @@ def compile_case(case: Case) -> CompiledCase:
 
 
 def _compile(case: Case) -> CompiledCase:
-    source_ids = tuple(s.id for s in case.sources)
-    claim_ids = tuple(c.id for c in case.claims)
-    sidx = {s: i for i, s in enumerate(source_ids)}
-    cidx = {c: i for i, c in enumerate(claim_ids)}
+    get = operator.attrgetter
+    source_ids = tuple(map(get("id"), case.sources))
+    claim_ids = tuple(map(get("id"), case.claims))
+    sidx = dict(zip(source_ids, range(len(source_ids))))
+    cidx = dict(zip(claim_ids, range(len(claim_ids))))
 
     paths = GroupPaths()
     leaf_of: dict[str, int] = {}
@@ -265,9 +267,16 @@ def _compile(case: Case) -> CompiledCase:
     prior = np.array([np.nan if c.prior is None else c.prior for c in case.claims])
     has_harms = np.array([bool(c.harms) for c in case.claims], dtype=bool)
 
-    rel = np.array(
-        [np.nan if s.probability is None else s.probability for s in case.sources],
+    # Reliability as a probability: letters through the Admiralty table (F:
+    # cannot be judged, NaN), numbers as they are, None as NaN.
+    letter_p: dict[Any, float] = {
+        k: math.nan if v is None else v for k, v in ADMIRALTY_RELIABILITY.items()
+    }
+    letter_p[None] = math.nan
+    rel = np.fromiter(
+        (letter_p.get(r, r) for r in map(get("reliability"), case.sources)),
         dtype=np.float64,
+        count=len(source_ids),
     )
 
     return CompiledCase(

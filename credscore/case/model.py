@@ -31,6 +31,7 @@ from credscore.case.parts import (
     quick_source,
 )
 from credscore.errors import InvalidCaseError
+from credscore.io.text import unique_keys
 
 __all__ = [
     "ADMIRALTY_RELIABILITY",
@@ -306,23 +307,44 @@ def _item_id(section: str, i: int, item: Mapping[str, Any]) -> str:
     return str(ident) if ident is not None else f"{section}[{i}]"
 
 
-_SOURCE_QUICK = frozenset({"id"}), frozenset({"id", "reliability"})
-_REPORT_QUICK = frozenset({"source", "claim", "stance"})
-
-
-def quick_part(item: dict[str, Any]) -> Any:
+def quick_part(item: Mapping[str, Any]) -> Any:
     """For a JSON object as it is read: the :class:`Report` or :class:`Source`
     it plainly is (see :func:`~credscore.case.parts.quick_report`), else the
     object itself. :func:`case_from_owned_dict` takes such parts in their
     sections and turns them back into their objects anywhere else."""
-    keys = item.keys()
-    if keys == _REPORT_QUICK:
-        r = quick_report(item["source"], item["claim"], item["stance"])
-        return item if r is None else r
-    if keys in _SOURCE_QUICK and item.get("reliability", "A") is not None:
-        s = quick_source(item["id"], item.get("reliability"))
-        return item if s is None else s
+    n = len(item)
+    if n == 3:
+        get = item.get
+        src, claim, stance = get("source"), get("claim"), get("stance")
+        if src is not None and claim is not None and stance is not None:
+            r = quick_report(src, claim, stance)
+            return item if r is None else r
+    elif n <= 2:
+        ident = item.get("id")
+        if ident is not None and (n == 1 or item.get("reliability") is not None):
+            s = quick_source(ident, item.get("reliability"))
+            return item if s is None else s
     return item
+
+
+def quick_pairs(pairs: list[tuple[str, Any]]) -> Any:
+    """:func:`quick_part` on the (key, value) pairs of a JSON object as it is
+    read (``parse_json(make_pairs=quick_pairs)``): a report or source written
+    with its keys in the usual order is built without making its dict."""
+    n = len(pairs)
+    if n == 3:
+        (k0, v0), (k1, v1), (k2, v2) = pairs
+        if k0 == "source" and k1 == "claim" and k2 == "stance":
+            r = quick_report(v0, v1, v2)
+            if r is not None:
+                return r
+    elif n == 2:
+        (k0, v0), (k1, v1) = pairs
+        if k0 == "id" and k1 == "reliability" and v1 is not None:
+            s = quick_source(v0, v1)
+            if s is not None:
+                return s
+    return quick_part(unique_keys(pairs))
 
 
 def _restore(x: Any) -> Any:
@@ -354,10 +376,9 @@ def _as_item(part: Any) -> Any:
 
 
 def _source(item: Mapping[str, Any]) -> Source:
-    if item.keys() in _SOURCE_QUICK:
-        s = quick_source(item["id"], item.get("reliability"))
-        if s is not None:
-            return s
+    part = quick_part(item)
+    if type(part) is Source:
+        return part
     get = item.get
     return Source(
         item["id"],
@@ -380,10 +401,9 @@ def _claim(item: Mapping[str, Any]) -> Claim:
 
 
 def _report(item: Mapping[str, Any]) -> Report:
-    if item.keys() == _REPORT_QUICK:
-        r = quick_report(item["source"], item["claim"], item["stance"])
-        if r is not None:
-            return r
+    part = quick_part(item)
+    if type(part) is Report:
+        return part
     get = item.get
     return Report(
         item["source"],

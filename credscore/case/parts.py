@@ -448,28 +448,31 @@ class Link:
 # -- quick construction, for loaders of millions of parts -----------------------
 
 _new = object.__new__
-_set = object.__setattr__
-
-
-def _plain(v: Any) -> bool:
-    """An id that every check accepts at once: a non-blank ASCII str."""
-    return type(v) is str and v.isascii() and bool(v) and not v.isspace()
+# The slots' own setters (what a frozen attrs __init__ reaches through
+# object.__setattr__, without the lookup by name).
+_s_id, _s_name, _s_kind, _s_reliability, _s_affiliation = (
+    Source.__dict__[f].__set__ for f in ("id", "name", "kind", "reliability", "affiliation")
+)
+_r_source, _r_claim, _r_stance, _r_time, _r_cites, _r_weight = (
+    Report.__dict__[f].__set__ for f in ("source", "claim", "stance", "time", "cites", "weight")
+)
 
 
 def quick_source(id: Any, reliability: Any) -> Source | None:
     """``Source(id, reliability=reliability)`` made without running the checks,
     when the checks could only pass (a plain ASCII id, an upper-case Admiralty
     letter or None); None otherwise, and the caller builds it the usual way."""
-    if not _plain(id) or not (
+    # A non-blank ASCII id passes every id check (written out: once per source).
+    if not (type(id) is str and id.isascii() and id and not id.isspace()) or not (
         reliability is None or (type(reliability) is str and reliability in _LETTERS)
     ):
         return None
     s = _new(Source)
-    _set(s, "id", id)
-    _set(s, "name", None)
-    _set(s, "kind", None)
-    _set(s, "reliability", reliability)
-    _set(s, "affiliation", None)
+    _s_id(s, id)
+    _s_name(s, None)
+    _s_kind(s, None)
+    _s_reliability(s, reliability)
+    _s_affiliation(s, None)
     return s
 
 
@@ -477,15 +480,20 @@ def quick_report(source: Any, claim: Any, stance: Any) -> Report | None:
     """``Report(source, claim, stance)`` made without running the checks, when
     they could only pass (plain ASCII ids, a stance name); else None."""
     st = _STANCE_OF.get(stance) if type(stance) is str else None
-    if st is None or not (_plain(source) and _plain(claim)):
+    # Non-blank ASCII ids pass every id check (written out: once per report).
+    if (
+        st is None
+        or not (type(source) is str and source.isascii() and source and not source.isspace())
+        or not (type(claim) is str and claim.isascii() and claim and not claim.isspace())
+    ):
         return None
     r = _new(Report)
-    _set(r, "source", source)
-    _set(r, "claim", claim)
-    _set(r, "stance", st)
-    _set(r, "time", None)
-    _set(r, "cites", None)
-    _set(r, "weight", 1.0)
+    _r_source(r, source)
+    _r_claim(r, claim)
+    _r_stance(r, st)
+    _r_time(r, None)
+    _r_cites(r, None)
+    _r_weight(r, 1.0)
     return r
 
 

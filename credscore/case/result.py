@@ -359,21 +359,13 @@ class Scores:
             out.write("\n    }")
         out.write("\n  ]" if rows else "]")
         out.write(',\n  "sources": [')
-        sources = self.sources
+        ids = list(self.compiled.source_ids)
+        rel = self.source_reliability.tolist()
         step = 65_536
-        items = list(sources.items())
-        for a in range(0, len(items), step):
-            out.write(
-                ("," if a else "")
-                + ",".join(
-                    [
-                        f'\n    {{\n      "id": {json_scalar(sid)},\n'
-                        f'      "reliability": {json_scalar(rel, allow_nan=True)}\n    }}'
-                        for sid, rel in items[a : a + step]
-                    ]
-                )
-            )
-        out.write("\n  ]\n}" if items else "]\n}")
+        for a in range(0, len(ids), step):
+            pairs = zip(_json_column(ids[a : a + step]), _json_column(rel[a : a + step]))
+            out.write(("," if a else "") + ",".join([_SOURCE % p for p in pairs]))
+        out.write("\n  ]\n}" if ids else "]\n}")
 
     def _contribution_columns(self, i: int) -> dict[str, list[Any]]:
         """The contributions of claim i, one list per field."""
@@ -494,6 +486,9 @@ _CONTRIBUTION = (
 )
 
 
+_SOURCE = '\n    {\n      "id": %s,\n      "reliability": %s\n    }'
+
+
 def _write_contributions(out: IO[str], cols: dict[str, list[Any]]) -> None:
     n = len(cols["source"])
     if not n:
@@ -512,6 +507,15 @@ def _json_column(values: list[Any]) -> list[str]:
     kinds = set(map(type, values))
     if kinds == {str}:
         return list(map(json_string, values))
-    if kinds == {float} and bool(np.isfinite(np.asarray(values)).all()):
-        return list(map(float.__repr__, values))
+    if kinds == {float}:
+        a = np.asarray(values, dtype=np.float64)
+        if bool(np.isfinite(a).all()):
+            if a.shape[0] < 1024:
+                return list(map(float.__repr__, values))
+            # Evidence repeats (one value per reliability and stance): write
+            # each distinct value once.
+            uniq, inv = np.unique(a, return_inverse=True)
+            text = np.array(list(map(float.__repr__, uniq.tolist())), dtype=object)
+            out: list[str] = text[inv.reshape(-1)].tolist()
+            return out
     return [json_scalar(v, allow_nan=True) for v in values]

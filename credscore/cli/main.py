@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from credscore._gc import paused_gc
-from credscore.case.model import Case, case_from_owned_dict, check_case, quick_part
+from credscore.case.model import Case, case_from_owned_dict, check_case, quick_pairs
 from credscore.case.parts import Report, Source
 from credscore.case.registry import case_models, score
 from credscore.errors import CredscoreError, InvalidCaseError, InvalidInputError
@@ -72,13 +72,13 @@ def _display(path: str) -> str:
     return "<stdin>" if path == _STDIN else path
 
 
-def read_json(path: str, make: Callable[[dict[str, Any]], Any] | None = None) -> Any:
+def read_json(path: str, make_pairs: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
     """The JSON document in ``path`` (``-``: standard input), or a UsageError
-    (``make``: see :func:`~credscore.io.text.parse_json`)."""
+    (``make_pairs``: see :func:`~credscore.io.text.parse_json`)."""
     name = _display(path)
     try:
         text = read_text(sys.stdin if path == _STDIN else path, where=name)
-        return parse_json(text, name, make=make)
+        return parse_json(text, name, make_pairs=make_pairs)
     except InvalidInputError as exc:
         raise UsageError(str(exc)) from None
     except IsADirectoryError:
@@ -89,7 +89,7 @@ def read_json(path: str, make: Callable[[dict[str, Any]], Any] | None = None) ->
 
 def _case_from_json(path: str) -> Case:
     with paused_gc():  # millions of small acyclic objects (see credscore._gc)
-        doc = read_json(path, make=quick_part)  # plain parts built as they are read
+        doc = read_json(path, make_pairs=quick_pairs)  # plain parts built as they are read
     if not isinstance(doc, (dict, Report, Source)):  # (a part: a JSON object read quickly)
         raise UsageError(
             f"{_display(path)}: expected a JSON object (a case file), got {type(doc).__name__}"

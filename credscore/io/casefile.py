@@ -28,7 +28,7 @@ from credscore.case.model import (
     case_from_owned_dict,
     case_to_dict,
     check_case,
-    quick_part,
+    quick_pairs,
 )
 from credscore.errors import InvalidCaseError, InvalidInputError
 from credscore.io.text import display_name, parse_json, read_text
@@ -68,7 +68,7 @@ def load_case(path: str | PathLike[str] | IO[str]) -> Case:
     where = display_name(path)
     with paused_gc():  # millions of small acyclic objects (see credscore._gc)
         try:
-            doc = parse_json(read_text(path, where=where), where, make=quick_part)
+            doc = parse_json(read_text(path, where=where), where, make_pairs=quick_pairs)
         except InvalidInputError as exc:
             raise InvalidCaseError("case", None, str(exc)) from None
         return case_from_owned_dict(doc)  # the document is ours to consume

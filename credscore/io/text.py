@@ -143,6 +143,11 @@ class _Duplicate(Exception):
     pass
 
 
+#: The pairs of a JSON object as a dict, refusing a repeated key (for
+#: ``parse_json(make_pairs=...)`` hooks).
+unique_keys = _no_duplicate_keys
+
+
 class _Constant(Exception):
     pass
 
@@ -152,7 +157,11 @@ def _reject_constant(name: str) -> None:
 
 
 def parse_json(
-    text: str, where: str, *, make: Callable[[dict[str, Any]], Any] | None = None
+    text: str,
+    where: str,
+    *,
+    make: Callable[[dict[str, Any]], Any] | None = None,
+    make_pairs: Callable[[list[tuple[str, Any]]], Any] | None = None,
 ) -> Any:
     """Parse a JSON document strictly.
 
@@ -160,6 +169,8 @@ def parse_json(
     Python's recursion limit are errors, as is anything :mod:`json` rejects.
     ``make``, if given, is called on every object as it is read, and its
     result stands for the object (a loader can build its parts on the fly).
+    ``make_pairs`` is the same, called with the object's (key, value) pairs
+    instead; it must refuse duplicate keys itself (see :data:`unique_keys`).
 
     Raises
     ------
@@ -167,7 +178,7 @@ def parse_json(
         Naming ``where``, and the line and column where the parser stopped.
     """
     try:
-        hook: Callable[[list[tuple[str, Any]]], Any] = _no_duplicate_keys
+        hook: Callable[[list[tuple[str, Any]]], Any] = make_pairs or _no_duplicate_keys
         if make is not None:
             build = make
 
