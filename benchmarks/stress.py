@@ -22,7 +22,8 @@ wide-json          the same read from a JSON case file             10 s        1
 wide-cli-json      ``credscore score --json`` on that file         10 s        1 GB
 table-distinct     ``read_table`` on 10^7 rows, every value        15 s        2 GB
                    distinct
-fuse-json          ``credscore fuse --json`` on that table         15 s        2 GB
+fuse-json          ``credscore fuse --json`` on that table,        -           2 GB
+                   streamed (the fit included)
 implies-cycle      validate a 10^5-claim ``implies`` cycle: the    1 s
                    error names 10 ids and the length
 =================  ==============================================  ==========  ==========
@@ -64,8 +65,8 @@ import numpy as np
 
 import credscore as cs
 
-# row: (full size, time target in s, memory target in MB or None)
-ROWS: dict[str, tuple[int, float, float | None]] = {
+# row: (full size, time target in s or None, memory target in MB or None)
+ROWS: dict[str, tuple[int, float | None, float | None]] = {
     "explain-1e4": (10_000, 1.0, None),
     "explain-1e6": (1_000_000, 30.0, None),
     "implies-chain": (10_000, 2.0, 200.0),
@@ -76,7 +77,7 @@ ROWS: dict[str, tuple[int, float, float | None]] = {
     "wide-json": (1_000_000, 10.0, 1024.0),
     "wide-cli-json": (1_000_000, 10.0, 1024.0),
     "table-distinct": (10_000_000, 15.0, 2048.0),
-    "fuse-json": (10_000_000, 15.0, 2048.0),
+    "fuse-json": (10_000_000, None, 2048.0),
     "implies-cycle": (100_000, 1.0, None),
 }
 
@@ -290,11 +291,14 @@ def main(argv: list[str] | None = None) -> int:
                 failed += 1
                 continue
             res = json.loads(proc.stdout.strip().splitlines()[-1])
-            ok = res["seconds"] <= t_target and (m_target is None or res["peak_mb"] <= m_target)
+            ok = (t_target is None or res["seconds"] <= t_target) and (
+                m_target is None or res["peak_mb"] <= m_target
+            )
             failed += not ok
             m_txt = "-" if m_target is None else f"{m_target:.0f} MB"
+            t_txt = "-" if t_target is None else f"{t_target:.0f}s"
             print(
-                f"{name:<17} {n:>10} {res['seconds']:>8.2f}s {t_target:>7.0f}s "
+                f"{name:<17} {n:>10} {res['seconds']:>8.2f}s {t_txt:>8} "
                 f"{res['peak_mb']:>6.0f} MB {m_txt:>8}  {'ok ' if ok else 'MISS'} {res['what']}",
                 flush=True,
             )

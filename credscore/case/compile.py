@@ -35,8 +35,6 @@ BoolArray = npt.NDArray[np.bool_]
 STANCE_CODE: dict[Stance, int] = {s: STANCE_CODES[s.value] for s in Stance}
 
 _EPOCH = datetime(1970, 1, 1)
-_VALUE = operator.attrgetter("_value_")
-_STANCE_CODE_OF = {s.value: code for s, code in STANCE_CODE.items()}
 
 
 def timestamp(value: str | datetime) -> float:
@@ -439,20 +437,28 @@ def _compile_reports(
     n = len(reports)
     # Column-wise extraction with C-level map: a case may hold millions of reports.
     get = operator.attrgetter
-    r_src, r_clm, r_w, r_cites = (
-        map(get(f), reports) for f in ("source", "claim", "weight", "cites")
-    )
-    r_st = map(_VALUE, map(get("stance"), reports))
+    r_src, r_clm, r_w = (map(get(f), reports) for f in ("source", "claim", "weight"))
+    r_st = map(get("stance"), reports)
     r_time: list[str | None] = list(map(get("time"), reports))
-    times: dict[str | None, float] = {t: timestamp(t) for t in set(r_time) if t is not None}
-    times[None] = -math.inf
-    cites_idx: dict[str | None, int] = {None: -1}
-    cites_idx.update(sidx)
+    r_cites: list[str | None] = list(map(get("cites"), reports))
+    distinct_times = set(r_time)
+    if distinct_times <= {None}:  # no report is dated
+        time_a = np.full(n, -math.inf)
+    else:
+        times = {t: timestamp(t) for t in distinct_times if t is not None}
+        times[None] = -math.inf  # type: ignore[index]
+        time_a = np.fromiter(map(times.__getitem__, r_time), np.float64, n)  # type: ignore[arg-type]
+    if r_cites.count(None) == n:  # nobody cites anybody
+        cites_a = np.full(n, -1, dtype=np.int64)
+    else:
+        cites_idx: dict[str | None, int] = {None: -1}
+        cites_idx.update(sidx)
+        cites_a = np.fromiter(map(cites_idx.__getitem__, r_cites), np.int64, n)
     return {
         "report_source": np.fromiter(map(sidx.__getitem__, r_src), np.int64, n),
         "report_claim": np.fromiter(map(cidx.__getitem__, r_clm), np.int64, n),
-        "report_stance": np.fromiter(map(_STANCE_CODE_OF.__getitem__, r_st), np.int8, n),
-        "report_time": np.fromiter(map(times.__getitem__, r_time), np.float64, n),
+        "report_stance": np.fromiter(map(STANCE_CODE.__getitem__, r_st), np.int8, n),
+        "report_time": time_a,
         "report_weight": np.fromiter(r_w, np.float64, n),
-        "report_cites": np.fromiter(map(cites_idx.__getitem__, r_cites), np.int64, n),
+        "report_cites": cites_a,
     }

@@ -54,6 +54,8 @@ def _tuple_of(value: Any, cls: type[Any], field: str) -> tuple[Any, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise InvalidCaseError(field, None, f"expected a list, got {type(value).__name__}")
     out = tuple(value)
+    if set(map(type, out)) <= {cls}:  # the usual case, checked at C speed
+        return out
     for i, v in enumerate(out):
         if not isinstance(v, cls):
             raise InvalidCaseError(
