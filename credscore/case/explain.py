@@ -109,12 +109,21 @@ class EvidenceBreakdown:
     def contributions(self, claim: int) -> list[Contribution]:
         """Every report bearing on the claim, strongest first."""
         cols = self.contribution_columns(claim)
-        return list(map(Contribution, *(cols[f] for f in CONTRIBUTION_FIELDS)))
+        return list(
+            map(
+                Contribution,
+                *(
+                    list(cols[f]) if isinstance(cols[f], list) else cols[f].tolist()
+                    for f in CONTRIBUTION_FIELDS
+                ),
+            )
+        )
 
-    def contribution_columns(self, claim: int) -> dict[str, list[Any]]:
-        """:meth:`contributions` as one list per field of
-        :class:`~credscore.case.result.Contribution` (for writers that stream
-        millions of them without making an object each)."""
+    def contribution_columns(self, claim: int) -> dict[str, Any]:
+        """:meth:`contributions` as one column per field of
+        :class:`~credscore.case.result.Contribution`: lists of strings, float
+        arrays for ``raw``, ``adjusted`` and ``effect`` (for writers that
+        stream millions of them without making an object each)."""
         i = claim
         ev = self.ev
         cc = ev.compiled
@@ -150,13 +159,13 @@ class EvidenceBreakdown:
             if r.cites is not None:
                 why.append(f"stands in for {r.cites!r}, who did not report")
             notes[k] = "; ".join(why)
-        cols: dict[str, list[Any]] = {
+        cols: dict[str, Any] = {
             "source": [r.source for r in parts],
             "claim": [r.claim for r in parts],
             "stance": [r.stance.value for r in parts],
-            "raw": ev.neutral_ells(ranked).tolist(),
-            "adjusted": ev.ell[ranked].tolist(),
-            "effect": self._incremental_effects(ranked),
+            "raw": ev.neutral_ells(ranked),
+            "adjusted": ev.ell[ranked],
+            "effect": np.asarray(self._incremental_effects(ranked), dtype=np.float64),
             "note": notes,
         }
         silent = np.flatnonzero(cc.report_claim == i)
@@ -170,23 +179,16 @@ class EvidenceBreakdown:
                 absorbed = is_kept & absorbed_of[at_k]
             else:  # every report is after as_of
                 is_kept = absorbed = np.zeros(silent.shape[0], dtype=bool)
-            for rep, kept_k, absorbed_k in zip(
-                silent.tolist(), is_kept.tolist(), absorbed.tolist()
-            ):
-                r = case.reports[rep]
-                for f, v in zip(
-                    CONTRIBUTION_FIELDS,
-                    (
-                        r.source,
-                        r.claim,
-                        r.stance.value,
-                        0.0,
-                        0.0,
-                        0.0,
-                        _silent_note(r, kept_k, absorbed_k),
-                    ),
-                ):
-                    cols[f].append(v)
+            quiet = [case.reports[rep] for rep in silent.tolist()]
+            cols["source"] += [r.source for r in quiet]
+            cols["claim"] += [r.claim for r in quiet]
+            cols["stance"] += [r.stance.value for r in quiet]
+            for f in ("raw", "adjusted", "effect"):
+                cols[f] = np.concatenate([cols[f], np.zeros(len(quiet))])
+            cols["note"] += [
+                _silent_note(r, k, a)
+                for r, k, a in zip(quiet, is_kept.tolist(), absorbed.tolist())
+            ]
         return cols
 
     def notes(self, claim: int, *, names_shown: int = 5) -> list[str]:

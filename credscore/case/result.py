@@ -367,14 +367,14 @@ class Scores:
             out.write(("," if a else "") + ",".join([_SOURCE % p for p in pairs]))
         out.write("\n  ]\n}" if ids else "]\n}")
 
-    def _contribution_columns(self, i: int) -> dict[str, list[Any]]:
-        """The contributions of claim i, one list per field."""
+    def _contribution_columns(self, i: int) -> dict[str, Any]:
+        """The contributions of claim i, one column (list or array) per field."""
         b = self.breakdown
         if b is None:
             return {f: [] for f in CONTRIBUTION_FIELDS}
         fast = getattr(b, "contribution_columns", None)
         if fast is not None:
-            cols: dict[str, list[Any]] = fast(i)
+            cols: dict[str, Any] = fast(i)
             return cols
         rows = list(b.contributions(i))
         return {f: [getattr(c, f) for c in rows] for f in CONTRIBUTION_FIELDS}
@@ -489,7 +489,7 @@ _CONTRIBUTION = (
 _SOURCE = '\n    {\n      "id": %s,\n      "reliability": %s\n    }'
 
 
-def _write_contributions(out: IO[str], cols: dict[str, list[Any]]) -> None:
+def _write_contributions(out: IO[str], cols: dict[str, Any]) -> None:
     n = len(cols["source"])
     if not n:
         out.write("]")
@@ -501,9 +501,11 @@ def _write_contributions(out: IO[str], cols: dict[str, list[Any]]) -> None:
     out.write("\n      ]")
 
 
-def _json_column(values: list[Any]) -> list[str]:
+def _json_column(values: list[Any] | npt.NDArray[Any]) -> list[str]:
     """:func:`~credscore.io.text.json_scalar` of every value (NaN as ``NaN``),
     a column at a time: strings and finite floats by C-level maps."""
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
     kinds = set(map(type, values))
     if kinds == {str}:
         return list(map(json_string, values))
