@@ -234,12 +234,14 @@ def _compile(case: Case) -> CompiledCase:
     paths = GroupPaths()
     leaf_of: dict[str, int] = {}
     source_group = np.full(len(source_ids), -1, dtype=np.int64)
-    for i, s in enumerate(case.sources):
-        if s.affiliation is not None:
-            g = leaf_of.get(s.affiliation)
-            if g is None:
-                g = leaf_of[s.affiliation] = paths.add(s.affiliation)
-            source_group[i] = g
+    affiliations: list[str | None] = list(map(get("affiliation"), case.sources))
+    if affiliations.count(None) != len(affiliations):
+        for i, aff in enumerate(affiliations):
+            if aff is not None:
+                g = leaf_of.get(aff)
+                if g is None:
+                    g = leaf_of[aff] = paths.add(aff)
+                source_group[i] = g
     for g_decl in case.groups:
         paths.add(g_decl.id)
     n_groups = len(paths)
@@ -271,8 +273,9 @@ def _compile(case: Case) -> CompiledCase:
         k: math.nan if v is None else v for k, v in ADMIRALTY_RELIABILITY.items()
     }
     letter_p[None] = math.nan
+    given = list(map(get("reliability"), case.sources))
     rel = np.fromiter(
-        (letter_p.get(r, r) for r in map(get("reliability"), case.sources)),
+        map(letter_p.get, given, given),  # a letter's probability, or the number
         dtype=np.float64,
         count=len(source_ids),
     )

@@ -467,6 +467,10 @@ def _parse(
         build = _BUILD[section]
         out = built[section]
         ready = {"sources": Source, "reports": Report}.get(section) if consume else None
+        if ready is not None and set(map(type, items)) == {ready}:
+            out.extend(items)  # every item was built as it was read (quick_pairs)
+            items.clear()
+            continue
         for i, item in enumerate(items):
             if consume and type(item) is not dict:
                 if type(item) is ready:  # built as it was read (quick_part)

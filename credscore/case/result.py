@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Sequence
+from itertools import chain, repeat
 from typing import IO, Any, Protocol, runtime_checkable
 
 import attrs
@@ -363,8 +364,8 @@ class Scores:
         rel = self.source_reliability.tolist()
         step = 65_536
         for a in range(0, len(ids), step):
-            pairs = zip(_json_column(ids[a : a + step]), _json_column(rel[a : a + step]))
-            out.write(("," if a else "") + ",".join([_SOURCE % p for p in pairs]))
+            pairs_cols = (_json_column(ids[a : a + step]), _json_column(rel[a : a + step]))
+            out.write(("," if a else "") + _fill(_SOURCE_PARTS, list(pairs_cols)))
         out.write("\n  ]\n}" if ids else "]\n}")
 
     def _contribution_columns(self, i: int) -> dict[str, Any]:
@@ -479,14 +480,31 @@ class Scores:
         return "\n".join(lines)
 
 
-_CONTRIBUTION = (
-    "\n        {\n"
-    + ",\n".join(f'          "{f}": %s' for f in CONTRIBUTION_FIELDS)
-    + "\n        }"
-)
+def _template(indent: int, fields: Sequence[str]) -> tuple[list[str], str]:
+    """The fixed text around each value of a JSON object of ``fields``, as
+    ``json.dumps(indent=2)`` writes it at this depth: the text before each
+    value, and the text after the last."""
+    pad = " " * indent
+    before = [f"\n{pad}{{\n{pad}  {json_string(fields[0])}: "]
+    before += [f",\n{pad}  {json_string(f)}: " for f in fields[1:]]
+    return before, f"\n{pad}}}"
 
 
-_SOURCE = '\n    {\n      "id": %s,\n      "reliability": %s\n    }'
+def _fill(parts: tuple[list[str], str], columns: Sequence[list[str]]) -> str:
+    """Rows of JSON objects, comma-separated, from columns of JSON values:
+    the fixed text and the values interleaved in one C-level join."""
+    before, after = parts
+    n = len(columns[0])
+    if not n:
+        return ""
+    stream = zip(
+        *(x for b, c in zip(before, columns) for x in (repeat(b), c)), repeat(after + ",")
+    )
+    return "".join(chain.from_iterable(stream))[:-1]
+
+
+_CONTRIBUTION_PARTS = _template(8, CONTRIBUTION_FIELDS)
+_SOURCE_PARTS = _template(4, ("id", "reliability"))
 
 
 def _write_contributions(out: IO[str], cols: dict[str, Any]) -> None:
@@ -497,7 +515,7 @@ def _write_contributions(out: IO[str], cols: dict[str, Any]) -> None:
     step = 65_536
     for a in range(0, n, step):
         columns = [_json_column(cols[f][a : a + step]) for f in CONTRIBUTION_FIELDS]
-        out.write(("," if a else "") + ",".join([_CONTRIBUTION % row for row in zip(*columns)]))
+        out.write(("," if a else "") + _fill(_CONTRIBUTION_PARTS, columns))
     out.write("\n      ]")
 
 
