@@ -44,7 +44,16 @@ class Columns:
 
 def simple(data: bytes) -> bool:
     """No quote, no NUL byte, and no carriage return but before a line feed."""
-    return not (b'"' in data or b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"))
+    if b'"' in data or b"\x00" in data:
+        return False
+    return b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")
+
+
+def _has_space(data: bytes, sep: str) -> bool:
+    """Whether any cell may have white space to strip (a fast scan per byte value)."""
+    return any(
+        bytes([b]) in data for b in np.flatnonzero(_SPACE).tolist() if b not in (10, 13, ord(sep))
+    )
 
 
 def split_columns(
@@ -97,10 +106,11 @@ def split_columns(
         return f"line {lines[i]}: has {int(count[i]) + 1} fields, the header has {width}"
     labels: dict[str, npt.NDArray[Any]] = {}
     codes: dict[str, IntArray] = {}
+    strip = _has_space(data, sep)
     for role, j in wanted.items():
         a0: Any = starts if j == 0 else seps[first + (j - 1)] + 1
         b0: Any = stop if j == width - 1 else seps[first + j]
-        a, b = _strip(buf, a0, b0)
+        a, b = _strip(buf, a0, b0) if strip else (a0, b0)
         got = _factorize_spans(buf, a, b)
         if got is None:
             return None
