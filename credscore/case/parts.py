@@ -325,20 +325,8 @@ class Report:
 
     def __attrs_post_init__(self) -> None:
         # Fast paths first: a case may hold millions of reports.
-        v = self.source
-        if type(v) is not str or not v or v.isspace():
-            raise InvalidCaseError(
-                "reports.source", None, f"must be a non-empty string, got {show(v)}"
-            )
-        if not v.isascii():
-            _writable(v, "reports.source", None)
-        v = self.claim
-        if type(v) is not str or not v or v.isspace():
-            raise InvalidCaseError(
-                "reports.claim", None, f"must be a non-empty string, got {show(v)}"
-            )
-        if not v.isascii():
-            _writable(v, "reports.claim", None)
+        _report_id(self.source, "reports.source")
+        _report_id(self.claim, "reports.claim")
         stance = _STANCE_OF.get(self.stance) if isinstance(self.stance, str) else None
         if stance is None:
             raise InvalidCaseError(
@@ -374,6 +362,13 @@ class Report:
     def datetime(self) -> datetime | None:
         """The parsed time (naive UTC), or None."""
         return None if self.time is None else parse_time(self.time)
+
+
+def _report_id(v: Any, field: str) -> None:
+    if type(v) is not str or not v or v.isspace():
+        raise InvalidCaseError(field, None, f"must be a non-empty string, got {show(v)}")
+    if not v.isascii():
+        _writable(v, field, None)
 
 
 @attrs.frozen
