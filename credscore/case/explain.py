@@ -21,6 +21,8 @@ from credscore.case.result import CONTRIBUTION_FIELDS, Contribution
 
 __all__ = ["EvidenceBreakdown"]
 
+FloatArray = npt.NDArray[np.float64]
+
 
 @attrs.define(frozen=True, eq=False)
 class EvidenceBreakdown:
@@ -41,7 +43,7 @@ class EvidenceBreakdown:
         a, b = int(self._start[i]), int(self._start[i + 1])
         return np.sort(self.ev.plan.order[a:b])
 
-    def _incremental_effects(self, ranked: npt.NDArray[np.int64]) -> list[float]:
+    def _incremental_effects(self, ranked: npt.NDArray[np.int64]) -> FloatArray:
         """What each entry adds to the pooled total when added in this order.
 
         Each tree node keeps the sum and the extreme of its children's pooled
@@ -90,9 +92,9 @@ class EvidenceBreakdown:
             after = pos + neg
             out.append(after - before)
             before = after
-        return out
+        return np.asarray(out, dtype=np.float64)
 
-    def _flat_effects(self, ranked: npt.NDArray[np.int64]) -> list[float]:
+    def _flat_effects(self, ranked: npt.NDArray[np.int64]) -> FloatArray:
         """:meth:`_incremental_effects` when no source is in a group: the
         claim adds its sources up, and a source's several entries of one sign
         count as its strongest. Taken strongest first, an entry adds its whole
@@ -103,21 +105,14 @@ class EvidenceBreakdown:
         _, first = np.unique(key, return_index=True)
         out = np.zeros(ranked.shape[0])
         out[first] = ell[first]
-        effects: list[float] = out.tolist()
-        return effects
+        return out
 
     def contributions(self, claim: int) -> list[Contribution]:
         """Every report bearing on the claim, strongest first."""
         cols = self.contribution_columns(claim)
-        return list(
-            map(
-                Contribution,
-                *(
-                    list(cols[f]) if isinstance(cols[f], list) else cols[f].tolist()
-                    for f in CONTRIBUTION_FIELDS
-                ),
-            )
-        )
+        floats = ("raw", "adjusted", "effect")  # arrays: as Python floats
+        fields = (cols[f].tolist() if f in floats else cols[f] for f in CONTRIBUTION_FIELDS)
+        return list(map(Contribution, *fields))
 
     def contribution_columns(self, claim: int) -> dict[str, Any]:
         """:meth:`contributions` as one column per field of
@@ -165,7 +160,7 @@ class EvidenceBreakdown:
             "stance": [r.stance.value for r in parts],
             "raw": ev.neutral_ells(ranked),
             "adjusted": ev.ell[ranked],
-            "effect": np.asarray(self._incremental_effects(ranked), dtype=np.float64),
+            "effect": self._incremental_effects(ranked),
             "note": notes,
         }
         silent = np.flatnonzero(cc.report_claim == i)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Sequence
-from itertools import chain, repeat
 from typing import IO, Any, Protocol, runtime_checkable
 
 import attrs
@@ -14,7 +13,7 @@ import numpy.typing as npt
 
 from credscore.case.compile import CompiledCase
 from credscore.case.grading import ADMIRALTY_CREDIBILITY, grade, phrase
-from credscore.io.text import json_scalar, json_string
+from credscore.io.text import write_json_objects
 from credscore.semantics import expit, logit
 
 __all__ = ["FLAGS", "Breakdown", "ClaimScore", "Contribution", "Scores"]
@@ -355,18 +354,27 @@ class Scores:
                 "flags": list(c.flags),
             }
             text = json.dumps(head, indent=2, ensure_ascii=False).replace("\n", "\n    ")
-            out.write(("," if k else "") + "\n    " + text[:-6] + ',\n      "contributions": [')
-            _write_contributions(out, self._contribution_columns(i))
+            # The head as json.dumps writes it, without its closing "\n    }".
+            out.write(("," if k else "") + "\n    " + text[:-6] + ',\n      "contributions": ')
+            cols = self._contribution_columns(i)
+            write_json_objects(
+                out,
+                CONTRIBUTION_FIELDS,
+                [cols[f] for f in CONTRIBUTION_FIELDS],
+                indent=6,
+                allow_nan=True,
+            )
             out.write("\n    }")
         out.write("\n  ]" if rows else "]")
-        out.write(',\n  "sources": [')
-        ids = list(self.compiled.source_ids)
-        rel = self.source_reliability.tolist()
-        step = 65_536
-        for a in range(0, len(ids), step):
-            pairs_cols = (_json_column(ids[a : a + step]), _json_column(rel[a : a + step]))
-            out.write(("," if a else "") + _fill(_SOURCE_PARTS, list(pairs_cols)))
-        out.write("\n  ]\n}" if ids else "]\n}")
+        out.write(',\n  "sources": ')
+        write_json_objects(
+            out,
+            ("id", "reliability"),
+            (self.compiled.source_ids, self.source_reliability),
+            indent=2,
+            allow_nan=True,
+        )
+        out.write("\n}")
 
     def _contribution_columns(self, i: int) -> dict[str, Any]:
         """The contributions of claim i, one column (list or array) per field."""
@@ -478,64 +486,3 @@ class Scores:
             harmed = ", ".join(cc.case.claims[i].harms)
             lines.append(f"Missing: no party the claim harms ({harmed}) has acknowledged it.")
         return "\n".join(lines)
-
-
-def _template(indent: int, fields: Sequence[str]) -> tuple[list[str], str]:
-    """The fixed text around each value of a JSON object of ``fields``, as
-    ``json.dumps(indent=2)`` writes it at this depth: the text before each
-    value, and the text after the last."""
-    pad = " " * indent
-    before = [f"\n{pad}{{\n{pad}  {json_string(fields[0])}: "]
-    before += [f",\n{pad}  {json_string(f)}: " for f in fields[1:]]
-    return before, f"\n{pad}}}"
-
-
-def _fill(parts: tuple[list[str], str], columns: Sequence[list[str]]) -> str:
-    """Rows of JSON objects, comma-separated, from columns of JSON values:
-    the fixed text and the values interleaved in one C-level join."""
-    before, after = parts
-    n = len(columns[0])
-    if not n:
-        return ""
-    stream = zip(
-        *(x for b, c in zip(before, columns) for x in (repeat(b), c)), repeat(after + ",")
-    )
-    return "".join(chain.from_iterable(stream))[:-1]
-
-
-_CONTRIBUTION_PARTS = _template(8, CONTRIBUTION_FIELDS)
-_SOURCE_PARTS = _template(4, ("id", "reliability"))
-
-
-def _write_contributions(out: IO[str], cols: dict[str, Any]) -> None:
-    n = len(cols["source"])
-    if not n:
-        out.write("]")
-        return
-    step = 65_536
-    for a in range(0, n, step):
-        columns = [_json_column(cols[f][a : a + step]) for f in CONTRIBUTION_FIELDS]
-        out.write(("," if a else "") + _fill(_CONTRIBUTION_PARTS, columns))
-    out.write("\n      ]")
-
-
-def _json_column(values: list[Any] | npt.NDArray[Any]) -> list[str]:
-    """:func:`~credscore.io.text.json_scalar` of every value (NaN as ``NaN``),
-    a column at a time: strings and finite floats by C-level maps."""
-    if isinstance(values, np.ndarray):
-        values = values.tolist()
-    kinds = set(map(type, values))
-    if kinds == {str}:
-        return list(map(json_string, values))
-    if kinds == {float}:
-        a = np.asarray(values, dtype=np.float64)
-        if bool(np.isfinite(a).all()):
-            if a.shape[0] < 1024:
-                return list(map(float.__repr__, values))
-            # Evidence repeats (one value per reliability and stance): write
-            # each distinct value once.
-            uniq, inv = np.unique(a, return_inverse=True)
-            text = np.array(list(map(float.__repr__, uniq.tolist())), dtype=object)
-            out: list[str] = text[inv.reshape(-1)].tolist()
-            return out
-    return [json_scalar(v, allow_nan=True) for v in values]

@@ -41,7 +41,7 @@ import numpy.typing as npt
 
 from credscore import _validators as _v
 from credscore.errors import ConvergenceWarning, InvalidTableError, NotFittedError
-from credscore.io.text import json_scalar
+from credscore.io.text import json_scalar, write_json_objects
 from credscore.kernels import segments as _kernels
 from credscore.table.table import Table
 
@@ -226,17 +226,8 @@ def write_json(
 def _write_rows(
     out: IO[str], name: str, keys: tuple[str, ...], columns: tuple[np.ndarray[Any, Any], ...]
 ) -> None:
-    n = int(columns[0].shape[0])
-    out.write(f",\n  {json_scalar(name)}: [")
-    if n == 0:
-        out.write("]")
-        return
-    template = "\n    {\n" + ",\n".join(f"      {json_scalar(k)}: %s" for k in keys) + "\n    }"
-    step = 65_536
-    for a in range(0, n, step):
-        cells = [list(map(json_scalar, col[a : a + step].tolist())) for col in columns]
-        out.write(("," if a else "") + ",".join([template % row for row in zip(*cells)]))
-    out.write("\n  ]")
+    out.write(f",\n  {json_scalar(name)}: ")
+    write_json_objects(out, keys, columns, indent=2)
 
 
 def _py(x: Any) -> Any:
