@@ -321,6 +321,13 @@ class GroupPaths(Sequence[str]):
     ``paths[g]`` is group g's path (``"us/gov/dod"``), built on access, so a
     case with affiliations 10,000 levels deep does not hold every prefix as a
     string; :meth:`index` finds a path's group by walking its segments.
+
+    Examples
+    --------
+    >>> paths = GroupPaths()
+    >>> g = paths.add("us/gov/dod")
+    >>> paths[g], list(paths), paths.index("us/gov"), paths.index("us/go")
+    ('us/gov/dod', ['us', 'us/gov', 'us/gov/dod'], 1, None)
     """
 
     def __init__(self) -> None:
