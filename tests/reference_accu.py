@@ -153,6 +153,7 @@ def accu_reference(
     initial_accuracy: float = 0.8,
     unobserved: bool = False,
     eps: float = 1e-3,
+    prior_strength: float = 2.0,
     alpha: float = 0.2,
     copy_rate: float | None = 0.8,
     direction: bool = True,
@@ -246,7 +247,9 @@ def accu_reference(
         prob = probabilities(unobserved)
         for s in range(n_s):
             mine = [c for given in given_by.values() for t, c in given.items() if t == s]
-            acc[s] = clip(sum(prob[c] for c in mine) / len(mine), eps)
+            # a Beta prior: prior_strength pseudo-values of probability initial_accuracy
+            right = sum(prob[c] for c in mine) + prior_strength * initial_accuracy
+            acc[s] = clip(right / (len(mine) + prior_strength), eps)
         if kind == "accu-copy":
             dep = directed_copy_probabilities(
                 table, prob, acc, alpha, copy_rate, n_false, eps, dups, rates, min_shared

@@ -116,10 +116,12 @@ def test_cli_json_keys(files: tuple[Path, Path]) -> None:
     code, out, _ = cli(str(table), "--model", "majority", "--json", *cols)
     assert code == 0
     doc = json.loads(out)
-    assert set(doc) == {"model", "n_iter", "converged", "objects", "sources"}
+    assert set(doc) == {"model", "n_iter", "converged", "objects", "sources", "settings", "table"}
+    assert doc["table"] == str(table) and doc["settings"] == {}  # majority has none
     from credscore.table import read_table
 
     t = read_table(table, source="who", object="item", value="said")
+    del doc["settings"], doc["table"]
     assert doc == json.loads(json.dumps(fuse(t, model="majority").to_dict()))
     assert [set(o) for o in doc["objects"]] == [{"object", "value", "probability"}] * 3
     assert [set(s) for s in doc["sources"]] == [{"source", "reliability"}] * 3
@@ -127,9 +129,15 @@ def test_cli_json_keys(files: tuple[Path, Path]) -> None:
 
     code, out, _ = cli(str(table), "--model", "majority", "--json", "--gold", str(gold), *cols)
     doc = json.loads(out)
-    assert set(doc) == {"model", "n_iter", "converged", "objects", "sources", "evaluation"}
+    assert set(doc) == {
+        "model", "n_iter", "converged", "objects", "sources", "evaluation", "settings", "table"
+    }
     # x right, y wrong, z right; w is not in the table and is not scored.
-    assert doc["evaluation"] == {"accuracy": pytest.approx(2 / 3), "items": 3}
+    assert doc["evaluation"] == {
+        "accuracy": pytest.approx(2 / 3),
+        "items": 3,
+        "gold_not_in_table": 1,
+    }
 
 
 def test_cli_text_output(files: tuple[Path, Path]) -> None:
@@ -138,8 +146,15 @@ def test_cli_text_output(files: tuple[Path, Path]) -> None:
     cols = ["--source-col", "who", "--object-col", "item", "--value-col", "said"]
     code, out, _ = cli(str(table), "--model", "majority", "--gold", str(gold), *cols)
     assert code == 0
-    assert "object" in out and "reliability" in out and "accuracy=0.6667" in out
-    assert "items=3" in out
+    assert "object" in out and "reliability" in out
+    lines = out.splitlines()
+    # the summary first, then the evaluation, before the 3 objects and 3 sources
+    assert lines[0].startswith("majority on ") and "<Table" not in lines[0]
+    # the gold file names an object the table lacks: counted, and said
+    assert lines[1] == (
+        "evaluation on 3 gold objects: accuracy 0.6667 "
+        "(1 gold object is not in the table and was not scored)"
+    )
 
 
 def test_cli_numeric_gold(tmp_path: Path) -> None:

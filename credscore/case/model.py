@@ -444,7 +444,7 @@ def _parse(
     built: dict[str, list[Any]] = {k: [] for k in _KEYS}
     if not isinstance(data, Mapping):
         return built, [InvalidCaseError("case", None, "a case must be a JSON object")]
-    for key in sorted(set(data) - _TOP):
+    for key in sorted(set(data) - _TOP, key=str):
         problems.append(InvalidCaseError(str(key), None, "unknown key at the top of the case"))
     version = data.get("credscore")
     if isinstance(version, bool) or version != FORMAT_VERSION:  # true == 1 in Python

@@ -99,7 +99,12 @@ def parse_time(value: str | datetime, *, field: str = "time", id: str | None = N
     else:
         raise InvalidCaseError(field, id, f"expected an ISO 8601 string, got {show(value)}")
     if dt.tzinfo is not None:
-        dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        try:
+            dt = dt.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise InvalidCaseError(
+                field, id, f"{show(value)} lies outside the years 1-9999 once in UTC"
+            ) from None
     return dt
 
 

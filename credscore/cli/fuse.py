@@ -13,11 +13,19 @@ gives ``model``, ``n_iter`` and ``converged``) with the evaluation added.
 from __future__ import annotations
 
 import argparse
+import csv
 import math
+import os
+import shutil
 import sys
+import tempfile
+import warnings
+from pathlib import Path
 from typing import IO, Any
 
-from credscore.errors import CredscoreError
+import attrs
+
+from credscore.errors import ConvergenceWarning, CredscoreError, InvalidInputError
 from credscore.models.base import write_json
 from credscore.models.fuse import resolve_model
 from credscore.models.progress import attach_progress
@@ -47,7 +55,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "source's reliability, and with --gold the evaluation."
         ),
     )
-    p.add_argument("file", help="CSV/TSV file with a header naming source, object, value")
+    p.add_argument(
+        "file", help="CSV/TSV file with a header naming source, object, value; - reads stdin"
+    )
     p.add_argument("--model", default="accu", help="registry name of the model (default: accu)")
     p.add_argument("--gold", help="CSV with columns object, value (or question, truth)")
     p.add_argument(
@@ -61,11 +71,33 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--top",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="list only the first N objects and the N most reliable sources",
+    )
+    p.add_argument(
+        "--output",
+        "-o",
+        default=None,
+        metavar="FILE",
+        help="also write every fused value to FILE (.csv, or .json as --json prints)",
+    )
+    p.add_argument(
+        "--no-header",
+        action="store_true",
+        help="the file has no header line: columns are numbered from 1 (as cut -f "
+        "numbers them) and --source-col/--object-col/--value-col default to 1, 2, 3",
+    )
     p.add_argument("--source-col", default="source", help="name of the source column")
     p.add_argument("--object-col", default="object", help="name of the object column")
     p.add_argument("--value-col", default="value", help="name of the value column")
     p.add_argument("--time-col", default=None, help="name of an optional time column")
-    p.add_argument("--sep", default=None, help="field separator (default: sniffed)")
+    p.add_argument(
+        "--sep", default=None, help="field separator, one character (default: sniffed)"
+    )
     p.add_argument(
         "--numeric",
         action="store_true",
@@ -111,63 +143,182 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         settings["max_iter"] = args.max_iter
     if args.seed is not None:
         settings["seed"] = args.seed
+    no_header = bool(getattr(args, "no_header", False))
+    cols = {
+        role: getattr(args, f"{role}_col")
+        for role in ("source", "object", "value")
+        if not (no_header and getattr(args, f"{role}_col") == role)
+    }
+    stdin_copy: str | None = None
+    caught: list[warnings.WarningMessage] = []
     try:
         model = resolve_model(args.model, **settings)
         numeric = bool(args.numeric) or model.kinds == frozenset({"numeric"})
-        table = read_table(
-            args.file,
-            source=args.source_col,
-            object=args.object_col,
-            value=args.value_col,
-            time=args.time_col,
-            sep=args.sep,
-            numeric=numeric,
-        )
+        path, name = args.file, args.file
+        if path == "-":
+            stdin_copy = path = _stdin_to_file()
+            name = "<stdin>"
+        try:
+            table = read_table(
+                path,
+                time=args.time_col,
+                sep=args.sep,
+                numeric=numeric,
+                header=not no_header,
+                **cols,
+            )
+        except CredscoreError as exc:
+            msg = str(exc)
+            if msg.startswith("sep: "):
+                msg = "--sep: " + msg[len("sep: ") :]
+            if stdin_copy is not None:
+                msg = msg.replace(str(stdin_copy), name)
+            raise type(exc)(msg) from None
         reporter = attach_progress(model, file=err) if args.progress else None
         try:
-            result = model.fit_score(table)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = model.fit_score(table)
         finally:
             if reporter is not None:
-                reporter.close()
+                reporter.finish()
         evaluation = None
+        unmatched = 0
         if args.gold:
             gold = read_gold(args.gold, numeric=table.numeric)
             evaluation = evaluate(result, gold, ties=args.ties)
+            known = set(table.object_ids.tolist())
+            unmatched = sum(1 for k in gold if k not in known)
+        if args.output:
+            _write_output(result, args.output)
     except (CredscoreError, ValueError, TypeError, OSError) as exc:
         print(f"credscore fuse: error: {exc}", file=err)
         return 2
+    finally:
+        if stdin_copy is not None:
+            os.unlink(stdin_copy)
+    for w in caught:  # one line each, without Python's source line
+        kind = "warning" if not issubclass(w.category, ConvergenceWarning) else "not converged"
+        print(f"credscore fuse: {kind}: {w.message}", file=err)
 
-    extra = None
+    extra: dict[str, Any] = {"settings": _settings(model), "table": name}
     if evaluation is not None:
-        extra = {"evaluation": {k: _json_number(v) for k, v in evaluation.items()}}
+        extra["evaluation"] = {k: _json_number(v) for k, v in evaluation.items()}
+        extra["evaluation"]["gold_not_in_table"] = unmatched
     if args.json:  # streamed: a table of 10^7 rows never makes one big dict
         write_json(result, out, extra=extra)
         out.write("\n")
         return 0
 
-    doc = result.to_dict()
-    objects, sources = doc["objects"], doc["sources"]
-    w_obj = max(6, *(len(str(o["object"])) for o in objects))
-    w_val = max(5, *(len(str(o["value"])) for o in objects))
+    t = table
+    state = "converged" if result.converged else "stopped before converging"
     print(
-        f"{result.model}: {table!r}, n_iter={result.n_iter}, converged={result.converged}",
+        f"{result.model} on {name}: {t.n_assertions:,} assertions by {t.n_sources:,} sources "
+        f"on {t.n_objects:,} objects; {result.n_iter} iterations, {state}",
         file=out,
     )
-    print(f"\n{'object':<{w_obj}}  {'value':<{w_val}}  probability", file=out)
-    for o in objects:
-        prob = "-" if o["probability"] is None else f"{o['probability']:.4f}"
-        print(f"{o['object']!s:<{w_obj}}  {o['value']!s:<{w_val}}  {prob}", file=out)
-    w_src = max(6, *(len(str(s["source"])) for s in sources))
-    print(f"\n{'source':<{w_src}}  reliability", file=out)
-    for s in sorted(sources, key=lambda s: -(s["reliability"] or 0.0)):
-        rel = "-" if s["reliability"] is None else f"{s['reliability']:.4f}"
-        print(f"{s['source']!s:<{w_src}}  {rel}", file=out)
     if evaluation is not None:
         parts = ", ".join(
-            f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in evaluation.items()
+            f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+            for k, v in evaluation.items()
+            if k != "items"
         )
-        print(f"\nevaluation: {parts}", file=out)
+        line = f"evaluation on {evaluation['items']:,} gold objects: {parts}"
+        if unmatched:
+            line += (
+                f" (1 gold object is not in the table and was not scored)"
+                if unmatched == 1
+                else f" ({unmatched:,} gold objects are not in the table and were not scored)"
+            )
+        print(line, file=out)
+    top = args.top
+    n_obj = t.n_objects if top is None else min(top, t.n_objects)
+    ids = t.object_ids[:n_obj].tolist()
+    vals = result.value[:n_obj].tolist()
+    probs = result.probability[:n_obj].tolist()
+    w_obj = max(6, *(len(str(o)) for o in ids)) if ids else 6
+    w_val = max(5, *(len(str(v)) for v in vals)) if vals else 5
+    print(f"\n{'object':<{w_obj}}  {'value':<{w_val}}  probability", file=out)
+    for o, v, p in zip(ids, vals, probs):
+        print(f"{o!s:<{w_obj}}  {v!s:<{w_val}}  {_prob(p)}", file=out)
+    if n_obj < t.n_objects:
+        print(f"... {t.n_objects - n_obj:,} more objects (--output FILE writes all)", file=out)
+    rel = result.reliability
+    order = sorted(range(t.n_sources), key=lambda i: -(rel[i] if rel[i] == rel[i] else 0.0))
+    n_src = len(order) if top is None else min(top, len(order))
+    src_ids = t.source_ids.tolist()
+    w_src = max(6, *(len(str(src_ids[i])) for i in order[:n_src])) if n_src else 6
+    print(f"\n{'source':<{w_src}}  reliability", file=out)
+    for i in order[:n_src]:
+        r = "-" if rel[i] != rel[i] else f"{rel[i]:.4f}"
+        print(f"{src_ids[i]!s:<{w_src}}  {r}", file=out)
+    if n_src < len(order):
+        print(f"... {len(order) - n_src:,} more sources", file=out)
     return 0
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
+    return n
+
+
+def _prob(p: float) -> str:
+    """Four decimals, without rounding a probability that is not 0 or 1 to one."""
+    if p != p:
+        return "-"
+    if 0.99995 <= p < 1.0:
+        return ">0.9999"
+    if 0.0 < p < 0.00005:
+        return "<0.0001"
+    return f"{p:.4f}"
+
+
+def _settings(model: Any) -> dict[str, Any]:
+    """The model's settings that JSON can hold (callables and arrays left out)."""
+    out: dict[str, Any] = {}
+    for f in attrs.fields(type(model)):
+        v = getattr(model, f.name)
+        if isinstance(v, (bool, int, float, str)) or v is None:
+            out[f.name] = _json_number(v)
+    return out
+
+
+def _stdin_to_file() -> str:
+    """Standard input copied to a temporary file (the readers want a path)."""
+    fd, name = tempfile.mkstemp(prefix="credscore-stdin-", suffix=".csv")
+    with os.fdopen(fd, "wb") as f:
+        shutil.copyfileobj(sys.stdin.buffer, f)
+    return name
+
+
+def _write_output(result: Any, path: str) -> None:
+    """Every fused value, as CSV (object, value, probability) or as JSON."""
+    from credscore.io.casefile import open_atomic
+
+    target = Path(path)
+    if target.suffix.lower() == ".json":
+        with open_atomic(target) as f:
+            write_json(result, f)
+            f.write("\n")
+        return
+    if target.suffix.lower() not in (".csv", ".tsv", ".txt"):
+        raise InvalidInputError(
+            f"--output: {path!r} must end in .csv, .tsv or .json (the format is taken from it)"
+        )
+    sep = "\t" if target.suffix.lower() == ".tsv" else ","
+    with open_atomic(target) as f:
+        w = csv.writer(f, delimiter=sep, lineterminator="\n")
+        w.writerow(["object", "value", "probability"])
+        t = result.table
+        for o, v, p in zip(
+            t.object_ids.tolist(), result.value.tolist(), result.probability.tolist()
+        ):
+            w.writerow([o, v, "" if p != p else repr(float(p))])
 
 
 def _json_number(x: Any) -> Any:

@@ -18,7 +18,8 @@ import os
 import tempfile
 from os import PathLike
 from pathlib import Path
-from typing import IO
+from collections.abc import Iterator
+from typing import IO, Any
 
 from credscore._gc import paused_gc
 from credscore.case.model import (
@@ -106,10 +107,30 @@ def write_atomic(path: Path, data: bytes) -> None:
     >>> target.read_bytes(), [p.name for p in target.parent.iterdir()]
     (b'{}', ['case.json'])
     """
+    with open_atomic(path, "wb") as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def open_atomic(path: Path, mode: str = "w") -> Iterator[Any]:
+    """A file to write ``path`` through: it goes to a temporary file beside
+    ``path``, renamed over it when the block ends without error (text modes
+    write UTF-8). On any error ``path`` is left as it was.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "out.csv"
+    >>> with open_atomic(target) as f:
+    ...     _ = f.write("object,value\\n")
+    >>> target.read_text()
+    'object,value\\n'
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        enc = None if "b" in mode else "utf-8"
+        with os.fdopen(fd, mode, encoding=enc, newline=None if enc is None else "") as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -186,7 +186,9 @@ def parse_json(
     """
     try:
         hook = make_pairs or _no_duplicate_keys
-        doc = json.loads(text, object_pairs_hook=hook, parse_constant=_reject_constant)
+        doc = json.loads(
+            text, object_pairs_hook=hook, parse_constant=_reject_constant, parse_int=_parse_int
+        )
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
             f"{where}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
@@ -199,6 +201,10 @@ def parse_json(
         raise InvalidInputError(f"{where}: {exc.args[0]} is not a number JSON allows") from None
     except RecursionError:
         raise InvalidInputError(f"{where}: JSON nested too deeply to read") from None
+    except _LongInt as exc:
+        raise InvalidInputError(
+            f"{where}: an integer of {exc.args[0]} digits is too long to be a number here"
+        ) from None
     if _ESCAPED_SURROGATE.search(text):  # rare: only then walk the document
         bad = _lone_surrogate(doc, "")
         if bad is not None:
@@ -207,6 +213,19 @@ def parse_json(
                 "\\ud800-\\udfff not part of a pair), which is not text"
             )
     return doc
+
+
+class _LongInt(Exception):
+    pass
+
+
+_MAX_INT_DIGITS = 1000  # far below Python's own limit (4300), far above any real value
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > _MAX_INT_DIGITS:
+        raise _LongInt(len(text.lstrip("-")))
+    return int(text)
 
 
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")

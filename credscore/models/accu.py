@@ -97,6 +97,11 @@ class Accu(IterativeModel[State]):
         always renormalised over the observed values.
     eps : float, default 1e-3
         Accuracies are kept in ``[eps, 1 - eps]``, so votes stay finite.
+    prior_strength : float, default 2
+        Pseudo-observations at ``initial_accuracy`` added to every source's
+        record (a Beta prior, Gelman et al., *Bayesian Data Analysis*,
+        section 2.4): a source seen once is not judged perfect or worthless
+        after one agreement or disagreement. 0 gives the paper's plain mean.
     max_iter, tol, seed, progress
         See :class:`~credscore.models.base.IterativeModel`.
 
@@ -112,7 +117,9 @@ class Accu(IterativeModel[State]):
     count ``C(v) = sum ln(n A(S) / (1 - A(S)))`` over the sources giving
     ``v``, then ``P(v) = exp C(v) / sum exp C(v')`` over the object's
     observed values (over its whole domain with ``unobserved=True``), then
-    ``A(S)`` as the mean of ``P`` over the values ``S`` gives. The first
+    ``A(S)`` as the mean of ``P`` over the values ``S`` gives (with
+    ``prior_strength`` pseudo-values of probability ``initial_accuracy``
+    among them). The first
     iteration, with equal accuracies, is a majority vote.
 
     This is the accuracy-only model of the paper ("AccuNoDep" in its
@@ -144,6 +151,7 @@ class Accu(IterativeModel[State]):
     initial_accuracy: float = _v.number(0.8, low=0, high=1, open_low=True, open_high=True)
     unobserved: bool = _v.flag(False)
     eps: float = _v.number(1e-3, low=0, high=0.5, open_low=True, open_high=True)
+    prior_strength: float = _v.number(2.0, low=0)
 
     def init_state(self, table: Table) -> State:
         return {"reliability": np.full(table.n_sources, float(self.initial_accuracy))}
@@ -193,8 +201,10 @@ class Accu(IterativeModel[State]):
         }
 
     def update_state(self, state: State, stats: Stats) -> State:
-        count = stats["count"]
-        mean = np.divide(stats["correct"], count, out=state["reliability"].copy(), where=count > 0)
+        k = float(self.prior_strength)
+        count = stats["count"] + k
+        correct = stats["correct"] + k * float(self.initial_accuracy)
+        mean = np.divide(correct, count, out=state["reliability"].copy(), where=count > 0)
         new = state.copy()
         new["reliability"] = np.clip(mean, self.eps, 1.0 - self.eps)
         return new

@@ -130,6 +130,23 @@ class ProgressReporter:
             flush=True,
         )
 
+    def finish(self) -> None:
+        """End the current fit: a bar left short because the fit converged
+        early is completed (its total set to the iterations run, so it reads
+        100%, not a stop at 20%), then closed."""
+        if self._bar is not None and self._bar.n < (self._bar.total or 0):
+            self._bar.total = self._bar.n
+            self._bar.set_postfix_str("converged", refresh=False)
+            self._bar.refresh()
+        elif self._bar is None and self._key is not None and self._last_iteration:
+            out = self._file if self._file is not None else sys.stderr
+            print(
+                f"{self._key[0]}: done after {self._last_iteration} iterations",
+                file=out,
+                flush=True,
+            )
+        self.close()
+
     def close(self) -> None:
         """Close the current bar, if any."""
         if self._bar is not None:

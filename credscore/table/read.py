@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore._validators import show
-from credscore.errors import InvalidInputError, InvalidTableError
+from credscore.errors import DataNotFoundError, InvalidInputError, InvalidTableError
 from credscore.io.text import open_text, sniff_delimiter
 from credscore.table._fastcsv import simple, split_columns
 from credscore.table.table import MAX_NUMERIC, Table
@@ -38,6 +38,7 @@ def read_table(
     sep: str | None = None,
     numeric: bool | None = None,
     encoding: str = "utf-8-sig",
+    header: bool = True,
 ) -> Table:
     """Read a CSV/TSV file with a header row into a :class:`Table`.
 
@@ -64,6 +65,12 @@ def read_table(
         strings (a crowd label ``1`` is a category, not a quantity).
     encoding : str
         Text encoding; the default accepts UTF-8 with or without a BOM.
+    header : bool
+        Whether the first line names the columns. With ``header=False`` every
+        line is a row and the columns are named by their number from 1, as
+        ``cut -f`` numbers them: ``source``, ``object`` and ``value`` then
+        default to ``"1"``, ``"2"`` and ``"3"`` (``value="4"`` takes the
+        fourth column).
 
     Returns
     -------
@@ -75,9 +82,10 @@ def read_table(
         When the file is empty, a named column is missing, a row has the wrong
         number of fields, a source or object cell is empty, or (``numeric``) a
         value is not a finite number. The message names the file, the line
-        and the column.
-    FileNotFoundError
-        When the file does not exist.
+        and the column. Also when ``sep`` is not one character.
+    DataNotFoundError
+        When the file does not exist or is a folder (also a
+        :class:`FileNotFoundError`).
 
     Notes
     -----
@@ -97,11 +105,26 @@ def read_table(
     >>> _ = (d / "answer.csv").write_text("question,worker,answer\\nq1,w1,0\\nq1,w2,1\\n")
     >>> read_table(d / "answer.csv").source_ids.tolist()
     ['w1', 'w2']
+    >>> _ = (d / "book.txt").write_text("s1\\tx\\tt\\ta\\ns2\\tx\\tt\\tb\\n")
+    >>> read_table(d / "book.txt", header=False, value="4").value_labels.tolist()
+    ['a', 'b']
     """
     path = Path(path)
     where = str(path)
+    check_file(path)
+    if sep is not None and (not isinstance(sep, str) or len(sep) != 1 or sep in '\r\n"'):
+        raise InvalidTableError(
+            f"sep: must be one character other than a quote or a line end, got {show(sep)}"
+        )
+    if not header:
+        source, object, value = (
+            "1" if source == "source" else str(source),
+            "2" if object == "object" else str(object),
+            "3" if value == "value" else str(value),
+        )
+        time = None if time is None else str(time)
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig", "utf8-sig"):
-        fast = _read_simple(path, where, source, object, value, time, sep, numeric)
+        fast = _read_simple(path, where, source, object, value, time, sep, numeric, header)
         if fast is not None:
             return fast
     try:
@@ -111,25 +134,30 @@ def read_table(
                 raise InvalidTableError(f"{where}: the file is empty (no header line)")
             if sep is None:
                 sep = sniff_delimiter(where, header_line)
-            header = [h.strip() for h in next(csv.reader([header_line], delimiter=sep))]
+            first = [h.strip() for h in next(csv.reader([header_line], delimiter=sep))]
             rows = list(csv.reader(f, delimiter=sep))
     except InvalidInputError as exc:
         raise InvalidTableError(str(exc)) from None
     except csv.Error as exc:
         raise InvalidTableError(f"{where}: cannot parse as CSV ({exc})") from None
+    if header:
+        names_row, first_line, what = first, 2, "the header has"
+    else:
+        rows.insert(0, next(csv.reader([header_line], delimiter=sep)))
+        names_row, first_line, what = _numbered(len(first)), 1, "the first line has"
 
-    names, index = _columns(where, header, source, object, value, time)
+    names, index = _columns(where, names_row, source, object, value, time)
 
-    width = len(header)
+    width = len(names_row)
     widths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
     wrong = (widths != width) & (widths != 0)
     if wrong.any():
         i = int(np.flatnonzero(wrong)[0])
         raise InvalidTableError(
-            f"{where}, line {i + 2}: has {widths[i]} fields, the header has {width}"
+            f"{where}, line {i + first_line}: has {widths[i]} fields, {what} {width}"
         )
     # Line numbers below assume one line per record (no quoted newlines).
-    lines = np.flatnonzero(widths != 0) + 2
+    lines = np.flatnonzero(widths != 0) + first_line
     if (widths == 0).any():
         rows = [r for r in rows if r]
     if not rows:
@@ -165,6 +193,18 @@ def read_table(
     )
 
 
+def _numbered(n: int) -> list[str]:
+    return [str(i + 1) for i in range(n)]
+
+
+def check_file(path: Path) -> None:
+    """Refuse, by name, a path that is not a readable file."""
+    if path.is_dir():
+        raise DataNotFoundError(f"{path}: is a folder, not a CSV/TSV file")
+    if not path.exists():
+        raise DataNotFoundError(f"{path}: no such file (a CSV/TSV file was expected)")
+
+
 def _columns(
     where: str, header: list[str], source: str, object: str, value: str, time: str | None
 ) -> tuple[dict[str, str], dict[str, int]]:
@@ -196,6 +236,7 @@ def _read_simple(
     time: str | None,
     sep: str | None,
     numeric: bool | None,
+    has_header: bool = True,
 ) -> Table | None:
     """:func:`read_table` for a simple UTF-8 file (no quotes; see
     :mod:`credscore.table._fastcsv`), without a Python object per cell; None
@@ -220,13 +261,18 @@ def _read_simple(
     if sep is None:
         sep = sniff_delimiter(where, header_line)
     header = [h.strip() for h in header_line.rstrip("\r").split(sep)]
+    if has_header:
+        body, first_line = len(data) if cut < 0 else cut + 1, 2
+    else:
+        header, body, first_line = _numbered(len(header)), 0, 1
     names, index = _columns(where, header, source, object, value, time)
-    body = len(data) if cut < 0 else cut + 1
-    cols = split_columns(data, sep, len(header), index, 2, body, checked=True)
+    cols = split_columns(data, sep, len(header), index, first_line, body, checked=True)
     del data
     if cols is None:
         return None
     if isinstance(cols, str):
+        if not has_header:
+            cols = cols.replace("the header has", "the first line has")
         raise InvalidTableError(f"{where}, {cols}")
     if cols.line.shape[0] == 0:
         raise InvalidTableError(f"{where}: the file has a header but no rows")
@@ -353,6 +399,22 @@ def read_gold(
     {'q1': '1', 'q2': '0'}
     """
     path = Path(path)
+    check_file(path)
+    try:
+        return _read_gold(path, object, value, sep, numeric)
+    except InvalidInputError as exc:
+        raise InvalidTableError(str(exc)) from None
+    except csv.Error as exc:
+        raise InvalidTableError(f"{path}: cannot parse as CSV ({exc})") from None
+
+
+def _read_gold(
+    path: Path,
+    object: str | Sequence[str],
+    value: str | Sequence[str],
+    sep: str | None,
+    numeric: bool,
+) -> dict[Any, Any]:
     with open_text(path) as f:
         first = f.readline()
         if sep is None:
@@ -383,9 +445,11 @@ def read_gold(
             if numeric:
                 try:
                     parsed = float(val)
+                    if not abs(parsed) <= MAX_NUMERIC:
+                        raise ValueError
                 except ValueError:
                     raise InvalidTableError(
-                        f"{path}, line {line}: value {val!r} is not a number"
+                        f"{path}, line {line}: value {val!r} is not a finite number"
                     ) from None
             if key in gold and gold[key] != parsed:
                 raise InvalidTableError(
