@@ -29,6 +29,7 @@ from credscore.case.score import CorroborationModel
 from credscore.errors import (
     ConvergenceWarning,
     CredscoreError,
+    CredscoreWarning,
     InvalidCaseError,
     InvalidTableError,
     NotFittedError,
@@ -48,6 +49,7 @@ __all__ = [
     "ConvergenceWarning",
     "CorroborationModel",
     "CredscoreError",
+    "CredscoreWarning",
     "FusionResult",
     "Group",
     "InvalidCaseError",

@@ -58,7 +58,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import numpy as np
@@ -353,7 +353,7 @@ def _assemble(
     }
     for a in arrays.values():
         a.setflags(write=False)
-    return Table(numeric=numeric, **arrays)
+    return Table(numeric=numeric, **cast(dict[str, Any], arrays))
 
 
 def _gather_table(

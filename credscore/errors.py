@@ -19,6 +19,7 @@ from __future__ import annotations
 __all__ = [
     "ConvergenceWarning",
     "CredscoreError",
+    "CredscoreWarning",
     "DataNotFoundError",
     "InvalidCaseError",
     "InvalidInputError",
@@ -103,5 +104,10 @@ class NotFittedError(CredscoreError, ValueError, AttributeError):
     """A model was used before :meth:`fit` was called."""
 
 
-class ConvergenceWarning(UserWarning):
+class CredscoreWarning(UserWarning):
+    """Base class of credscore's warnings: something was accepted that may not
+    mean what it says (a benefited party no source belongs to, say)."""
+
+
+class ConvergenceWarning(CredscoreWarning):
     """An iterative model stopped at ``max_iter`` before reaching ``tol``."""

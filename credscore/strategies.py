@@ -321,9 +321,18 @@ def _cases(
             for i, j in draw(st.lists(st.sampled_from(pairs), unique=True, max_size=n_c)):
                 links.append(Link("implies", clm_ids[i], clm_ids[j]))
         if contradicts:
-            for i, j in draw(st.lists(st.sampled_from(pairs), unique=True, max_size=2)):
-                a, b = (i, j) if draw(st.booleans()) else (j, i)
-                links.append(Link("contradicts", clm_ids[a], clm_ids[b]))
+            # a contradicts link between claims that share an implies-ancestor
+            # could never hold and is refused by Case. Implies links run from a
+            # lower to a higher index, so taking them by target index finishes
+            # every claim's ancestors before they are passed on.
+            anc = [{k} for k in range(n_c)]
+            for lk in sorted(links, key=lambda x: int(x.target[1:])):
+                anc[int(lk.target[1:])] |= anc[int(lk.source[1:])]
+            free = [(i, j) for i, j in pairs if not anc[i] & anc[j]]
+            if free:
+                for i, j in draw(st.lists(st.sampled_from(free), unique=True, max_size=2)):
+                    a, b = (i, j) if draw(st.booleans()) else (j, i)
+                    links.append(Link("contradicts", clm_ids[a], clm_ids[b]))
     if depends and n_s >= 2:
         spairs = [(i, j) for i in range(n_s) for j in range(i + 1, n_s)]
         dep_r = st.sampled_from([0.5, 1.0]) | st.floats(0.0, 1.0)

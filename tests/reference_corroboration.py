@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import NormalDist
 from typing import Any
 
@@ -304,32 +304,45 @@ def reference_score(
     settings.update(overrides)
     sources = {s.id: s for s in case.sources}
     claims = {c.id: c for c in case.claims}
-    source_order = {s.id: i for i, s in enumerate(case.sources)}
 
-    # 1. as_of
-    limit = None if as_of is None else parse_time(as_of)
-    reports: list[tuple[int, Report]] = [
-        (i, r)
-        for i, r in enumerate(case.reports)
-        if r.time is None or limit is None or parse_time(r.time) <= limit
-    ]
+    # 1. as_of: a bare date is the end of that day; untimed reports have no
+    # place in time and are left out of any as_of reading
+    if as_of is None:
+        reports = list(enumerate(case.reports))
+    else:
+        limit = parse_time(as_of)
+        if isinstance(as_of, str) and len(as_of.strip()) == 10:
+            limit += timedelta(days=1) - timedelta(milliseconds=1)
+        reports = [
+            (i, r)
+            for i, r in enumerate(case.reports)
+            if r.time is not None and parse_time(r.time) <= limit
+        ]
 
-    # 2. supersession
+    # 2. supersession: latest; an untimed retraction is the last word; then
+    # the more cautious stance; then the smaller weight. Reports tied on all
+    # of these, differing only in whom they cite, are all kept (ordered by
+    # the cited id, uncited first).
+    def when(r: Report) -> tuple[int, datetime]:
+        if r.time is not None:
+            return (1, parse_time(r.time))
+        return (2 if r.stance is Stance.RETRACTS else 0, datetime.min)
+
     def rank(r: Report) -> tuple[Any, ...]:
-        t = parse_time(r.time) if r.time is not None else None
-        return (
-            t is not None,
-            t or datetime.min,
-            PRECEDENCE[r.stance],
-            -r.weight,
-            -1 if r.cites is None else source_order[r.cites],
-        )
+        return (when(r), PRECEDENCE[r.stance], -r.weight)
 
-    kept: dict[tuple[str, str], tuple[int, Report]] = {}
+    def cited_key(ir: tuple[int, Report]) -> tuple[bool, str]:
+        return (ir[1].cites is not None, ir[1].cites or "")
+
+    kept: dict[tuple[str, str], list[tuple[int, Report]]] = {}
     for i, r in reports:
         key = (r.source, r.claim)
-        if key not in kept or rank(r) >= rank(kept[key][1]):
-            kept[key] = (i, r)
+        if key not in kept or rank(r) > rank(kept[key][0][1]):
+            kept[key] = [(i, r)]
+        elif rank(r) == rank(kept[key][0][1]):
+            kept[key].append((i, r))
+    for v in kept.values():
+        v.sort(key=cited_key)
 
     # 3. citations: a cited source speaks for itself unless all it said was
     # "no comment" (or an observation that carries no weight)
@@ -338,13 +351,31 @@ def reference_score(
             return False
         return not (r.stance is Stance.OBSERVES and settings["observes_weight"] == 0)
 
+    def own_word(r: Report) -> Report | None:
+        """What the cited source said itself, if it spoke (its first kept report)."""
+        assert r.cites is not None
+        own = kept.get((r.cites, r.claim))
+        return own[0][1] if own is not None and speaks(own[0][1]) else None
+
+    def absorbed(r: Report) -> bool:
+        """A citing report is absorbed by the cited source's own word, unless
+        that word is the same confirmation or denial made uncited: then the
+        relay stays beside it (at the cited source's place, where pooling
+        takes the stronger), so the source's own weak word never weakens it."""
+        own = own_word(r)
+        if own is None:
+            return False
+        agrees = own.stance is r.stance and own.cites is None
+        return not (agrees and r.stance in (Stance.CONFIRMS, Stance.DENIES))
+
     def origin(r: Report) -> str:
         if r.cites is None:
             return r.source
-        own = kept.get((r.cites, r.claim))
-        if own is None or not speaks(own[1]):
+        if not absorbed(r):
             return r.cites
-        return origin(own[1])
+        own = own_word(r)
+        assert own is not None
+        return origin(own)
 
     # 4-6. evidence-carrying reports
     descendants = closure(case, "down")
@@ -356,12 +387,10 @@ def reference_score(
             contradicts[link.target].add(link.source)
 
     entries: list[Entry] = []
-    for (src_id, claim_id), (i, r) in kept.items():
+    for (src_id, claim_id), i, r in [(k, i, r) for k, v in kept.items() for i, r in v]:
         claim = claims[claim_id]
-        if r.cites is not None:
-            own = kept.get((r.cites, claim_id))
-            if own is not None and speaks(own[1]):
-                continue  # absorbed: the cited source speaks for itself
+        if r.cites is not None and absorbed(r):
+            continue  # the cited source speaks for itself
         if r.stance is Stance.CONFIRMS:
             sign, w = 1.0, r.weight
         elif r.stance is Stance.DENIES:
@@ -469,13 +498,15 @@ def reference_score(
         interval = (min(logistic(base + l_pess), p), max(logistic(base + l_opt), p))
         # 13. flags
         conf = [e for e in here if e.ell > 0]
+        # self-serving is the claim's own: does this claim serve the party
         speakers = {e.speaker for e in conf}
         origins = {e.origin for e in conf}
         contested = any(e.ell < -settings["threshold"] and not e.interested for e in here)
         flags = {
             "single-source": len(speakers) == 1 and len(origins) == 1,
             "circular": len(speakers) >= 2 and len(origins) == 1,
-            "self-serving": bool(conf) and all(e.interested for e in conf),
+            "self-serving": bool(conf)
+            and all(interest(sources[e.position], claim)[0] for e in conf),
             "contested": contested,
             # "speaker under one of the claim's harms", read as step 6 reads
             # interest: a speaker also under one of its benefits is not a
@@ -486,7 +517,7 @@ def reference_score(
         # 14. grade and phrase
         if not here:
             g = 6
-        elif p >= 0.9 and indep >= 2 and not contested:
+        elif p >= 0.9 and indep >= 2 and not contested and not flags["self-serving"]:
             g = 1
         elif p >= 0.8:
             g = 2

@@ -132,7 +132,7 @@ def test_no_import_circle() -> None:
 PUBLIC = {
     "credscore": [
         "Case", "Claim", "ClaimScore", "CompiledCase", "Contribution", "ConvergenceWarning",
-        "CorroborationModel", "CredscoreError", "FusionResult", "Group", "InvalidCaseError",
+        "CorroborationModel", "CredscoreError", "CredscoreWarning", "FusionResult", "Group", "InvalidCaseError",
         "InvalidTableError", "Link", "NotFittedError", "Report", "Scores", "ScoringModel",
         "Source", "Stance", "Table", "__version__", "available_models", "case_models",
         "check_case", "compile_case", "dump_case", "examples", "fuse", "get_model",

@@ -27,6 +27,7 @@ from credscore import (
     load_case,
 )
 from credscore import strategies as cst
+from credscore.case.model import loose_ends
 from credscore.case.registry import ScoringModel, case_models, register_case_model
 from credscore.examples import kursk
 
@@ -39,7 +40,8 @@ def test_from_dict_to_dict_round_trips(case: Case) -> None:
     d = case.to_dict()
     assert Case.from_dict(d) == case
     assert Case.from_dict(json.loads(json.dumps(d))) == case
-    assert check_case(d) == []
+    # a valid case may still have loose ends, which only `validate` refuses
+    assert [str(p) for p in check_case(d)] == [str(p) for p in loose_ends(case)]
 
 
 @given(cst.cases(max_reports=6))

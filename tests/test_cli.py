@@ -178,9 +178,10 @@ def test_python_m_credscore_is_the_same_command(kursk_file: Path) -> None:
 
 
 def test_claim_option_selects_claims_in_order(kursk_file: Path) -> None:
-    """`--claim B A` shows only those claims, in that order, in table and JSON."""
+    """`--claim B --claim A` shows only those claims, in that order, in table and
+    JSON; the case file may follow `--claim`, which takes one id."""
     wanted = [CLAIMS[2], CLAIMS[0]]
-    proc = run("score", str(kursk_file), "--claim", *wanted, "--json")
+    proc = run("score", "--claim", wanted[0], "--claim", wanted[1], str(kursk_file), "--json")
     assert proc.returncode == 0, proc.stderr
     _check_scored_output(json.loads(proc.stdout), wanted)
     table = run("score", str(kursk_file), "--claim", wanted[0], "--claim", wanted[1])

@@ -130,7 +130,14 @@ def test_cli_json_keys(files: tuple[Path, Path]) -> None:
     code, out, _ = cli(str(table), "--model", "majority", "--json", "--gold", str(gold), *cols)
     doc = json.loads(out)
     assert set(doc) == {
-        "model", "n_iter", "converged", "objects", "sources", "evaluation", "settings", "table"
+        "model",
+        "n_iter",
+        "converged",
+        "objects",
+        "sources",
+        "evaluation",
+        "settings",
+        "table",
     }
     # x right, y wrong, z right; w is not in the table and is not scored.
     assert doc["evaluation"] == {

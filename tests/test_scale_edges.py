@@ -162,14 +162,15 @@ def test_interest_is_found_at_any_depth_of_a_deep_affiliation() -> None:
 
 @pytest.mark.parametrize("n", [2, 3, 17, 1000])
 def test_a_citation_chain_has_one_origin(n: int) -> None:
-    """s1 cites s2 cites ... cites s{n}, all on one claim: one origin."""
+    """s1 cites s2 cites ... cites s{n}, all on one claim: one origin, and
+    the claim is flagged circular (more than one voice, one origin)."""
     sources = [cs.Source(f"s{i}", reliability="B") for i in range(1, n + 1)]
     reports = [cs.Report(f"s{i}", "c", "confirms", cites=f"s{i + 1}") for i in range(1, n)]
     reports.append(cs.Report(f"s{n}", "c", "confirms"))
     case = cs.Case(sources, [cs.Claim("c")], reports[::-1] if n % 2 else reports)
     s = cs.score(case)["c"]
     assert s.independent_confirmations == 1
-    assert "single-source" in s.flags
+    assert "circular" in s.flags and "single-source" not in s.flags
     origin = cs.CorroborationModel().evidence(compile_case(case)).origin
     assert set(origin.tolist()) == {n - 1}
 
@@ -379,7 +380,7 @@ def test_a_write_that_fails_mid_way_leaves_the_old_file(
         def close(self) -> None:
             self.f.close()
 
-    monkeypatch.setattr(os, "fdopen", lambda fd, mode: Broken(real_fdopen(fd, mode)))
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode, **kw: Broken(real_fdopen(fd, mode)))
     with pytest.raises(OSError, match="Input/output error"):
         cs.dump_case(_wide(2000), p)
     monkeypatch.undo()

@@ -148,7 +148,7 @@ class EvidenceBreakdown:
             r = parts[k]
             why = []
             if r.claim != own:
-                why.append(f"via {r.claim!r}")
+                why.append(_via(r, float(ev.sign[ranked[k]])))
             if interested[k]:
                 why.append("in the source's own interest")
             if r.cites is not None:
@@ -244,3 +244,16 @@ def _silent_note(r: Report, kept: bool, absorbed: bool) -> str:
     if r.stance is Stance.OBSERVES:
         return "observes that the claim is made, without endorsing it"
     return "carries no evidence"
+
+
+def _via(report: Any, sign: float) -> str:
+    """How a report on another claim bears on this one, by the link that
+    carried it: a confirmation of a claim implying this one, of a claim
+    contradicting it (it counts against), or a denial of a claim this one
+    implies."""
+    other = repr(report.claim)
+    if report.stance.value == "denies":
+        return f"via {other}, which this claim implies: it counts against"
+    if sign < 0:
+        return f"via {other}, which contradicts this claim: it counts against"
+    return f"via {other}, which implies this claim"

@@ -55,11 +55,15 @@ def grade(
     independent_confirmations: npt.ArrayLike,
     contested: npt.ArrayLike,
     has_evidence: npt.ArrayLike,
+    *,
+    self_serving: npt.ArrayLike | None = None,
 ) -> npt.NDArray[np.int8]:
     """Admiralty credibility grade, vectorised.
 
-    1 needs p >= 0.9, at least two independent confirmations and no credible
-    denial; 2 is p >= 0.8; 3 p >= 0.5; 4 p >= 0.2; 5 below; 6 when no report
+    1 needs p >= 0.9, at least two independent confirmations, no credible
+    denial, and (``self_serving``) not every confirmation from a party the
+    claim serves: "confirmed by other sources" means sources independent of
+    the interest too; 2 is p >= 0.8; 3 p >= 0.5; 4 p >= 0.2; 5 below; 6 when no report
     carries evidence.
 
     Examples
@@ -67,12 +71,17 @@ def grade(
     >>> grade([0.95, 0.95, 0.7, 0.5], [2, 1, 1, 0], [False, False, False, False],
     ...       [True, True, True, False]).tolist()
     [1, 2, 3, 6]
+    >>> grade([0.95], [3], [False], [True], self_serving=[True]).tolist()
+    [2]
     """
     p = np.asarray(probability, dtype=np.float64)
     k = np.asarray(independent_confirmations)
     out = np.select([p >= 0.9, p >= 0.8, p >= 0.5, p >= 0.2], [2, 2, 3, 4], default=5).astype(
         np.int8
     )
-    out[(p >= 0.9) & (k >= 2) & ~np.asarray(contested, dtype=bool)] = 1
+    one = (p >= 0.9) & (k >= 2) & ~np.asarray(contested, dtype=bool)
+    if self_serving is not None:
+        one &= ~np.asarray(self_serving, dtype=bool)
+    out[one] = 1
     out[~np.asarray(has_evidence, dtype=bool)] = 6
     return out

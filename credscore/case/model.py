@@ -11,6 +11,7 @@ file itself (text, encoding, safe writes) is :mod:`credscore.io.casefile`.
 from __future__ import annotations
 
 import operator
+import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -46,6 +47,7 @@ __all__ = [
     "case_from_dict",
     "case_to_dict",
     "check_case",
+    "loose_ends",
     "parse_time",
 ]
 
@@ -170,6 +172,8 @@ class Case:
                     out.append(InvalidCaseError(field, link.key, f"unknown {what} id {show(ref)}"))
         if not out:
             out += _cycles(self)
+        if not out:
+            out += _contradictions(self)
         return out
 
     def source(self, id: str) -> Source:
@@ -241,6 +245,127 @@ def _cycles(case: Case) -> list[InvalidCaseError]:
                 "links", f"{cyc[0]}->{cyc[1]}", _cycle_text("implication", "claims", cyc)
             )
         )
+    return out
+
+
+def loose_ends(case: Case) -> list[InvalidCaseError]:
+    """References that are valid but match nothing, so they silently change
+    nothing: a ``benefits``/``harms`` prefix or a declared group no source's
+    affiliation lies under (by whole path segments: ``ua`` covers ``ua/gov``,
+    not ``uae``), and affiliations that differ only in letter case
+    (``US/gov`` beside ``us/gov``). ``credscore validate`` reports them as errors; scoring warns
+    (:class:`~credscore.errors.CredscoreWarning`).
+
+    Examples
+    --------
+    >>> case = Case(sources=[Source("gur", affiliation="ua/gov/mod")],
+    ...             claims=[Claim("c", benefits=["ukraine"])], reports=[])
+    >>> [str(p) for p in loose_ends(case)]
+    ["benefits of 'c': 'ukraine' matches no source's affiliation (affiliations start with 'ua')"]
+    """
+    under: set[str] = set()
+    tops: set[str] = set()
+    for aff in {s.affiliation for s in case.sources if s.affiliation is not None}:
+        parts = aff.split("/")
+        tops.add(parts[0])
+        for k in range(1, len(parts) + 1):
+            under.add("/".join(parts[:k]))
+
+    def hint() -> str:
+        if not tops:
+            return "no source has an affiliation"
+        shown = ", ".join(repr(t) for t in sorted(tops)[:5])
+        return f"affiliations start with {shown}" + (", ..." if len(tops) > 5 else "")
+
+    out: list[InvalidCaseError] = []
+    for c in case.claims:
+        for field in ("benefits", "harms"):
+            for prefix in getattr(c, field):
+                if prefix not in under:
+                    out.append(
+                        InvalidCaseError(
+                            field,
+                            c.id,
+                            f"{show(prefix)} matches no source's affiliation ({hint()})",
+                        )
+                    )
+    for g in case.groups:
+        if g.id not in under:
+            out.append(
+                InvalidCaseError(
+                    "groups.id", g.id, f"no source's affiliation lies under it ({hint()})"
+                )
+            )
+    # Affiliations are case-sensitive ids: 'US/gov' and 'us/gov' are different
+    # groups, which is almost always a typing slip. Named once, where the
+    # spellings first part (the shallowest segment that differs).
+    spellings: dict[str, dict[str, list[str]]] = {}
+    for src in case.sources:
+        if src.affiliation is not None:
+            parts = src.affiliation.split("/")
+            for k in range(1, len(parts) + 1):
+                p = "/".join(parts[:k])
+                spellings.setdefault(p.lower(), {}).setdefault(p, []).append(src.id)
+    for low, spelt in spellings.items():
+        parent = low.rpartition("/")[0]
+        if len(spelt) < 2 or (parent and len(spellings[parent]) > 1):
+            continue
+        common, *others = sorted(spelt, key=lambda p: (-len(spelt[p]), p))
+        for p in others:
+            out.append(
+                InvalidCaseError(
+                    "affiliation",
+                    spelt[p][0],
+                    f"{show(p)} differs from {show(common)} (of {show(spelt[common][0])}) "
+                    "only in letter case: they are different groups",
+                )
+            )
+    return out
+
+
+def _contradictions(case: Case) -> list[InvalidCaseError]:
+    """``contradicts`` links that no assignment of truth values can satisfy
+    together with the ``implies`` links: a claim contradicting itself, or two
+    claims that one claim implies both of (A implies B, A contradicts B; or C
+    implies A and B, A contradicts B). The claim implying both could never be
+    true, which is a mistake in the case, not a finding."""
+    pairs = [lk for lk in case.links if lk.kind == "contradicts"]
+    if not pairs:
+        return []
+    up: dict[str, list[str]] = {}
+    for lk in case.links:
+        if lk.kind == "implies":
+            up.setdefault(lk.target, []).append(lk.source)
+
+    def ancestors(c: str) -> set[str]:  # c and every claim implying it
+        seen = {c}
+        todo = [c]
+        while todo:
+            for p in up.get(todo.pop(), ()):
+                if p not in seen:
+                    seen.add(p)
+                    todo.append(p)
+        return seen
+
+    memo: dict[str, set[str]] = {}
+    out: list[InvalidCaseError] = []
+    for lk in pairs:
+        a = memo.get(lk.source)
+        if a is None:
+            a = memo[lk.source] = ancestors(lk.source)
+        b = memo.get(lk.target)
+        if b is None:
+            b = memo[lk.target] = ancestors(lk.target)
+        both = a & b
+        if not both:
+            continue
+        culprit = sorted(both)[0]
+        if culprit in (lk.source, lk.target):
+            other = lk.target if culprit == lk.source else lk.source
+            why = f"{show(culprit)} also implies {show(other)} (through implies links)"
+        else:
+            why = f"{show(culprit)} implies both claims, so it could never be true"
+        out.append(InvalidCaseError("links", lk.key, f"impossible contradiction: {why}"))
     return out
 
 
@@ -442,6 +567,9 @@ def _parse(
     once built, so a large document and its parts are never held at once."""
     problems: list[InvalidCaseError] = []
     built: dict[str, list[Any]] = {k: [] for k in _KEYS}
+    failed: list[Any] = []
+    built["failed reports"] = failed
+    built["sources missing"] = []  # not empty when some source did not build
     if not isinstance(data, Mapping):
         return built, [InvalidCaseError("case", None, "a case must be a JSON object")]
     for key in sorted(set(data) - _TOP, key=str):
@@ -450,7 +578,9 @@ def _parse(
     if isinstance(version, bool) or version != FORMAT_VERSION:  # true == 1 in Python
         problems.append(
             InvalidCaseError(
-                "credscore", None, f"format version must be {FORMAT_VERSION}, got {show(version)}"
+                "credscore",
+                None,
+                f"format version must be {FORMAT_VERSION}, got {show(_restore(version))}",
             )
         )
     for section, (required, optional) in _KEYS.items():
@@ -471,6 +601,7 @@ def _parse(
             out.extend(items)  # every item was built as it was read (quick_pairs)
             items.clear()
             continue
+        n_items = len(items)
         for i, item in enumerate(items):
             if consume and type(item) is not dict:
                 if type(item) is ready:  # built as it was read (quick_part)
@@ -501,9 +632,13 @@ def _parse(
                     items[i] = None
             except InvalidCaseError as exc:
                 problems.extend(exc.problems)
+                if section == "reports":  # its ids are still checked against the others
+                    failed.append(item)
             except (TypeError, ValueError) as exc:  # pragma: no cover - defensive
                 where = f"{section}[{i}]"
                 problems.append(InvalidCaseError(where, _item_id(section, i, item), str(exc)))
+        if section == "sources" and len(out) < n_items:
+            built["sources missing"].append(True)
     return built, problems
 
 
@@ -520,12 +655,19 @@ def check_case(data: Any) -> list[InvalidCaseError]:
     reliability of 'a': must lie in (0, 1), got 2
     source of 'b->c': unknown source id 'b'
     claim of 'b->c': unknown claim id 'c'
+
+    Unlike loading, it also reports :func:`loose_ends`: references that are
+    valid but match nothing.
     """
-    return _check(data)[1]
+    return _check(data, loose=True)[1]
 
 
-def _check(data: Any, consume: bool = False) -> tuple[Case | None, list[InvalidCaseError]]:
+def _check(
+    data: Any, consume: bool = False, loose: bool = False
+) -> tuple[Case | None, list[InvalidCaseError]]:
     built, problems = _parse(data, consume)
+    failed = built.pop("failed reports")
+    sources_missing = bool(built.pop("sources missing"))
     case = None
     if not problems:
         try:
@@ -538,6 +680,10 @@ def _check(data: Any, consume: bool = False) -> tuple[Case | None, list[InvalidC
             )
         except InvalidCaseError as exc:
             problems.extend(exc.problems)
+        if case is not None and loose:
+            problems.extend(loose_ends(case))
+            if problems:
+                case = None
     elif isinstance(data, Mapping):
         # Cross-references can still be checked among the items that did parse.
         src: set[Any] = set()
@@ -549,16 +695,32 @@ def _check(data: Any, consume: bool = False) -> tuple[Case | None, list[InvalidC
         if isinstance(data.get("claims"), list):
             clm = {c["id"] for c in data["claims"] if isinstance(c, Mapping) and _is_str(c, "id")}
             clm.update(c.id for c in built["claims"])
-        for r in built["reports"]:
-            if r.source not in src:
+        # Among the parts that did build; with a source missing, the
+        # affiliations a claim's interests may match are not all known.
+        if loose and not sources_missing:
+            parts = types.SimpleNamespace(
+                sources=built["sources"], claims=built["claims"], groups=built["groups"]
+            )
+            problems.extend(loose_ends(parts))  # type: ignore[arg-type]
+        refs: list[tuple[str, str | None, str | None, str | None]] = [
+            (r.key, r.source, r.claim, r.cites) for r in built["reports"]
+        ]
+        for item in failed:  # a report with a bad field may name unknown ids too
+            s, c, x = (v if isinstance(v, str) else None for v in map(item.get, _REF_KEYS))
+            refs.append((f"{item.get('source')}->{item.get('claim')}", s, c, x))
+        for key, source, claim, cites in refs:
+            if source is not None and source not in src:
                 problems.append(
-                    InvalidCaseError("source", r.key, f"unknown source id {show(r.source)}")
+                    InvalidCaseError("source", key, f"unknown source id {show(source)}")
                 )
-            if r.claim not in clm:
-                problems.append(
-                    InvalidCaseError("claim", r.key, f"unknown claim id {show(r.claim)}")
-                )
+            if claim is not None and claim not in clm:
+                problems.append(InvalidCaseError("claim", key, f"unknown claim id {show(claim)}"))
+            if cites is not None and cites not in src:
+                problems.append(InvalidCaseError("cites", key, f"unknown source id {show(cites)}"))
     return case, problems
+
+
+_REF_KEYS = ("source", "claim", "cites")
 
 
 def _is_str(item: Mapping[str, Any], key: str) -> bool:

@@ -275,7 +275,7 @@ class Scores:
             upper=hi,
             prior=pri,
             independent_confirmations=indep,
-            grades=grade(prob, indep, cont, has_ev),
+            grades=grade(prob, indep, cont, has_ev, self_serving=flag_matrix[:, 2]),
             flag_matrix=flag_matrix,
             has_evidence=has_ev,
             source_reliability=rel,
@@ -444,9 +444,14 @@ class Scores:
             else:
                 lines.append(f"No report carries evidence, so it stays at its prior {prior:.2f}.")
         else:
+            moved = s.log_odds - float(np.log(prior / (1 - prior)))
             lines.append(
                 f"From a prior of {prior:.2f}, {s.independent_confirmations} independent "
-                f"confirmation(s) moved the log-odds by {s.log_odds - float(np.log(prior / (1 - prior))):+.2f}:"
+                f"confirmation(s) moved the log-odds by {moved:+.2f} ({odds_words(moved)}):"
+            )
+            lines.append(
+                "  (Evidence is counted in log-odds: +0.69 doubles the odds that the claim "
+                "is true, +2.30 multiplies them by 10; a minus sign counts against it.)"
             )
             moving.sort(key=lambda c: -abs(c.effect))
             shown = moving if max_reports is None else moving[:max_reports]
@@ -458,8 +463,8 @@ class Scores:
                     else f"{c.adjusted:+.2f} instead of {c.raw:+.2f}"
                 )
                 lines.append(
-                    f"  - {c.source} {c.stance}{extra}: evidence {adj}, "
-                    f"{c.effect:+.2f} after pooling."
+                    f"  - {c.source} {c.stance}{extra}: evidence {adj} "
+                    f"({odds_words(c.adjusted, of='report')}), {c.effect:+.2f} after pooling."
                 )
             if len(shown) < len(moving):
                 rest = moving[len(shown) :]
@@ -481,8 +486,43 @@ class Scores:
         if "circular" in s.flags:
             lines.append("All confirmations trace back to one origin.")
         if "contested" in s.flags:
-            lines.append("A credible party, not denying in its own interest, denies it.")
+            direct = any(
+                c.claim == claim_id and c.stance == "denies" and c.adjusted < 0
+                for c in s.contributions
+            )
+            lines.append(
+                "A credible party, not denying in its own interest, denies it."
+                if direct
+                else "Contested through its links: credible evidence against it comes from "
+                "reports on other claims (marked 'via' above), not from a denial of it."
+            )
         if "unacknowledged" in s.flags:
             harmed = ", ".join(cc.case.claims[i].harms)
             lines.append(f"Missing: no party the claim harms ({harmed}) has acknowledged it.")
         return "\n".join(lines)
+
+
+def odds_words(ell: float, *, of: str = "total") -> str:
+    """A log-likelihood ratio in words: ``"about 9 to 1 for"``.
+
+    Examples
+    --------
+    >>> odds_words(2.2), odds_words(-0.69), odds_words(0.0), odds_words(12.0)
+    ('odds x9', 'odds /2', 'odds unchanged', 'odds x163,000')
+    >>> odds_words(100.0)
+    'odds x10^43'
+
+    >>> odds_words(2.2, of="report"), odds_words(-0.69, of="report")
+    ('about 9 to 1 for', 'about 2 to 1 against')
+    """
+    ratio = math.exp(min(abs(ell), 700.0))
+    if ratio < 1.05:
+        return "odds unchanged" if of == "total" else "about even"
+    if ratio >= 1e6:
+        r = f"10^{math.log10(ratio):.0f}"
+    else:
+        r = f"{ratio:.1f}" if ratio < 3 else f"{float(f'{ratio:.3g}'):,.0f}"
+        r = r.removesuffix(".0")
+    if of == "total":
+        return f"odds x{r}" if ell > 0 else f"odds /{r}"
+    return f"about {r} to 1 {'for' if ell > 0 else 'against'}"

@@ -25,6 +25,8 @@ of Dawid & Skene (1979); discounting interested testimony follows Schum,
 from __future__ import annotations
 
 import math
+import re
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from statistics import NormalDist
@@ -38,11 +40,11 @@ from credscore import _validators as _v
 from credscore.case.compile import CompiledCase, compile_case, csr_gather, timestamp
 from credscore.case.evidence import Evidence
 from credscore.case.explain import EvidenceBreakdown
-from credscore.case.model import ADMIRALTY_RELIABILITY, Case, Claim, Source
+from credscore.case.model import ADMIRALTY_RELIABILITY, Case, Claim, Source, loose_ends
 from credscore.case.pooling import Tree, build_tree, make_plan, pool
 from credscore.case.result import Scores
-from credscore.errors import InvalidCaseError
-from credscore.semantics import CONFIRMS, DENIES, NO_COMMENT, OBSERVES, expit, llr, logit
+from credscore.errors import CredscoreWarning, InvalidCaseError
+from credscore.semantics import CONFIRMS, DENIES, NO_COMMENT, OBSERVES, RETRACTS, expit, llr, logit
 
 __all__ = ["CorroborationModel"]
 
@@ -176,14 +178,32 @@ class CorroborationModel:
         ----------
         case : Case or CompiledCase
         as_of : ISO 8601 string or datetime, optional
-            Ignore reports made after this time (undated reports always count).
+            Ignore reports made after this time. A bare date means the end of
+            that day; reports without a time are left out (with a
+            :class:`~credscore.errors.CredscoreWarning`).
 
         Returns
         -------
         Scores
         """
         cc = case if isinstance(case, CompiledCase) else compile_case(case)
+        self._warn_loose(cc)
         return self.scores(self.evidence(cc, as_of=as_of))
+
+    def _warn_loose(self, cc: CompiledCase) -> None:
+        """Warn of references that match nothing (see :func:`loose_ends`), and
+        of custom weights keyed by an id or kind no source has."""
+        problems = loose_ends(cc.case)
+        spec = self.reliability
+        if isinstance(spec, Mapping):
+            known = set(cc.source_ids) | {s.kind for s in cc.case.sources if s.kind}
+            for key in spec:
+                if key not in known:
+                    problems.append(
+                        InvalidCaseError("reliability", str(key), "no source has this id or kind")
+                    )
+        for p in problems:
+            warnings.warn(f"{p}; it changes no score", CredscoreWarning, stacklevel=4)
 
     def scores(self, ev: Evidence) -> Scores:
         """The scores of a run's evidence: pooled log-odds and interval,
@@ -217,7 +237,10 @@ class CorroborationModel:
             touched[ev.claim[standin]] = True
             sel = conf & touched[ev.claim]
             speakers[touched] = _count_distinct(ev.claim[sel], ev.speaker[sel], n_c, n_s)[touched]
-        not_interested = np.bincount(ev.claim[conf & ~ev.interested], minlength=n_c)
+        # Self-serving is the claim's own flag: whether the claim itself serves
+        # the confirming source, not the claim a report came through.
+        serves_here, _ = cc.interest(ev.position[conf], ev.claim[conf])
+        not_interested = np.bincount(ev.claim[conf][~serves_here], minlength=n_c)
         contested = (
             np.bincount(ev.claim[(ev.ell < -model.threshold) & ~ev.interested], minlength=n_c) > 0
         )
@@ -469,10 +492,18 @@ class CorroborationModel:
 
 
 def _as_of_timestamp(as_of: str | datetime) -> float:
+    """``as_of`` in seconds; a bare date means the end of that day, so every
+    report made on it counts."""
     try:
-        return timestamp(as_of)
+        t = timestamp(as_of)
     except InvalidCaseError as exc:
         raise InvalidCaseError("as_of", None, exc.problem) from None
+    if isinstance(as_of, str) and _BARE_DATE.fullmatch(as_of.strip()):
+        t += 86400.0 - 1e-3
+    return t
+
+
+_BARE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _resolve_value(v: Any, id: str) -> float | None:
@@ -512,7 +543,19 @@ def _latest_reports(
 
     keep = np.ones(cc.n_reports, dtype=bool)
     if as_of is not None:
+        # An untimed report has no place in time: it is left out of any
+        # as_of reading (it counts when the whole case is scored).
         keep &= cc.report_time <= _as_of_timestamp(as_of)
+        untimed = cc.report_time == -np.inf
+        n_untimed = int(np.count_nonzero(untimed))
+        if n_untimed:
+            keep &= ~untimed
+            warnings.warn(
+                f"as_of: {n_untimed:,} report(s) without a time left out (an untimed "
+                "report counts only when the whole case is scored)",
+                CredscoreWarning,
+                stacklevel=5,
+            )
     idx = np.flatnonzero(keep)
     # Sorted by (claim, position of the source in the tree), so that the
     # evidence usually arrives in the order pooling needs it.
@@ -526,20 +569,48 @@ def _latest_reports(
         # Several reports of one source on one claim: order them so the one
         # that supersedes the others comes last (latest; then the more
         # cautious stance; then the smaller weight; then the cited source).
+        # An untimed retraction is the source's last word on the claim. The
+        # cited source is compared by id, so input order never decides.
         rows = np.flatnonzero(dup)
         sub = idx[rows]
-        o = np.lexsort(
-            (
-                cc.report_cites[sub],
-                -cc.report_weight[sub],
-                cc.report_stance[sub],
-                cc.report_time[sub],
-                pair[rows],
+        time = cc.report_time[sub].copy()
+        time[(time == -np.inf) & (cc.report_stance[sub] == RETRACTS)] = np.inf
+        cites = cc.report_cites[sub]
+        cited_rank = np.full(cites.shape[0], -1, dtype=np.int64)
+        if (cites >= 0).any():
+            names = [cc.source_ids[c] for c in np.unique(cites[cites >= 0]).tolist()]
+            rank_of = {n: r for r, n in enumerate(sorted(names))}
+            cited_rank = np.array(
+                [-1 if c < 0 else rank_of[cc.source_ids[c]] for c in cites.tolist()],
+                dtype=np.int64,
             )
+        o = np.lexsort(
+            (cited_rank, -cc.report_weight[sub], cc.report_stance[sub], time, pair[rows])
         )
         idx[rows] = sub[o]
+        time = time[o]
     last = np.ones(idx.shape[0], dtype=bool)
     last[:-1] = pair[1:] != pair[:-1]
+    if dup.any():
+        # Reports tied with the last on time, stance and weight, that differ
+        # only in whom they cite, are all kept: no order or name decides
+        # between them (each stands in for, or is absorbed by, its own source).
+        t_all = np.full(idx.shape[0], np.nan)
+        t_all[rows] = time
+        key = np.stack(
+            [t_all, cc.report_stance[idx].astype(np.float64), cc.report_weight[idx]], axis=1
+        )
+        same_next = np.zeros(idx.shape[0], dtype=bool)
+        same_next[:-1] = (pair[1:] == pair[:-1]) & np.all(key[1:] == key[:-1], axis=1)
+        # walk back from each group's last: keep while tied with the next
+        tied = np.zeros_like(last)
+        while True:  # one pass per tied report of one pair (rarely more than 1)
+            grow = np.zeros_like(last)
+            grow[:-1] = (last | tied)[1:] & same_next[:-1]
+            if not (grow & ~tied).any():
+                break
+            tied |= grow
+        last |= tied
     kept = idx[last]
     kept_pair = pair[last]  # sorted
 
@@ -575,6 +646,19 @@ def _resolve_citations(
     if observes_weight == 0:
         silent |= cited_stance == OBSERVES
     has_own &= ~silent
+    # A relay that agrees with what the cited source said in its own name
+    # stays beside it at that source's place, where pooling takes the
+    # stronger of the two: the source's own weak word never replaces a
+    # stronger relay of it (so adding a report never weakens the claim).
+    if citing.any():
+        own_rep = kept[j]
+        agrees = (
+            has_own
+            & (cc.report_stance[kept] == cited_stance)
+            & (cc.report_cites[own_rep] < 0)
+            & ((cited_stance == CONFIRMS) | (cited_stance == DENIES))
+        )
+        has_own &= ~agrees
     absorbed = has_own
     standin = citing & ~has_own
     position = np.where(standin, cites, src)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import attrs
+import numpy as np
 
 from credscore.errors import ConvergenceWarning, CredscoreError, InvalidInputError
 from credscore.models.base import write_json
@@ -95,9 +96,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--object-col", default="object", help="name of the object column")
     p.add_argument("--value-col", default="value", help="name of the value column")
     p.add_argument("--time-col", default=None, help="name of an optional time column")
-    p.add_argument(
-        "--sep", default=None, help="field separator, one character (default: sniffed)"
-    )
+    p.add_argument("--sep", default=None, help="field separator, one character (default: sniffed)")
     p.add_argument(
         "--numeric",
         action="store_true",
@@ -201,6 +200,14 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         kind = "warning" if not issubclass(w.category, ConvergenceWarning) else "not converged"
         print(f"credscore fuse: {kind}: {w.message}", file=err)
 
+    if table.n_rows is not None and table.n_rows > table.n_assertions:
+        print(
+            f"credscore fuse: note: {table.n_rows - table.n_assertions:,} of "
+            f"{table.n_rows:,} rows repeat a source on an object it already gave a value "
+            "for; each source's last value for an object is kept",
+            file=err,
+        )
+
     extra: dict[str, Any] = {"settings": _settings(model), "table": name}
     if evaluation is not None:
         extra["evaluation"] = {k: _json_number(v) for k, v in evaluation.items()}
@@ -226,7 +233,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         line = f"evaluation on {evaluation['items']:,} gold objects: {parts}"
         if unmatched:
             line += (
-                f" (1 gold object is not in the table and was not scored)"
+                " (1 gold object is not in the table and was not scored)"
                 if unmatched == 1
                 else f" ({unmatched:,} gold objects are not in the table and were not scored)"
             )
@@ -243,6 +250,13 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         print(f"{o!s:<{w_obj}}  {v!s:<{w_val}}  {_prob(p)}", file=out)
     if n_obj < t.n_objects:
         print(f"... {t.n_objects - n_obj:,} more objects (--output FILE writes all)", file=out)
+    single = int(np.count_nonzero(np.diff(t.object_start) == 1)) if not t.numeric else 0
+    if single:
+        print(
+            f"({single:,} of {t.n_objects:,} objects have one candidate value: a probability is "
+            "shared among the values given, so theirs is 1 whatever their sources' record)",
+            file=out,
+        )
     rel = result.reliability
     order = sorted(range(t.n_sources), key=lambda i: -(rel[i] if rel[i] == rel[i] else 0.0))
     n_src = len(order) if top is None else min(top, len(order))

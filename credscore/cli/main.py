@@ -3,7 +3,7 @@
 Commands (``credscore COMMAND --help`` shows each one's options and an
 example)::
 
-    credscore score CASE [--json] [--as-of TIME] [--model NAME] [--claim ID ...]
+    credscore score CASE [--json] [--as-of TIME] [--model NAME] [--claim ID]...
     credscore score --reports REPORTS.csv [--sources S.csv] [--claims C.csv] ...
     credscore explain CASE CLAIM
     credscore example [NAME]
@@ -22,6 +22,7 @@ import datetime as _dt
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
@@ -29,7 +30,7 @@ from credscore._gc import paused_gc
 from credscore.case.model import Case, case_from_owned_dict, check_case, quick_pairs
 from credscore.case.parts import Report, Source
 from credscore.case.registry import case_models, score
-from credscore.errors import CredscoreError, InvalidCaseError, InvalidInputError
+from credscore.errors import CredscoreError, CredscoreWarning, InvalidCaseError, InvalidInputError
 from credscore.io.text import parse_json, read_text
 
 if TYPE_CHECKING:
@@ -428,9 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--claim",
         metavar="ID",
-        action="extend",
-        nargs="+",
-        help="only these claims (repeatable)",
+        action="append",
+        help="only this claim; repeat for several (--claim a --claim b)",
     )
     _add_scoring(p)
 
@@ -496,6 +496,15 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _one_line(prefix: str) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints ``prefix: warning: message``."""
+
+    def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        print(f"{prefix}: warning: {message}", file=sys.stderr)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``credscore`` command line; return the exit status.
 
@@ -525,7 +534,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = getattr(args, "_run", None) or _COMMANDS[args.command]
     prefix = f"{_PROG} {args.command}"
     try:
-        return int(run(args))
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", CredscoreWarning)
+            warnings.showwarning = _one_line(prefix)
+            return int(run(args))
     except UsageError as exc:
         print(f"{prefix}: error: {exc}", file=sys.stderr)
     except CredscoreError as exc:

@@ -16,9 +16,9 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
-from collections.abc import Iterator
 from typing import IO, Any
 
 from credscore._gc import paused_gc

@@ -106,7 +106,7 @@ def read_table(
     >>> read_table(d / "answer.csv").source_ids.tolist()
     ['w1', 'w2']
     >>> _ = (d / "book.txt").write_text("s1\\tx\\tt\\ta\\ns2\\tx\\tt\\tb\\n")
-    >>> read_table(d / "book.txt", header=False, value="4").value_labels.tolist()
+    >>> read_table(d / "book.txt", header=False, value="4").claim_value.tolist()
     ['a', 'b']
     """
     path = Path(path)

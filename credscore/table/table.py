@@ -74,6 +74,10 @@ class Table:
     claim: IntArray
     object: IntArray
     numeric: bool = False
+    #: rows the table was compiled from (``None`` when built from arrays
+    #: directly); more than :attr:`n_assertions` when a source gave several
+    #: values for one object, of which the last is kept
+    n_rows: int | None = attrs.field(default=None, kw_only=True)
 
     @property
     def n_sources(self) -> int:
@@ -233,6 +237,7 @@ class Table:
             claim=_readonly(claim_sorted),
             object=_readonly(obj_sorted),
             numeric=bool(numeric),
+            n_rows=int(src_i.shape[0]),
         )
 
     @classmethod
