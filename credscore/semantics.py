@@ -111,7 +111,7 @@ def llr(
     Parameters
     ----------
     rho : ndarray
-        Reliability, below 1. A negative ``rho`` (worse than chance) keeps
+        Reliability, below 1 (1 itself gives a large finite ratio). A negative ``rho`` (worse than chance) keeps
         ``P_t`` at least ``1e-12 P_f``, so the ratio stays finite and negative.
     a : ndarray or float
         Propensity to assert when not knowing, in (0, 1].
@@ -142,6 +142,9 @@ def llr(
     if _nonzero(lam):
         p_false = rho * lam + q
         gap = rho * (1.0 - lam)
+    # rho that rounds to 1 (the optimistic end of an interval around 1 - 1e-16)
+    # would make P_f = 0: the smallest normal float keeps the ratio finite.
+    p_false = np.maximum(p_false, _TINY)
     p_true = np.maximum(rho + q, p_false * 1e-12)
     if _nonzero(copied):
         keep = 1.0 - np.asarray(copied)
@@ -162,6 +165,7 @@ def llr(
 
 #: Below this ratio ``(P_t - P_f) / P_f`` the ratio is taken through log1p.
 _NEAR = 1e-4
+_TINY = float(np.finfo(np.float64).tiny)
 
 
 def _nonzero(x: FloatArray | float) -> bool:

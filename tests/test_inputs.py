@@ -428,3 +428,15 @@ def test_explain_reads_log_odds_in_words() -> None:
 def test_intervals_print_with_a_dash_not_an_arrow() -> None:
     text = _contradicted().explain("strike")
     assert "80% interval 0.00-0.03" in text and "->" not in text
+
+
+def test_a_reliability_next_to_1_scores_without_a_numpy_warning() -> None:
+    """Found by the fuzzer: reliability 0.9999999999999999 put the optimistic
+    end of the interval at exactly 1, and ln 0 in the evidence."""
+    case = _one_source(cs.Report("s", "c", "confirms"))
+    case = case.replace(sources=[cs.Source("s", reliability=0.9999999999999999)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        s = cs.score(case)["c"]
+    assert s.interval[0] <= s.probability <= s.interval[1] == 1.0
+    assert 30 < s.log_odds < 40  # large, finite

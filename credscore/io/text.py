@@ -191,7 +191,8 @@ def parse_json(
         )
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
-            f"{where}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"
+            f"{where}, line {exc.lineno}, column {exc.colno}: not valid JSON "
+            f"({exc.msg.removesuffix(' starting at')})"
         ) from None
     except _Duplicate as exc:
         raise InvalidInputError(
