@@ -436,3 +436,46 @@ def test_readme_commands_are_the_ones_tested() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert "credscore example kursk | credscore score -" in readme
     assert "python -m pip install -e '.[test]' && python -m pytest" in readme
+
+
+# -- issue 13: warnings, loose ends and an unambiguous case argument --------------------
+
+
+def test_the_case_file_may_follow_claim(kursk_file: Path) -> None:
+    """`--claim` takes one id: `score --claim nk-deployed kursk.json` no longer
+    swallows the file name."""
+    proc = run("score", "--claim", "nk-deployed", str(kursk_file))
+    assert proc.returncode == 0, proc.stderr
+    rows = proc.stdout.split("\n\n")[0].splitlines()[1:]  # the claims table
+    assert [ln.split()[0] for ln in rows] == ["nk-deployed"]
+
+
+def test_a_loose_end_is_a_one_line_warning_in_score_and_an_error_in_validate(
+    tmp_path: Path,
+) -> None:
+    doc = json.loads(KURSK_TEXT)
+    doc["claims"][0]["benefits"] = ["ukraine"]
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    scored = run("score", str(path))
+    assert scored.returncode == 0
+    assert scored.stderr.splitlines() == [
+        f"credscore score: warning: benefits of '{doc['claims'][0]['id']}': 'ukraine' matches "
+        "no source's affiliation (affiliations start with 'kp', 'ru', 'ua', 'us'); "
+        "it changes no score"
+    ]
+    checked = run("validate", str(path))
+    assert checked.returncode == 2
+    assert checked.stderr.strip().splitlines() == [
+        f"{path}: benefits of '{doc['claims'][0]['id']}': 'ukraine' matches no source's "
+        "affiliation (affiliations start with 'kp', 'ru', 'ua', 'us')"
+    ]
+
+
+def test_as_of_says_that_untimed_reports_are_left_out(kursk_file: Path) -> None:
+    proc = run("score", str(kursk_file), "--as-of", "2024-12-16")
+    assert proc.returncode == 0
+    assert proc.stderr.splitlines() == [
+        "credscore score: warning: as_of: 1 report(s) without a time left out (an untimed "
+        "report counts only when the whole case is scored)"
+    ]

@@ -285,3 +285,123 @@ def test_cli_progress_reports_iterations_on_stderr(files: tuple[Path, Path]) -> 
     assert "iteration" in err or "it/s" in err
     assert quiet_err == ""
     assert out == quiet_out
+
+
+# --------------------------------------------------------------------------
+# The table command line: each reproduction of issue 13.
+
+
+def test_cli_missing_file_folder_nan_and_sep_are_named(tmp_path: Path) -> None:
+    code, _, err = cli(str(tmp_path / "missing.csv"))
+    assert code == 2 and "missing.csv: no such file (a CSV/TSV file was expected)" in err
+    code, _, err = cli(str(tmp_path))
+    assert code == 2 and "is a folder, not a CSV/TSV file" in err
+    nan = tmp_path / "n.csv"
+    nan.write_text("source,object,value\na,x,1\nb,x,nan\n")
+    code, _, err = cli(str(nan), "--numeric", "--model", "mean")
+    assert code == 2 and "line 3" in err and "'nan'" in err and "np.str_" not in err
+    code, _, err = cli(str(nan), "--sep", "::")
+    assert code == 2 and err.startswith("credscore fuse: error: --sep: ")
+
+
+def test_cli_reads_standard_input_and_headerless_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fuse -` reads standard input; --no-header numbers the columns from 1
+    (the layout of truth/books/book.txt: source, object, title, value)."""
+    text = "s1\tx\tt\ta\ns2\tx\tt\tb\ns3\tx\tt\ta\n"
+    book = tmp_path / "book.txt"
+    book.write_text(text)
+    args = ("--no-header", "--value-col", "4", "--model", "majority")
+    code, from_file, _ = cli(str(book), *args)
+    assert code == 0 and "x       a      0.6667" in from_file
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    code, from_stdin, _ = cli("-", *args)
+    assert code == 0
+    assert from_stdin.splitlines()[1:] == from_file.splitlines()[1:]
+    assert from_stdin.startswith("majority on <stdin>: 3 assertions")
+
+
+def test_cli_top_and_output(files: tuple[Path, Path], tmp_path: Path) -> None:
+    """--top N prints N objects and N sources and says how many more; --output
+    writes every value (CSV or JSON, by the file's ending)."""
+    table, _ = files
+    cols = ("--source-col", "who", "--object-col", "item", "--value-col", "said")
+    out_csv = tmp_path / "fused.csv"
+    code, out, _ = cli(str(table), *cols, "--model", "majority", "--top", "1", "-o", str(out_csv))
+    assert code == 0
+    assert "... 2 more objects (--output FILE writes all)" in out
+    assert "... 2 more sources" in out
+    rows = out_csv.read_text().splitlines()
+    assert rows[0] == "object,value,probability" and len(rows) == 4
+    out_json = tmp_path / "fused.json"
+    assert cli(str(table), *cols, "--model", "majority", "-o", str(out_json))[0] == 0
+    assert len(json.loads(out_json.read_text())["objects"]) == 3
+    code, _, err = cli(str(table), *cols, "-o", str(tmp_path / "fused.xlsx"))
+    assert code == 2 and "--output" in err
+
+
+def test_cli_says_when_rows_repeat_a_source_on_an_object(tmp_path: Path) -> None:
+    """16 rows, 14 assertions: said, not silently deduplicated."""
+    table = tmp_path / "t.csv"
+    rows = [f"s{i},o{i % 7},v{i % 2}" for i in range(14)] + ["s0,o0,v1", "s1,o1,v1"]
+    table.write_text("source,object,value\n" + "\n".join(rows) + "\n")
+    code, out, err = cli(str(table), "--model", "majority")
+    assert code == 0 and ": 14 assertions by 14 sources" in out
+    assert "note: 2 of 16 rows repeat a source on an object" in err
+    assert "last value for an object is kept" in err
+
+
+def test_cli_small_tables_are_not_certain(tmp_path: Path) -> None:
+    """Default ACCU on a small table: a 2-vs-2 tie prints 0.5000, not 1.0000;
+    no source is judged worthless after one disagreement; an object with one
+    candidate value is pointed out (its probability 1 is among given values)."""
+    tie = tmp_path / "tie.csv"
+    tie.write_text("source,object,value\ns1,x,a\ns2,x,a\ns3,x,b\ns4,x,b\n")
+    code, out, _ = cli(str(tie))
+    assert code == 0 and "x       a      0.5000" in out, out
+    table = tmp_path / "t.csv"
+    table.write_text("source,object,value\ns1,x,a\ns2,x,a\ns3,x,b\ns4,x,b\ns1,y,c\ns3,y,d\ns2,z,e\n")
+    code, out, _ = cli(str(table))
+    assert code == 0
+    lines = out.splitlines()
+    for obj in ("x", "y"):  # two candidates each: neither is certain
+        (row,) = [ln for ln in lines if ln.split()[:1] == [obj]]
+        assert float(row.split()[2].lstrip("<>")) < 0.999, row
+    rel = [float(ln.split()[1]) for ln in lines[lines.index("source  reliability") + 1 :]]
+    assert len(rel) == 4 and min(rel) > 0.3, rel
+    assert "(1 of 3 objects have one candidate value" in out
+
+
+def test_cli_convergence_warning_is_one_line(tmp_path: Path) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("source,object,value\ns1,x,a\ns2,x,b\ns3,x,a\ns1,y,b\ns2,y,b\ns3,y,a\n")
+    code, _, err = cli(str(table), "--model", "dawid-skene", "--max-iter", "1")
+    assert code == 0
+    lines = [ln for ln in err.splitlines() if ln]
+    assert lines and all(ln.startswith("credscore fuse: not converged: ") for ln in lines), err
+    assert "warnings.warn" not in err and ".py:" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"object,value\n\xff\xfe,x\n", ["g.csv", "not valid utf-8"]),
+        (b'object,value\n"x,a\n', ["g.csv", "line 2"]),
+        (b"object,value\nx,nan\n", ["g.csv", "nan", "finite"]),
+        (b"object,value\nx,inf\n", ["g.csv", "inf", "finite"]),
+    ],
+    ids=["not UTF-8", "unterminated quote", "NaN", "inf"],
+)
+def test_cli_bad_gold_files_are_named_errors(
+    tmp_path: Path, content: bytes, words: list[str]
+) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text("source,object,value\na,x,1\nb,x,3\n")
+    gold = tmp_path / "g.csv"
+    gold.write_bytes(content)
+    code, out, err = cli(str(table), "--numeric", "--model", "mean", "--gold", str(gold))
+    assert code == 2 and out == "", err
+    assert err.startswith("credscore fuse: error: ") and err.count("\n") == 1, err
+    for w in words:
+        assert w in err, (w, err)

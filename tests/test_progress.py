@@ -81,3 +81,23 @@ def test_attach_progress_only_to_iterative_models() -> None:
     assert out.getvalue().count("dawid-skene: iteration") == 2
     majority = get_model("majority")
     assert attach_progress(majority, file=out) is None
+
+
+def test_a_bar_left_short_by_early_convergence_is_finished() -> None:
+    """A fit that converges at iteration k of 100 ends its bar at k/k (100%),
+    not at k/100, which reads as a stop (issue 13); without a bar, one line
+    says when it was done."""
+    pytest.importorskip("tqdm")
+    out = io.StringIO()
+    report = ProgressReporter(file=out, bar=True)
+    model = DawidSkene(max_iter=100, tol=1e-2, progress=report).fit(TABLE)
+    report.finish()
+    k = model.n_iter_
+    assert model.converged_ and k < 100
+    text = out.getvalue()
+    assert f"{k}/{k}" in text and "100%" in text and "converged" in text
+    plain = io.StringIO()
+    report = ProgressReporter(file=plain, bar=False)
+    DawidSkene(max_iter=100, tol=1e-2, progress=report).fit(TABLE)
+    report.finish()
+    assert plain.getvalue().splitlines()[-1] == f"dawid-skene: done after {k} iterations"
