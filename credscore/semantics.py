@@ -178,7 +178,7 @@ def pool_rule(total: FloatArray, extreme: FloatArray, r: FloatArray) -> FloatArr
     ``total`` is the sum of the group's log-likelihood ratios of one sign,
     ``extreme`` the largest of them in size, ``r`` the group's dependence:
     ``r = 0`` adds them as independent, ``r = 1`` keeps only the strongest
-    (DESIGN.md section 3). Written as ``total - r (total - extreme)`` so that
+    (:doc:`/explanation/model`). Written as ``total - r (total - extreme)`` so that
     both ends are exact.
 
     Examples

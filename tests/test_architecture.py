@@ -142,7 +142,7 @@ PUBLIC = {
     "credscore.models": [
         "CATD", "CRH", "GLAD", "Accu", "AccuCopy", "AverageLog", "Corroboration",
         "DawidSkene", "FusionResult", "Investment", "IterativeModel", "Majority", "Mean",
-        "Median", "OneCoin", "PooledInvestment", "PopAccu", "Progress", "Sums",
+        "Median", "OneCoin", "PooledInvestment", "PopAccu", "Progress", "ProgressReporter", "Sums",
         "ThreeEstimates", "TruthFinder", "TruthModel", "TwoEstimates", "available_models",
         "get_model", "register_model",
     ],

@@ -361,7 +361,9 @@ def test_cli_small_tables_are_not_certain(tmp_path: Path) -> None:
     code, out, _ = cli(str(tie))
     assert code == 0 and "x       a      0.5000" in out, out
     table = tmp_path / "t.csv"
-    table.write_text("source,object,value\ns1,x,a\ns2,x,a\ns3,x,b\ns4,x,b\ns1,y,c\ns3,y,d\ns2,z,e\n")
+    table.write_text(
+        "source,object,value\ns1,x,a\ns2,x,a\ns3,x,b\ns4,x,b\ns1,y,c\ns3,y,d\ns2,z,e\n"
+    )
     code, out, _ = cli(str(table))
     assert code == 0
     lines = out.splitlines()

@@ -137,7 +137,9 @@ def test_an_interest_that_matches_no_affiliation_is_refused_by_validate_and_warn
         "(affiliations start with 'ua', 'us')"
     ]
     case = cs.Case.from_dict(typo)  # loading still works: a warning, not an error
-    with pytest.warns(CredscoreWarning, match="'ukraine' matches no source.*changes no score"):
+    with pytest.warns(
+        CredscoreWarning, match="'ukraine' matches no source.*changes no probability"
+    ):
         p_typo = cs.score(case)["c"].probability
     p_none = cs.score(cs.Case.from_dict(_self_serving_case([])))["c"].probability
     p_ua = cs.score(cs.Case.from_dict(_self_serving_case(["ua"])))["c"].probability

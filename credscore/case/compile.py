@@ -102,7 +102,16 @@ def _reach(ptr: IntArray, idx: IntArray, starts: IntArray) -> tuple[IntArray, In
 
 @attrs.define(frozen=True, eq=False)
 class CompiledCase:
-    """Arrays compiled from a case (see the module docstring)."""
+    """Arrays compiled from a case: what a scoring model reads (see the
+    module docstring).
+
+    The attributes documented here are the stable interface: ids and their
+    index maps, per-source, per-group, per-claim and per-report arrays, and
+    :meth:`descendants`, :meth:`ancestors` and :meth:`interest` for the
+    links and interests. The compressed layouts behind those three methods
+    (``implies_ptr``, ``benefits_ptr``, ``group_at_depth``, ...) are
+    internal and may change.
+    """
 
     case: Case
     source_ids: tuple[str, ...]
@@ -119,12 +128,12 @@ class CompiledCase:
     group_dependence: FloatArray
     #: per source: its deepest group (-1: no affiliation)
     source_group: IntArray
-    #: (distinct affiliations + 1, max depth): the group at each depth of each
-    #: distinct affiliation, -1 past its end (the last row: no affiliation)
+    # (distinct affiliations + 1, max depth): the group at each depth of each
+    # distinct affiliation, -1 past its end (the last row: no affiliation)
     group_at_depth: IntArray
-    #: per source: its row of ``group_at_depth``
+    # per source: its row of ``group_at_depth``
     source_depth_row: IntArray
-    #: CSR: groups each claim benefits / harms (only groups that exist)
+    # CSR: groups each claim benefits / harms (only groups that exist)
     benefits_ptr: IntArray
     benefits: IntArray
     harms_ptr: IntArray
@@ -132,17 +141,17 @@ class CompiledCase:
     #: per claim: prior (NaN: model default), and whether it names any harmed party
     claim_prior: FloatArray
     claim_has_harms: BoolArray
-    #: CSR: the claims each claim implies directly, and those implying it directly
+    # CSR: the claims each claim implies directly, and those implying it directly
     implies_ptr: IntArray
     implies: IntArray
     implied_by_ptr: IntArray
     implied_by: IntArray
-    #: the claims joined by ``implies``, each after every claim implying it
+    # the claims joined by ``implies``, each after every claim implying it
     implies_order: IntArray
-    #: CSR: claims each claim contradicts (symmetric)
+    # CSR: claims each claim contradicts (symmetric)
     contra_ptr: IntArray
     contra: IntArray
-    #: declared source dependence links: (a, b, r)
+    # declared source dependence links: (a, b, r)
     link_a: IntArray
     link_b: IntArray
     link_r: FloatArray

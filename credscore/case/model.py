@@ -3,8 +3,7 @@
 :class:`Case` holds the parts of :mod:`credscore.case.parts` and checks how they
 refer to each other (unique ids, known ids in reports and links, no cycle of
 ``cites`` or ``implies``). :func:`case_from_dict` and :func:`case_to_dict` turn a
-case into the plain data of the JSON case format, version 1 (DESIGN.md
-section 8) and back, listing every problem at once; reading and writing the
+case into the plain data of the JSON case format, version 1 (:doc:`/reference/case-format`) and back, listing every problem at once; reading and writing the
 file itself (text, encoding, safe writes) is :mod:`credscore.io.casefile`.
 """
 
@@ -205,7 +204,7 @@ class Case:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Case:
-        """Build a case from the JSON case format, version 1 (DESIGN.md section 8);
+        """Build a case from the JSON case format, version 1 (:doc:`/reference/case-format`);
         see :func:`case_from_dict`."""
         return case_from_dict(data)
 

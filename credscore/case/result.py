@@ -74,7 +74,7 @@ class ClaimScore:
     contributions: tuple[Contribution, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with the keys of DESIGN.md section 8."""
+        """A JSON-ready dict with the keys of :doc:`/reference/case-format`."""
         return {
             "id": self.id,
             "probability": self.probability,
@@ -315,7 +315,7 @@ class Scores:
         return dict(zip(self.compiled.source_ids, self.source_reliability.tolist()))
 
     def to_dict(self) -> dict[str, Any]:
-        """The scored output of DESIGN.md section 8: ``claims`` and ``sources``."""
+        """The scored output of :doc:`/reference/case-format`: ``claims`` and ``sources``."""
         return {
             "claims": [c.to_dict() for c in self],
             "sources": [{"id": k, "reliability": v} for k, v in self.sources.items()],

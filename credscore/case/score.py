@@ -1,4 +1,4 @@
-"""The default model: dependence-aware corroboration (DESIGN.md section 3).
+"""The default model: dependence-aware corroboration (:doc:`/explanation/model`).
 
 Every report becomes a log-likelihood ratio (LLR); reports of dependent
 sources are pooled before independent clusters are added; the sum moves the
@@ -14,7 +14,7 @@ asserts it all the same because the claim serves it)::
     P(confirms | false) = rho lam + (1 - rho) a
     ell = w ln[(rho + (1 - rho) a) / (rho lam + (1 - rho) a)]
 
-With ``lam = 0`` this is the formula of DESIGN.md; with ``lam > 0`` (a
+With ``lam = 0`` this is the formula of :doc:`/explanation/model`; with ``lam > 0`` (a
 self-serving statement) the ratio is at most ``1 / lam`` however reliable the
 source, which is what keeps a single self-serving confirmation below 0.8.
 The two-component "knows or guesses" likelihood follows the one-coin model
@@ -203,7 +203,7 @@ class CorroborationModel:
                         InvalidCaseError("reliability", str(key), "no source has this id or kind")
                     )
         for p in problems:
-            warnings.warn(f"{p}; it changes no score", CredscoreWarning, stacklevel=4)
+            warnings.warn(f"{p}; it changes no probability", CredscoreWarning, stacklevel=4)
 
     def scores(self, ev: Evidence) -> Scores:
         """The scores of a run's evidence: pooled log-odds and interval,

@@ -1,6 +1,6 @@
 """Built-in example cases.
 
-``kursk``: the reference case of DESIGN.md section 9 -- North Korean troops in
+``kursk``: the reference case (:doc:`/tutorial`) -- North Korean troops in
 Russia's Kursk region, December 2024. Ukraine's military intelligence (GUR)
 reported about 30 North Korean soldiers killed or wounded near Plekhovo,
 Vorobzha and Martynovka and at least three missing near Kurilovka; the

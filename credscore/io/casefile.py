@@ -1,4 +1,4 @@
-"""The JSON case format, version 1 (DESIGN.md section 8): read, check, write.
+"""The JSON case format, version 1 (:doc:`/reference/case-format`): read, check, write.
 
 A case file is one JSON object::
 

@@ -1,6 +1,6 @@
 """Corroboration on a table: the core's default model with reliabilities learned by EM.
 
-The case-scale model (:mod:`credscore.case.score`, DESIGN.md section 3)
+The case-scale model (:mod:`credscore.case.score`, :doc:`/explanation/model`)
 turns each report into a log-likelihood ratio and pools dependent reports
 before adding independent ones. :class:`Corroboration` applies exactly those
 semantics to a table of ``(source, object, value)`` assertions, where no
@@ -148,7 +148,7 @@ def confirmation_llr(rho: FloatArray, a: FloatArray) -> FloatArray:
 class Corroboration(IterativeModel[State]):
     """Dependence-aware corroboration with source reliabilities learned by EM.
 
-    The default model of the core (DESIGN.md section 3) applied to a table:
+    The default model of the core (:doc:`/explanation/model`) applied to a table:
     each assertion confirms its value with the log-likelihood ratio
     ``ell = ln[(rho + (1-rho) a) / ((1-rho) a)]``, dependent sources are
     pooled before independent ones are added, the posterior over an object's

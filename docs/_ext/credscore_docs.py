@@ -37,6 +37,7 @@ import traceback
 from pathlib import Path
 from typing import Any, ClassVar
 
+import attrs
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
@@ -211,6 +212,22 @@ class PythonDirective(SphinxDirective):
         return result
 
 
+#: public classes whose attributes include internal layouts: only these
+#: members are documented (CompiledCase's CSR arrays of links and interests
+#: are reached through descendants, ancestors and interest)
+_CLASS_MEMBERS = {
+    "credscore": {
+        "CompiledCase": (
+            "case, source_ids, claim_ids, group_ids, source_index, claim_index, "
+            "source_reliability, group_parent, group_depth, group_dependence, source_group, "
+            "claim_prior, claim_has_harms, report_source, report_claim, report_stance, "
+            "report_time, report_weight, report_cites, n_sources, n_claims, n_groups, "
+            "n_reports, descendants, ancestors, interest"
+        ),
+    },
+}
+
+
 def _api_page() -> str:
     """MyST source of the API reference: the modules that exist, their public names."""
     parts = []
@@ -239,7 +256,14 @@ def _api_page() -> str:
         # A name the package itself exports is documented once, under the package.
         again = [n for n in names if id(getattr(mod, n, None)) in top]
         top.update(id(getattr(mod, n, None)) for n in names if not n.startswith("__"))
+        chosen = _CLASS_MEMBERS.get(module, {})
+        again += [n for n in chosen if n in names]
         exclude = f"   :exclude-members: {', '.join(again)}\n" if again else ""
+        classes = "".join(
+            f"\n.. autoclass:: {module}.{cls}\n   :members: {members}\n"
+            for cls, members in chosen.items()
+            if cls in names
+        )
         parts.append(
             f"## {title}\n\n"
             f"```{{eval-rst}}\n"
@@ -247,6 +271,7 @@ def _api_page() -> str:
             f"   :members:\n"
             f"   :show-inheritance:\n"
             f"{exclude}"
+            f"{classes}"
             f"```\n"
         )
     return "\n".join(parts)
@@ -318,6 +343,33 @@ def _on_docstring(
     lines[:] = out
 
 
+_ATTRS_DEFAULT = re.compile(r"attr_dict\['(\w+)'\]\.default")
+
+
+def _on_signature(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: Any,
+    options: Any,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str | None, str | None] | None:
+    """An attrs class's preserved defaults read ``attr_dict['x'].default`` (the
+    generated ``__init__``'s source): show the default itself."""
+    if not signature or "attr_dict[" not in signature or not attrs.has(obj):
+        return None
+    fields = attrs.fields_dict(obj)
+
+    def default(m: re.Match[str]) -> str:
+        d = fields[m.group(1)].default
+        if isinstance(d, attrs.Factory):  # type: ignore[arg-type]
+            return "()" if d.factory is tuple else f"{d.factory.__name__}()"
+        return repr(d)
+
+    return _ATTRS_DEFAULT.sub(default, signature), return_annotation
+
+
 def _on_finished(app: Sphinx, exc: Exception | None) -> None:
     global _scratch
     if _scratch is not None:
@@ -332,5 +384,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("source-read", _on_source_read)
     app.connect("env-get-outdated", _on_outdated)
     app.connect("autodoc-process-docstring", _on_docstring)
+    app.connect("autodoc-process-signature", _on_signature)
     app.connect("build-finished", _on_finished)
     return {"version": "1", "parallel_read_safe": False, "parallel_write_safe": True}
