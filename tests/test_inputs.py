@@ -252,6 +252,24 @@ def test_field_errors_and_reference_errors_are_listed_together() -> None:
     assert any("unknown claim id 'nk-deployd'" in p for p in problems), problems
 
 
+def test_links_with_bad_fields_have_their_ids_checked_in_the_same_pass() -> None:
+    d = {
+        "credscore": 1,
+        "sources": [{"id": "a"}],
+        "claims": [{"id": "c"}],
+        "reports": [],
+        "groups": [{"id": "g", "dependence": 5}],
+        "links": [
+            {"kind": "depends", "from": "a", "to": "zz", "dependence": 7},
+            {"kind": "implies", "from": "c", "to": "nope"},
+        ],
+    }
+    problems = [str(p) for p in check_case(d)]
+    assert "dependence of 'a->zz': must lie in [0, 1], got 7" in problems
+    assert "to of 'a->zz': unknown source id 'zz'" in problems
+    assert "to of 'c->nope': unknown claim id 'nope'" in problems
+
+
 def test_a_bad_source_does_not_make_its_affiliation_a_loose_end() -> None:
     """A source that fails to load still holds its affiliation: claims that
     benefit it are not reported as matching nothing."""

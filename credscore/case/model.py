@@ -568,6 +568,8 @@ def _parse(
     built: dict[str, list[Any]] = {k: [] for k in _KEYS}
     failed: list[Any] = []
     built["failed reports"] = failed
+    failed_links: list[Any] = []
+    built["failed links"] = failed_links
     built["sources missing"] = []  # not empty when some source did not build
     if not isinstance(data, Mapping):
         return built, [InvalidCaseError("case", None, "a case must be a JSON object")]
@@ -633,6 +635,8 @@ def _parse(
                 problems.extend(exc.problems)
                 if section == "reports":  # its ids are still checked against the others
                     failed.append(item)
+                elif section == "links":
+                    failed_links.append(item)
             except (TypeError, ValueError) as exc:  # pragma: no cover - defensive
                 where = f"{section}[{i}]"
                 problems.append(InvalidCaseError(where, _item_id(section, i, item), str(exc)))
@@ -666,6 +670,7 @@ def _check(
 ) -> tuple[Case | None, list[InvalidCaseError]]:
     built, problems = _parse(data, consume)
     failed = built.pop("failed reports")
+    failed_links = built.pop("failed links")
     sources_missing = bool(built.pop("sources missing"))
     case = None
     if not problems:
@@ -716,6 +721,18 @@ def _check(
                 problems.append(InvalidCaseError("claim", key, f"unknown claim id {show(claim)}"))
             if cites is not None and cites not in src:
                 problems.append(InvalidCaseError("cites", key, f"unknown source id {show(cites)}"))
+        # links, built or not: their ends are sources (depends) or claims
+        ends = [(lk.kind, lk.source, lk.target) for lk in built["links"]]
+        ends += [(x.get("kind"), x.get("from"), x.get("to")) for x in failed_links]
+        for kind, a, b in ends:
+            if kind not in ("implies", "contradicts", "depends"):
+                continue
+            known, what = (src, "source") if kind == "depends" else (clm, "claim")
+            for field, end in (("from", a), ("to", b)):
+                if isinstance(end, str) and end not in known:
+                    problems.append(
+                        InvalidCaseError(field, f"{a}->{b}", f"unknown {what} id {show(end)}")
+                    )
     return case, problems
 
 
