@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import credscore as cs
+from credscore import strategies as cst
 from credscore.case.model import loose_ends
 from credscore.errors import CredscoreError, CredscoreWarning, InvalidCaseError
 from credscore.examples import path as example_path
@@ -460,3 +463,50 @@ def test_a_reliability_next_to_1_scores_without_a_numpy_warning() -> None:
         s = cs.score(case)["c"]
     assert s.interval[0] <= s.probability <= s.interval[1] == 1.0
     assert 30 < s.log_odds < 40  # large, finite
+
+
+def _naive_loose(case: cs.Case) -> list[tuple[str, str, str]]:
+    """Every prefix of every affiliation, spelled out: the slow reference."""
+    under = {g for s in case.sources for g in s.groups}
+    out = [
+        (field, c.id, p)
+        for c in case.claims
+        for field in ("benefits", "harms")
+        for p in getattr(c, field)
+        if p not in under
+    ]
+    return out + [("groups.id", g.id, g.id) for g in case.groups if g.id not in under]
+
+
+@given(cst.cases(segments=("a", "b", "A")), st.data())
+def test_loose_ends_agree_with_spelling_out_every_prefix(case: cs.Case, data: Any) -> None:
+    """The fast prefix check (split only as deep as needed; deep paths one by
+    one) finds the same loose ends as spelling out every prefix."""
+    deep = "/".join(["a"] * 9)  # deeper than the shallow cut of 8 segments
+    extra = data.draw(st.sampled_from(["", deep, deep + "/b"]))
+    if extra:
+        case = case.replace(
+            sources=[*case.sources, cs.Source("deep-src", affiliation=deep + "/x")],
+            claims=[*case.claims, cs.Claim("deep-claim", benefits=[extra, extra + "/zz"])],
+        )
+    fast = [(p.field, p.id, p.problem) for p in loose_ends(case) if p.field != "affiliation"]
+    slow = _naive_loose(case)
+    assert [(f, i) for f, i, _ in fast] == [(f, i) for f, i, _ in slow]
+    for (_, _, problem), (_, _, prefix) in zip(fast, slow):
+        assert problem.startswith(repr(prefix)) or problem.startswith("no source's")
+    # a clash of letter case is named exactly when two prefixes differ only in case
+    spelt = {g for s in case.sources for g in s.groups}
+    clash = any(x != y and x.lower() == y.lower() for x in spelt for y in spelt)
+    assert clash == any(p.field == "affiliation" for p in loose_ends(case))
+
+
+def test_loose_ends_stay_linear_on_a_deep_affiliation() -> None:
+    """1,000 sources at one affiliation 10^4 segments deep (the stress row
+    that caught a quadratic first version): the answer without spelling out
+    10^4 prefixes per source."""
+    deep = "/".join(f"s{i}" for i in range(10_000))
+    sources = [cs.Source(f"x{i}", affiliation=deep) for i in range(1_000)]
+    case = cs.Case(sources, [cs.Claim("c", benefits=["s0/s1", "s0/s2"])], [])
+    assert [str(p) for p in loose_ends(case)] == [
+        "benefits of 'c': 's0/s2' matches no source's affiliation (affiliations start with 's0')"
+    ]

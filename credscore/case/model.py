@@ -262,13 +262,14 @@ def loose_ends(case: Case) -> list[InvalidCaseError]:
     >>> [str(p) for p in loose_ends(case)]
     ["benefits of 'c': 'ukraine' matches no source's affiliation (affiliations start with 'ua')"]
     """
-    under: set[str] = set()
-    tops: set[str] = set()
-    for aff in {s.affiliation for s in case.sources if s.affiliation is not None}:
-        parts = aff.split("/")
-        tops.add(parts[0])
-        for k in range(1, len(parts) + 1):
-            under.add("/".join(parts[:k]))
+    first: dict[str, str] = {}  # each distinct affiliation -> its first source
+    for src in case.sources:
+        if src.affiliation is not None and src.affiliation not in first:
+            first[src.affiliation] = src.id
+    tops = {aff.partition("/")[0] for aff in first}
+    wanted = {p for c in case.claims for p in (*c.benefits, *c.harms)}
+    wanted.update(g.id for g in case.groups)
+    under = _prefixes_present(first, wanted)
 
     def hint() -> str:
         if not tops:
@@ -295,27 +296,66 @@ def loose_ends(case: Case) -> list[InvalidCaseError]:
                     "groups.id", g.id, f"no source's affiliation lies under it ({hint()})"
                 )
             )
-    # Affiliations are case-sensitive ids: 'US/gov' and 'us/gov' are different
-    # groups, which is almost always a typing slip. Named once, where the
-    # spellings first part (the shallowest segment that differs).
-    spellings: dict[str, dict[str, list[str]]] = {}
-    for src in case.sources:
-        if src.affiliation is not None:
-            parts = src.affiliation.split("/")
-            for k in range(1, len(parts) + 1):
-                p = "/".join(parts[:k])
-                spellings.setdefault(p.lower(), {}).setdefault(p, []).append(src.id)
+    out.extend(_letter_case(first))
+    return out
+
+
+def _prefixes_present(affiliations: Iterable[str], wanted: set[str]) -> set[str]:
+    """The paths of ``wanted`` that some affiliation lies under, by whole
+    segments. Linear in the affiliations' length for shallow paths (an
+    affiliation is split only as deep as the deepest shallow path wanted), so
+    an affiliation 10^4 segments deep costs no more than a short one."""
+    shallow = {p for p in wanted if p.count("/") < 8}
+    depth = max((p.count("/") + 1 for p in shallow), default=0)
+    found: set[str] = set()
+    affs = list(affiliations)
+    if depth:
+        for aff in affs:
+            parts = aff.split("/", depth)
+            prefix = ""
+            for k in range(min(depth, len(parts))):
+                prefix = parts[k] if k == 0 else f"{prefix}/{parts[k]}"
+                if prefix in shallow:
+                    found.add(prefix)
+    for p in wanted - shallow:  # deep paths: rare, checked one by one
+        if any(aff == p or aff.startswith(p + "/") for aff in affs):
+            found.add(p)
+    return found
+
+
+def _letter_case(first: Mapping[str, str]) -> list[InvalidCaseError]:
+    """Affiliations are case-sensitive ids: 'US/gov' and 'us/gov' are
+    different groups, which is almost always a typing slip. Each clash is
+    named once, where the spellings first part (the shallowest segment that
+    differs). Only as deep as the deepest segment with a capital letter."""
+    depth = 0
+    for aff in first:
+        if aff != aff.lower():
+            parts = aff.split("/")
+            depth = max(depth, next(i for i, x in enumerate(parts) if x != x.lower()) + 1)
+    if not depth:
+        return []
+    spellings: dict[str, dict[str, str]] = {}  # lowered prefix -> spelling -> source
+    counts: dict[str, int] = {}
+    for aff, src in first.items():
+        parts = aff.split("/", depth)
+        prefix = ""
+        for k in range(min(depth, len(parts))):
+            prefix = parts[k] if k == 0 else f"{prefix}/{parts[k]}"
+            spellings.setdefault(prefix.lower(), {}).setdefault(prefix, src)
+            counts[prefix] = counts.get(prefix, 0) + 1
+    out: list[InvalidCaseError] = []
     for low, spelt in spellings.items():
         parent = low.rpartition("/")[0]
         if len(spelt) < 2 or (parent and len(spellings[parent]) > 1):
             continue
-        common, *others = sorted(spelt, key=lambda p: (-len(spelt[p]), p))
+        common, *others = sorted(spelt, key=lambda p: (-counts[p], p))
         for p in others:
             out.append(
                 InvalidCaseError(
                     "affiliation",
-                    spelt[p][0],
-                    f"{show(p)} differs from {show(common)} (of {show(spelt[common][0])}) "
+                    spelt[p],
+                    f"{show(p)} differs from {show(common)} (of {show(spelt[common])}) "
                     "only in letter case: they are different groups",
                 )
             )
