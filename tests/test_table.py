@@ -328,3 +328,45 @@ def test_csv_round_trip(rows: list[tuple[str, str, str]], sep: str) -> None:
         got = read_table(p, sep=sep)
         sniffed = read_table(p)
     assert decompile(got) == decompile(sniffed) == reference_compile(rows)
+
+
+# -- integer labels (issue 12, item 1) ------------------------------------------
+
+
+def test_integers_are_labels_for_categorical_models_and_numbers_for_numeric_ones() -> None:
+    """Crowd labels are integers: unless numeric is stated, an integer table is
+    categorical, and a model that takes only numbers reads the same values as
+    numbers."""
+    from credscore.errors import InvalidTableError
+    from credscore.models.fuse import fuse
+
+    src, obj, val = ["w1", "w2", "w3", "w1"], ["q1", "q1", "q1", "q2"], np.array([3, 3, 5, 1])
+    t = Table.from_arrays(src, obj, val)
+    assert not t.numeric and t.integer_labels
+    assert fuse(t, model="majority").truths() == {"q1": 3, "q2": 1}
+    assert fuse(t, model="dawid-skene").truths()["q1"] == 3  # accepts both kinds: labels
+    mean = fuse(t, model="mean")
+    assert mean.table.numeric and mean.truths() == {"q1": pytest.approx(11 / 3), "q2": 1.0}
+    # stated either way, the statement wins
+    as_numbers = Table.from_arrays(src, obj, val, numeric=True)
+    assert as_numbers.numeric and not as_numbers.integer_labels
+    with pytest.raises(InvalidTableError, match="does not accept numeric"):
+        fuse(as_numbers, model="majority")
+    as_labels = Table.from_arrays(src, obj, val, numeric=False)
+    assert not as_labels.integer_labels
+    with pytest.raises(InvalidTableError, match="labels, not numbers"):
+        as_labels.as_numbers()
+    with pytest.raises(InvalidTableError, match="does not accept categorical"):
+        fuse(as_labels, model="mean")
+    # floats are numbers; booleans are labels only
+    assert Table.from_arrays(src, obj, val.astype(float)).numeric
+    booleans = Table.from_arrays(src, obj, val > 2)
+    assert not booleans.numeric and not booleans.integer_labels
+
+
+def test_integer_columns_of_a_dataframe_follow_the_same_rule() -> None:
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"source": ["a", "b", "c"], "object": ["x", "x", "x"], "value": [0, 1, 1]})
+    t = Table.from_dataframe(df)
+    assert not t.numeric and t.integer_labels
+    assert t.as_numbers().claim_value.tolist() == [0.0, 1.0]

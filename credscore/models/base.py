@@ -260,6 +260,8 @@ class TruthModel(abc.ABC):
         if not isinstance(table, Table):
             raise TypeError(f"table: expected a credscore.Table, got {type(table).__name__}")
         kind = "numeric" if table.numeric else "categorical"
+        if kind not in self.kinds and table.integer_labels:
+            table, kind = table.as_numbers(), "numeric"  # integer labels read as numbers
         if kind not in self.kinds:
             raise InvalidTableError(
                 f"value: model {self.name!r} does not accept {kind} values "

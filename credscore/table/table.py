@@ -78,6 +78,33 @@ class Table:
     #: directly); more than :attr:`n_assertions` when a source gave several
     #: values for one object, of which the last is kept
     n_rows: int | None = attrs.field(default=None, kw_only=True)
+    #: the values were integers and ``numeric`` was not stated: the table is
+    #: categorical (crowd labels are integers almost everywhere), and a model
+    #: that takes only numbers reads the same values as numbers
+    #: (:meth:`as_numbers`)
+    integer_labels: bool = attrs.field(default=False, kw_only=True)
+
+    def as_numbers(self) -> Table:
+        """This table with its integer labels read as numbers.
+
+        Examples
+        --------
+        >>> t = Table.from_arrays(["s1", "s2"], ["x", "x"], [3, 5])
+        >>> t.numeric, t.as_numbers().numeric, t.as_numbers().claim_value.tolist()
+        (False, True, [3.0, 5.0])
+        """
+        if self.numeric:
+            return self
+        if not self.integer_labels:
+            raise InvalidTableError(
+                "value: the values are labels, not numbers (build the table with numeric=True)"
+            )
+        values = self.claim_value.astype(np.float64)
+        if values.size and np.abs(values).max() > MAX_NUMERIC:
+            raise InvalidTableError(
+                f"value: beyond +-{MAX_NUMERIC:g} (rescale the column, e.g. to thousands)"
+            )
+        return attrs.evolve(self, claim_value=_readonly(values), numeric=True)
 
     @property
     def n_sources(self) -> int:
@@ -123,7 +150,10 @@ class Table:
             the latest wins (ties: the later row).
         numeric : bool, optional
             Treat values as numbers. Default: True when ``value`` has a
-            numeric (non-boolean) dtype.
+            floating-point dtype. Integer values, unless ``numeric`` says
+            otherwise, are labels (the table is categorical, as crowd labels
+            are) that models taking only numbers read as numbers
+            (:attr:`integer_labels`).
 
         Returns
         -------
@@ -163,8 +193,9 @@ class Table:
                 raise InvalidTableError(f"{name}: has {arr.shape[0]} rows, but source has {n}")
         if n == 0:
             raise InvalidTableError("source: the table has no rows")
+        integer_labels = numeric is None and val_a.dtype.kind in "iu"
         if numeric is None:
-            numeric = val_a.dtype.kind in "iuf"
+            numeric = val_a.dtype.kind == "f"
         if numeric:
             try:
                 val_a = val_a.astype(np.float64)
@@ -192,9 +223,10 @@ class Table:
             time_a = np.asarray(time)
             if time_a.shape != (n,):
                 raise InvalidTableError(f"time: has shape {time_a.shape}, expected ({n},)")
-        return cls._from_codes(
+        table = cls._from_codes(
             source_ids, src_i, object_ids, obj_i, value_ids, val_i, time=time_a, numeric=numeric
         )
+        return attrs.evolve(table, integer_labels=True) if integer_labels else table
 
     @classmethod
     def _from_codes(
@@ -293,7 +325,7 @@ class Table:
             Name of a column of sortable times (see :meth:`from_arrays`).
         numeric : bool, optional
             Treat values as numbers. Default: True when the value column has a
-            numeric (non-boolean) dtype.
+            floating-point dtype; integers are labels, as in :meth:`from_arrays`.
 
         Returns
         -------
