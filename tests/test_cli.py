@@ -489,3 +489,36 @@ def test_as_of_says_that_untimed_reports_are_left_out(kursk_file: Path) -> None:
         "credscore score: warning: as_of: 1 report(s) without a time left out (an untimed "
         "report counts only when the whole case is scored)"
     ]
+
+
+# -- issue 12, item 2: credscore models -------------------------------------------------
+
+
+def test_models_lists_every_registered_model_with_its_values_and_paper() -> None:
+    from credscore.models import available_models
+
+    proc = run("models")
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    case_part, table_part = text.split("table models (credscore fuse --model NAME)")
+    assert case_part.startswith("case models (credscore score --model NAME)")
+    for name in cs.case_models():
+        assert f"\n  {name} " in case_part, name
+    listed = [ln.split()[0] for ln in table_part.splitlines() if ln.startswith("  ") and
+              not ln.startswith("   ")]  # fmt: skip
+    assert listed == sorted(available_models())
+    rows = json.loads(run("models", "--json").stdout)
+    table = [r for r in rows if r["scale"] == "table"]
+    assert [r["name"] for r in table] == sorted(available_models())
+    for r in table:
+        assert r["values"] and set(r["values"]) <= {"categorical", "numeric"}
+        assert r["summary"] and "`" not in r["summary"] and ":math:" not in r["summary"]
+    majority = next(r for r in table if r["name"] == "majority")
+    assert majority["values"] == ["categorical"]
+    accu = next(r for r in table if r["name"] == "accu")
+    assert "Dong" in accu["paper"] and "2009" in accu["paper"]
+    # every model but the plain vote counts cites the paper it follows
+    uncited = {r["name"] for r in table if not r["paper"]}
+    assert uncited <= {"majority", "mean", "median"}, uncited
+    independent = next(r for r in rows if r["name"] == "independent")
+    assert "nested_dependence=0.0" in independent["summary"]

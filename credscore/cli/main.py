@@ -468,6 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_case_input(p, optional_case=True)
 
     _add_fuse(sub)
+    from credscore.cli import models as _cli_models
+
+    _cli_models.add_parser(sub).formatter_class = _formatter
     return parser
 
 

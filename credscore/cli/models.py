@@ -1,0 +1,148 @@
+"""``credscore models``: every registered model, what it accepts, and its paper."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from typing import IO, Any
+
+__all__ = ["add_parser", "describe_models", "run"]
+
+_ROLE = re.compile(r":\w+:`~?([^`]*)`")
+_REF = re.compile(r"^\s*\.\. \[[^\]]+\]\s*(.*)$")
+
+
+def _summary(doc: str) -> str:
+    """The first paragraph of a docstring, on one line, without RST roles."""
+    lines = []
+    for line in doc.strip().splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return _clean(" ".join(lines))
+
+
+def _paper(doc: str) -> str | None:
+    """The first entry of a numpydoc ``References`` section, on one line
+    (entries are paragraphs, with or without a ``.. [1]`` label)."""
+    lines = [line.strip() for line in doc.splitlines()]
+    try:
+        start = next(
+            i for i in range(len(lines) - 1)
+            if lines[i] == "References" and set(lines[i + 1]) == {"-"}
+        )  # fmt: skip
+    except StopIteration:
+        return None
+    parts: list[str] = []
+    for line in lines[start + 2 :]:
+        m = _REF.match(line)
+        if m and parts:  # the next labelled entry
+            break
+        if not line:
+            if parts:
+                break
+            continue
+        parts.append(m.group(1) if m else line)
+    return _clean(" ".join(parts)) if parts else None
+
+
+def _clean(text: str) -> str:
+    text = _ROLE.sub(r"\1", text).replace("``", "").replace("*", "")
+    return text.replace("\\varepsilon", "ε").replace("\\,", "")
+
+
+def describe_models() -> list[dict[str, Any]]:
+    """One entry per registered model: ``scale`` (``case`` for ``credscore
+    score --model``, ``table`` for ``credscore fuse --model``), ``name``,
+    ``values`` (the kinds of table values it accepts; ``None`` for case
+    models), ``summary`` and ``paper`` (``None`` when its docstring cites none).
+
+    Examples
+    --------
+    >>> rows = describe_models()
+    >>> [r["name"] for r in rows if r["scale"] == "case"][:2]
+    ['corroboration', 'independent']
+    >>> majority = next(r for r in rows if r["name"] == "majority")
+    >>> majority["values"], majority["summary"][:13]
+    (['categorical'], 'Majority vote')
+    """
+    import credscore.models  # noqa: F401  (registers the built-in models)
+    from credscore.case.registry import _CASE_MODELS
+    from credscore.models.registry import _REGISTRY
+
+    out: list[dict[str, Any]] = []
+    for name, factory in _CASE_MODELS.items():
+        doc = type(factory()).__doc__ or ""
+        summary = _summary(doc)
+        own = _own_settings(factory())
+        if own:
+            summary = f"{summary} With {own}."
+        out.append(
+            {"scale": "case", "name": name, "values": None, "summary": summary,
+             "paper": _paper(doc)}
+        )  # fmt: skip
+    for name in sorted(_REGISTRY):
+        cls = _REGISTRY[name]
+        doc = cls.__doc__ or ""
+        out.append(
+            {"scale": "table", "name": name, "values": sorted(cls.kinds),
+             "summary": _summary(doc), "paper": _paper(doc)}
+        )  # fmt: skip
+    return out
+
+
+def _own_settings(model: Any) -> str:
+    """The settings in which a registered instance differs from its class's defaults."""
+    import attrs
+
+    if not attrs.has(type(model)):
+        return ""
+    try:
+        default = type(model)()
+    except TypeError:
+        return ""
+    changed = [
+        f"{f.name}={getattr(model, f.name)!r}"
+        for f in attrs.fields(type(model))
+        if f.init and getattr(model, f.name) != getattr(default, f.name)
+    ]
+    return ", ".join(changed)
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "models",
+        help="list the registered models",
+        description="List every registered model: the case models of "
+        "`credscore score --model` and the table models of `credscore fuse --model`, "
+        "with the values each accepts, a one-line summary and the paper it follows.",
+    )
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.set_defaults(_run=run)
+    return p
+
+
+def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
+    out = out if out is not None else sys.stdout
+    rows = describe_models()
+    if args.json:
+        json.dump(rows, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return 0
+    for scale, title in (
+        ("case", "case models (credscore score --model NAME)"),
+        ("table", "table models (credscore fuse --model NAME)"),
+    ):
+        chosen = [r for r in rows if r["scale"] == scale]
+        width = max(len(r["name"]) for r in chosen)
+        print(title, file=out)
+        for r in chosen:
+            kinds = f" [{', '.join(r['values'])}]" if r["values"] else ""
+            print(f"  {r['name']:<{width}}  {r['summary']}{kinds}", file=out)
+            if r["paper"]:
+                print(f"  {'':<{width}}  after {r['paper']}", file=out)
+        if scale == "case":
+            print(file=out)
+    return 0
