@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import credscore as cs
@@ -522,3 +523,42 @@ def test_models_lists_every_registered_model_with_its_values_and_paper() -> None
     assert uncited <= {"majority", "mean", "median"}, uncited
     independent = next(r for r in rows if r["name"] == "independent")
     assert "nested_dependence=0.0" in independent["summary"]
+
+
+@pytest.mark.parametrize("model", ["corroboration", "independent"])
+def test_score_set_changes_a_case_model_setting(kursk_file: Path, model: str) -> None:
+    """`score --set prior=0.3` gives what the model with that setting gives;
+    a bad value or key exits 2 naming the setting."""
+    from credscore.case.registry import _CASE_MODELS
+
+    proc = run("score", str(kursk_file), "--model", model, "--set", "prior=0.3", "--json")
+    assert proc.returncode == 0, proc.stderr
+    expected = cs.score(cs.examples.kursk(), cs.CorroborationModel(prior=0.3))
+    if model == "independent":
+        expected = cs.score(
+            cs.examples.kursk(), attrs.evolve(_CASE_MODELS["independent"](), prior=0.3)
+        )
+    got = {c["id"]: c["probability"] for c in json.loads(proc.stdout)["claims"]}
+    assert got == pytest.approx({c.id: c.probability for c in expected})
+    bad = run("score", str(kursk_file), "--model", model, "--set", "prior=2")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "credscore score: error: --set: prior: must lie in (0, 1), got 2"
+    unknown = run("explain", str(kursk_file), "nk-casualties", "--set", "colour=red")
+    assert unknown.returncode == 2 and "no setting 'colour'" in unknown.stderr
+    assert "threshold" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
+def test_models_lists_a_broken_user_factory_without_failing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import credscore.case.registry as reg
+    from credscore.cli.models import describe_models
+
+    monkeypatch.setattr(reg, "_CASE_MODELS", dict(reg._CASE_MODELS))
+
+    def broken() -> Any:
+        raise RuntimeError("no network")
+
+    cs.register_case_model("needs-network", broken)
+    row = next(r for r in describe_models() if r["name"] == "needs-network")
+    assert row["summary"] == "(its factory fails: RuntimeError: no network)"

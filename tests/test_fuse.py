@@ -407,3 +407,54 @@ def test_cli_bad_gold_files_are_named_errors(
     assert err.startswith("credscore fuse: error: ") and err.count("\n") == 1, err
     for w in words:
         assert w in err, (w, err)
+
+
+# --------------------------------------------------------------------------
+# --set KEY=VALUE (issue 12, item 2)
+
+
+def _a_number_setting(name: str) -> tuple[str, Any] | None:
+    import attrs
+
+    model = get_model(name)
+    for f in attrs.fields(type(model)):
+        v = getattr(model, f.name)
+        if (
+            f.init
+            and f.name != "progress"
+            and isinstance(v, (int, float))
+            and not isinstance(v, bool)
+        ):
+            return f.name, v
+    return None
+
+
+@pytest.mark.parametrize("name", available_models())
+def test_cli_set_reaches_every_model_and_refuses_bad_values(name: str, tmp_path: Path) -> None:
+    """--set on every registered model: a good value shows in --json's
+    settings; a bad value, an unknown key or a malformed pair exits 2 with a
+    message naming the setting (and listing the valid ones for a bad key)."""
+    table = tmp_path / "t.csv"
+    table.write_text("source,object,value\ns1,x,1\ns2,x,2\ns3,x,1\ns1,y,3\ns2,y,3\n")
+    numeric = ["--numeric"] if get_model(name).kinds == frozenset({"numeric"}) else []
+    found = _a_number_setting(name)
+    if found is None:  # the plain vote counts have no settings
+        code, _, err = cli(str(table), "--model", name, *numeric, "--set", "x=1")
+        assert code == 2 and f"model {name!r} has no settings" in err
+        return
+    key, default = found
+    value = default + 1 if isinstance(default, int) else default * 0.5 + 0.01
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        code, out, err = cli(
+            str(table), "--model", name, *numeric, "--json", "--set", f"{key}={value}"
+        )
+    assert code == 0, err
+    assert json.loads(out)["settings"][key] == pytest.approx(value)
+    code, out, err = cli(str(table), "--model", name, *numeric, "--set", f"{key}=abc")
+    assert code == 2 and out == ""
+    assert err.startswith(f"credscore fuse: error: --set: {key}: ") and err.count("\n") == 1
+    code, _, err = cli(str(table), "--model", name, *numeric, "--set", "colour=red")
+    assert code == 2 and "has no setting 'colour'" in err and key in err
+    code, _, err = cli(str(table), "--model", name, *numeric, "--set", key)
+    assert code == 2 and "expected KEY=VALUE" in err

@@ -59,9 +59,11 @@ def register_case_model(name: str, factory: Callable[[], ScoringModel]) -> None:
 
     Examples
     --------
+    >>> from credscore.case.score import CorroborationModel
     >>> register_case_model("cautious", lambda: CorroborationModel(nested_dependence=1.0))
     >>> "cautious" in case_models()
     True
+    >>> del _CASE_MODELS["cautious"]  # (this example leaves the registry as it was)
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name: expected a non-empty string, got {name!r}")

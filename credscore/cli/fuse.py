@@ -26,6 +26,7 @@ from typing import IO, Any
 import attrs
 import numpy as np
 
+from credscore.cli.models import with_settings
 from credscore.errors import ConvergenceWarning, CredscoreError, InvalidInputError
 from credscore.models.base import write_json
 from credscore.models.fuse import resolve_model
@@ -103,6 +104,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="values are numbers (default for models that accept only numbers)",
     )
     p.add_argument("--max-iter", type=int, default=None, help="iterations for iterative models")
+    p.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        help="a model setting (repeatable), e.g. --set n_false=10; "
+        "an unknown KEY lists the model's settings",
+    )
     p.add_argument("--seed", type=int, default=None, help="seed for models with a random start")
     p.add_argument(
         "--progress",
@@ -151,7 +159,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
     stdin_copy: str | None = None
     caught: list[warnings.WarningMessage] = []
     try:
-        model = resolve_model(args.model, **settings)
+        model = with_settings(resolve_model(args.model, **settings), args.set)
         numeric = bool(args.numeric) or model.kinds == frozenset({"numeric"})
         path, name = args.file, args.file
         if path == "-":

@@ -176,7 +176,13 @@ def _model(name: str | None) -> str | None:
 
 
 def _score(case: Case, name: str, args: argparse.Namespace) -> Scores:
-    as_of, model = _as_of(args.as_of), _model(args.model)
+    as_of, model_name = _as_of(args.as_of), _model(args.model)
+    model: Any = model_name
+    if args.set:
+        from credscore.case.registry import _CASE_MODELS
+        from credscore.cli.models import with_settings
+
+        model = with_settings(_CASE_MODELS[model_name or "corroboration"](), args.set)
     try:
         return score(case, model, as_of=as_of)
     except CredscoreError as exc:
@@ -398,6 +404,13 @@ def _add_case_input(p: argparse.ArgumentParser, *, optional_case: bool) -> None:
 def _add_scoring(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", metavar="TIME", help="ignore reports after TIME (ISO 8601)")
     p.add_argument("--model", metavar="NAME", help="scoring model (default: corroboration)")
+    p.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        help="a setting of the model (repeatable), e.g. --set prior=0.3; "
+        "an unknown KEY lists the model's settings",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
