@@ -21,6 +21,8 @@ LAYERS: dict[str, int] = {
     "credscore.semantics": 0,
     "credscore._validators": 0,
     "credscore._gc": 0,
+    "credscore._html": 0,
+    "credscore._optional": 0,
     "credscore._version": 0,
     "credscore.io.text": 0,
     "credscore.kernels": 1,

@@ -175,6 +175,49 @@ class Case:
             out += _contradictions(self)
         return out
 
+    def __repr__(self) -> str:
+        def n(k: int, word: str) -> str:
+            return f"{k:,} {word}" + ("" if k == 1 else "s")
+
+        parts = [n(len(self.sources), "source"), n(len(self.claims), "claim"),
+                 n(len(self.reports), "report")]  # fmt: skip
+        if self.groups:
+            parts.append(n(len(self.groups), "group"))
+        if self.links:
+            parts.append(n(len(self.links), "link"))
+        return f"<Case: {', '.join(parts)}>"
+
+    def _repr_html_(self) -> str:
+        """Sources, claims and reports as tables in a notebook (50 rows each)."""
+        from credscore._html import html_table
+
+        k = 50
+        return "".join(
+            [
+                html_table(
+                    f"{self!r}"[1:-1] + ": sources",
+                    ["id", "name", "kind", "reliability", "affiliation"],
+                    [(s.id, s.name or "", s.kind or "", "" if s.reliability is None
+                      else s.reliability, s.affiliation or "") for s in self.sources[:k]],
+                    total=len(self.sources),
+                ),
+                html_table(
+                    "claims",
+                    ["id", "text", "prior", "benefits", "harms"],
+                    [(c.id, c.text or "", "" if c.prior is None else c.prior,
+                      ", ".join(c.benefits), ", ".join(c.harms)) for c in self.claims[:k]],
+                    total=len(self.claims),
+                ),
+                html_table(
+                    "reports",
+                    ["source", "claim", "stance", "time", "cites", "weight"],
+                    [(r.source, r.claim, r.stance.value, r.time or "", r.cites or "", r.weight)
+                     for r in self.reports[:k]],
+                    total=len(self.reports),
+                ),
+            ]
+        )  # fmt: skip
+
     def source(self, id: str) -> Source:
         """The source with this id (KeyError if none)."""
         for s in self.sources:

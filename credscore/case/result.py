@@ -73,6 +73,20 @@ class ClaimScore:
     flags: tuple[str, ...]
     contributions: tuple[Contribution, ...]
 
+    def __repr__(self) -> str:
+        lo, hi = self.interval
+        flags = f", flags: {', '.join(self.flags)}" if self.flags else ""
+        return (
+            f"<ClaimScore {self.id!r}: p={self.probability:.3f} [{lo:.3f}-{hi:.3f}], "
+            f"grade {self.grade}, {self.phrase}, "
+            f"{self.independent_confirmations} independent{flags}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from credscore._html import html_table
+
+        return html_table(f"claim {self.id}", _HTML_HEADER, [_html_row(self)])
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the keys of :doc:`/reference/case-format`."""
         return {
@@ -309,6 +323,61 @@ class Scores:
     def __repr__(self) -> str:
         return f"<Scores: {len(self)} claims>"
 
+    def to_frame(self) -> Any:
+        """One row per claim: ``id``, ``probability``, ``interval_low``,
+        ``interval_high``, ``grade``, ``phrase``, ``independent_confirmations``,
+        ``log_odds`` and ``flags`` (comma-separated). Needs pandas (the
+        ``pandas`` extra).
+
+        Examples
+        --------
+        >>> import pytest; _ = pytest.importorskip("pandas")
+        >>> import credscore as cs
+        >>> frame = cs.score(cs.examples.kursk()).to_frame()
+        >>> frame.loc[0, "id"], int(frame.loc[0, "grade"]), frame.loc[0, "flags"]
+        ('nk-casualties', 1, 'unacknowledged')
+        """
+        from credscore._optional import require
+
+        pd = require("pandas", "Scores.to_frame()")
+        rows = [
+            {
+                "id": c.id,
+                "probability": c.probability,
+                "interval_low": c.interval[0],
+                "interval_high": c.interval[1],
+                "grade": c.grade,
+                "phrase": c.phrase,
+                "independent_confirmations": c.independent_confirmations,
+                "log_odds": c.log_odds,
+                "flags": ", ".join(c.flags),
+            }
+            for c in self
+        ]
+        return pd.DataFrame(rows, columns=list(_FRAME_COLUMNS))
+
+    def contributions_frame(self) -> Any:
+        """One row per (claim, report) contribution: ``claim``, ``source``,
+        ``stance``, ``raw``, ``adjusted``, ``effect`` and ``note`` (see
+        :class:`Contribution`). Needs pandas (the ``pandas`` extra)."""
+        from credscore._optional import require
+
+        pd = require("pandas", "Scores.contributions_frame()")
+        cols = ("claim", "source", "stance", "raw", "adjusted", "effect", "note")
+        rows = [
+            (k.claim, k.source, str(k.stance), k.raw, k.adjusted, k.effect, k.note)
+            for c in self
+            for k in c.contributions
+        ]
+        return pd.DataFrame(rows, columns=list(cols))
+
+    def _repr_html_(self) -> str:
+        """The claims as a table in a notebook (the first 50)."""
+        from credscore._html import html_table
+
+        rows = [_html_row(c) for c, _ in zip(self, range(50))]
+        return html_table(f"Scores: {len(self):,} claims", _HTML_HEADER, rows, total=len(self))
+
     @property
     def sources(self) -> dict[str, float]:
         """Effective reliability of every source (before interest adjustments)."""
@@ -526,3 +595,24 @@ def odds_words(ell: float, *, of: str = "total") -> str:
     if of == "total":
         return f"odds x{r}" if ell > 0 else f"odds /{r}"
     return f"about {r} to 1 {'for' if ell > 0 else 'against'}"
+
+
+_FRAME_COLUMNS = (
+    "id", "probability", "interval_low", "interval_high", "grade", "phrase",
+    "independent_confirmations", "log_odds", "flags",
+)  # fmt: skip
+
+_HTML_HEADER = ("claim", "probability", "interval", "grade", "phrase", "independent", "flags")
+
+
+def _html_row(c: ClaimScore) -> tuple[str, ...]:
+    lo, hi = c.interval
+    return (
+        c.id,
+        f"{c.probability:.3f}",
+        f"{lo:.3f}-{hi:.3f}",
+        str(c.grade),
+        c.phrase,
+        str(c.independent_confirmations),
+        ", ".join(c.flags),
+    )

@@ -85,7 +85,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "-o",
         default=None,
         metavar="FILE",
-        help="also write every fused value to FILE (.csv, or .json as --json prints)",
+        help="also write every fused value to FILE: .csv or .tsv (object, value, "
+        "probability), .json (as --json prints) or .parquet (needs pandas and pyarrow)",
     )
     p.add_argument(
         "--no-header",
@@ -319,7 +320,7 @@ def _stdin_to_file() -> str:
 
 
 def _write_output(result: Any, path: str) -> None:
-    """Every fused value, as CSV (object, value, probability) or as JSON."""
+    """Every fused value, as CSV (object, value, probability), JSON or Parquet."""
     from credscore.io.casefile import open_atomic
 
     target = Path(path)
@@ -328,9 +329,21 @@ def _write_output(result: Any, path: str) -> None:
             write_json(result, f)
             f.write("\n")
         return
+    if target.suffix.lower() == ".parquet":
+        try:
+            frame = result.to_frame()
+            from credscore._optional import require
+
+            require("pyarrow", "--output FILE.parquet")
+        except ImportError as exc:
+            raise InvalidInputError(f"--output: {exc}") from None
+        with open_atomic(target, "wb") as f:
+            frame.to_parquet(f, index=False)
+        return
     if target.suffix.lower() not in (".csv", ".tsv", ".txt"):
         raise InvalidInputError(
-            f"--output: {path!r} must end in .csv, .tsv or .json (the format is taken from it)"
+            f"--output: {path!r} must end in .csv, .tsv, .json or .parquet "
+            "(the format is taken from it)"
         )
     sep = "\t" if target.suffix.lower() == ".tsv" else ","
     with open_atomic(target) as f:

@@ -142,6 +142,59 @@ class FusionResult:
             f"converged={self.converged}>"
         )
 
+    def to_frame(self) -> Any:
+        """One row per object: ``object``, ``value`` (the fused value) and
+        ``probability``. Needs pandas (the ``pandas`` extra).
+
+        Examples
+        --------
+        >>> import pytest; _ = pytest.importorskip("pandas")
+        >>> from credscore.models.fuse import fuse
+        >>> fuse((["s1", "s2", "s3"], ["x", "x", "x"], ["a", "a", "b"]), model="majority"
+        ...      ).to_frame().values.tolist()
+        [['x', 'a', 0.6666666666666666]]
+        """
+        from credscore._optional import require
+
+        pd = require("pandas", "FusionResult.to_frame()")
+        t = self.table
+        return pd.DataFrame(
+            {"object": t.object_ids, "value": self.value, "probability": self.probability}
+        )
+
+    def sources_frame(self) -> Any:
+        """One row per source: ``source`` and its learned ``reliability``.
+        Needs pandas (the ``pandas`` extra)."""
+        from credscore._optional import require
+
+        pd = require("pandas", "FusionResult.sources_frame()")
+        return pd.DataFrame({"source": self.table.source_ids, "reliability": self.reliability})
+
+    def _repr_html_(self) -> str:
+        """The fused values and the sources' reliability as two tables in a
+        notebook (the first 50 rows of each)."""
+        from credscore._html import html_table
+
+        t = self.table
+        n = min(50, t.n_objects)
+        objects = zip(
+            t.object_ids[:n].tolist(), self.value[:n].tolist(), self.probability[:n].tolist()
+        )
+        m = min(50, t.n_sources)
+        sources = zip(t.source_ids[:m].tolist(), self.reliability[:m].tolist())
+        state = "converged" if self.converged else "not converged"
+        return html_table(
+            f"{self.model}: {t.n_objects:,} objects, {self.n_iter} iterations, {state}",
+            ["object", "value", "probability"],
+            [(o, v, f"{p:.4f}") for o, v, p in objects],
+            total=t.n_objects,
+        ) + html_table(
+            "sources",
+            ["source", "reliability"],
+            [(s, f"{r:.4f}") for s, r in sources],
+            total=t.n_sources,
+        )
+
     @property
     def best_claim(self) -> npt.NDArray[np.int64]:
         """Index of the most probable claim of each object (ties: first value)."""
