@@ -375,7 +375,8 @@ def _letter_case(first: Mapping[str, str]) -> list[InvalidCaseError]:
     for aff in first:
         if aff != aff.lower():
             parts = aff.split("/")
-            depth = max(depth, next(i for i, x in enumerate(parts) if x != x.lower()) + 1)
+            deepest = max(i for i, x in enumerate(parts) if x != x.lower())
+            depth = max(depth, deepest + 1)
     if not depth:
         return []
     spellings: dict[str, dict[str, str]] = {}  # lowered prefix -> spelling -> source
