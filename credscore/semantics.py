@@ -111,8 +111,9 @@ def llr(
     Parameters
     ----------
     rho : ndarray
-        Reliability, below 1 (1 itself gives a large finite ratio). A negative ``rho`` (worse than chance) keeps
-        ``P_t`` at least ``1e-12 P_f``, so the ratio stays finite and negative.
+        Reliability, below 1 (1 itself gives a large finite ratio). A
+        negative ``rho`` (worse than chance) keeps ``P_t`` at least
+        ``1e-12 P_f``, so the ratio stays finite and negative.
     a : ndarray or float
         Propensity to assert when not knowing, in (0, 1].
     lam : ndarray or float

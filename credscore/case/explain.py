@@ -246,13 +246,13 @@ def _silent_note(r: Report, kept: bool, absorbed: bool) -> str:
     return "carries no evidence"
 
 
-def _via(report: Any, sign: float) -> str:
+def _via(report: Report, sign: float) -> str:
     """How a report on another claim bears on this one, by the link that
     carried it: a confirmation of a claim implying this one, of a claim
     contradicting it (it counts against), or a denial of a claim this one
     implies."""
     other = repr(report.claim)
-    if report.stance.value == "denies":
+    if report.stance is Stance.DENIES:
         return f"via {other}, which this claim implies: it counts against"
     if sign < 0:
         return f"via {other}, which contradicts this claim: it counts against"

@@ -63,8 +63,8 @@ def grade(
     1 needs p >= 0.9, at least two independent confirmations, no credible
     denial, and (``self_serving``) not every confirmation from a party the
     claim serves: "confirmed by other sources" means sources independent of
-    the interest too; 2 is p >= 0.8; 3 p >= 0.5; 4 p >= 0.2; 5 below; 6 when no report
-    carries evidence.
+    the interest too; 2 is p >= 0.8; 3 p >= 0.5; 4 p >= 0.2; 5 below; 6 when
+    no report carries evidence.
 
     Examples
     --------

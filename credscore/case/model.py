@@ -3,14 +3,15 @@
 :class:`Case` holds the parts of :mod:`credscore.case.parts` and checks how they
 refer to each other (unique ids, known ids in reports and links, no cycle of
 ``cites`` or ``implies``). :func:`case_from_dict` and :func:`case_to_dict` turn a
-case into the plain data of the JSON case format, version 1 (:doc:`/reference/case-format`) and back, listing every problem at once; reading and writing the
-file itself (text, encoding, safe writes) is :mod:`credscore.io.casefile`.
+case into the plain data of the JSON case format, version 1
+(:doc:`/reference/case-format`) and back, listing every problem at once;
+reading and writing the file itself (text, encoding, safe writes) is
+:mod:`credscore.io.casefile`.
 """
 
 from __future__ import annotations
 
 import operator
-import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -295,8 +296,8 @@ def loose_ends(case: Case) -> list[InvalidCaseError]:
     nothing: a ``benefits``/``harms`` prefix or a declared group no source's
     affiliation lies under (by whole path segments: ``ua`` covers ``ua/gov``,
     not ``uae``), and affiliations that differ only in letter case
-    (``US/gov`` beside ``us/gov``). ``credscore validate`` reports them as errors; scoring warns
-    (:class:`~credscore.errors.CredscoreWarning`).
+    (``US/gov`` beside ``us/gov``). ``credscore validate`` reports them as
+    errors; scoring warns (:class:`~credscore.errors.CredscoreWarning`).
 
     Examples
     --------
@@ -305,13 +306,22 @@ def loose_ends(case: Case) -> list[InvalidCaseError]:
     >>> [str(p) for p in loose_ends(case)]
     ["benefits of 'c': 'ukraine' matches no source's affiliation (affiliations start with 'ua')"]
     """
+    return _loose_ends(case.sources, case.claims, case.groups)
+
+
+def _loose_ends(
+    sources: Iterable[Source], claims: Iterable[Claim], groups: Iterable[Group]
+) -> list[InvalidCaseError]:
+    """:func:`loose_ends` of the parts of a case (also of the parts that did
+    build from a document with problems)."""
+    claims, groups = list(claims), list(groups)
     first: dict[str, str] = {}  # each distinct affiliation -> its first source
-    for src in case.sources:
+    for src in sources:
         if src.affiliation is not None and src.affiliation not in first:
             first[src.affiliation] = src.id
     tops = {aff.partition("/")[0] for aff in first}
-    wanted = {p for c in case.claims for p in (*c.benefits, *c.harms)}
-    wanted.update(g.id for g in case.groups)
+    wanted = {p for c in claims for p in (*c.benefits, *c.harms)}
+    wanted.update(g.id for g in groups)
     under = _prefixes_present(first, wanted)
 
     def hint() -> str:
@@ -321,7 +331,7 @@ def loose_ends(case: Case) -> list[InvalidCaseError]:
         return f"affiliations start with {shown}" + (", ..." if len(tops) > 5 else "")
 
     out: list[InvalidCaseError] = []
-    for c in case.claims:
+    for c in claims:
         for field in ("benefits", "harms"):
             for prefix in getattr(c, field):
                 if prefix not in under:
@@ -332,7 +342,7 @@ def loose_ends(case: Case) -> list[InvalidCaseError]:
                             f"{show(prefix)} matches no source's affiliation ({hint()})",
                         )
                     )
-    for g in case.groups:
+    for g in groups:
         if g.id not in under:
             out.append(
                 InvalidCaseError(
@@ -644,19 +654,16 @@ _BUILD: dict[str, Callable[[Mapping[str, Any]], Any]] = {
 
 def _parse(
     data: Any, consume: bool = False
-) -> tuple[dict[str, list[Any]], list[InvalidCaseError]]:
-    """The parts of a case in the JSON format, and every problem met. With
+) -> tuple[dict[str, list[Any]], dict[str, list[Any]], list[InvalidCaseError]]:
+    """The parts of a case in the JSON format, the report and link items that
+    failed to build (their ids are still checked), and every problem met. With
     ``consume`` (the caller owns ``data``), each item is dropped from its list
     once built, so a large document and its parts are never held at once."""
     problems: list[InvalidCaseError] = []
     built: dict[str, list[Any]] = {k: [] for k in _KEYS}
-    failed: list[Any] = []
-    built["failed reports"] = failed
-    failed_links: list[Any] = []
-    built["failed links"] = failed_links
-    built["sources missing"] = []  # not empty when some source did not build
+    failed: dict[str, list[Any]] = {"reports": [], "links": []}
     if not isinstance(data, Mapping):
-        return built, [InvalidCaseError("case", None, "a case must be a JSON object")]
+        return built, failed, [InvalidCaseError("case", None, "a case must be a JSON object")]
     for key in sorted(set(data) - _TOP, key=str):
         problems.append(InvalidCaseError(str(key), None, "unknown key at the top of the case"))
     version = data.get("credscore")
@@ -686,7 +693,6 @@ def _parse(
             out.extend(items)  # every item was built as it was read (quick_pairs)
             items.clear()
             continue
-        n_items = len(items)
         for i, item in enumerate(items):
             if consume and type(item) is not dict:
                 if type(item) is ready:  # built as it was read (quick_part)
@@ -717,16 +723,12 @@ def _parse(
                     items[i] = None
             except InvalidCaseError as exc:
                 problems.extend(exc.problems)
-                if section == "reports":  # its ids are still checked against the others
-                    failed.append(item)
-                elif section == "links":
-                    failed_links.append(item)
+                if section in failed:  # its ids are still checked against the others
+                    failed[section].append(item)
             except (TypeError, ValueError) as exc:  # pragma: no cover - defensive
                 where = f"{section}[{i}]"
                 problems.append(InvalidCaseError(where, _item_id(section, i, item), str(exc)))
-        if section == "sources" and len(out) < n_items:
-            built["sources missing"].append(True)
-    return built, problems
+    return built, failed, problems
 
 
 def check_case(data: Any) -> list[InvalidCaseError]:
@@ -752,10 +754,7 @@ def check_case(data: Any) -> list[InvalidCaseError]:
 def _check(
     data: Any, consume: bool = False, loose: bool = False
 ) -> tuple[Case | None, list[InvalidCaseError]]:
-    built, problems = _parse(data, consume)
-    failed = built.pop("failed reports")
-    failed_links = built.pop("failed links")
-    sources_missing = bool(built.pop("sources missing"))
+    built, failed, problems = _parse(data, consume)
     case = None
     if not problems:
         try:
@@ -784,16 +783,16 @@ def _check(
             clm = {c["id"] for c in data["claims"] if isinstance(c, Mapping) and _is_str(c, "id")}
             clm.update(c.id for c in built["claims"])
         # Among the parts that did build; with a source missing, the
-        # affiliations a claim's interests may match are not all known.
+        # affiliations a claim's interests may match are not all known. (A
+        # built item leaves None in its place, or all were built and cleared.)
+        given = data.get("sources")
+        sources_missing = isinstance(given, list) and len(built["sources"]) < len(given)
         if loose and not sources_missing:
-            parts = types.SimpleNamespace(
-                sources=built["sources"], claims=built["claims"], groups=built["groups"]
-            )
-            problems.extend(loose_ends(parts))  # type: ignore[arg-type]
+            problems.extend(_loose_ends(built["sources"], built["claims"], built["groups"]))
         refs: list[tuple[str, str | None, str | None, str | None]] = [
             (r.key, r.source, r.claim, r.cites) for r in built["reports"]
         ]
-        for item in failed:  # a report with a bad field may name unknown ids too
+        for item in failed["reports"]:  # a report with a bad field may name unknown ids too
             s, c, x = (v if isinstance(v, str) else None for v in map(item.get, _REF_KEYS))
             refs.append((f"{item.get('source')}->{item.get('claim')}", s, c, x))
         for key, source, claim, cites in refs:
@@ -807,7 +806,7 @@ def _check(
                 problems.append(InvalidCaseError("cites", key, f"unknown source id {show(cites)}"))
         # links, built or not: their ends are sources (depends) or claims
         ends = [(lk.kind, lk.source, lk.target) for lk in built["links"]]
-        ends += [(x.get("kind"), x.get("from"), x.get("to")) for x in failed_links]
+        ends += [(x.get("kind"), x.get("from"), x.get("to")) for x in failed["links"]]
         for kind, a, b in ends:
             if kind not in ("implies", "contradicts", "depends"):
                 continue

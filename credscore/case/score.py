@@ -577,13 +577,13 @@ def _latest_reports(
         time[(time == -np.inf) & (cc.report_stance[sub] == RETRACTS)] = np.inf
         cites = cc.report_cites[sub]
         cited_rank = np.full(cites.shape[0], -1, dtype=np.int64)
-        if (cites >= 0).any():
-            names = [cc.source_ids[c] for c in np.unique(cites[cites >= 0]).tolist()]
-            rank_of = {n: r for r, n in enumerate(sorted(names))}
-            cited_rank = np.array(
-                [-1 if c < 0 else rank_of[cc.source_ids[c]] for c in cites.tolist()],
-                dtype=np.int64,
-            )
+        has_cite = cites >= 0
+        if has_cite.any():
+            cited = np.unique(cites[has_cite])  # by index; ranked below by id
+            by_id = sorted(range(cited.shape[0]), key=lambda k: cc.source_ids[cited[k]])
+            rank = np.empty(cited.shape[0], dtype=np.int64)
+            rank[by_id] = np.arange(cited.shape[0])
+            cited_rank[has_cite] = rank[np.searchsorted(cited, cites[has_cite])]
         o = np.lexsort(
             (cited_rank, -cc.report_weight[sub], cc.report_stance[sub], time, pair[rows])
         )
@@ -600,17 +600,11 @@ def _latest_reports(
         key = np.stack(
             [t_all, cc.report_stance[idx].astype(np.float64), cc.report_weight[idx]], axis=1
         )
-        same_next = np.zeros(idx.shape[0], dtype=bool)
-        same_next[:-1] = (pair[1:] == pair[:-1]) & np.all(key[1:] == key[:-1], axis=1)
-        # walk back from each group's last: keep while tied with the next
-        tied = np.zeros_like(last)
-        while True:  # one pass per tied report of one pair (rarely more than 1)
-            grow = np.zeros_like(last)
-            grow[:-1] = (last | tied)[1:] & same_next[:-1]
-            if not (grow & ~tied).any():
-                break
-            tied |= grow
-        last |= tied
+        # Sorted, a pair's reports tied with its last one end its run: compare
+        # each with the last of its pair (NaN, for a pair of one, never ties).
+        ends = np.flatnonzero(last)
+        its_last = ends[np.searchsorted(ends, np.arange(idx.shape[0]))]
+        last |= np.all(key == key[its_last], axis=1)
     kept = idx[last]
     kept_pair = pair[last]  # sorted
 

@@ -74,9 +74,10 @@ class Table:
     claim: IntArray
     object: IntArray
     numeric: bool = False
-    #: rows the table was compiled from (``None`` when built from arrays
-    #: directly); more than :attr:`n_assertions` when a source gave several
-    #: values for one object, of which the last is kept
+    #: rows the table was compiled from (``None`` when it was assembled from
+    #: compiled arrays, as a Dask partition is); more than :attr:`n_assertions`
+    #: when a source gave several values for one object, of which the last is
+    #: kept
     n_rows: int | None = attrs.field(default=None, kw_only=True)
     #: the values were integers and ``numeric`` was not stated: the table is
     #: categorical (crowd labels are integers almost everywhere), and a model
@@ -99,11 +100,8 @@ class Table:
             raise InvalidTableError(
                 "value: the values are labels, not numbers (build the table with numeric=True)"
             )
+        # integer labels are int64 or uint64: always within MAX_NUMERIC
         values = self.claim_value.astype(np.float64)
-        if values.size and np.abs(values).max() > MAX_NUMERIC:
-            raise InvalidTableError(
-                f"value: beyond +-{MAX_NUMERIC:g} (rescale the column, e.g. to thousands)"
-            )
         return attrs.evolve(self, claim_value=_readonly(values), numeric=True)
 
     @property
