@@ -359,7 +359,17 @@ class Scores:
     def contributions_frame(self) -> Any:
         """One row per (claim, report) contribution: ``claim``, ``source``,
         ``stance``, ``raw``, ``adjusted``, ``effect`` and ``note`` (see
-        :class:`Contribution`). Needs pandas (the ``pandas`` extra)."""
+        :class:`Contribution`). Needs pandas (the ``pandas`` extra).
+
+        Examples
+        --------
+        >>> import pytest; _ = pytest.importorskip("pandas")
+        >>> import credscore as cs
+        >>> parts = cs.score(cs.examples.kursk()).contributions_frame()
+        >>> gur = parts[(parts.claim == "nk-casualties") & (parts.source == "gur")]
+        >>> bool((gur.adjusted < gur.raw).all())  # self-serving: discounted
+        True
+        """
         from credscore._optional import require
 
         pd = require("pandas", "Scores.contributions_frame()")

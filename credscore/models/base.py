@@ -164,7 +164,16 @@ class FusionResult:
 
     def sources_frame(self) -> Any:
         """One row per source: ``source`` and its learned ``reliability``.
-        Needs pandas (the ``pandas`` extra)."""
+        Needs pandas (the ``pandas`` extra).
+
+        Examples
+        --------
+        >>> import pytest; _ = pytest.importorskip("pandas")
+        >>> from credscore.models.fuse import fuse
+        >>> fuse((["s1", "s2", "s3"], ["x", "x", "x"], ["a", "a", "b"]), model="majority"
+        ...      ).sources_frame().values.tolist()
+        [['s1', 1.0], ['s2', 1.0], ['s3', 0.0]]
+        """
         from credscore._optional import require
 
         pd = require("pandas", "FusionResult.sources_frame()")
