@@ -7,7 +7,7 @@ from typing import Any
 
 __all__ = ["require"]
 
-_EXTRA = {"pandas": "pandas", "pyarrow": "parquet", "matplotlib": "plot"}
+_EXTRA = {"pandas": "pandas", "pyarrow": "parquet", "matplotlib": "plot", "stix2": "export"}
 
 
 def require(module: str, what: str) -> Any:

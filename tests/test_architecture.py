@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "credscore.dask": 6,
     "credscore.testing": 6,
     "credscore.strategies": 6,
+    "credscore.plot": 6,
     "credscore.cli": 7,
     "credscore.__main__": 8,
     "credscore": 8,

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import io
 import json
 import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from credscore._gc import paused_gc
@@ -166,6 +168,16 @@ def _as_of(text: str | None) -> str | None:
     return text
 
 
+def _export_date(text: str) -> str:
+    try:
+        _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date or time (e.g. 2024-12-17)"
+        ) from None
+    return text
+
+
 def _model(name: str | None) -> str | None:
     if name is None:
         return None
@@ -175,14 +187,21 @@ def _model(name: str | None) -> str | None:
     return name
 
 
-def _score(case: Case, name: str, args: argparse.Namespace) -> Scores:
-    as_of, model_name = _as_of(args.as_of), _model(args.model)
-    model: Any = model_name
-    if args.set:
-        from credscore.case.registry import _CASE_MODELS
-        from credscore.cli.models import with_settings
+def _scoring_model(args: argparse.Namespace) -> Any:
+    """The case model of ``--model`` and ``--set``: a registry name, a model
+    object (with settings) or None (the default)."""
+    model_name = _model(args.model)
+    if not args.set:
+        return model_name
+    from credscore.case.registry import _CASE_MODELS
+    from credscore.cli.models import with_settings
 
-        model = with_settings(_CASE_MODELS[model_name or "corroboration"](), args.set)
+    return with_settings(_CASE_MODELS[model_name or "corroboration"](), args.set)
+
+
+def _score(case: Case, name: str, args: argparse.Namespace) -> Scores:
+    as_of = _as_of(args.as_of)
+    model = _scoring_model(args)
     try:
         return score(case, model, as_of=as_of)
     except CredscoreError as exc:
@@ -304,6 +323,65 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+_PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    if args.case is None and not _uses_tables(args):
+        raise UsageError(
+            f"expected CASE and CLAIM, got only {args.claim_id!r} "
+            "(e.g. credscore plot kursk.json nk-casualties -o nk.png)"
+        )
+    fmt = Path(args.output).suffix.lower().lstrip(".")
+    if fmt not in _PLOT_FORMATS:
+        raise UsageError(
+            f"--output: {args.output!r} must end in .png, .svg or .pdf (the format to write)"
+        )
+    case, name = _load_case(args)
+    _check_claims(case, [args.claim_id], name)
+    model = _scoring_model(args)
+    try:
+        from credscore import plot
+
+        draw = plot.timeline if args.kind == "timeline" else plot.dependence_graph
+        fig = draw(case, args.claim_id, model=model)
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+    except CredscoreError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=args.dpi)
+    # the whole picture is drawn before the file is opened: nothing half-written
+    Path(args.output).write_bytes(buf.getvalue())
+    print(f"wrote {args.output} ({args.kind} of {args.claim_id!r})", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from credscore.io.export import export
+
+    case, name = _load_case(args)
+    model = _scoring_model(args)
+    options: dict[str, Any] = {"publisher": args.publisher, "date": args.date}
+    if args.url is not None:
+        if args.format != "claimreview":
+            raise UsageError(f"--url: only the claimreview format has a url, not {args.format}")
+        options["url"] = args.url
+    try:
+        doc = export(case, args.format, score(case, model), **options)
+    except ImportError as exc:
+        raise UsageError(str(exc)) from None
+    except CredscoreError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if args.output in (None, "-"):
+        _out(text.rstrip("\n"))
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output} ({args.format}, {len(case.claims)} claims)", file=sys.stderr)
+    return 0
+
+
 def cmd_example(args: argparse.Namespace) -> int:
     from credscore import examples
 
@@ -377,6 +455,20 @@ _FUSE_EXAMPLES = """\
 examples:
   credscore fuse claims.csv --model accu
   credscore fuse claims.csv --model dawid-skene --gold gold.csv --json
+"""
+
+_PLOT_EXAMPLES = """\
+examples:
+  credscore example kursk > kursk.json
+  credscore plot kursk.json nk-casualties -o nk-casualties.png
+  credscore plot kursk.json nk-deployed --kind graph -o nk-deployed.svg
+"""
+
+_EXPORT_EXAMPLES = """\
+examples:
+  credscore example kursk | credscore export - --format claimreview --url https://example.org/kursk
+  credscore export kursk.json --format stix -o kursk.stix.json
+  credscore export kursk.json --format misp --publisher "Our desk" -o kursk.misp.json
 """
 
 _VALIDATE_EXAMPLES = """\
@@ -460,6 +552,54 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scoring(p)
 
     p = sub.add_parser(
+        "plot",
+        help="draw one claim's timeline or dependence graph to a file",
+        description="Draw one claim's probability over time (--kind timeline) or who "
+        "said what about it and who depends on whom (--kind graph) to a PNG, SVG or "
+        "PDF file. Needs matplotlib (the plot extra).",
+        epilog=_PLOT_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    _add_case_input(p, optional_case=True)
+    p.add_argument("claim_id", metavar="CLAIM", help="id of the claim to draw")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="FILE.png, FILE.svg or FILE.pdf"
+    )
+    p.add_argument(
+        "--kind", choices=("timeline", "graph"), default="timeline", help="default: timeline"
+    )
+    p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG (default: 150)")
+    p.add_argument("--model", metavar="NAME", help="scoring model (default: corroboration)")
+    p.add_argument(
+        "--set", metavar="KEY=VALUE", action="append", help="a setting of the model (repeatable)"
+    )
+
+    p = sub.add_parser(
+        "export",
+        help="write a scored case as ClaimReview, STIX 2.1 or MISP",
+        description="Score a case and write it in the format of another tool: "
+        "schema.org ClaimReview JSON-LD (fact checkers, search engines), a STIX 2.1 "
+        "bundle (threat intelligence platforms; needs the export extra) or MISP events "
+        "tagged with the admiralty-scale taxonomy.",
+        epilog=_EXPORT_EXAMPLES,
+        formatter_class=_formatter,
+    )
+    _add_case_input(p, optional_case=True)
+    p.add_argument(
+        "--format", required=True, choices=("claimreview", "stix", "misp"), help="the format"
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+    p.add_argument(
+        "--publisher", default="credscore", help="who publishes the scores (default: credscore)"
+    )
+    p.add_argument("--url", help="claimreview: the page the reviews are published on")
+    p.add_argument("--date", type=_export_date, help="date of the export, ISO 8601 (default: now)")
+    p.add_argument("--model", metavar="NAME", help="scoring model (default: corroboration)")
+    p.add_argument(
+        "--set", metavar="KEY=VALUE", action="append", help="a setting of the model (repeatable)"
+    )
+
+    p = sub.add_parser(
         "example",
         help="print a built-in example case as JSON",
         description="Print a built-in example case (default: the reference case "
@@ -508,6 +648,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "score": cmd_score,
     "explain": cmd_explain,
     "example": cmd_example,
+    "plot": cmd_plot,
+    "export": cmd_export,
     "validate": cmd_validate,
 }
 
