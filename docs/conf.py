@@ -25,8 +25,23 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    "matplotlib.sphinxext.plot_directive",
     "credscore_docs",
 ]
+
+# Pictures ({plot} blocks) are drawn at build time from the code shown with
+# them; DATA is the folder of the shared evaluation data sets.
+import os  # noqa: E402
+
+_DATA = Path(os.environ.get("CREDSCORE_DATA", DOCS.parent.parent / "shared" / "data"))
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 110)]
+plot_pre_code = (
+    "import matplotlib\nmatplotlib.use('Agg')\nfrom pathlib import Path\n"
+    f"DATA = Path({str(_DATA.resolve())!r})\n"
+)
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"

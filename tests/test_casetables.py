@@ -29,9 +29,17 @@ def case_as_tables(case: Case, delimiter: str = ",") -> dict[str, str]:
     """The five tables of a case, written with the csv module."""
     return {
         "reports": _csv(
-            [["source", "claim", "stance", "time", "cites", "weight"]]
+            [["source", "claim", "stance", "time", "cites", "weight", "value"]]
             + [
-                [r.source, r.claim, r.stance.value, r.time, r.cites, repr(r.weight)]
+                [
+                    r.source,
+                    r.claim,
+                    r.stance.value,
+                    r.time,
+                    r.cites,
+                    repr(r.weight),
+                    None if r.value is None else repr(r.value),
+                ]
                 for r in case.reports
             ],
             delimiter,
@@ -53,7 +61,19 @@ def case_as_tables(case: Case, delimiter: str = ",") -> dict[str, str]:
             delimiter,
         ),
         "claims": _csv(
-            [["id", "text", "prior", "benefits", "harms"]]
+            [
+                [
+                    "id",
+                    "text",
+                    "prior",
+                    "benefits",
+                    "harms",
+                    "value",
+                    "unit",
+                    "approx_low",
+                    "approx_high",
+                ]
+            ]
             + [
                 [
                     c.id,
@@ -61,6 +81,9 @@ def case_as_tables(case: Case, delimiter: str = ",") -> dict[str, str]:
                     None if c.prior is None else repr(c.prior),
                     ";".join(c.benefits),
                     ";".join(c.harms),
+                    None if c.value is None else repr(c.value),
+                    c.unit,
+                    *(("", "") if c.approx is None else map(repr, c.approx)),
                 ]
                 for c in case.claims
             ],

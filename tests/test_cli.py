@@ -130,8 +130,12 @@ def test_score_prints_an_aligned_table(kursk_file: Path) -> None:
         assert row[end_p - 5 : end_p] == f"{s.probability:.3f}"
         assert row[end_g - 1 : end_g] == str(s.grade)
         assert s.phrase in row
-    # The sources' table follows, after a blank line.
+    # The quantities' table follows, after a blank line: the two claims that
+    # state a number; then the sources'.
     rest = lines[1 + len(CLAIMS) :]
+    assert rest[0] == "" and rest[1].split()[:3] == ["quantity", "stated", "range"]
+    assert [r.split()[0] for r in rest[2:4]] == ["nk-30-casualties", "nk-11000"]
+    rest = rest[4:]
     assert rest[0] == "" and rest[1].split() == ["source", "reliability"]
     assert {r.split()[0] for r in rest[2:]} == {s["id"] for s in KURSK["sources"]}
 

@@ -19,6 +19,7 @@ def test_scores_frames_have_the_documented_columns_and_values() -> None:
     assert list(frame.columns) == [
         "id", "probability", "interval_low", "interval_high", "grade", "phrase",
         "independent_confirmations", "log_odds", "flags",
+        "estimate", "estimate_low", "estimate_high",
     ]  # fmt: skip
     assert frame["id"].tolist() == [c.id for c in scores]
     for row, c in zip(frame.itertuples(index=False), scores):

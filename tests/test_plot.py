@@ -286,12 +286,30 @@ def test_plot_command_writes_the_file(
     ],
 )
 def test_plot_command_errors(
-    tmp_path: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     case = tmp_path / "kursk.json"
     case.write_text(examples.path("kursk").read_text(encoding="utf-8"), encoding="utf-8")
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)
     assert main(["plot", str(case), *args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "nk.png").exists() and not (tmp_path / "nk.gif").exists()
+
+
+def test_the_readme_see_it_example_writes_the_timeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    (see_it,) = [b for b in blocks if "credscore.plot" in b]
+    assert len(see_it.strip().splitlines()) == 3
+    monkeypatch.chdir(tmp_path)
+    exec(compile(see_it, "README.md", "exec"), {})
+    assert (tmp_path / "nk-casualties.png").read_bytes().startswith(PNG)

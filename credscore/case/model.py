@@ -11,6 +11,7 @@ reading and writing the file itself (text, encoding, safe writes) is
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -164,6 +165,7 @@ class Case:
                     )
                 elif r.cites == r.source:
                     out.append(InvalidCaseError("cites", r.key, "a source cannot cite itself"))
+        out += _figures(self)
         for link in self.links:
             known = src_ids if link.kind == "depends" else claim_ids
             what = "source" if link.kind == "depends" else "claim"
@@ -260,6 +262,31 @@ class Case:
 _ID = operator.attrgetter("id")
 _SOURCE = operator.attrgetter("source")
 _CLAIM = operator.attrgetter("claim")
+_VALUE = operator.attrgetter("value")
+
+
+def _figures(case: Case) -> list[InvalidCaseError]:
+    """A report's figure needs a claim that states a quantity."""
+    values = map(_VALUE, case.reports)
+    given = list(
+        itertools.compress(case.reports, map(operator.is_not, values, itertools.repeat(None)))
+    )
+    if not given:
+        return []
+    return _figures_of(given, {c.id for c in case.claims if c.value is not None})
+
+
+def _figures_of(given: Iterable[Report], stated: set[str]) -> list[InvalidCaseError]:
+    return [
+        InvalidCaseError(
+            "value",
+            r.key,
+            f"claim {show(r.claim)} states no quantity to give a figure for "
+            "(give the claim a value)",
+        )
+        for r in given
+        if r.claim not in stated
+    ]
 
 
 def _cycles(case: Case) -> list[InvalidCaseError]:
@@ -511,8 +538,8 @@ _TOP = {"credscore", "sources", "claims", "reports", "groups", "links"}
 _KEYS: dict[str, tuple[set[str], set[str]]] = {
     # section: (required keys, optional keys)
     "sources": ({"id"}, {"name", "kind", "reliability", "affiliation"}),
-    "claims": ({"id"}, {"text", "prior", "benefits", "harms"}),
-    "reports": ({"source", "claim", "stance"}, {"time", "cites", "weight"}),
+    "claims": ({"id"}, {"text", "prior", "benefits", "harms", "value", "unit", "approx"}),
+    "reports": ({"source", "claim", "stance"}, {"time", "cites", "weight", "value"}),
     "groups": ({"id", "dependence"}, set()),
     "links": ({"kind", "from", "to"}, {"dependence"}),
 }
@@ -617,6 +644,9 @@ def _claim(item: Mapping[str, Any]) -> Claim:
         prior=get("prior"),
         benefits=get("benefits", ()),
         harms=get("harms", ()),
+        value=get("value"),
+        unit=get("unit"),
+        approx=get("approx"),
     )
 
 
@@ -632,6 +662,7 @@ def _report(item: Mapping[str, Any]) -> Report:
         time=get("time"),
         cites=get("cites"),
         weight=get("weight", 1.0),
+        value=get("value"),
     )
 
 
@@ -804,6 +835,12 @@ def _check(
                 problems.append(InvalidCaseError("claim", key, f"unknown claim id {show(claim)}"))
             if cites is not None and cites not in src:
                 problems.append(InvalidCaseError("cites", key, f"unknown source id {show(cites)}"))
+        # a figure needs a claim that states a quantity (among the claims built)
+        built_claims = {c.id: c for c in built["claims"]}
+        for r in built["reports"]:
+            c = built_claims.get(r.claim) if r.value is not None else None
+            if c is not None and c.value is None:
+                problems.extend(_figures_of([r], set()))
         # links, built or not: their ends are sources (depends) or claims
         ends = [(lk.kind, lk.source, lk.target) for lk in built["links"]]
         ends += [(x.get("kind"), x.get("from"), x.get("to")) for x in failed["links"]]
@@ -902,6 +939,12 @@ def case_to_dict(case: Case) -> dict[str, Any]:
             d["benefits"] = list(c.benefits)
         if c.harms:
             d["harms"] = list(c.harms)
+        if c.value is not None:
+            d["value"] = c.value
+        if c.unit is not None:
+            d["unit"] = c.unit
+        if c.approx is not None:
+            d["approx"] = list(c.approx)
         out["claims"].append(d)
     if case.links:
         out["links"] = [
@@ -919,5 +962,7 @@ def case_to_dict(case: Case) -> dict[str, Any]:
             d["cites"] = r.cites
         if r.weight != 1.0:
             d["weight"] = r.weight
+        if r.value is not None:
+            d["value"] = r.value
         out["reports"].append(d)
     return out

@@ -266,11 +266,20 @@ class Claim:
         Affiliation prefixes whose interests the claim serves or hurts; a source
         under one of them is self-serving (benefits) or speaking against its
         interest (harms) when it confirms the claim.
+    value : float, optional
+        The quantity the claim states ("about 30 killed or wounded": 30).
+    unit : str, optional
+        What ``value`` counts ("soldiers"); needs ``value``.
+    approx : (float, float), optional
+        The range within which the claim is true as stated (``low <= value <=
+        high``); needs ``value``. See :doc:`/howto/quantities`.
 
     Examples
     --------
     >>> Claim("nk-deployed", harms=["ru", "kp"]).harms
     ('ru', 'kp')
+    >>> Claim("nk-11000", value=11000, unit="soldiers", approx=(10000, 12000)).approx
+    (10000.0, 12000.0)
     """
 
     id: str = attrs.field(validator=_check_id("claims.id"))
@@ -278,6 +287,9 @@ class Claim:
     prior: float | None = attrs.field(default=None, kw_only=True)
     benefits: tuple[str, ...] = attrs.field(default=(), kw_only=True)
     harms: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+    value: float | None = attrs.field(default=None, kw_only=True)
+    unit: str | None = attrs.field(default=None, kw_only=True)
+    approx: tuple[float, float] | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.text, str):
@@ -287,6 +299,40 @@ class Claim:
             object.__setattr__(self, "prior", _open_probability(self.prior, "prior", self.id))
         object.__setattr__(self, "benefits", _paths(self.benefits, "benefits", self.id))
         object.__setattr__(self, "harms", _paths(self.harms, "harms", self.id))
+        if self.value is not None or self.unit is not None or self.approx is not None:
+            self._check_quantity()
+
+    def _check_quantity(self) -> None:
+        if self.value is None:
+            field = "unit" if self.unit is not None else "approx"
+            raise InvalidCaseError(field, self.id, "needs the claim's value (the quantity stated)")
+        value = _number(self.value, "value", self.id)
+        object.__setattr__(self, "value", value)
+        if self.unit is not None:
+            if not isinstance(self.unit, str) or not self.unit.strip():
+                raise InvalidCaseError(
+                    "unit", self.id, f"expected a non-empty string, got {show(self.unit)}"
+                )
+            _writable(self.unit, "unit", self.id)
+        if self.approx is not None:
+            a = self.approx
+            if isinstance(a, (str, bytes, Mapping)) or not isinstance(a, Iterable):
+                raise InvalidCaseError(
+                    "approx", self.id, f"expected [low, high], got {show(self.approx)}"
+                )
+            pair = list(a)
+            if len(pair) != 2:
+                raise InvalidCaseError(
+                    "approx", self.id, f"expected [low, high], got {len(pair)} number(s)"
+                )
+            low, high = (_number(v, "approx", self.id) for v in pair)
+            if not low <= value <= high:
+                raise InvalidCaseError(
+                    "approx",
+                    self.id,
+                    f"[{low:g}, {high:g}] must hold the value {value:g} (low <= value <= high)",
+                )
+            object.__setattr__(self, "approx", (low, high))
 
 
 @attrs.frozen
@@ -305,6 +351,9 @@ class Report:
         Id of the source this report got its information from.
     weight : float
         Directness in (0, 1]: scales the report's evidence.
+    value : float, optional
+        The figure this report gives for the claim's quantity (the claim must
+        state one); not for ``no_comment`` or ``retracts``.
 
     Examples
     --------
@@ -322,6 +371,7 @@ class Report:
     time: str | None = attrs.field(default=None, kw_only=True)
     cites: str | None = attrs.field(default=None, kw_only=True)
     weight: float = attrs.field(default=1.0, kw_only=True)
+    value: float | None = attrs.field(default=None, kw_only=True)
 
     @property
     def key(self) -> str:
@@ -357,6 +407,12 @@ class Report:
                     "cites", self.key, f"expected a source id, got {show(self.cites)}"
                 )
             _writable(self.cites, "cites", self.key)
+        if self.value is not None:
+            if stance in (Stance.NO_COMMENT, Stance.RETRACTS):
+                raise InvalidCaseError(
+                    "value", self.key, f"a {stance.value} report gives no figure"
+                )
+            object.__setattr__(self, "value", _number(self.value, "value", self.key))
         w = self.weight
         if type(w) is float and 0.0 < w <= 1.0:
             return
@@ -453,8 +509,9 @@ _new = object.__new__
 _s_id, _s_name, _s_kind, _s_reliability, _s_affiliation = (
     Source.__dict__[f].__set__ for f in ("id", "name", "kind", "reliability", "affiliation")
 )
-_r_source, _r_claim, _r_stance, _r_time, _r_cites, _r_weight = (
-    Report.__dict__[f].__set__ for f in ("source", "claim", "stance", "time", "cites", "weight")
+_r_source, _r_claim, _r_stance, _r_time, _r_cites, _r_weight, _r_value = (
+    Report.__dict__[f].__set__
+    for f in ("source", "claim", "stance", "time", "cites", "weight", "value")
 )
 
 
@@ -494,6 +551,7 @@ def quick_report(source: Any, claim: Any, stance: Any) -> Report | None:
     _r_time(r, None)
     _r_cites(r, None)
     _r_weight(r, 1.0)
+    _r_value(r, None)
     return r
 
 

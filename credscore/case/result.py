@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from credscore.case.compile import CompiledCase
 from credscore.case.grading import ADMIRALTY_CREDIBILITY, grade, phrase
+from credscore.case.quantities import Estimate, claim_estimate
 from credscore.io.text import write_json_objects
 from credscore.semantics import expit, logit
 
@@ -72,6 +73,8 @@ class ClaimScore:
     independent_confirmations: int
     flags: tuple[str, ...]
     contributions: tuple[Contribution, ...]
+    #: The fused figure, when the claim states a quantity (:doc:`/howto/quantities`).
+    estimate: Estimate | None = attrs.field(default=None, kw_only=True)
 
     def __repr__(self) -> str:
         lo, hi = self.interval
@@ -98,6 +101,7 @@ class ClaimScore:
             "phrase": self.phrase,
             "independent_confirmations": self.independent_confirmations,
             "flags": list(self.flags),
+            **({} if self.estimate is None else {"estimate": self.estimate.to_dict()}),
             "contributions": [c.to_dict() for c in self.contributions],
         }
 
@@ -168,6 +172,12 @@ class Scores:
     source_reliability: FloatArray
     interval: float
     breakdown: Breakdown | None
+    #: indices of the reports that counted (after as_of and supersession); None: all
+    counted: npt.NDArray[np.int64] | None = None
+    #: per group: the dependence the model used (None: declared, else 0.8 two
+    #: or more levels deep and 0 at the top)
+    dependence: FloatArray | None = None
+    _by_claim: dict[str, Any] = attrs.field(factory=dict, init=False, repr=False)
 
     @classmethod
     def build(
@@ -185,6 +195,8 @@ class Scores:
         flags: npt.ArrayLike | None = None,
         source_reliability: npt.ArrayLike | None = None,
         breakdown: Breakdown | None = None,
+        counted: npt.ArrayLike | None = None,
+        group_dependence: npt.ArrayLike | None = None,
     ) -> Scores:
         """Scores from what a model computed, one entry per claim (in the order
         of ``compiled.claim_ids``). This is the interface between any
@@ -218,6 +230,15 @@ class Scores:
             case's own, NaN where it cannot be judged).
         breakdown : Breakdown, optional
             Per-report contributions and notes for :meth:`explain`.
+        counted : array of int, optional
+            Indices (into ``compiled.case.reports``) of the reports that
+            counted, after ``as_of`` and a source's later reports superseding
+            its earlier ones; for the estimates of claims that state a
+            quantity. Default: every report.
+        group_dependence : array of shape (n_groups,), optional
+            The dependence the model gave each group, for those estimates.
+            Default: the declared one, else 0.8 two or more levels deep and 0
+            at the top level.
 
         Examples
         --------
@@ -276,6 +297,22 @@ class Scores:
                     f"source_reliability: expected shape ({compiled.n_sources},), one per "
                     f"source, got {rel.shape}"
                 )
+        kept: npt.NDArray[np.int64] | None = None
+        if counted is not None:
+            kept = np.asarray(counted, dtype=np.int64).ravel()
+            if kept.size and (kept.min() < 0 or kept.max() >= compiled.n_reports):
+                raise ValueError(
+                    f"counted: report indices must lie in [0, {compiled.n_reports}), "
+                    f"got {kept.min()}..{kept.max()}"
+                )
+        dep: FloatArray | None = None
+        if group_dependence is not None:
+            dep = np.array(group_dependence, dtype=np.float64)
+            if dep.shape != (compiled.n_groups,):
+                raise ValueError(
+                    f"group_dependence: expected shape ({compiled.n_groups},), one per "
+                    f"group, got {dep.shape}"
+                )
         if breakdown is not None and not isinstance(breakdown, Breakdown):
             raise TypeError(
                 "breakdown: expected an object with contributions(claim) and notes(claim), "
@@ -295,6 +332,8 @@ class Scores:
             source_reliability=rel,
             interval=float(interval),
             breakdown=breakdown,
+            counted=kept,
+            dependence=dep,
         )
 
     # -- mapping interface -----------------------------------------------------
@@ -326,8 +365,9 @@ class Scores:
     def to_frame(self) -> Any:
         """One row per claim: ``id``, ``probability``, ``interval_low``,
         ``interval_high``, ``grade``, ``phrase``, ``independent_confirmations``,
-        ``log_odds`` and ``flags`` (comma-separated). Needs pandas (the
-        ``pandas`` extra).
+        ``log_odds``, ``flags`` (comma-separated), and for claims that state a
+        quantity ``estimate``, ``estimate_low`` and ``estimate_high`` (NaN for
+        the others). Needs pandas (the ``pandas`` extra).
 
         Examples
         --------
@@ -351,6 +391,7 @@ class Scores:
                 "independent_confirmations": c.independent_confirmations,
                 "log_odds": c.log_odds,
                 "flags": ", ".join(c.flags),
+                **_estimate_columns(c.estimate),
             }
             for c in self
         ]
@@ -432,6 +473,8 @@ class Scores:
                 "independent_confirmations": c.independent_confirmations,
                 "flags": list(c.flags),
             }
+            if c.estimate is not None:
+                head["estimate"] = c.estimate.to_dict()
             text = json.dumps(head, indent=2, ensure_ascii=False).replace("\n", "\n    ")
             # The head as json.dumps writes it, without its closing "\n    }".
             out.write(("," if k else "") + "\n    " + text[:-6] + ',\n      "contributions": ')
@@ -467,6 +510,44 @@ class Scores:
         rows = list(b.contributions(i))
         return {f: [getattr(c, f) for c in rows] for f in CONTRIBUTION_FIELDS}
 
+    # -- quantities ------------------------------------------------------------
+
+    def counted_reports(self, claim: int) -> npt.NDArray[np.int64]:
+        """Indices (into the case's reports) of claim ``claim``'s reports that
+        counted in this scoring run."""
+        ptr = self._by_claim.get("ptr")
+        if ptr is None:
+            cc = self.compiled
+            kept = (
+                np.arange(cc.n_reports, dtype=np.int64) if self.counted is None else self.counted
+            )
+            order = kept[np.argsort(cc.report_claim[kept], kind="stable")]
+            ptr = np.zeros(cc.n_claims + 1, dtype=np.int64)
+            np.cumsum(np.bincount(cc.report_claim[kept], minlength=cc.n_claims), out=ptr[1:])
+            self._by_claim["ptr"], self._by_claim["idx"] = ptr, order
+        idx: npt.NDArray[np.int64] = self._by_claim["idx"][ptr[claim] : ptr[claim + 1]]
+        return idx
+
+    def group_dependence(self) -> dict[str, float]:
+        """The dependence of each affiliation group, by path, as the model
+        used it (see :meth:`build`)."""
+        cc = self.compiled
+        dep = self.dependence
+        if dep is None:
+            dep = cc.group_dependence.copy()
+            undeclared = np.isnan(dep)
+            dep[undeclared] = np.where(cc.group_depth[undeclared] >= 2, 0.8, 0.0)
+        return {cc.group_ids[g]: float(dep[g]) for g in range(cc.n_groups)}
+
+    def _estimate(self, i: int, contributions: Sequence[Contribution] | None) -> Estimate | None:
+        if self.compiled.case.claims[i].value is None:
+            return None
+        if contributions is None:
+            contributions = (
+                tuple(self.breakdown.contributions(i)) if self.breakdown is not None else ()
+            )
+        return claim_estimate(self, i, contributions)
+
     def _claim(self, i: int, *, contributions: bool = True) -> ClaimScore:
         p = float(self.probability[i])
         contribs = (
@@ -475,6 +556,7 @@ class Scores:
             else ()
         )
         return ClaimScore(
+            estimate=self._estimate(i, contribs if contributions else None),
             id=self.claim_ids[i],
             probability=p,
             log_odds=float(self.log_odds[i]),
@@ -578,7 +660,15 @@ class Scores:
         if "unacknowledged" in s.flags:
             harmed = ", ".join(cc.case.claims[i].harms)
             lines.append(f"Missing: no party the claim harms ({harmed}) has acknowledged it.")
+        if s.estimate is not None:
+            lines += s.estimate.sentences(self.interval)
         return "\n".join(lines)
+
+
+def _estimate_columns(e: Estimate | None) -> dict[str, float]:
+    if e is None or e.value is None or e.interval is None:
+        return {"estimate": math.nan, "estimate_low": math.nan, "estimate_high": math.nan}
+    return {"estimate": e.value, "estimate_low": e.interval[0], "estimate_high": e.interval[1]}
 
 
 def odds_words(ell: float, *, of: str = "total") -> str:
@@ -610,6 +700,7 @@ def odds_words(ell: float, *, of: str = "total") -> str:
 _FRAME_COLUMNS = (
     "id", "probability", "interval_low", "interval_high", "grade", "phrase",
     "independent_confirmations", "log_odds", "flags",
+    "estimate", "estimate_low", "estimate_high",
 )  # fmt: skip
 
 _HTML_HEADER = ("claim", "probability", "interval", "grade", "phrase", "independent", "flags")

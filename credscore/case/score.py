@@ -269,6 +269,8 @@ class CorroborationModel:
             flags=flags,
             source_reliability=ev.source_reliability,
             breakdown=EvidenceBreakdown(ev),
+            counted=ev.kept,
+            group_dependence=self._group_dependence(cc),
         )
 
     # -- the pipeline ----------------------------------------------------------
@@ -297,13 +299,18 @@ class CorroborationModel:
                     known[i] = _resolve_value(spec[key], s.id) is not None
         return known
 
-    def tree(self, cc: CompiledCase) -> Tree:
-        """The pooling tree for a compiled case (groups, declared and custom links)."""
+    def _group_dependence(self, cc: CompiledCase) -> FloatArray:
+        """Each group's dependence: declared, else the default for its depth."""
         dep = cc.group_dependence.copy()
         undeclared = np.isnan(dep)
         dep[undeclared] = np.where(
             cc.group_depth[undeclared] >= 2, self.nested_dependence, self.top_level_dependence
         )
+        return dep
+
+    def tree(self, cc: CompiledCase) -> Tree:
+        """The pooling tree for a compiled case (groups, declared and custom links)."""
+        dep = self._group_dependence(cc)
         links = [
             (int(a), int(b), float(r))
             for a, b, r in zip(cc.link_a.tolist(), cc.link_b.tolist(), cc.link_r.tolist())

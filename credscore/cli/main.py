@@ -249,9 +249,11 @@ def format_scores(scores: Scores, claims: Sequence[str] | None = None) -> str:
     -------
     str
         One aligned table of the claims (probability, interval, grade,
-        phrase, independent confirmations, flags), then one of the sources'
-        effective reliabilities (with ``claims``: of the sources whose
-        reports bear on them).
+        phrase, independent confirmations, flags); for claims that state a
+        quantity, one of the fused figures (stated value and range, estimate,
+        interval, probability of lying in the range, figures that agree);
+        then one of the sources' effective reliabilities (with ``claims``: of
+        the sources whose reports bear on them).
 
     Examples
     --------
@@ -279,6 +281,39 @@ def format_scores(scores: Scores, claims: Sequence[str] | None = None) -> str:
     interval = f"{scores.interval:.0%} interval"
     header = ["claim", "probability", interval, "grade", "phrase", "independent", "flags"]
     out = _table(header, rows, right={1, 2, 3, 5})
+    estimates = [(c.id, c.estimate) for c in chosen if c.estimate is not None]
+    if estimates:
+        from credscore.case.quantities import format_number as _num
+
+        q_rows = []
+        for cid, e in estimates:
+            fused = "-" if e.value is None else _num(e.value)
+            band = "-" if e.interval is None else f"{_num(e.interval[0])}-{_num(e.interval[1])}"
+            inside = "-" if e.in_range is None else f"{e.in_range:.2f}"
+            agree = sum(f.agrees for f in e.figures)
+            q_rows.append(
+                [
+                    cid,
+                    _num(e.stated),
+                    f"{_num(e.low)}-{_num(e.high)}",
+                    fused,
+                    band,
+                    inside,
+                    f"{agree}/{len(e.figures)}",
+                    e.unit or "",
+                ]
+            )
+        q_header = [
+            "quantity",
+            "stated",
+            "range",
+            "estimate",
+            interval,
+            "in range",
+            "agree",
+            "unit",
+        ]
+        out += "\n\n" + _table(q_header, q_rows, right={1, 2, 3, 4, 5, 6})
     sources = dict(scores.sources)
     if claims:
         # Only the sources whose reports bear on the chosen claims.

@@ -9,15 +9,21 @@ the column it was found in, and all problems are reported at once.
 Columns (the first non-blank line is the header; names are case-insensitive;
 empty cells mean "not given"; lines starting with ``#`` are comments):
 
-============  ====================================================  ==========
-table         columns                                                required
-============  ====================================================  ==========
-reports       ``source, claim, stance, time, cites, weight``         first three
-sources       ``id, name, kind, reliability, affiliation``           ``id``
-claims        ``id, text, prior, benefits, harms``                   ``id``
-groups        ``id, dependence``                                     both
-links         ``kind, from, to, dependence``                         first three
-============  ====================================================  ==========
+============  ======================================================  ===========
+table         columns                                                 required
+============  ======================================================  ===========
+reports       ``source, claim, stance, time, cites, weight, value``   first three
+sources       ``id, name, kind, reliability, affiliation``            ``id``
+claims        ``id, text, prior, benefits, harms, value, unit,        ``id``
+              approx_low, approx_high``
+groups        ``id, dependence``                                      both
+links         ``kind, from, to, dependence``                          first three
+============  ======================================================  ===========
+
+A claim's ``value`` is the quantity it states, ``approx_low`` and
+``approx_high`` the range within which it is true as stated (both or
+neither); a report's ``value`` is the figure it gives (see
+:doc:`/howto/quantities`).
 
 ``benefits`` and ``harms`` hold affiliation prefixes separated by ``;``
 (or spaces). Without a sources table, every source named in the reports is
@@ -47,9 +53,19 @@ __all__ = ["read_case_tables"]
 
 TableInput = str | os.PathLike[str] | IO[str]
 
-_REPORT_COLUMNS = ("source", "claim", "stance", "time", "cites", "weight")
+_REPORT_COLUMNS = ("source", "claim", "stance", "time", "cites", "weight", "value")
 _SOURCE_COLUMNS = ("id", "name", "kind", "reliability", "affiliation")
-_CLAIM_COLUMNS = ("id", "text", "prior", "benefits", "harms")
+_CLAIM_COLUMNS = (
+    "id",
+    "text",
+    "prior",
+    "benefits",
+    "harms",
+    "value",
+    "unit",
+    "approx_low",
+    "approx_high",
+)
 _GROUP_COLUMNS = ("id", "dependence")
 _LINK_COLUMNS = ("kind", "from", "to", "dependence")
 _STANCES = ("confirms", "denies", "observes", "no_comment", "retracts")
@@ -234,14 +250,14 @@ def read_case_tables(
     ----------
     reports : path or text file
         Columns ``source, claim, stance`` and optionally ``time, cites,
-        weight``; one report per line.
+        weight, value``; one report per line.
     sources : path or text file, optional
         Columns ``id`` and optionally ``name, kind, reliability,
         affiliation``. Without it, the sources named in ``reports`` are used,
         each of unknown reliability.
     claims : path or text file, optional
-        Columns ``id`` and optionally ``text, prior, benefits, harms``.
-        Without it, the claims named in ``reports`` are used.
+        Columns ``id`` and optionally ``text, prior, benefits, harms, value,
+        unit, approx_low, approx_high``. Without it, the claims named in ``reports`` are used.
     groups : path or text file, optional
         Columns ``id, dependence``: declared dependence of affiliation groups.
     links : path or text file, optional
@@ -362,6 +378,19 @@ def _claims_of(rows: list[_Row], problems: _Problems) -> dict[str, Claim]:
     claim_objs: dict[str, Claim] = {}
     for row, ident in _check_ids(rows, "id", "claim", problems):
         prior = _number(row, "prior", problems)
+        value = _number(row, "value", problems)
+        low, high = _number(row, "approx_low", problems), _number(row, "approx_high", problems)
+        bad = any(
+            row.get(c) is not None and v is None
+            for c, v in (("value", value), ("approx_low", low), ("approx_high", high))
+        )
+        if (low is None) != (high is None):
+            missing = "approx_high" if high is None else "approx_low"
+            if row.get(missing) is None:
+                problems.add(row.where(missing), "approx_low and approx_high go together")
+            bad = True
+        if bad:
+            continue
         claim = _build(
             row,
             problems,
@@ -371,6 +400,9 @@ def _claims_of(rows: list[_Row], problems: _Problems) -> dict[str, Claim]:
             prior=prior,
             benefits=_paths(row.get("benefits")),
             harms=_paths(row.get("harms")),
+            value=value,
+            unit=row.get("unit"),
+            approx=None if low is None or high is None else (low, high),
         )
         if claim is not None:
             claim_objs[ident] = claim
@@ -417,7 +449,12 @@ def _reports_of(
             )
             ok = False
         weight = _number(row, "weight", problems)
-        if not ok or (row.get("weight") is not None and weight is None):
+        value = _number(row, "value", problems)
+        if (
+            not ok
+            or (row.get("weight") is not None and weight is None)
+            or (row.get("value") is not None and value is None)
+        ):
             continue
         src, clm = row.get("source"), row.get("claim")
         if src is None or clm is None:  # already recorded as a problem above
@@ -438,6 +475,7 @@ def _reports_of(
             time=row.get("time"),
             cites=row.get("cites"),
             weight=1.0 if weight is None else weight,
+            value=value,
         )
         if report is not None:
             report_objs.append(report)
