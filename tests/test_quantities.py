@@ -409,3 +409,48 @@ def test_json_frame_and_table_carry_the_estimate(capsys: pytest.CaptureFixture[s
     assert main(["score", str(examples.path("kursk"))]) == 0
     out = capsys.readouterr().out
     assert "quantity" in out and "11,000" in out and "10,000-12,000" in out
+
+
+FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300)
+@given(
+    stated=FLOATS,
+    low=FLOATS,
+    high=FLOATS,
+    figures=st.lists(
+        st.tuples(
+            FLOATS,
+            st.sampled_from("ABCDEF"),
+            st.sampled_from(["confirms", "denies", "observes"]),
+            st.floats(0.01, 1.0),
+        ),
+        max_size=4,
+    ),
+)
+def test_any_finite_numbers_give_a_finite_estimate(
+    stated: float, low: float, high: float, figures: list[tuple[float, str, str, float]]
+) -> None:
+    """From 1e-308 to 1e308, either sign, with zeros and wildly different
+    figures: no overflow, no NaN, the interval holds the estimate."""
+    low, high = min(low, stated), max(high, stated)
+    sources = [Source(f"s{i}", reliability=r) for i, (_, r, _, _) in enumerate(figures)]
+    case = Case(
+        sources=sources or [Source("nobody")],
+        claims=[Claim("q", value=stated, approx=(low, high))],
+        reports=[
+            Report(f"s{i}", "q", stance, value=v, weight=w)
+            for i, (v, _, stance, w) in enumerate(figures)
+        ],
+    )
+    e = score(case)["q"].estimate
+    assert e is not None
+    if not figures:
+        assert e.value is None
+        return
+    assert e.value is not None and e.interval is not None and e.in_range is not None
+    assert math.isfinite(e.value) and all(map(math.isfinite, e.interval))
+    assert e.interval[0] <= e.value <= e.interval[1]
+    assert 0.0 <= e.in_range <= 1.0
+    assert sum(f.share for f in e.figures) == pytest.approx(1.0)

@@ -34,6 +34,7 @@ Clinical Trials* 7(3), 1986 (the variance between figures).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from statistics import NormalDist
 from typing import Any
@@ -46,7 +47,7 @@ __all__ = ["Estimate", "Figure", "estimate"]
 
 #: Spread of a figure whose report carries no evidence (odds 1): on the log
 #: scale a factor of e^0.5 = 1.65 at one standard deviation; on the linear
-#: scale half the stated value.
+#: scale half the largest number in play (stated value, range, figures).
 SPREAD = 0.5
 #: Without ``approx``, figures within this share of the stated value agree.
 TOLERANCE = 0.1
@@ -54,6 +55,8 @@ TOLERANCE = 0.1
 MAX_ODDS = 99.0
 
 _N = NormalDist()
+_LOG_MAX = math.log(sys.float_info.max)
+_FLOAT_MAX = sys.float_info.max
 
 
 @attrs.frozen
@@ -222,43 +225,55 @@ def estimate(
     if claim.approx is not None:
         low, high = claim.approx
     else:
-        low, high = sorted((stated * (1 - TOLERANCE), stated * (1 + TOLERANCE)))
+        ends = (stated * (1 - TOLERANCE), stated * (1 + TOLERANCE))
+        low, high = sorted(max(-_FLOAT_MAX, min(_FLOAT_MAX, x)) for x in ends)
     latest = _latest(reports)
     given = {s: r for s, (_, r) in latest.items() if r.value is not None and r.stance in _GIVES}
     # an echo of a figure the cited source gave itself adds nothing
     figures = {s: r for s, r in given.items() if r.cites is None or r.cites not in given}
-    numbers = [stated, low, high, *(float(r.value) for r in figures.values())]  # type: ignore[arg-type]
+    values = {s: float(r.value) for s, r in figures.items()}  # type: ignore[arg-type]
+    numbers = [stated, low, high, *values.values()]
     log = all(x > 0 for x in numbers)
     scale = "log" if log else "linear"
-    unit_spread = SPREAD if log else SPREAD * max(abs(stated), abs(high - low), 1e-12)
+    if log:
+        unit_spread = SPREAD
 
-    def fwd(x: float) -> float:
-        return math.log(x) if log else x
+        def fwd(x: float) -> float:
+            return math.log(x)
 
-    def back(y: float) -> float:
-        return math.exp(y) if log else y
+        def back(y: float) -> float:
+            return math.exp(min(y, _LOG_MAX))
+
+    else:
+        # in units of the largest number in play (which nothing then overflows):
+        # a figure of odds 1 is good to half of it
+        size = max(abs(x) for x in numbers) or 1.0
+        unit_spread = SPREAD
+
+        def fwd(x: float) -> float:
+            return x / size
+
+        def back(y: float) -> float:
+            return max(-_FLOAT_MAX, min(_FLOAT_MAX, y * size))
 
     if not figures:
         return Estimate(stated, claim.unit, low, high, None, None, None, scale, (), 0.0)
     leaves = {}
-    for s, r in figures.items():
+    for s, v in values.items():
         odds = min(max(strength.get(s, 1.0), 1.0), MAX_ODDS)
-        precision = (odds / unit_spread) ** 2
-        leaves[s] = (fwd(float(r.value)), precision)  # type: ignore[arg-type]
+        leaves[s] = (fwd(v), (odds / unit_spread) ** 2)
     between = _between_variance(list(leaves.values()))
     if between > 0:
         leaves = {s: (m, 1.0 / (1.0 / p + between)) for s, (m, p) in leaves.items()}
     mean, precision, shares = _pool(leaves, affiliation, dependence)
     sd = 1.0 / math.sqrt(precision)
     z = _N.inv_cdf(0.5 + level / 2)
-    interval = (back(mean - z * sd), back(mean + z * sd))
+    fused = float(f"{back(mean):.12g}")  # exp(log 30) is 30, not 29.999999999999996
+    interval = (min(back(mean - z * sd), fused), max(back(mean + z * sd), fused))
     in_range = _N.cdf((fwd(high) - mean) / sd) - _N.cdf((fwd(low) - mean) / sd)
     out = tuple(
         sorted(
-            (
-                Figure(s, float(r.value), shares[s], low <= float(r.value) <= high)  # type: ignore[arg-type]
-                for s, r in figures.items()
-            ),
+            (Figure(s, v, shares[s], low <= v <= high) for s, v in values.items()),
             key=lambda f: (-f.share, f.source),
         )
     )
@@ -267,7 +282,7 @@ def estimate(
         claim.unit,
         low,
         high,
-        float(f"{back(mean):.12g}"),  # exp(log 30) is 30, not 29.999999999999996
+        fused,
         interval,
         max(0.0, min(1.0, in_range)),
         scale,

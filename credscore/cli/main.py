@@ -659,6 +659,11 @@ def build_parser() -> argparse.ArgumentParser:
     from credscore.cli import models as _cli_models
 
     _cli_models.add_parser(sub).formatter_class = _formatter
+    from credscore.cli import completion as _cli_completion
+
+    completion = _cli_completion.add_parser(sub)
+    completion.formatter_class = _formatter
+    completion.set_defaults(_parser=parser)  # the script is made from this parser
     return parser
 
 
