@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 from hypothesis import strategies as st
@@ -290,6 +291,7 @@ def _cases(
     implies: bool,
     contradicts: bool,
     depends: bool,
+    outcomes: bool,
 ) -> Case:
     n_s = draw(st.integers(min_sources, max_sources))
     n_c = draw(st.integers(min_claims, max_claims))
@@ -305,6 +307,16 @@ def _cases(
         for i in src_ids
     ]
     clms = [draw(claims(st.just(i), segments=segments, interests=interests)) for i in clm_ids]
+    if outcomes:
+        clms = [
+            attrs.evolve(
+                c,
+                topic=draw(st.none() | st.sampled_from(["t0", "t1"])),
+                resolved=(res := draw(st.none() | st.booleans())),
+                resolved_at=None if res is None else draw(st.none() | st.sampled_from(TIMES)),
+            )
+            for c in clms
+        ]
 
     decl: list[Group] = []
     if groups:
@@ -379,6 +391,7 @@ def cases(
     implies: bool = True,
     contradicts: bool = True,
     depends: bool = True,
+    outcomes: bool = False,
 ) -> st.SearchStrategy[Case]:
     """A valid :class:`~credscore.case.model.Case`.
 
@@ -405,6 +418,9 @@ def cases(
         See :func:`affiliations`.
     groups, interests, times, cites, implies, contradicts, depends : bool
         Switch each feature off to generate simpler cases.
+    outcomes : bool
+        Also draw each claim's ``topic``, ``resolved`` and ``resolved_at``
+        (for histories to learn from).
 
     Returns
     -------
@@ -449,6 +465,7 @@ def cases(
         implies=implies,
         contradicts=contradicts,
         depends=depends,
+        outcomes=outcomes,
     )
 
 

@@ -319,7 +319,9 @@ def reference_score(
             if r.time is not None and parse_time(r.time) <= limit
         ]
 
-    # 2. supersession: latest; an untimed retraction is the last word; then
+    # 2. supersession: what a source said (confirms, denies, retracts) over
+    # its silence or an observation, whenever made; then the latest; an
+    # untimed retraction is the last word; then
     # the more cautious stance; then the smaller weight. Reports tied on all
     # of these, differing only in whom they cite, are all kept (ordered by
     # the cited id, uncited first).
@@ -329,7 +331,8 @@ def reference_score(
         return (2 if r.stance is Stance.RETRACTS else 0, datetime.min)
 
     def rank(r: Report) -> tuple[Any, ...]:
-        return (when(r), PRECEDENCE[r.stance], -r.weight)
+        said = r.stance in (Stance.CONFIRMS, Stance.DENIES, Stance.RETRACTS)
+        return (said, when(r), PRECEDENCE[r.stance], -r.weight)
 
     def cited_key(ir: tuple[int, Report]) -> tuple[bool, str]:
         return (ir[1].cites is not None, ir[1].cites or "")

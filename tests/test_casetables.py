@@ -72,6 +72,9 @@ def case_as_tables(case: Case, delimiter: str = ",") -> dict[str, str]:
                     "unit",
                     "approx_low",
                     "approx_high",
+                    "topic",
+                    "resolved",
+                    "resolved_at",
                 ]
             ]
             + [
@@ -84,6 +87,9 @@ def case_as_tables(case: Case, delimiter: str = ",") -> dict[str, str]:
                     None if c.value is None else repr(c.value),
                     c.unit,
                     *(("", "") if c.approx is None else map(repr, c.approx)),
+                    c.topic,
+                    None if c.resolved is None else str(c.resolved).lower(),
+                    c.resolved_at,
                 ]
                 for c in case.claims
             ],

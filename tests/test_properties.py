@@ -130,6 +130,19 @@ def test_no_comment_and_silence_change_nothing(cc: tuple[Case, str], data: st.Da
     if voices:
         who = data.draw(st.sampled_from(voices))
         assert log_odds(add(case, Report(who, claim, "no_comment", time=time))) == before
+    # a later no_comment from a source that already spoke: silence after
+    # speaking is no retraction
+    spoke = sorted(
+        {
+            r.source
+            for r in case.reports
+            if r.claim == claim and r.stance in (Stance.CONFIRMS, Stance.DENIES)
+        }
+    )
+    if spoke:
+        who = data.draw(st.sampled_from(spoke))
+        later = Report(who, claim, "no_comment", time="9999-12-31")
+        assert log_odds(add(case, later)) == before
 
 
 # -- 4 --------------------------------------------------------------------------

@@ -531,7 +531,7 @@ def test_explaining_a_claim_whose_reports_all_come_after_as_of() -> None:
     s = cs.score(case, as_of="2024-11-30")["c"]
     assert s.probability == 0.5
     assert [c.note for c in s.contributions] == [
-        "superseded by a later report of the same source, or after as_of"
+        "superseded by another report of the same source, or after as_of"
     ]
 
 

@@ -234,7 +234,7 @@ class EvidenceBreakdown:
 def _silent_note(r: Report, kept: bool, absorbed: bool) -> str:
     """Why a report on the claim carries no evidence."""
     if not kept:
-        return "superseded by a later report of the same source, or after as_of"
+        return "superseded by another report of the same source, or after as_of"
     if absorbed:
         return f"cites {r.cites!r}, who reported on this claim itself: adds nothing"
     if r.stance is Stance.RETRACTS:

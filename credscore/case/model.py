@@ -538,7 +538,13 @@ _TOP = {"credscore", "sources", "claims", "reports", "groups", "links"}
 _KEYS: dict[str, tuple[set[str], set[str]]] = {
     # section: (required keys, optional keys)
     "sources": ({"id"}, {"name", "kind", "reliability", "affiliation"}),
-    "claims": ({"id"}, {"text", "prior", "benefits", "harms", "value", "unit", "approx"}),
+    "claims": (
+        {"id"},
+        {
+            "text", "prior", "benefits", "harms", "value", "unit", "approx",
+            "topic", "resolved", "resolved_at",
+        },
+    ),
     "reports": ({"source", "claim", "stance"}, {"time", "cites", "weight", "value"}),
     "groups": ({"id", "dependence"}, set()),
     "links": ({"kind", "from", "to"}, {"dependence"}),
@@ -647,6 +653,9 @@ def _claim(item: Mapping[str, Any]) -> Claim:
         value=get("value"),
         unit=get("unit"),
         approx=get("approx"),
+        topic=get("topic"),
+        resolved=get("resolved"),
+        resolved_at=get("resolved_at"),
     )
 
 
@@ -945,6 +954,12 @@ def case_to_dict(case: Case) -> dict[str, Any]:
             d["unit"] = c.unit
         if c.approx is not None:
             d["approx"] = list(c.approx)
+        if c.topic is not None:
+            d["topic"] = c.topic
+        if c.resolved is not None:
+            d["resolved"] = c.resolved
+        if c.resolved_at is not None:
+            d["resolved_at"] = c.resolved_at
         out["claims"].append(d)
     if case.links:
         out["links"] = [

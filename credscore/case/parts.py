@@ -273,6 +273,14 @@ class Claim:
     approx : (float, float), optional
         The range within which the claim is true as stated (``low <= value <=
         high``); needs ``value``. See :doc:`/howto/quantities`.
+    topic : str, optional
+        The story or subject the claim belongs to. Scoring ignores it; a
+        learned model (:func:`credscore.learn`) learns a base rate per topic.
+    resolved : bool, optional
+        What the claim turned out to be, once known. Scoring a claim never
+        reads it; :func:`credscore.learn` learns from it.
+    resolved_at : str or datetime, optional
+        When it was resolved (ISO 8601); needs ``resolved``.
 
     Examples
     --------
@@ -280,6 +288,8 @@ class Claim:
     ('ru', 'kp')
     >>> Claim("nk-11000", value=11000, unit="soldiers", approx=(10000, 12000)).approx
     (10000.0, 12000.0)
+    >>> Claim("c", resolved=True, resolved_at="2025-01-10").resolved
+    True
     """
 
     id: str = attrs.field(validator=_check_id("claims.id"))
@@ -290,6 +300,9 @@ class Claim:
     value: float | None = attrs.field(default=None, kw_only=True)
     unit: str | None = attrs.field(default=None, kw_only=True)
     approx: tuple[float, float] | None = attrs.field(default=None, kw_only=True)
+    topic: str | None = attrs.field(default=None, kw_only=True)
+    resolved: bool | None = attrs.field(default=None, kw_only=True)
+    resolved_at: str | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.text, str):
@@ -301,6 +314,30 @@ class Claim:
         object.__setattr__(self, "harms", _paths(self.harms, "harms", self.id))
         if self.value is not None or self.unit is not None or self.approx is not None:
             self._check_quantity()
+        if self.topic is not None:
+            if not isinstance(self.topic, str) or not self.topic.strip():
+                raise InvalidCaseError(
+                    "topic", self.id, f"expected a non-empty string, got {show(self.topic)}"
+                )
+            _writable(self.topic, "topic", self.id)
+        if self.resolved is not None or self.resolved_at is not None:
+            self._check_resolution()
+
+    def _check_resolution(self) -> None:
+        if self.resolved is None:
+            raise InvalidCaseError(
+                "resolved_at", self.id, "needs resolved (what the claim turned out to be)"
+            )
+        if type(self.resolved) is not bool:
+            raise InvalidCaseError(
+                "resolved", self.id, f"expected true or false, got {show(self.resolved)}"
+            )
+        t = self.resolved_at
+        if t is not None:
+            if isinstance(t, datetime):
+                object.__setattr__(self, "resolved_at", t.isoformat())
+            else:
+                parse_time(t, field="resolved_at", id=self.id)
 
     def _check_quantity(self) -> None:
         if self.value is None:
@@ -346,7 +383,8 @@ class Report:
     stance : Stance or str
     time : str or datetime, optional
         When it was said (ISO 8601). A source's later report on a claim
-        supersedes its earlier one; an undated report counts as the earliest.
+        supersedes its earlier one (but its silence, or an observation, never
+        supersedes what it said); an undated report counts as the earliest.
     cites : str, optional
         Id of the source this report got its information from.
     weight : float

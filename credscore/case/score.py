@@ -574,8 +574,11 @@ def _latest_reports(
     dup[:-1] |= dup[1:]
     if dup.any():
         # Several reports of one source on one claim: order them so the one
-        # that supersedes the others comes last (latest; then the more
-        # cautious stance; then the smaller weight; then the cited source).
+        # that supersedes the others comes last (what the source said,
+        # confirms, denies or retracts, over its silence or an observation,
+        # whenever made: silence after speaking is no retraction; then the
+        # latest; then the more cautious stance; then the smaller weight;
+        # then the cited source).
         # An untimed retraction is the source's last word on the claim. The
         # cited source is compared by id, so input order never decides.
         rows = np.flatnonzero(dup)
@@ -591,9 +594,9 @@ def _latest_reports(
             rank = np.empty(cited.shape[0], dtype=np.int64)
             rank[by_id] = np.arange(cited.shape[0])
             cited_rank[has_cite] = rank[np.searchsorted(cited, cites[has_cite])]
-        o = np.lexsort(
-            (cited_rank, -cc.report_weight[sub], cc.report_stance[sub], time, pair[rows])
-        )
+        st = cc.report_stance[sub]
+        said = (st == CONFIRMS) | (st == DENIES) | (st == RETRACTS)
+        o = np.lexsort((cited_rank, -cc.report_weight[sub], st, time, said, pair[rows]))
         idx[rows] = sub[o]
         time = time[o]
     last = np.ones(idx.shape[0], dtype=bool)

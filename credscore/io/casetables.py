@@ -15,7 +15,8 @@ table         columns                                                 required
 reports       ``source, claim, stance, time, cites, weight, value``   first three
 sources       ``id, name, kind, reliability, affiliation``            ``id``
 claims        ``id, text, prior, benefits, harms, value, unit,        ``id``
-              approx_low, approx_high``
+              approx_low, approx_high, topic, resolved,
+              resolved_at``
 groups        ``id, dependence``                                      both
 links         ``kind, from, to, dependence``                          first three
 ============  ======================================================  ===========
@@ -23,7 +24,9 @@ links         ``kind, from, to, dependence``                          first thre
 A claim's ``value`` is the quantity it states, ``approx_low`` and
 ``approx_high`` the range within which it is true as stated (both or
 neither); a report's ``value`` is the figure it gives (see
-:doc:`/howto/quantities`).
+:doc:`/howto/quantities`). ``resolved`` is what the claim turned out to be:
+``true``/``false`` (also ``yes``/``no``, ``1``/``0``), see
+:doc:`/howto/learn`.
 
 ``benefits`` and ``harms`` hold affiliation prefixes separated by ``;``
 (or spaces). Without a sources table, every source named in the reports is
@@ -65,6 +68,9 @@ _CLAIM_COLUMNS = (
     "unit",
     "approx_low",
     "approx_high",
+    "topic",
+    "resolved",
+    "resolved_at",
 )
 _GROUP_COLUMNS = ("id", "dependence")
 _LINK_COLUMNS = ("kind", "from", "to", "dependence")
@@ -189,6 +195,19 @@ def _number(row: _Row, column: str, problems: _Problems) -> float | None:
     if value != value or value in (float("inf"), float("-inf")):
         problems.add(row.where(column), f"{text!r} is not a finite number")
         return None
+    return value
+
+
+_TRUTH = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def _truth(row: _Row, column: str, problems: _Problems) -> bool | None:
+    text = row.get(column)
+    if text is None:
+        return None
+    value = _TRUTH.get(text.strip().lower())
+    if value is None:
+        problems.add(row.where(column), f"{text!r} is not true or false")
     return value
 
 
@@ -384,6 +403,9 @@ def _claims_of(rows: list[_Row], problems: _Problems) -> dict[str, Claim]:
             row.get(c) is not None and v is None
             for c, v in (("value", value), ("approx_low", low), ("approx_high", high))
         )
+        resolved = _truth(row, "resolved", problems)
+        if row.get("resolved") is not None and resolved is None:
+            bad = True
         if (low is None) != (high is None):
             missing = "approx_high" if high is None else "approx_low"
             if row.get(missing) is None:
@@ -403,6 +425,9 @@ def _claims_of(rows: list[_Row], problems: _Problems) -> dict[str, Claim]:
             value=value,
             unit=row.get("unit"),
             approx=None if low is None or high is None else (low, high),
+            topic=row.get("topic"),
+            resolved=resolved,
+            resolved_at=row.get("resolved_at"),
         )
         if claim is not None:
             claim_objs[ident] = claim
