@@ -541,8 +541,16 @@ _KEYS: dict[str, tuple[set[str], set[str]]] = {
     "claims": (
         {"id"},
         {
-            "text", "prior", "benefits", "harms", "value", "unit", "approx",
-            "topic", "resolved", "resolved_at",
+            "text",
+            "prior",
+            "benefits",
+            "harms",
+            "value",
+            "unit",
+            "approx",
+            "topic",
+            "resolved",
+            "resolved_at",
         },
     ),
     "reports": ({"source", "claim", "stance"}, {"time", "cites", "weight", "value"}),
