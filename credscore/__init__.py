@@ -21,6 +21,7 @@ Examples
 from credscore import examples
 from credscore._version import __version__
 from credscore.case.compile import CompiledCase, compile_case
+from credscore.case.learned import LearnedModel, learn, load_model
 from credscore.case.learning import learn_reliability
 from credscore.case.model import Case, Claim, Group, Link, Report, Source, Stance
 from credscore.case.registry import ScoringModel, case_models, register_case_model, score
@@ -54,6 +55,7 @@ __all__ = [
     "Group",
     "InvalidCaseError",
     "InvalidTableError",
+    "LearnedModel",
     "Link",
     "NotFittedError",
     "Report",
@@ -71,8 +73,10 @@ __all__ = [
     "examples",
     "fuse",
     "get_model",
+    "learn",
     "learn_reliability",
     "load_case",
+    "load_model",
     "read_case_tables",
     "read_table",
     "register_case_model",

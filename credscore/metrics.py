@@ -2,7 +2,9 @@
 
 Label metrics (:func:`accuracy`, :func:`precision_recall_f1`), numeric errors
 (:func:`mae`, :func:`rmse`), and the quality of probabilities: :func:`brier`,
-:func:`log_loss` and :func:`expected_calibration_error` with equal-mass bins.
+:func:`log_loss`, :func:`expected_calibration_error` with equal-mass bins and
+:func:`calibration_bins` (a reliability diagram's numbers); ranking:
+:func:`roc_auc`.
 :func:`evaluate` scores a :class:`~credscore.models.FusionResult` against a
 gold standard ``{object: value}``.
 
@@ -28,12 +30,14 @@ __all__ = [
     "MetricInputError",
     "accuracy",
     "brier",
+    "calibration_bins",
     "evaluate",
     "expected_calibration_error",
     "log_loss",
     "mae",
     "precision_recall_f1",
     "rmse",
+    "roc_auc",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -314,11 +318,44 @@ def expected_calibration_error(
     >>> round(expected_calibration_error([0.9, 0.9, 0.6, 0.6], [1, 1, 1, 0], n_bins=2), 6)
     0.1
     """
+    mean_p, share, count = calibration_bins(prob, correct, n_bins, strategy)
+    # sum_b (n_b / n) |mean p_b - share_b|
+    return float(np.sum(count * np.abs(mean_p - share)) / count.sum())
+
+
+def calibration_bins(
+    prob: ArrayLike,
+    outcome: ArrayLike,
+    n_bins: int = 10,
+    strategy: Literal["quantile", "uniform"] = "quantile",
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
+    """The numbers of a reliability diagram: per bin, the mean stated
+    probability, the share of outcomes that came true, and the count.
+
+    Bins as :func:`expected_calibration_error`; empty bins are left out.
+
+    Parameters
+    ----------
+    prob : array-like of float in [0, 1]
+    outcome : array-like of 0/1 or bool
+    n_bins : int
+    strategy : {"quantile", "uniform"}
+
+    Returns
+    -------
+    mean_prob, share_true, count : ndarray
+
+    Examples
+    --------
+    >>> m, s, n = calibration_bins([0.9, 0.9, 0.6, 0.6], [1, 1, 1, 0], n_bins=2)
+    >>> m.tolist(), s.tolist(), n.tolist()
+    ([0.6, 0.9], [0.5, 1.0], [2, 2])
+    """
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise MetricInputError(f"n_bins: expected a positive integer, got {n_bins!r}")
-    pr, y = _pair(prob, correct, ("prob", "correct"))
+    pr, y = _pair(prob, outcome, ("prob", "outcome"))
     p = _probabilities(pr, "prob")
-    c = _binary(y, "correct")
+    c = _binary(y, "outcome")
     n = p.shape[0]
     if strategy == "quantile":
         order = np.lexsort((c, p))
@@ -332,9 +369,61 @@ def expected_calibration_error(
         bins = np.clip(np.searchsorted(edges, p, side="left") - 1, 0, int(n_bins) - 1)
     else:
         raise MetricInputError(f"strategy: expected 'quantile' or 'uniform', got {strategy!r}")
-    # sum_b (n_b / n) |sum_b p / n_b - sum_b c / n_b| = sum_b |sum_b p - sum_b c| / n
-    gap = np.abs(np.bincount(bins, weights=p) - np.bincount(bins, weights=c))
-    return float(gap.sum() / n)
+    count = np.bincount(bins, minlength=int(n_bins))
+    used = count > 0
+    mean_p = np.bincount(bins, weights=p, minlength=int(n_bins))[used] / count[used]
+    share = np.bincount(bins, weights=c, minlength=int(n_bins))[used] / count[used]
+    return mean_p, share, count[used].astype(np.int64)
+
+
+def roc_auc(score: ArrayLike, outcome: ArrayLike) -> float:
+    """Area under the ROC curve: the chance that a random true item scores
+    above a random false one (ties count one half).
+
+    Parameters
+    ----------
+    score : array-like of float
+        Any finite scores (probabilities, log-odds, counts).
+    outcome : array-like of 0/1 or bool
+        Both classes must occur.
+
+    Returns
+    -------
+    float in [0, 1]
+
+    Raises
+    ------
+    MetricInputError
+        When the lengths differ, a score is not finite, or one class is missing.
+
+    References
+    ----------
+    J. A. Hanley and B. J. McNeil, "The meaning and use of the area under a
+    receiver operating characteristic (ROC) curve", Radiology 143 (1982).
+
+    Examples
+    --------
+    >>> roc_auc([0.9, 0.4, 0.4, 0.1], [1, 1, 0, 0])
+    0.875
+    """
+    sc, y = _pair(score, outcome, ("score", "outcome"))
+    s = _finite(sc, "score")
+    c = _binary(y, "outcome")
+    n_pos = float(c.sum())
+    n_neg = c.shape[0] - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise MetricInputError("outcome: needs both true and false items")
+    # mid-ranks: ties share the mean of their ranks
+    order = np.argsort(s, kind="stable")
+    ss = s[order]
+    first = np.r_[True, ss[1:] != ss[:-1]]
+    group = np.cumsum(first) - 1
+    starts = np.flatnonzero(first)
+    ends = np.r_[starts[1:], ss.shape[0]]
+    mid = (starts + ends + 1) / 2.0  # mean of ranks starts+1 .. ends
+    ranks = np.empty(s.shape[0])
+    ranks[order] = mid[group]
+    return float((ranks[c == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def evaluate(

@@ -39,7 +39,7 @@ from credscore.case.registry import ScoringModel, score
 from credscore.case.result import ClaimScore, Scores
 from credscore.case.score import CorroborationModel
 from credscore.errors import CredscoreWarning
-from credscore.metrics import brier, expected_calibration_error, log_loss
+from credscore.metrics import brier, calibration_bins, expected_calibration_error, log_loss
 from credscore.models.base import FusionResult
 
 if TYPE_CHECKING:
@@ -150,22 +150,8 @@ def reliability_diagram(
     b = brier(probabilities, outcomes)  # type: ignore[arg-type]
     ll = log_loss(probabilities, outcomes)  # type: ignore[arg-type]
     p = np.asarray(probabilities, dtype=float).ravel()
-    y = np.asarray(outcomes, dtype=float).ravel()
     fig, ax = _axes(ax, "credscore.plot.reliability_diagram()", (5.0, 5.0))
-    if strategy == "quantile":
-        order = np.lexsort((y, p))
-        k = min(int(n_bins), p.size)
-        bins = np.empty(p.size, dtype=np.int64)
-        bins[order] = (
-            np.searchsorted((np.arange(k + 1) * p.size) // k, np.arange(p.size), "right") - 1
-        )
-    else:
-        edges = np.linspace(0.0, 1.0, int(n_bins) + 1)
-        bins = np.clip(np.searchsorted(edges, p, side="left") - 1, 0, int(n_bins) - 1)
-    count = np.bincount(bins, minlength=int(n_bins)).astype(float)
-    used = count > 0
-    mean_p = np.bincount(bins, weights=p, minlength=int(n_bins))[used] / count[used]
-    share = np.bincount(bins, weights=y, minlength=int(n_bins))[used] / count[used]
+    mean_p, share, count = calibration_bins(probabilities, outcomes, n_bins, strategy)  # type: ignore[arg-type]
     ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", linewidth=1, label="calibrated")
     name = f"{label}: " if label else ""
     (line,) = ax.plot(
@@ -174,7 +160,7 @@ def reliability_diagram(
         marker="o",
         label=f"{name}ECE {ece:.3f}, Brier {b:.3f}, log loss {ll:.3f} (n={p.size:,})",
     )
-    sizes = 20 + 180 * count[used] / count.max()
+    sizes = 20 + 180 * count / count.max()
     ax.scatter(mean_p, share, s=sizes, color=line.get_color(), alpha=0.35, zorder=3)
     # where the probabilities fall: a rug along the bottom
     ax.plot(p, np.full(p.size, -0.03), "|", color=line.get_color(), alpha=0.3, markersize=6)

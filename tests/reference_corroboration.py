@@ -29,7 +29,8 @@ from credscore.case.model import (
 
 DEFAULTS: dict[str, Any] = {
     "prior": 0.5,
-    "unknown_reliability": 0.5,
+    "unknown_reliability": 0.3,
+    "crowd_dependence": 0.8,
     "reliability": None,
     "dependence": None,
     "nested_dependence": 0.8,
@@ -133,6 +134,17 @@ def reliability(settings: Mapping[str, Any], source: Source, claim: Claim) -> tu
     return (settings["unknown_reliability"] if case_value is None else case_value), known
 
 
+def known(settings: Mapping[str, Any], source: Source) -> bool:
+    """Whether the source's reliability can be judged (from the case, or a
+    mapping of custom weights that covers it)."""
+    spec = settings["reliability"]
+    if isinstance(spec, Mapping):
+        key = source.id if source.id in spec else source.kind
+        if key is not None and key in spec:
+            return resolve(spec[key]) is not None
+    return source.probability is not None
+
+
 def llr(rho: float, w: float, a: float, lam: float) -> float:
     return w * math.log((rho + (1 - rho) * a) / (rho * lam + (1 - rho) * a))
 
@@ -171,6 +183,12 @@ def build_tree(
             dep[node] = r
             uncertain[node] = 0 < r < 1
             prev = node
+        if not s.groups and settings["crowd_dependence"] > 0 and not known(settings, s):
+            # unaffiliated and of unknown reliability: one of the crowd
+            prev = "grp:(crowd)"
+            parent[prev] = None
+            dep[prev] = settings["crowd_dependence"]
+            uncertain[prev] = 0 < dep[prev] < 1
         leaf = "src:" + s.id
         parent[leaf] = prev
         dep[leaf] = 1.0

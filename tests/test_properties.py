@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,13 +20,23 @@ from tests.reference_corroboration import closure
 
 LATE = "2030-01-01"
 
+#: The model under test: the default one here; tests/test_properties_learned.py
+#: runs every test of this module again with a learned model in its place.
+MODEL: Any = globals().get("MODEL")
+#: The prior of a claim that sets none, under MODEL.
+DEFAULT_PRIOR: float = 0.5 if MODEL is None else MODEL.parameters_["base_rate"]["all"]
+
+
+def _score(case: Case) -> Scores:
+    return credscore.score(case, model=MODEL)
+
 
 def probabilities(case: Case) -> dict[str, float]:
-    return {s.id: s.probability for s in credscore.score(case)}
+    return {s.id: s.probability for s in _score(case)}
 
 
 def log_odds(case: Case) -> dict[str, float]:
-    return {s.id: s.log_odds for s in credscore.score(case)}
+    return {s.id: s.log_odds for s in _score(case)}
 
 
 def new_voices(case: Case, claim: str) -> list[str]:
@@ -52,7 +63,7 @@ def effective_prior(case: Case, claim_id: str) -> float:
     """The claim's prior, raised to that of any claim implying it."""
     ancestors = closure(case, "up")[claim_id]
     priors = [case.claim(c).prior for c in (claim_id, *ancestors)]
-    return max(0.5 if p is None else p for p in priors)
+    return max(DEFAULT_PRIOR if p is None else p for p in priors)
 
 
 @given(cst.cases(), st.none() | st.floats(0.01, 0.99))
@@ -61,7 +72,7 @@ def test_probability_bounds_interval_and_no_evidence(case: Case, prior: float | 
     size; the interval contains p; with no evidence p = prior and grade 6."""
     case = case.replace(claims=(*case.claims, Claim("silent", prior=prior)))
     case = add(case, Report(case.sources[0].id, "silent", "no_comment"))
-    scores = credscore.score(case)
+    scores = _score(case)
     for s in scores:
         assert 0.0 <= s.probability <= 1.0
         assert math.isfinite(s.log_odds)
@@ -73,7 +84,9 @@ def test_probability_bounds_interval_and_no_evidence(case: Case, prior: float | 
             assert s.probability == pytest.approx(effective_prior(case, s.id), abs=1e-12)
             assert s.grade == 6
     silent = scores["silent"]
-    assert silent.probability == pytest.approx(0.5 if prior is None else prior, abs=1e-12)
+    assert silent.probability == pytest.approx(
+        DEFAULT_PRIOR if prior is None else prior, abs=1e-12
+    )
     assert silent.grade == 6
     assert silent.interval[0] == pytest.approx(silent.interval[1], abs=1e-12)
 
@@ -88,20 +101,20 @@ def test_confirmation_never_lowers_and_new_group_raises(
     """Adding a confirmation never lowers p; from a new independent group it
     strictly raises it. Adding a denial never raises p."""
     case, claim = cc
-    before = credscore.score(case)[claim]
+    before = _score(case)[claim]
     voices = new_voices(case, claim)
     if voices:
         who = data.draw(st.sampled_from(voices))
         w = data.draw(st.floats(0.05, 1.0))
-        conf = credscore.score(add(case, Report(who, claim, "confirms", weight=w)))[claim]
+        conf = _score(add(case, Report(who, claim, "confirms", weight=w)))[claim]
         assert conf.probability >= before.probability - 1e-12
         assert conf.log_odds >= before.log_odds - 1e-9
-        deny = credscore.score(add(case, Report(who, claim, "denies", weight=w)))[claim]
+        deny = _score(add(case, Report(who, claim, "denies", weight=w)))[claim]
         assert deny.probability <= before.probability + 1e-12
         assert deny.log_odds <= before.log_odds + 1e-9
     # a new source in a new top-level group: independent of everyone
     fresh = Source("fresh", reliability=data.draw(cst.reliabilities()), affiliation="fresh/x")
-    after = credscore.score(add(case, Report("fresh", claim, "confirms"), sources=(fresh,)))[claim]
+    after = _score(add(case, Report("fresh", claim, "confirms"), sources=(fresh,)))[claim]
     assert after.log_odds > before.log_odds
     if before.log_odds < 30:
         assert after.probability > before.probability
@@ -234,8 +247,8 @@ def test_spread_confirmations_beat_one_group(
         return add(case.replace(groups=case.groups + groups), *reps, sources=new)
 
     k = len(voices)
-    spread = credscore.score(with_new([f"ind{i}" for i in range(k)]))[claim]
-    one = credscore.score(with_new([f"one/x{i}" for i in range(k)], (Group("one", r),)))[claim]
+    spread = _score(with_new([f"ind{i}" for i in range(k)]))[claim]
+    one = _score(with_new([f"one/x{i}" for i in range(k)], (Group("one", r),)))[claim]
     assert spread.probability >= one.probability - 1e-12
     assert spread.log_odds >= one.log_odds - 1e-9
 
@@ -254,9 +267,9 @@ def test_raising_reliability_never_lowers(
 
     def with_source(reliability: float) -> float:
         src = Source("conf", reliability=reliability, affiliation=aff)
-        return credscore.score(
-            add(case, Report("conf", claim, "confirms", weight=w), sources=(src,))
-        )[claim].log_odds
+        return _score(add(case, Report("conf", claim, "confirms", weight=w), sources=(src,)))[
+            claim
+        ].log_odds
 
     assert with_source(higher) >= with_source(rho) - 1e-9
 
@@ -267,7 +280,7 @@ def test_raising_reliability_never_lowers(
 @given(cst.cases(max_sources=8, max_reports=20, stances=["confirms", "confirms", "denies"]))
 def test_grade_1_needs_two_independent_confirmations(case: Case) -> None:
     """Grade 1 is impossible with fewer than 2 independent confirmations."""
-    for s in credscore.score(case):
+    for s in _score(case):
         if s.grade == 1:
             assert s.independent_confirmations >= 2
         if s.independent_confirmations < 2:
@@ -296,9 +309,9 @@ def test_against_interest_beats_neutral_beats_self_serving(
 
     def p(affiliation: str) -> float:
         src = Source("speaker", reliability=reliability, affiliation=affiliation)
-        return credscore.score(
-            add(case, Report("speaker", claim, "confirms", weight=w), sources=(src,))
-        )[claim].probability
+        return _score(add(case, Report("speaker", claim, "confirms", weight=w), sources=(src,)))[
+            claim
+        ].probability
 
     against, neutral, serving = p("zharm/x"), p("zneutral/x"), p("zben/x")
     assert against >= neutral - 1e-12
@@ -318,10 +331,10 @@ def test_single_self_serving_confirmation_stays_below_grade_2(
     source, leaves a claim at the default prior below 0.8 and below grade 2."""
     case = Case(
         [Source("gur", reliability=reliability, affiliation=affiliation)],
-        [Claim("losses", benefits=["ua"])],
+        [Claim("losses", benefits=["ua"], prior=0.5)],  # the default prior
         [Report("gur", "losses", "confirms", weight=w)],
     )
-    s = credscore.score(case)["losses"]
+    s = _score(case)["losses"]
     assert s.probability < 0.8
     assert s.grade > 2
     assert "self-serving" in s.flags
@@ -385,7 +398,7 @@ def test_order_and_names_do_not_matter(case: Case, rnd: random.Random) -> None:
     reports of one source on one claim that differ only in whom they cite
     are both kept, so no order decides between them."""
     other, c_map = _shuffled_and_renamed(case, rnd)
-    a, b = credscore.score(case), credscore.score(other)
+    a, b = _score(case), _score(other)
     for claim in case.claims:
         x, y = a[claim.id], b[c_map[claim.id]]
         assert y.log_odds == pytest.approx(x.log_odds, abs=1e-9)
@@ -424,7 +437,7 @@ def test_million_confirmations_and_denials_are_stable() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with np.errstate(all="raise"):
-            scores: Scores = credscore.score(case)
+            scores: Scores = _score(case)
     # Read the arrays: a ClaimScore also lists a million contributions.
     lo = scores.log_odds
     assert np.isfinite(lo).all()
@@ -432,8 +445,14 @@ def test_million_confirmations_and_denials_are_stable() -> None:
     up, down = case.claims[0].id, case.claims[1].id
     i, j = (scores.compiled.claim_index[c] for c in (up, down))
     # ln 4 per confirmation of a C source (0.6 + 0.4/2) / (0.4/2); no pooling
-    assert lo[i] == pytest.approx(n * math.log(4.0), rel=1e-9)
-    assert lo[j] == pytest.approx(-n * math.log(4.0), rel=1e-9)
+    # (times the learned strength of a confirmation or denial, for MODEL)
+    up_w = down_w = 1.0
+    if MODEL is not None:
+        up_w = MODEL.parameters_["strength"]["confirms"]["all"]
+        down_w = MODEL.parameters_["strength"]["denies"]["all"]
+    base = 0.0 if MODEL is None else math.log(DEFAULT_PRIOR / (1 - DEFAULT_PRIOR))
+    assert lo[i] == pytest.approx(base + up_w * n * math.log(4.0), rel=1e-9)
+    assert lo[j] == pytest.approx(base - down_w * n * math.log(4.0), rel=1e-9)
     assert scores.probability[i] == 1.0
     assert scores.probability[j] == 0.0
     assert scores.lower[i] <= scores.probability[i] <= scores.upper[i]

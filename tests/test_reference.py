@@ -74,6 +74,7 @@ settings_st = st.fixed_dictionaries(
         "unknown_reliability": st.floats(0.05, 0.95),
         "nested_dependence": st.sampled_from([0.0, 1.0]) | st.floats(0.0, 1.0),
         "top_level_dependence": st.sampled_from([0.0, 1.0]) | st.floats(0.0, 1.0),
+        "crowd_dependence": st.sampled_from([0.0, 1.0]) | st.floats(0.0, 1.0),
         "propensity": st.floats(0.05, 0.95),
         "self_serving_propensity": st.floats(0.05, 0.95),
         "against_interest_propensity": st.floats(0.05, 0.95),

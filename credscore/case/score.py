@@ -42,17 +42,20 @@ from credscore.case.evidence import Evidence
 from credscore.case.explain import EvidenceBreakdown
 from credscore.case.model import ADMIRALTY_RELIABILITY, Case, Claim, Source, loose_ends
 from credscore.case.pooling import Tree, build_tree, make_plan, pool
-from credscore.case.result import Scores
+from credscore.case.result import Breakdown, Scores
 from credscore.errors import CredscoreWarning, InvalidCaseError
 from credscore.semantics import CONFIRMS, DENIES, NO_COMMENT, OBSERVES, RETRACTS, expit, llr, logit
 
-__all__ = ["CorroborationModel"]
+__all__ = ["CROWD_LABEL", "CorroborationModel"]
+
+#: How explanations name the crowd of unaffiliated sources of unknown reliability.
+CROWD_LABEL = "the crowd of unaffiliated sources of unknown reliability"
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-ReliabilitySpec = Mapping[str, "float | str"] | Callable[[Source, Claim], float] | None
+ReliabilitySpec = Mapping[str, "float | str"] | Callable[[Source, Claim], "float | None"] | None
 DependenceFn = Callable[[Source, Source], float]
 
 
@@ -71,6 +74,11 @@ class CorroborationModel:
         ``kind``, to a probability or Admiralty letter (ids win over kinds), or
         a callable ``(source, claim) -> float``. Sources it does not cover keep
         the case's reliability.
+    crowd_dependence : float
+        Dependence of the crowd: the sources with no affiliation and a
+        reliability that cannot be judged (anonymous accounts, unnamed
+        sources) are pooled as one group, so that many of them do not count
+        as that many independent witnesses. 0 counts each as independent.
     dependence : callable, optional
         ``(source_a, source_b) -> float`` in [0, 1], called for pairs of
         sources that report on a common claim; a positive value joins them as
@@ -134,7 +142,7 @@ class CorroborationModel:
     """
 
     prior: float = _v.number(0.5, low=0, high=1, open_low=True, open_high=True)
-    unknown_reliability: float = _v.number(0.5, low=0, high=1, open_low=True, open_high=True)
+    unknown_reliability: float = _v.number(0.3, low=0, high=1, open_low=True, open_high=True)
     reliability: ReliabilitySpec = attrs.field(default=None)
     dependence: DependenceFn | None = _v.callback(
         what="a callable (source, source) -> [0, 1], or None"
@@ -154,6 +162,7 @@ class CorroborationModel:
     reliability_spread: float = _v.number(0.5, low=0)
     unknown_reliability_spread: float = _v.number(1.0, low=0)
     dependence_spread: float = _v.number(0.15, low=0)
+    crowd_dependence: float = _v.number(0.8, low=0, high=1)
 
     name = "corroboration"
 
@@ -205,9 +214,10 @@ class CorroborationModel:
         for p in problems:
             warnings.warn(f"{p}; it changes no probability", CredscoreWarning, stacklevel=4)
 
-    def scores(self, ev: Evidence) -> Scores:
+    def scores(self, ev: Evidence, *, breakdown: Breakdown | None = None) -> Scores:
         """The scores of a run's evidence: pooled log-odds and interval,
-        independent confirmations, flags, and the breakdown for explanations."""
+        independent confirmations, flags, and the breakdown for explanations
+        (default :class:`~credscore.case.explain.EvidenceBreakdown`)."""
         model = self
         cc = ev.compiled
         n_c, n_s = cc.n_claims, cc.n_sources
@@ -217,7 +227,8 @@ class CorroborationModel:
         log_odds = base + nominal
         clear = captured > model.threshold
         indep = np.bincount(ev.plan.capture_claim[clear], minlength=n_c).astype(np.int64)
-        has_ev = np.bincount(ev.claim, minlength=n_c) > 0
+        # (an entry whose learned or configured strength is 0 carries nothing)
+        has_ev = np.bincount(ev.claim[ev.ell != 0], minlength=n_c) > 0
 
         conf = ev.ell > 0
         n_conf = np.bincount(ev.claim[conf], minlength=n_c)
@@ -268,7 +279,7 @@ class CorroborationModel:
             has_evidence=has_ev,
             flags=flags,
             source_reliability=ev.source_reliability,
-            breakdown=EvidenceBreakdown(ev),
+            breakdown=EvidenceBreakdown(ev) if breakdown is None else breakdown,
             counted=ev.kept,
             group_dependence=self._group_dependence(cc),
         )
@@ -317,9 +328,22 @@ class CorroborationModel:
         ]
         if self.dependence is not None:
             links += self._custom_links(cc)
-        return build_tree(
-            cc.source_ids, cc.source_group, cc.group_parent, cc.group_ids, dep, links
-        )
+        source_group, group_parent, group_ids = cc.source_group, cc.group_parent, cc.group_ids
+        crowd = self._crowd(cc)
+        if crowd.any():
+            # The crowd is one more top-level group, after the case's own.
+            source_group = np.where(crowd, cc.n_groups, source_group)
+            group_parent = np.append(group_parent, -1)
+            group_ids = [*group_ids, CROWD_LABEL]  # type: ignore[assignment]
+            dep = np.append(dep, self.crowd_dependence)
+        return build_tree(cc.source_ids, source_group, group_parent, group_ids, dep, links)
+
+    def _crowd(self, cc: CompiledCase) -> BoolArray:
+        """The sources pooled as one crowd: no affiliation, reliability unknown."""
+        if self.crowd_dependence == 0:
+            return np.zeros(cc.n_sources, dtype=bool)
+        crowd: BoolArray = (cc.source_group < 0) & ~self._known(cc)
+        return crowd
 
     def _custom_links(self, cc: CompiledCase) -> list[tuple[int, int, float]]:
         assert self.dependence is not None
@@ -483,6 +507,11 @@ class CorroborationModel:
         """Prior of every claim, raised to at least the prior of any claim
         implying it (so that A implies B can never start with p(A) > p(B))."""
         prior = np.where(np.isnan(cc.claim_prior), self.prior, cc.claim_prior)
+        return self.raise_implied(cc, prior)
+
+    @staticmethod
+    def raise_implied(cc: CompiledCase, prior: FloatArray) -> FloatArray:
+        """Each claim's prior raised to at least that of any claim implying it."""
         if cc.implies_order.shape[0] and not np.all(prior == prior[0]):
             # One pass in topological order: each claim takes the largest
             # prior of the claims implying it directly, which already hold

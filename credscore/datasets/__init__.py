@@ -23,6 +23,9 @@ flights        flight times, 2011-12-01 (Li et al. 2012)      400 gold values
 duck/dog/face  small crowd sets                               all gold items
 =============  =============================================  ======================
 
+:func:`rumoureval` reads RumourEval 2017 as cases (threads as claims, users as
+sources), for scoring and for :func:`credscore.learn`.
+
 Examples
 --------
 >>> from credscore.datasets import synthetic
@@ -50,6 +53,7 @@ from credscore.datasets._crowd import (
     load_sentiment,
     load_temp,
 )
+from credscore.datasets._rumours import rumoureval
 from credscore.datasets._synthetic import SyntheticInfo, synthetic
 from credscore.datasets._web import (
     editor_kind,
@@ -87,6 +91,7 @@ __all__ = [
     "normalize_population",
     "normalize_time",
     "read_gold",
+    "rumoureval",
     "synthetic",
 ]
 
