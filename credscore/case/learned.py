@@ -365,10 +365,11 @@ def learn(
     # Which groups exist decides which dependences are learned.
     crowd_grid: tuple[float, ...] = (base_model.crowd_dependence,)
     nested_grid: tuple[float, ...] = (base_model.nested_dependence,)
+    # The default first: where the data cannot tell the values apart, it stays.
     if any(base_model._crowd(cc).sum() >= 2 for cc in compiled):
-        crowd_grid = DEPENDENCE_GRID
+        crowd_grid = _default_first(base_model.crowd_dependence)
     if any(bool(np.any(np.isnan(cc.group_dependence) & (cc.group_depth >= 2))) for cc in compiled):
-        nested_grid = DEPENDENCE_GRID
+        nested_grid = _default_first(base_model.nested_dependence)
 
     prior = _Prior(
         base_mean=float(logit(base_model.prior)),
@@ -417,6 +418,10 @@ def learn(
     }
     say(f"fitted {fit.n:,} claims: log loss {-fit.log_likelihood / max(fit.n, 1):.3f} in sample")
     return LearnedModel(parameters_=params, settings=defaults)
+
+
+def _default_first(default: float) -> tuple[float, ...]:
+    return (default, *(r for r in DEPENDENCE_GRID if r != default))
 
 
 def _settings_of(model: CorroborationModel) -> dict[str, Any]:

@@ -3,11 +3,12 @@
 Commands (``credscore COMMAND --help`` shows each one's options and an
 example)::
 
-    credscore score CASE [--json] [--as-of TIME] [--model NAME] [--claim ID]...
+    credscore score CASE [--json] [--as-of TIME] [--model NAME|MODEL.json] [--claim ID]...
     credscore score --reports REPORTS.csv [--sources S.csv] [--claims C.csv] ...
     credscore explain CASE CLAIM
     credscore example [NAME]
     credscore validate CASE
+    credscore learn HISTORY.json [MORE.json ...] -o MODEL.json
     credscore fuse TABLE.csv ...
 
 ``CASE`` is a case file in the JSON case format, version 1, or ``-`` for
@@ -178,21 +179,33 @@ def _export_date(text: str) -> str:
     return text
 
 
-def _model(name: str | None) -> str | None:
+def _model(name: str | None) -> Any:
+    """A registry name, or a model saved by ``credscore learn`` (a path that
+    ends in ``.json`` and exists), or None."""
     if name is None:
         return None
+    if name.endswith(".json") and os.path.isfile(name):
+        from credscore.case.learned import load_model
+
+        try:
+            return load_model(name)
+        except CredscoreError as exc:
+            raise UsageError(f"--model: {exc}") from None
     names = list(case_models())
     if name not in names:
-        raise UsageError(f"--model: unknown model {name!r}; available: {', '.join(names)}")
+        hint = " (or a model file saved by credscore learn, MODEL.json)"
+        raise UsageError(f"--model: unknown model {name!r}; available: {', '.join(names)}{hint}")
     return name
 
 
 def _scoring_model(args: argparse.Namespace) -> Any:
     """The case model of ``--model`` and ``--set``: a registry name, a model
-    object (with settings) or None (the default)."""
+    object (with settings, or loaded from a file) or None (the default)."""
     model_name = _model(args.model)
     if not args.set:
         return model_name
+    if not isinstance(model_name, (str, type(None))):
+        raise UsageError("--set: a saved model keeps its settings; learn it again with them")
     from credscore.case.registry import _CASE_MODELS
     from credscore.cli.models import with_settings
 
@@ -430,6 +443,30 @@ def cmd_example(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_learn(args: argparse.Namespace) -> int:
+    from credscore.case.learned import learn
+
+    if not args.output.endswith(".json"):
+        raise UsageError(f"--output: {args.output!r} should end in .json")
+    cases = [_case_from_json(path) for path in args.history]
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            print(f"{_PROG} learn: {message}", file=sys.stderr, flush=True)
+
+    try:
+        model = learn(cases, progress=say)
+    except CredscoreError as exc:
+        names = ", ".join(_display(p) for p in args.history)
+        raise UsageError(f"{names}: {exc}") from None
+    try:
+        model.save(args.output)
+    except OSError as exc:
+        raise UsageError(f"{args.output}: {exc.strerror or exc}") from None
+    say(f"saved {args.output}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     if _uses_tables(args) or args.case is None:
         try:
@@ -506,6 +543,12 @@ examples:
   credscore export kursk.json --format misp --publisher "Our desk" -o kursk.misp.json
 """
 
+_LEARN_EXAMPLES = """\
+examples:
+  credscore learn resolved-2024.json resolved-2025.json -o desk-model.json
+  credscore score new-case.json --model desk-model.json
+"""
+
 _VALIDATE_EXAMPLES = """\
 examples:
   credscore validate kursk.json
@@ -530,7 +573,16 @@ def _add_case_input(p: argparse.ArgumentParser, *, optional_case: bool) -> None:
 
 def _add_scoring(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", metavar="TIME", help="ignore reports after TIME (ISO 8601)")
-    p.add_argument("--model", metavar="NAME", help="scoring model (default: corroboration)")
+    _add_model(p)
+
+
+def _add_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model",
+        metavar="NAME",
+        help="scoring model: a name (default: corroboration) or MODEL.json saved by "
+        "credscore learn",
+    )
     p.add_argument(
         "--set",
         metavar="KEY=VALUE",
@@ -604,10 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", choices=("timeline", "graph"), default="timeline", help="default: timeline"
     )
     p.add_argument("--dpi", type=int, default=150, help="resolution of a PNG (default: 150)")
-    p.add_argument("--model", metavar="NAME", help="scoring model (default: corroboration)")
-    p.add_argument(
-        "--set", metavar="KEY=VALUE", action="append", help="a setting of the model (repeatable)"
-    )
+    _add_model(p)
 
     p = sub.add_parser(
         "export",
@@ -629,10 +678,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--url", help="claimreview: the page the reviews are published on")
     p.add_argument("--date", type=_export_date, help="date of the export, ISO 8601 (default: now)")
-    p.add_argument("--model", metavar="NAME", help="scoring model (default: corroboration)")
-    p.add_argument(
-        "--set", metavar="KEY=VALUE", action="append", help="a setting of the model (repeatable)"
+    _add_model(p)
+
+    p = sub.add_parser(
+        "learn",
+        help="learn a scoring model from claims resolved true or false",
+        description="Fit a scoring model to the resolved claims (resolved: true or "
+        "false) of one or more case files, and save it as JSON for "
+        "'credscore score --model MODEL.json'. Progress goes to standard error.",
+        epilog=_LEARN_EXAMPLES,
+        formatter_class=_formatter,
     )
+    p.add_argument("history", nargs="+", metavar="HISTORY", help="case files (JSON), - for stdin")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL.json", help="where to save it")
+    p.add_argument("--quiet", action="store_true", help="print no progress")
 
     p = sub.add_parser(
         "example",
@@ -690,6 +749,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "example": cmd_example,
     "plot": cmd_plot,
     "export": cmd_export,
+    "learn": cmd_learn,
     "validate": cmd_validate,
 }
 
