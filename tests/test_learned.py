@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import subprocess
@@ -122,7 +123,7 @@ def test_explain_names_the_learned_parameters(learned: LearnedModel) -> None:
 
 
 def test_a_history_without_outcomes_is_a_named_error() -> None:
-    with pytest.raises(InvalidCaseError, match="resolved.*0 resolved claim"):
+    with pytest.raises(InvalidCaseError, match=r"resolved.*0 resolved claim"):
         credscore.learn(kursk())
     with pytest.raises(TypeError, match=r"history\[0\]"):
         credscore.learn(["not a case"])  # type: ignore[list-item]
@@ -133,7 +134,7 @@ def test_a_history_without_outcomes_is_a_named_error() -> None:
 def test_bad_model_files_are_named_errors(tmp_path: Path, learned: LearnedModel) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(InvalidInputError, match="bad.json: not JSON"):
+    with pytest.raises(InvalidInputError, match=r"bad\.json: not JSON"):
         credscore.load_model(bad)
     bad.write_text("{}")
     with pytest.raises(InvalidInputError, match="not a credscore learned model"):
@@ -143,7 +144,7 @@ def test_bad_model_files_are_named_errors(tmp_path: Path, learned: LearnedModel)
     bad.write_text(json.dumps(doc))
     with pytest.raises(InvalidInputError, match="base_rate"):
         credscore.load_model(bad)
-    with pytest.raises(InvalidInputError, match="missing.json"):
+    with pytest.raises(InvalidInputError, match=r"missing\.json"):
         credscore.load_model(tmp_path / "missing.json")
 
 
@@ -191,7 +192,7 @@ def test_circular_when_a_relay_chain_ends_at_an_origin_that_also_reports() -> No
     chain = ["informant", "bnd", "dia", "cia", "sis"]
     sources = [Source(s, reliability="B", affiliation=f"{s}/x") for s in chain]
     reports = [Report("informant", "x", "confirms")]
-    reports += [Report(b, "x", "confirms", cites=a) for a, b in zip(chain, chain[1:])]
+    reports += [Report(b, "x", "confirms", cites=a) for a, b in itertools.pairwise(chain)]
     s = credscore.score(Case(sources, [Claim("x")], reports))["x"]
     assert "circular" in s.flags
     assert s.independent_confirmations == 1
