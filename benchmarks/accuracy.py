@@ -437,6 +437,12 @@ def main(argv: list[str] | None = None) -> int:
     limits = f"{args.memory_gb:g} GB and {args.timeout:g} s"
     text = render(data, results, models, time.perf_counter() - start, limits, ablations)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    # keep the section benchmarks/rumours.py writes
+    old = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    start, end = "<!-- rumours:start -->", "<!-- rumours:end -->"
+    if start in old and end in old:
+        kept = old[old.index(start) : old.index(end) + len(end)]
+        text = text.rstrip("\n") + "\n\n" + kept + "\n"
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}")
     return 0

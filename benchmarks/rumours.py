@@ -156,7 +156,7 @@ def metrics(prob: dict[str, float], truth: dict[str, bool], calibrated: bool) ->
         out["f1"] = M.precision_recall_f1(y, (q >= 0.5).astype(float), average="macro")[2]
         out["log_loss"] = M.log_loss(q, y)
         out["brier"] = M.brier(q, y)
-        out["ece"] = M.expected_calibration_error(q, y, n_bins=10)
+        out["ece"] = M.expected_calibration_error(q, y, n_bins=10, ties="together")
     else:
         out["f1"] = M.precision_recall_f1(y, (p > 0).astype(float), average="macro")[2]
     return out
@@ -207,10 +207,10 @@ def bins_line(pred: dict[str, float], truth: dict[str, bool]) -> str:
     ids = sorted(pred)
     p = np.clip(np.array([pred[k] for k in ids]), 0, 1)
     y = np.array([truth[k] for k in ids], dtype=float)
-    mp, share, n = M.calibration_bins(p, y, n_bins=10, strategy="quantile")
+    mp, share, n = M.calibration_bins(p, y, n_bins=10, strategy="quantile", ties="together")
     return (
         ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(mp, share))
-        + f" ({int(n[0])}-{int(n[-1])} per bin)"
+        + f" ({int(n.min())}-{int(n.max())} per bin)"
     )
 
 
@@ -254,8 +254,10 @@ def render(rows: dict[str, Any], reps: int, seconds: float, n: int, n_true: int)
         )
     lines += [
         "",
-        "Reliability diagrams (first CV repetition, 10 equal-mass bins; each pair is",
-        "mean stated probability / share true):",
+        "ECE and the reliability diagrams use 10 equal-mass bins that keep equal",
+        'probabilities together (`ties="together"`): the default model and the base',
+        "rate give many threads the same probability. Diagrams: first CV repetition,",
+        "each pair mean stated probability / share true:",
         "",
     ]
     for name, r in rows.items():

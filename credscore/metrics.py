@@ -274,6 +274,8 @@ def expected_calibration_error(
     correct: ArrayLike,
     n_bins: int = 10,
     strategy: Literal["quantile", "uniform"] = "quantile",
+    *,
+    ties: Literal["split", "together"] = "split",
 ) -> float:
     """Expected calibration error (ECE) of probabilities against outcomes.
 
@@ -318,7 +320,7 @@ def expected_calibration_error(
     >>> round(expected_calibration_error([0.9, 0.9, 0.6, 0.6], [1, 1, 1, 0], n_bins=2), 6)
     0.1
     """
-    mean_p, share, count = calibration_bins(prob, correct, n_bins, strategy)
+    mean_p, share, count = calibration_bins(prob, correct, n_bins, strategy, ties=ties)
     # sum_b (n_b / n) |mean p_b - share_b|
     return float(np.sum(count * np.abs(mean_p - share)) / count.sum())
 
@@ -328,6 +330,8 @@ def calibration_bins(
     outcome: ArrayLike,
     n_bins: int = 10,
     strategy: Literal["quantile", "uniform"] = "quantile",
+    *,
+    ties: Literal["split", "together"] = "split",
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
     """The numbers of a reliability diagram: per bin, the mean stated
     probability, the share of outcomes that came true, and the count.
@@ -340,6 +344,8 @@ def calibration_bins(
     outcome : array-like of 0/1 or bool
     n_bins : int
     strategy : {"quantile", "uniform"}
+    ties : {"split", "together"}
+        As :func:`expected_calibration_error`.
 
     Returns
     -------
@@ -350,6 +356,9 @@ def calibration_bins(
     >>> m, s, n = calibration_bins([0.9, 0.9, 0.6, 0.6], [1, 1, 1, 0], n_bins=2)
     >>> m.tolist(), s.tolist(), n.tolist()
     ([0.6, 0.9], [0.5, 1.0], [2, 2])
+    >>> m, s, n = calibration_bins([0.5, 0.5, 0.5, 0.9], [1, 0, 1, 1], n_bins=2, ties="together")
+    >>> n.tolist()
+    [3, 1]
     """
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise MetricInputError(f"n_bins: expected a positive integer, got {n_bins!r}")
@@ -364,6 +373,11 @@ def calibration_bins(
         # Bin b holds sorted items [b*n//k, (b+1)*n//k): sizes differ by <= 1.
         bounds = (np.arange(k + 1) * n) // k
         bins = np.searchsorted(bounds, np.arange(n), side="right") - 1
+        if ties == "together" and n:
+            first = np.r_[True, p[1:] != p[:-1]]
+            bins = bins[np.flatnonzero(first)[np.cumsum(first) - 1]]
+        elif ties != "split":
+            raise MetricInputError(f"ties: expected 'split' or 'together', got {ties!r}")
     elif strategy == "uniform":
         edges = np.linspace(0.0, 1.0, int(n_bins) + 1)
         bins = np.clip(np.searchsorted(edges, p, side="left") - 1, 0, int(n_bins) - 1)

@@ -81,7 +81,7 @@ def record(n_claims: int = 60, seed: int = 0) -> Case:
     """
     import numpy as np
 
-    from credscore.case.model import Claim, Report
+    from credscore.case.model import Claim, Report, Stance
 
     base = kursk()
     rng = np.random.default_rng(seed)
@@ -105,8 +105,8 @@ def record(n_claims: int = 60, seed: int = 0) -> Case:
             if rng.random() < 0.5:
                 continue
             says = truth if rng.random() < p else not truth
-            reports.append(Report(sid, cid, "confirms" if says else "denies"))
+            reports.append(Report(sid, cid, Stance.CONFIRMS if says else Stance.DENIES))
         if rng.random() < 0.5:  # Moscow denies; right 3 times in 10
             says = truth if rng.random() < 0.3 else not truth
-            reports.append(Report("ru-mod", cid, "confirms" if says else "denies"))
+            reports.append(Report("ru-mod", cid, Stance.CONFIRMS if says else Stance.DENIES))
     return Case(base.sources, claims, reports)

@@ -57,6 +57,7 @@ API_MODULES = [
     ("credscore.case.result", "Scores and how a model builds them"),
     ("credscore.case.grading", "Grades and phrases"),
     ("credscore.case.learning", "Learning reliabilities from a case"),
+    ("credscore.case.learned", "Learning from resolved claims"),
     ("credscore.case.quantities", "Quantities: the fused figure of a claim"),
     ("credscore.io.casefile", "The JSON case file"),
     ("credscore.io.casetables", "Cases from spreadsheets"),
