@@ -218,6 +218,15 @@ def render(rows: dict[str, Any], reps: int, seconds: float, n: int, n_true: int)
     def fmt(d: dict[str, float], key: str) -> str:
         return f"{d[key]:.3f}" if key in d else "n/a"
 
+    def table(protocol: str) -> list[str]:
+        out = ["| method | AUC | macro-F1 | log loss | Brier | ECE |", "|---|---|---|---|---|---|"]
+        for name, r in rows.items():
+            cells = " | ".join(
+                fmt(r[protocol], k) for k in ("auc", "f1", "log_loss", "brier", "ece")
+            )
+            out.append(f"| {name} | {cells} |")
+        return out
+
     lines = [
         START,
         "## Rumours: RumourEval 2017 (written by `benchmarks/rumours.py`)",
@@ -229,29 +238,13 @@ def render(rows: dict[str, Any], reps: int, seconds: float, n: int, n_true: int)
         "",
         f"**{reps} x 5-fold cross-validation over threads** (mean over repetitions):",
         "",
-        "| method | AUC | macro-F1 | log loss | Brier | ECE |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, r in rows.items():
-        d = r["cv"]
-        lines.append(
-            f"| {name} | {fmt(d, 'auc')} | {fmt(d, 'f1')} | {fmt(d, 'log_loss')} | "
-            f"{fmt(d, 'brier')} | {fmt(d, 'ece')} |"
-        )
-    lines += [
+        *table("cv"),
         "",
         "**Official split** (train + dev -> test, 20 threads of events the training",
         "data do not name, so no topic base rate applies):",
         "",
-        "| method | AUC | macro-F1 | log loss | Brier | ECE |",
-        "|---|---|---|---|---|---|",
+        *table("official"),
     ]
-    for name, r in rows.items():
-        d = r["official"]
-        lines.append(
-            f"| {name} | {fmt(d, 'auc')} | {fmt(d, 'f1')} | {fmt(d, 'log_loss')} | "
-            f"{fmt(d, 'brier')} | {fmt(d, 'ece')} |"
-        )
     lines += [
         "",
         "ECE and the reliability diagrams use 10 equal-mass bins that keep equal",
