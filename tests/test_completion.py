@@ -52,7 +52,7 @@ def test_the_script_is_valid_bash(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_commands(tmp_path: Path) -> None:
     assert complete([""], tmp_path) == [
-        "score", "explain", "plot", "export", "example", "validate", "fuse", "models",
+        "score", "explain", "plot", "export", "learn", "example", "validate", "fuse", "models",
         "completion",
     ]  # fmt: skip
     assert complete(["ex"], tmp_path) == ["explain", "export", "example"]

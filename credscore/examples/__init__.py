@@ -77,7 +77,7 @@ def record(n_claims: int = 60, seed: int = 0) -> Case:
     --------
     >>> case = record()
     >>> sum(c.resolved for c in case.claims), len(case.claims)
-    (38, 60)
+    (33, 60)
     """
     import numpy as np
 
