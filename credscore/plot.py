@@ -37,7 +37,6 @@ from credscore.case.model import Case
 from credscore.case.parts import parse_time
 from credscore.case.registry import ScoringModel, score
 from credscore.case.result import ClaimScore, Scores
-from credscore.case.score import CorroborationModel
 from credscore.errors import CredscoreWarning
 from credscore.metrics import brier, calibration_bins, expected_calibration_error, log_loss
 from credscore.models.base import FusionResult
@@ -331,22 +330,17 @@ def timeline(
 # -- who said what, and who depends on whom ----------------------------------------
 
 
-def _group_dependence(scores: Scores, model: ScoringModel | str | None) -> dict[str, float]:
-    """Each group's dependence: declared, or the model's default when the
-    model is the corroboration model (the default)."""
+def _group_dependence(scores: Scores) -> dict[str, float]:
+    """Each group's dependence as the model used it; only the declared ones
+    when the model did not say (a custom model that passes none)."""
+    if scores.dependence is not None:
+        return scores.group_dependence()
     cc = scores.compiled
-    out: dict[str, float] = {}
-    m = model if isinstance(model, CorroborationModel) else None
-    if model is None or model == "corroboration":
-        m = CorroborationModel()
-    for g in range(cc.n_groups):
-        r = float(cc.group_dependence[g])
-        if math.isnan(r):
-            if m is None:
-                continue
-            r = m.nested_dependence if cc.group_depth[g] >= 2 else m.top_level_dependence
-        out[cc.group_ids[g]] = r
-    return out
+    return {
+        cc.group_ids[g]: float(cc.group_dependence[g])
+        for g in range(cc.n_groups)
+        if not math.isnan(cc.group_dependence[g])
+    }
 
 
 def dependence_graph(
@@ -465,7 +459,7 @@ def dependence_graph(
         )
         drawn.add(name)
     # affiliation groups as arcs outside the ring
-    dep = _group_dependence(scores, model)
+    dep = _group_dependence(scores)
     depth_of = {g: g.count("/") + 1 for g in dep}
     deepest = max((depth_of[g] for g in dep), default=1)
     step = 2 * math.pi / max(len(shown), 1)

@@ -25,11 +25,14 @@ import numpy.typing as npt
 
 __all__ = [
     "CONFIRMS",
+    "CROWD_DEPENDENCE",
     "DENIES",
+    "NESTED_DEPENDENCE",
     "NO_COMMENT",
     "OBSERVES",
     "RETRACTS",
     "STANCE_CODES",
+    "TOP_LEVEL_DEPENDENCE",
     "expit",
     "llr",
     "logit",
@@ -53,6 +56,14 @@ STANCE_CODES: Final[dict[str, int]] = {
     "denies": DENIES,
     "retracts": RETRACTS,
 }
+
+
+#: Dependence of a group the case does not declare: two or more levels deep
+#: (one government, one newspaper group), at the top level (a country), and
+#: of the crowd of unaffiliated sources of unknown reliability.
+NESTED_DEPENDENCE: Final = 0.8
+TOP_LEVEL_DEPENDENCE: Final = 0.0
+CROWD_DEPENDENCE: Final = 0.8
 
 
 def logit(p: FloatArray | float) -> FloatArray:

@@ -15,7 +15,7 @@ from credscore.case.compile import CompiledCase
 from credscore.case.grading import ADMIRALTY_CREDIBILITY, grade, phrase
 from credscore.case.quantities import Estimate, claim_estimate
 from credscore.io.text import write_json_objects
-from credscore.semantics import expit, logit
+from credscore.semantics import NESTED_DEPENDENCE, TOP_LEVEL_DEPENDENCE, expit, logit
 
 __all__ = ["FLAGS", "Breakdown", "ClaimScore", "Contribution", "Scores"]
 
@@ -536,7 +536,9 @@ class Scores:
         if dep is None:
             dep = cc.group_dependence.copy()
             undeclared = np.isnan(dep)
-            dep[undeclared] = np.where(cc.group_depth[undeclared] >= 2, 0.8, 0.0)
+            dep[undeclared] = np.where(
+                cc.group_depth[undeclared] >= 2, NESTED_DEPENDENCE, TOP_LEVEL_DEPENDENCE
+            )
         return {cc.group_ids[g]: float(dep[g]) for g in range(cc.n_groups)}
 
     def _estimate(self, i: int, contributions: Sequence[Contribution] | None) -> Estimate | None:

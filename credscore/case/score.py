@@ -44,7 +44,19 @@ from credscore.case.model import ADMIRALTY_RELIABILITY, Case, Claim, Source, loo
 from credscore.case.pooling import Tree, build_tree, make_plan, pool
 from credscore.case.result import Breakdown, Scores
 from credscore.errors import CredscoreWarning, InvalidCaseError
-from credscore.semantics import CONFIRMS, DENIES, NO_COMMENT, OBSERVES, RETRACTS, expit, llr, logit
+from credscore.semantics import (
+    CONFIRMS,
+    CROWD_DEPENDENCE,
+    DENIES,
+    NESTED_DEPENDENCE,
+    NO_COMMENT,
+    OBSERVES,
+    RETRACTS,
+    TOP_LEVEL_DEPENDENCE,
+    expit,
+    llr,
+    logit,
+)
 
 __all__ = ["CROWD_LABEL", "CorroborationModel"]
 
@@ -147,8 +159,8 @@ class CorroborationModel:
     dependence: DependenceFn | None = _v.callback(
         what="a callable (source, source) -> [0, 1], or None"
     )
-    nested_dependence: float = _v.number(0.8, low=0, high=1)
-    top_level_dependence: float = _v.number(0.0, low=0, high=1)
+    nested_dependence: float = _v.number(NESTED_DEPENDENCE, low=0, high=1)
+    top_level_dependence: float = _v.number(TOP_LEVEL_DEPENDENCE, low=0, high=1)
     propensity: float = _v.number(0.5, low=0, high=1, open_low=True, open_high=True)
     self_serving_propensity: float = _v.number(0.7, low=0, high=1, open_low=True, open_high=True)
     against_interest_propensity: float = _v.number(
@@ -162,7 +174,7 @@ class CorroborationModel:
     reliability_spread: float = _v.number(0.5, low=0)
     unknown_reliability_spread: float = _v.number(1.0, low=0)
     dependence_spread: float = _v.number(0.15, low=0)
-    crowd_dependence: float = _v.number(0.8, low=0, high=1)
+    crowd_dependence: float = _v.number(CROWD_DEPENDENCE, low=0, high=1)
 
     name = "corroboration"
 
