@@ -380,3 +380,39 @@ def lower_gamma_regularized(a: float, x: float) -> float:
         term *= x / (a + n)
         total += term
     return math.exp(a * math.log(x) - x - math.lgamma(a)) * total
+
+
+def wawa(table: Table) -> Result:
+    """Majority vote (first most voted claim of each object), each source's
+    share of answers agreeing with it, then the vote weighted by the shares."""
+    cl = claims(table)
+    votes = [0] * len(cl)
+    for a in range(table.n_assertions):
+        votes[int(table.claim[a])] += 1
+    by_object: dict[int, list[int]] = {}
+    for c, (o, _) in enumerate(cl):
+        by_object.setdefault(o, []).append(c)
+    plain = {}
+    for o, cs in by_object.items():
+        top = max(votes[c] for c in cs)
+        plain[o] = min(c for c in cs if votes[c] == top)
+    agree: dict[int, list[int]] = {}
+    for a in range(table.n_assertions):
+        s, c = int(table.source[a]), int(table.claim[a])
+        rec = agree.setdefault(s, [0, 0])
+        rec[0] += int(plain[cl[c][0]] == c)
+        rec[1] += 1
+    skill = [agree[s][0] / agree[s][1] if s in agree else 0.0 for s in range(table.n_sources)]
+    score = [0.0] * len(cl)
+    for a in range(table.n_assertions):
+        score[int(table.claim[a])] += skill[int(table.source[a])]
+    prob = [0.0] * len(cl)
+    value: list[Any] = []
+    for o in sorted(by_object):
+        cs = by_object[o]
+        total = sum(score[c] for c in cs)
+        for c in cs:
+            prob[c] = score[c] / total if total > 0 else 1.0 / len(cs)
+        top = max(score[c] for c in cs)
+        value.append(cl[min(c for c in cs if score[c] == top)][1])
+    return prob, value, skill

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from credscore.errors import InvalidTableError
-from credscore.models import CATD, CRH, GLAD, DawidSkene, Mean, Median, OneCoin, get_model
+from credscore.models import CATD, CRH, GLAD, DawidSkene, Mean, Median, OneCoin, Wawa, get_model
 from credscore.models.base import IterativeModel, combine_stats
 from credscore.models.crh import chi2_lower_quantile
 from credscore.table.table import Table
@@ -124,6 +124,12 @@ def test_catd_numeric_matches_reference(table: Table, n_iter: int, alpha: float)
     """CATD on numbers agrees with its reference."""
     r = _fit_quietly(CATD(max_iter=n_iter, tol=0, alpha=alpha), table)
     _assert_agrees(r, ref.catd(table, n_iter, alpha=alpha), values="numeric")
+
+
+@given(tables())
+def test_wawa_matches_reference(table: Table) -> None:
+    """Wawa (probabilities, values, agreement shares) matches the loops."""
+    _assert_agrees(_fit_quietly(Wawa(), table), ref.wawa(table), values="exact")
 
 
 @given(tables(numeric=True))

@@ -16,6 +16,7 @@ from credscore.models.progress import ProgressReporter
 from credscore.models.registry import available_models, get_model, register_model
 from credscore.models.truthfinder import TruthFinder
 from credscore.models.voting import Majority, Mean, Median
+from credscore.models.wawa import Wawa
 
 __all__ = [
     "CATD",
@@ -42,6 +43,7 @@ __all__ = [
     "TruthFinder",
     "TruthModel",
     "TwoEstimates",
+    "Wawa",
     "available_models",
     "get_model",
     "register_model",
