@@ -416,3 +416,62 @@ def wawa(table: Table) -> Result:
         top = max(score[c] for c in cs)
         value.append(cl[min(c for c in cs if score[c] == top)][1])
     return prob, value, skill
+
+
+def mace(table: Table, n_iter: int, smoothing: float = 0.5) -> Result:
+    """MACE by EM (Hovy et al. 2013): P(answer k | truth t) =
+    (1 - theta_j) [k = t] + theta_j xi_j(k); the truth uniform over each
+    object's claimed values; xi_j smoothed over all K values of the table;
+    started from the spam = disagreement with the majority vote."""
+    rs = rows(table)
+    cl = claims(table)
+    index = {c: i for i, c in enumerate(cl)}
+    n_s = table.n_sources
+    k = len({v for _, v in cl})
+    by_object: dict[int, list[int]] = {}
+    for c, (o, _) in enumerate(cl):
+        by_object.setdefault(o, []).append(c)
+    votes = [0] * len(cl)
+    for _, o, v in rs:
+        votes[index[(o, v)]] += 1
+    plain_best = {}
+    for o, cs in by_object.items():
+        top = max(votes[c] for c in cs)
+        plain_best[o] = min(c for c in cs if votes[c] == top)
+    answers = [(s, o, v, index[(o, v)]) for s, o, v in rs]
+
+    def m_step(spam: list[float]) -> tuple[list[float], dict[tuple[int, Any], float]]:
+        n = [0.0] * n_s
+        sj = [0.0] * n_s
+        sjk: dict[tuple[int, Any], float] = {}
+        for (s, _, v, _), e in zip(answers, spam):
+            n[s] += 1
+            sj[s] += e
+            sjk[(s, v)] = sjk.get((s, v), 0.0) + e
+        theta = [(sj[s] + smoothing) / (n[s] + 2 * smoothing) for s in range(n_s)]
+        xi = {(s, v): (x + smoothing) / (sj[s] + k * smoothing) for (s, v), x in sjk.items()}
+        return theta, xi
+
+    theta, xi = m_step([0.0 if plain_best[o] == c else 1.0 for _, o, _, c in answers])
+    prob = [votes[c] / sum(votes[d] for d in by_object[o]) for c, (o, _) in enumerate(cl)]
+    for _ in range(n_iter):
+        logs = [0.0] * len(cl)
+        for s, _, v, c in answers:
+            spam = theta[s] * xi[(s, v)]
+            logs[c] += math.log((1 - theta[s] + spam) / spam)
+        for cs in by_object.values():
+            ps = softmax([logs[c] for c in cs])
+            for c, p in zip(cs, ps):
+                prob[c] = p
+        spam_e = []
+        for s, _, v, c in answers:
+            sp = theta[s] * xi[(s, v)]
+            spam_e.append(prob[c] * sp / (1 - theta[s] + sp) + (1 - prob[c]))
+        theta, xi = m_step(spam_e)
+    # the values: most probable claim, the first on ties
+    value = []
+    for o in sorted(by_object):
+        cs = by_object[o]
+        top = max(prob[c] for c in cs)
+        value.append(cl[min(c for c in cs if prob[c] == top)][1])
+    return prob, value, [1 - t for t in theta]

@@ -16,7 +16,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from credscore.errors import InvalidTableError
-from credscore.models import CATD, CRH, GLAD, DawidSkene, Mean, Median, OneCoin, Wawa, get_model
+from credscore.models import (
+    CATD,
+    CRH,
+    GLAD,
+    MACE,
+    DawidSkene,
+    Mean,
+    Median,
+    OneCoin,
+    Wawa,
+    get_model,
+)
 from credscore.models.base import IterativeModel, combine_stats
 from credscore.models.crh import chi2_lower_quantile
 from credscore.table.table import Table
@@ -124,6 +135,13 @@ def test_catd_numeric_matches_reference(table: Table, n_iter: int, alpha: float)
     """CATD on numbers agrees with its reference."""
     r = _fit_quietly(CATD(max_iter=n_iter, tol=0, alpha=alpha), table)
     _assert_agrees(r, ref.catd(table, n_iter, alpha=alpha), values="numeric")
+
+
+@given(tables(), st.integers(1, 5), st.sampled_from([0.1, 0.5, 2.0]))
+def test_mace_matches_reference(table: Table, n_iter: int, smoothing: float) -> None:
+    """MACE (EM) agrees with its loop-and-dict reference to 1e-9."""
+    r = _fit_quietly(MACE(max_iter=n_iter, tol=0, smoothing=smoothing), table)
+    _assert_agrees(r, ref.mace(table, n_iter, smoothing), values="none")
 
 
 @given(tables())

@@ -12,6 +12,7 @@ from credscore.models.dawid_skene import DawidSkene, OneCoin
 from credscore.models.estimates import ThreeEstimates, TwoEstimates
 from credscore.models.glad import GLAD
 from credscore.models.hubs import AverageLog, Investment, PooledInvestment, Sums
+from credscore.models.mace import MACE
 from credscore.models.progress import ProgressReporter
 from credscore.models.registry import available_models, get_model, register_model
 from credscore.models.truthfinder import TruthFinder
@@ -22,6 +23,7 @@ __all__ = [
     "CATD",
     "CRH",
     "GLAD",
+    "MACE",
     "Accu",
     "AccuCopy",
     "AverageLog",

@@ -1,0 +1,185 @@
+"""MACE: multi-annotator competence estimation (Hovy et al., NAACL 2013).
+
+Each source either knows the answer, and gives it, or "spams": with
+probability ``theta_j`` it ignores the item and draws a value from its own
+spam distribution ``xi_j``. Learned by EM; a source's reliability is its
+competence ``1 - theta_j``. The spam distribution is kept only over the
+values a source actually gave (its other values share the smoothing mass),
+and each object's truth is one of the values claimed for it, so the model
+runs on open-ended values (books, populations) within the table's memory.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+
+from credscore import _validators as _v
+from credscore.errors import ConvergenceWarning
+from credscore.kernels import segments as _kernels
+from credscore.models.base import FloatArray, FusionResult, TruthModel
+from credscore.models.registry import register_model
+from credscore.models.voting import Majority
+from credscore.table.table import Table
+
+__all__ = ["MACE"]
+
+
+@attrs.define(kw_only=True)
+class MACE(TruthModel):
+    """Multi-annotator competence estimation by EM.
+
+    Source ``j`` answers object ``i`` correctly with probability
+    ``1 - theta_j``; otherwise (spamming) it gives value ``k`` with
+    probability ``xi_j(k)``, whatever the truth. So::
+
+        P(a_ij = k | T_i = t) = (1 - theta_j) [k = t] + theta_j xi_j(k)
+
+    With the truth uniform over each object's claimed values, the E-step gives
+    each candidate's posterior, and the chance that each answer was spam; the
+    M-step sets ``theta_j`` and ``xi_j`` to the expected spam shares, with
+    pseudo-counts. EM starts from the majority vote.
+
+    Parameters
+    ----------
+    smoothing : float, default 0.5
+        Pseudo-counts: ``theta_j = (spam_j + s) / (n_j + 2 s)`` and
+        ``xi_j(k) = (spam_jk + s) / (spam_j + K s)``, with ``K`` the number of
+        distinct values in the table (a Beta(s, s) and a symmetric
+        Dirichlet(s) prior, the priors of the paper's Bayesian variant,
+        used here as MAP pseudo-counts).
+    max_iter : int, default 100
+    tol : float, default 1e-6
+        Stop when no claim probability moves by more than ``tol``; 0 runs
+        exactly ``max_iter`` iterations (and does not warn).
+
+    Attributes
+    ----------
+    competence_ : ndarray of shape (n_sources,)
+        ``1 - theta_j``, also the result's ``reliability``.
+
+    References
+    ----------
+    D. Hovy, T. Berg-Kirkpatrick, A. Vaswani and E. Hovy, "Learning whom to
+    trust with MACE", Proceedings of NAACL-HLT 2013, pp. 1120-1130.
+
+    Examples
+    --------
+    >>> from credscore.table.table import Table
+    >>> t = Table.from_rows([
+    ...     ("w1", "q1", "a"), ("w2", "q1", "a"), ("w3", "q1", "b"),
+    ...     ("w1", "q2", "b"), ("w2", "q2", "b"), ("w3", "q2", "b"),
+    ...     ("w1", "q3", "a"), ("w2", "q3", "a"), ("w3", "q3", "b"),
+    ... ], numeric=False)
+    >>> m = MACE().fit(t)
+    >>> m.result.truths()
+    {'q1': 'a', 'q2': 'b', 'q3': 'a'}
+    >>> bool(m.competence_[0] > m.competence_[2])
+    True
+    """
+
+    name: ClassVar[str] = "mace"
+    kinds: ClassVar[frozenset[str]] = frozenset({"categorical"})
+
+    smoothing: float = _v.number(0.5, low=0, open_low=True)
+    max_iter: int = _v.integer(100, low=1)
+    tol: float = _v.number(1e-6, low=0)
+
+    competence_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
+
+    def estimate(self, table: Table) -> FusionResult:
+        s = float(self.smoothing)
+        src = table.source.astype(np.int64)
+        clm = table.claim.astype(np.int64)
+        n_s, n_c = table.n_sources, table.n_claims
+        # a (source, value) pair for each assertion: the spam distribution's support
+        values, label = _kernels.factorize(table.claim_value)
+        k = max(int(values.shape[0]), 1)
+        pair_key = src * k + label.astype(np.int64)[clm]
+        pairs, pair = np.unique(pair_key, return_inverse=True)
+        pair_src = pairs // k
+        n_j = np.bincount(src, minlength=n_s).astype(np.float64)
+        # start: spam is disagreement with the majority vote; xi the source's own shares
+        plain = Majority().estimate(table)
+        start = np.zeros(n_c)
+        start[_kernels.segment_argmax(plain.claim_probability, table.object_start)] = 1.0
+        theta, xi = _m_step(1.0 - start[clm], src, pair, pair_src, n_j, n_s, k, s)
+        prob = plain.claim_probability
+        converged = False
+        it = 0
+        while it < int(self.max_iter):
+            it += 1
+            new = _posterior(theta, xi, src, clm, pair, n_c, table.object_start)
+            # expected spam indicator of every answer: certain spam unless its
+            # value is the truth, and then the spam share of its likelihood
+            spam_if_true = theta[src] * xi[pair]
+            spam_if_true = spam_if_true / (1.0 - theta[src] + spam_if_true)
+            q = new[clm]
+            theta, xi = _m_step(q * spam_if_true + (1.0 - q), src, pair, pair_src, n_j, n_s, k, s)
+            delta = float(np.max(np.abs(new - prob))) if n_c else 0.0
+            prob = new
+            if self.tol > 0 and delta <= self.tol:
+                converged = True
+                break
+        if not converged and self.tol > 0:
+            warnings.warn(
+                f"mace: stopped after max_iter={self.max_iter} iterations before reaching "
+                f"tol={self.tol:g}",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        self.competence_ = 1.0 - theta
+        best = _kernels.segment_argmax(prob, table.object_start)
+        return FusionResult(
+            table=table,
+            claim_probability=prob,
+            value=table.claim_value[best],
+            reliability=self.competence_,
+            model=self.name,
+            n_iter=it,
+            converged=converged,
+        )
+
+
+def _m_step(
+    spam: FloatArray,
+    src: Any,
+    pair: Any,
+    pair_src: Any,
+    n_j: FloatArray,
+    n_s: int,
+    k: int,
+    s: float,
+) -> tuple[FloatArray, FloatArray]:
+    """``theta`` per source and ``xi`` per (source, value) pair from the
+    expected spam indicator of every answer."""
+    spam_j = np.bincount(src, weights=spam, minlength=n_s)
+    theta: FloatArray = (spam_j + s) / (n_j + 2.0 * s)
+    spam_jk = np.bincount(pair, weights=spam, minlength=pair_src.shape[0])
+    xi: FloatArray = (spam_jk + s) / (spam_j[pair_src] + k * s)
+    return theta, xi
+
+
+def _posterior(
+    theta: FloatArray,
+    xi: FloatArray,
+    src: Any,
+    clm: Any,
+    pair: Any,
+    n_c: int,
+    object_start: Any,
+) -> FloatArray:
+    """Each claim's posterior, the truth uniform over its object's claims:
+    log P(t) = sum over the object's answers of log(theta xi), plus, for the
+    answers that give t, log((1 - theta + theta xi) / (theta xi))."""
+    spam = theta[src] * xi[pair]
+    gain = np.log1p((1.0 - theta[src]) / spam)
+    score = np.bincount(clm, weights=gain, minlength=n_c).astype(np.float64)
+    # the all-spam term is the same for every claim of an object: it cancels
+    return _kernels.segment_softmax(score, object_start)
+
+
+register_model(MACE)
