@@ -147,14 +147,16 @@ class LearnedModel:
         Scores
         """
         cc = case if isinstance(case, CompiledCase) else compile_case(case)
-        engine = self._engine(cc.case)
+        engine = self._engine()
         engine._warn_loose(cc)
         ev = engine.evidence(cc, as_of=as_of)
-        w = self._weights(ev)
+        channels, code = _channels(ev)
+        strength = self.parameters_["strength"]
+        w = np.array([_strength(strength, ch) for ch in channels], dtype=np.float64)[code]
         ev = _scaled(ev, w)
-        return engine.scores(ev, breakdown=_LearnedBreakdown(ev, self, w))
+        return engine.scores(ev, breakdown=_LearnedBreakdown(ev, self, w, channels, code))
 
-    def _engine(self, case: Case) -> _Engine:
+    def _engine(self) -> _Engine:
         p = self.parameters_
         dep = p["dependence"]
         settings = dict(self.settings)
@@ -172,19 +174,6 @@ class LearnedModel:
             base_rates=p["base_rate"],
             **settings,
         )
-
-    def _weights(self, ev: Evidence) -> FloatArray:
-        """The learned strength of every evidence entry."""
-        keys = _channels(ev)
-        strength = self.parameters_["strength"]
-        cache: dict[_Channel, float] = {}
-        out = np.empty(len(keys))
-        for k, ch in enumerate(keys):
-            w = cache.get(ch)
-            if w is None:
-                w = cache[ch] = _strength(strength, ch)
-            out[k] = w
-        return out
 
     # -- saving -----------------------------------------------------------------
 
@@ -513,15 +502,14 @@ def _design(
 
         engine = _Engine(reliability=loo, base_rates=None, **dict(settings, observes_weight=1.0))
         ev = engine.evidence(cc)
-        keys = _channels(ev)
+        channels, code = _channels(ev)
         rows = np.array([cc.claim_index[c] for c in truth], dtype=np.int64)
         ys.extend(1.0 if truth[c] else 0.0 for c in truth)
         topics.extend(cc.case.claims[i].topic for i in rows.tolist())
         n = len(rows)
         r = ev.tree.dependence
-        for ch in sorted(set(keys), key=_channel_key):
-            mask = np.array([k == ch for k in keys], dtype=bool)
-            pooled, _ = pool(ev.plan, np.where(mask, ev.ell, 0.0), r, r, cc.n_claims)
+        for j, ch in enumerate(channels):
+            pooled, _ = pool(ev.plan, np.where(code == j, ev.ell, 0.0), r, r, cc.n_claims)
             feats.setdefault(ch, [np.zeros(c) for c in counts])
             feats[ch].append(pooled[rows])
         counts.append(n)
@@ -642,37 +630,44 @@ class _Engine(CorroborationModel):
 
     base_rates: Mapping[str, Any] | None = attrs.field(default=None)
 
-    def priors(self, cc: CompiledCase) -> FloatArray:
+    def _default_prior(self, cc: CompiledCase) -> float | FloatArray:
+        """The learned base rate of each claim's topic (or of all claims)."""
         if self.base_rates is None:
-            return super().priors(cc)
+            return self.prior
         rates = self.base_rates
         by_topic = rates["topics"]
-        learned = np.array(
+        return np.array(
             [float(by_topic.get(c.topic, rates["all"])) for c in cc.case.claims],
             dtype=np.float64,
         )
-        base = np.where(np.isnan(cc.claim_prior), learned, cc.claim_prior)
-        return self.raise_implied(cc, base)
 
 
-def _channels(ev: Evidence) -> list[_Channel]:
-    """The channel of every evidence entry: its report's stance, its source's
-    kind, and whether it speaks in or against its source's interest."""
+def _channels(ev: Evidence) -> tuple[list[_Channel], IntArray]:
+    """The distinct channels of a run's evidence, sorted, and the index in
+    them of every entry's channel: its report's stance, its source's kind,
+    and whether it speaks in or against its source's interest."""
     cc = ev.compiled
-    stance = cc.report_stance[ev.report]
+    stance = cc.report_stance[ev.report].astype(np.int64)
     serves, hurts = cc.interest(ev.position, cc.report_claim[ev.report])
     deny = stance == DENIES
-    selfish = np.where(deny, hurts, serves)
-    against = np.where(deny, serves, hurts)
+    interest = np.where(
+        np.where(deny, hurts, serves), 1, np.where(np.where(deny, serves, hurts), 2, 0)
+    )
+    kinds, kind_of = np.unique(
+        np.array([s.kind or "" for s in cc.case.sources], dtype=object), return_inverse=True
+    )
+    n_k = max(len(kinds), 1)
+    key = (stance * n_k + kind_of.reshape(-1)[ev.position]) * 3 + interest
+    distinct, code = np.unique(key, return_inverse=True)
     names = {CONFIRMS: "confirms", DENIES: "denies", OBSERVES: "observes"}
-    kinds = [s.kind for s in cc.case.sources]
-    out = []
-    for st, pos, a, b in zip(
-        stance.tolist(), ev.position.tolist(), selfish.tolist(), against.tolist()
-    ):
-        interest = "self-serving" if a else "against-interest" if b else None
-        out.append(_Channel(names[st], kinds[pos], interest))
-    return out
+    interests = (None, "self-serving", "against-interest")
+    channels = [
+        _Channel(
+            names[int(k) // 3 // n_k], kinds[int(k) // 3 % n_k] or None, interests[int(k) % 3]
+        )
+        for k in distinct.tolist()
+    ]
+    return channels, code.reshape(-1).astype(np.int64)
 
 
 def _channel_key(c: _Channel) -> tuple[str, str, str]:
@@ -703,6 +698,8 @@ class _LearnedBreakdown:
     ev: Evidence
     model: LearnedModel
     w: FloatArray
+    channels: list[_Channel]
+    code: IntArray
     inner: EvidenceBreakdown = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -731,9 +728,8 @@ class _LearnedBreakdown:
                 )
         mine = np.flatnonzero(self.ev.claim == claim)
         seen: dict[str, float] = {}
-        for ch, k in zip(_channels(self.ev), range(self.ev.claim.shape[0])):
-            if self.ev.claim[k] != claim:
-                continue
+        for k in mine.tolist():
+            ch = self.channels[int(self.code[k])]
             label = (
                 ch.stance
                 + (f" by {ch.kind} sources" if ch.kind else "")

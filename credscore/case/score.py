@@ -518,12 +518,7 @@ class CorroborationModel:
     def priors(self, cc: CompiledCase) -> FloatArray:
         """Prior of every claim, raised to at least the prior of any claim
         implying it (so that A implies B can never start with p(A) > p(B))."""
-        prior = np.where(np.isnan(cc.claim_prior), self.prior, cc.claim_prior)
-        return self.raise_implied(cc, prior)
-
-    @staticmethod
-    def raise_implied(cc: CompiledCase, prior: FloatArray) -> FloatArray:
-        """Each claim's prior raised to at least that of any claim implying it."""
+        prior = np.where(np.isnan(cc.claim_prior), self._default_prior(cc), cc.claim_prior)
         if cc.implies_order.shape[0] and not np.all(prior == prior[0]):
             # One pass in topological order: each claim takes the largest
             # prior of the claims implying it directly, which already hold
@@ -537,6 +532,10 @@ class CorroborationModel:
                         best[c] = best[p]
             prior = np.asarray(best, dtype=np.float64)
         return prior
+
+    def _default_prior(self, cc: CompiledCase) -> float | FloatArray:
+        """The prior of a claim that sets none (one number, or one per claim)."""
+        return self.prior
 
 
 def _as_of_timestamp(as_of: str | datetime) -> float:
