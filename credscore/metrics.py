@@ -320,7 +320,10 @@ def expected_calibration_error(
     >>> round(expected_calibration_error([0.9, 0.9, 0.6, 0.6], [1, 1, 1, 0], n_bins=2), 6)
     0.1
     """
-    mean_p, share, count = calibration_bins(prob, correct, n_bins, strategy, ties=ties)
+    pr, y = _pair(prob, correct, ("prob", "correct"))
+    p = _probabilities(pr, "prob")
+    c = _binary(y, "correct")
+    mean_p, share, count = _bins(p, c, n_bins, strategy, ties)
     # sum_b (n_b / n) |mean p_b - share_b|
     return float(np.sum(count * np.abs(mean_p - share)) / count.sum())
 
@@ -360,11 +363,18 @@ def calibration_bins(
     >>> n.tolist()
     [3, 1]
     """
+    pr, y = _pair(prob, outcome, ("prob", "outcome"))
+    return _bins(_probabilities(pr, "prob"), _binary(y, "outcome"), n_bins, strategy, ties)
+
+
+def _bins(
+    p: FloatArray, c: FloatArray, n_bins: int, strategy: str, ties: str
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
+    """Per non-empty bin: mean probability, share true, count (inputs checked)."""
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise MetricInputError(f"n_bins: expected a positive integer, got {n_bins!r}")
-    pr, y = _pair(prob, outcome, ("prob", "outcome"))
-    p = _probabilities(pr, "prob")
-    c = _binary(y, "outcome")
+    if ties not in ("split", "together"):
+        raise MetricInputError(f"ties: expected 'split' or 'together', got {ties!r}")
     n = p.shape[0]
     if strategy == "quantile":
         order = np.lexsort((c, p))
@@ -376,8 +386,6 @@ def calibration_bins(
         if ties == "together" and n:
             first = np.r_[True, p[1:] != p[:-1]]
             bins = bins[np.flatnonzero(first)[np.cumsum(first) - 1]]
-        elif ties != "split":
-            raise MetricInputError(f"ties: expected 'split' or 'together', got {ties!r}")
     elif strategy == "uniform":
         edges = np.linspace(0.0, 1.0, int(n_bins) + 1)
         bins = np.clip(np.searchsorted(edges, p, side="left") - 1, 0, int(n_bins) - 1)

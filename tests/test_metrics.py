@@ -159,6 +159,66 @@ def test_ece_independent_of_order(data: tuple[list[float], list[int]], rnd: Any)
     )
 
 
+def ref_auc(score: list[float], y: list[int]) -> float:
+    """Every (true, false) pair: 1 when the true one scores higher, 1/2 on a tie."""
+    pos = [a for a, c in zip(score, y) if c]
+    neg = [a for a, c in zip(score, y) if not c]
+    wins = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in pos for b in neg)
+    return wins / (len(pos) * len(neg))
+
+
+@given(prob_outcome | st.integers(2, 40).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.sampled_from([0.1, 0.5, 0.9]), min_size=n, max_size=n),
+        st.lists(st.integers(0, 1), min_size=n, max_size=n),
+    )
+))  # fmt: skip
+def test_roc_auc_matches_pair_counting(data: tuple[list[float], list[int]]) -> None:
+    """The mid-rank AUC equals counting every (true, false) pair, ties 1/2."""
+    p, y = data
+    assume(0 < sum(y) < len(y))
+    assert metrics.roc_auc(p, y) == pytest.approx(ref_auc(p, y), abs=1e-12)
+
+
+def ref_bins_together(p: list[float], y: list[int], n_bins: int) -> list[tuple[float, float, int]]:
+    """Equal-mass bins over the sorted items; every run of equal probabilities
+    goes, whole, to the bin of its first item."""
+    items = sorted(zip(p, y))
+    n = len(items)
+    k = min(n_bins, n)
+    bin_of = [next(b for b in range(k) if b * n // k <= i < (b + 1) * n // k) for i in range(n)]
+    first: dict[float, int] = {}
+    for i, (x, _) in enumerate(items):
+        first.setdefault(x, bin_of[i])
+    out: dict[int, list[tuple[float, int]]] = {}
+    for x, c in items:
+        out.setdefault(first[x], []).append((x, c))
+    return [
+        (sum(x for x, _ in v) / len(v), sum(c for _, c in v) / len(v), len(v))
+        for _, v in sorted(out.items())
+    ]
+
+
+@given(st.integers(1, 50).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.sampled_from([0.0, 0.2, 0.5, 0.7, 1.0]) | probs, min_size=n, max_size=n),
+        st.lists(st.integers(0, 1), min_size=n, max_size=n),
+    )
+), st.integers(1, 12))  # fmt: skip
+def test_bins_with_ties_together_match_reference(
+    data: tuple[list[float], list[int]], n_bins: int
+) -> None:
+    """ties="together": equal probabilities never straddle two bins."""
+    p, y = data
+    m, share, count = metrics.calibration_bins(p, y, n_bins, ties="together")
+    want = ref_bins_together(p, y, n_bins)
+    assert count.tolist() == [c for _, _, c in want]
+    np.testing.assert_allclose(m, [a for a, _, _ in want], atol=1e-12)
+    np.testing.assert_allclose(share, [b for _, b, _ in want], atol=1e-12)
+    got = metrics.expected_calibration_error(p, y, n_bins, ties="together")
+    assert got == pytest.approx(sum(c * abs(a - b) for a, b, c in want) / len(p), abs=1e-12)
+
+
 # --------------------------------------------------------------------------
 # Properties with known answers.
 
@@ -209,6 +269,15 @@ def test_log_loss_of_confident_mistake_is_finite() -> None:
         (lambda: metrics.expected_calibration_error([0.5], [1], n_bins=0), "n_bins"),
         (lambda: metrics.expected_calibration_error([0.5], [1], strategy="x"), "strategy"),
         (lambda: metrics.expected_calibration_error([-0.1], [1]), "prob"),
+        (lambda: metrics.expected_calibration_error([0.5], [2]), "correct: entry 0"),
+        (lambda: metrics.expected_calibration_error([0.5], [1], ties="x"), "ties"),
+        (
+            lambda: metrics.calibration_bins([0.5], [1], strategy="uniform", ties="x"),
+            "ties",
+        ),
+        (lambda: metrics.calibration_bins([0.5], [2]), "outcome: entry 0"),
+        (lambda: metrics.roc_auc([0.5, 0.4], [1, 1]), "both true and false"),
+        (lambda: metrics.roc_auc([float("nan"), 0.4], [1, 0]), "score: entry 0"),
         (lambda: metrics.precision_recall_f1([1], [1], average="micro"), "average"),
     ],
 )
