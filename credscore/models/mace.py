@@ -112,11 +112,13 @@ class MACE(TruthModel):
         it = 0
         while it < int(self.max_iter):
             it += 1
-            new = _posterior(theta, xi, src, clm, pair, n_c, table.object_start)
+            # each answer's likelihood if spam, and if the truth is its value
+            spam = theta[src] * xi[pair]
+            competent = 1.0 - theta[src]
+            new = _posterior(spam, competent, clm, n_c, table.object_start)
             # expected spam indicator of every answer: certain spam unless its
             # value is the truth, and then the spam share of its likelihood
-            spam_if_true = theta[src] * xi[pair]
-            spam_if_true = spam_if_true / (1.0 - theta[src] + spam_if_true)
+            spam_if_true = spam / (competent + spam)
             q = new[clm]
             theta, xi = _m_step(q * spam_if_true + (1.0 - q), src, pair, pair_src, n_j, n_s, k, s)
             delta = float(np.max(np.abs(new - prob))) if n_c else 0.0
@@ -164,19 +166,12 @@ def _m_step(
 
 
 def _posterior(
-    theta: FloatArray,
-    xi: FloatArray,
-    src: Any,
-    clm: Any,
-    pair: Any,
-    n_c: int,
-    object_start: Any,
+    spam: FloatArray, competent: FloatArray, clm: Any, n_c: int, object_start: Any
 ) -> FloatArray:
     """Each claim's posterior, the truth uniform over its object's claims:
     log P(t) = sum over the object's answers of log(theta xi), plus, for the
     answers that give t, log((1 - theta + theta xi) / (theta xi))."""
-    spam = theta[src] * xi[pair]
-    gain = np.log1p((1.0 - theta[src]) / spam)
+    gain = np.log1p(competent / spam)
     score = np.bincount(clm, weights=gain, minlength=n_c).astype(np.float64)
     # the all-spam term is the same for every claim of an object: it cancels
     return _kernels.segment_softmax(score, object_start)

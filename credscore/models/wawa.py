@@ -15,6 +15,7 @@ from typing import ClassVar
 import attrs
 import numpy as np
 
+from credscore.kernels import segments as _kernels
 from credscore.models.base import FloatArray, FusionResult, TruthModel
 from credscore.models.registry import register_model
 from credscore.models.voting import Majority
@@ -59,18 +60,10 @@ class Wawa(TruthModel):
         plain = Majority().estimate(table)
         skill: FloatArray = np.asarray(plain.reliability, dtype=np.float64)
         w = skill[table.source]
-        score = np.bincount(table.claim, weights=w, minlength=table.n_claims)
-        total = np.bincount(table.claim_object, weights=score, minlength=table.n_objects)
-        n_claims = np.bincount(table.claim_object, minlength=table.n_objects)
-        tot = total[table.claim_object]
-        prob: FloatArray = np.divide(
-            score, tot, out=1.0 / np.maximum(n_claims[table.claim_object], 1), where=tot > 0
-        )
+        score = np.bincount(table.claim, weights=w, minlength=table.n_claims).astype(np.float64)
+        prob = _kernels.segment_normalize(score, table.object_start)  # uniform when all 0
         # the value: the most weighted votes, the first such claim on ties
-        order = np.lexsort((np.arange(table.n_claims), -score, table.claim_object))
-        first = np.r_[True, table.claim_object[order][1:] != table.claim_object[order][:-1]]
-        best = order[first]
-        value = table.claim_value[best]
+        value = table.claim_value[_kernels.segment_argmax(score, table.object_start)]
         return FusionResult(
             table=table, claim_probability=prob, value=value, reliability=skill, model=self.name
         )
