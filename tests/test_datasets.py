@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -352,3 +353,42 @@ def test_synthetic_validates(kwargs: dict[str, object], fragment: str) -> None:
     """Out-of-range settings are errors naming the setting."""
     with pytest.raises(ValueError, match=fragment):
         synthetic(n_sources=kwargs.pop("n_sources", 4), **kwargs)  # type: ignore[arg-type]
+
+
+def _rumour_folder(tmp_path: Path, stances: dict[str, str], veracity: str) -> Path:
+    import json
+
+    (tmp_path / "tweets.tsv").write_text(
+        "thread\tevent\ttweet\tparent\tuser\ttime\n"
+        "1\tflood\t1\t\tu1\t2015-01-07T11:07:51+00:00\n"
+        "1\tflood\t2\t1\tu2\t2015-01-07T11:09:00+00:00\n"
+    )
+    for s in ("train", "dev", "test"):
+        (tmp_path / f"stance-{s}.json").write_text(json.dumps(stances if s == "train" else {}))
+        (tmp_path / f"veracity-{s}.json").write_text(
+            json.dumps({"1": veracity} if s == "train" else {})
+        )
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("stances", "veracity", "fragment"),
+    [
+        ({"1": "support", "2": "support"}, "TRUE", "veracity of thread 1: 'TRUE' is not one of"),
+        ({"1": "support", "2": "agree"}, "true", "stance of tweet 2: has stance 'agree'"),
+        ({"1": "support"}, "true", "stance of tweet 2: has no stance label"),
+    ],
+)
+def test_rumoureval_names_a_label_it_does_not_know(
+    tmp_path: Path, stances: dict[str, str], veracity: str, fragment: str
+) -> None:
+    """A veracity or stance label outside the data set's vocabulary is an
+    error naming the thread or the tweet, not a silent 'false' or comment."""
+    from credscore.datasets import rumoureval
+    from credscore.errors import InvalidInputError
+
+    folder = _rumour_folder(tmp_path, stances, veracity)
+    with pytest.raises(InvalidInputError, match=re.escape(fragment)):
+        rumoureval(folder)
+    with pytest.raises(InvalidInputError, match="splits"):
+        rumoureval(_rumour_folder(tmp_path, {"1": "support", "2": "deny"}, "true"), splits=["x"])

@@ -36,6 +36,7 @@ STANCE_MAP: dict[str, str] = {
     "comment": "no_comment",
 }
 SPLITS = ("train", "dev", "test")
+_VERACITY = ("true", "false", "unverified")
 
 
 def rumoureval(
@@ -79,7 +80,9 @@ def rumoureval(
     DataNotFoundError
         When a file is missing.
     InvalidInputError
-        For an unknown split, or a thread of the labels without tweets.
+        For an unknown split, a thread of the labels without tweets, or a
+        veracity or stance label the data set does not use (naming the thread
+        or the tweet).
 
     References
     ----------
@@ -125,6 +128,20 @@ def rumoureval(
     missing = sorted(set(label) - set(threads))
     if missing:
         raise InvalidInputError(f"veracity: thread {missing[0]} has no tweets in tweets.tsv")
+    for tid, v in sorted(label.items()):
+        if v not in _VERACITY:
+            raise InvalidInputError(
+                f"veracity of thread {tid}: {v!r} is not one of {', '.join(_VERACITY)}"
+            )
+    for rows in threads.values():
+        for r in rows:
+            said = stance.get(r["tweet"])
+            if said not in STANCE_MAP:
+                what = (
+                    "has no stance label" if said is None else f"has stance {said!r}, not one of"
+                )
+                known = "" if said is None else " " + ", ".join(STANCE_MAP)
+                raise InvalidInputError(f"stance of tweet {r['tweet']}: {what}{known}")
 
     by_event: dict[str, list[str]] = defaultdict(list)
     for tid in sorted(threads):
@@ -163,13 +180,13 @@ def _event_case(
         )
         tweets = {r["tweet"]: r for r in rows}
         for r in sorted(rows, key=lambda r: (r["time"], r["tweet"])):
-            said = STANCE_MAP.get(stance.get(r["tweet"], "comment"), "no_comment")
+            said = STANCE_MAP[stance[r["tweet"]]]
             user = r["user"]
             users[user] = None
             cited = None
             parent = tweets.get(r["parent"])
             if parent is not None and parent["user"] != user:
-                before = STANCE_MAP.get(stance.get(parent["tweet"], "comment"))
+                before = STANCE_MAP[stance[parent["tweet"]]]
                 agrees = said == before and said in ("confirms", "denies")
                 if agrees and not _reaches(cites, parent["user"], user):
                     cited = parent["user"]
