@@ -31,6 +31,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -189,8 +190,14 @@ def cross_validate(
     return mean, per_rep, first, truth
 
 
+@cache
+def official_test_ids() -> frozenset[str]:
+    """The resolved threads of the official test split (read once)."""
+    return frozenset(truth_of(rumoureval_split(("test",))))
+
+
 def official(cases_all: list[Case], method: str) -> tuple[dict[str, float], dict[str, float]]:
-    test_ids = set(truth_of(rumoureval_split(("test",))))
+    test_ids = set(official_test_ids())
     predict, calibrated = METHODS[method]
     pred = predict(cases_all, test_ids)
     return metrics(pred, truth_of(cases_all), calibrated), pred
