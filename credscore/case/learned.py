@@ -653,8 +653,10 @@ def _channels(ev: Evidence) -> tuple[list[_Channel], IntArray]:
     interest = np.where(
         np.where(deny, hurts, serves), 1, np.where(np.where(deny, serves, hurts), 2, 0)
     )
+    # "\0" stands for "no kind" (it cannot occur in a kind: case text is printable)
     kinds, kind_of = np.unique(
-        np.array([s.kind or "" for s in cc.case.sources], dtype=object), return_inverse=True
+        np.array(["\0" if s.kind is None else s.kind for s in cc.case.sources], dtype=object),
+        return_inverse=True,
     )
     n_k = max(len(kinds), 1)
     key = (stance * n_k + kind_of.reshape(-1)[ev.position]) * 3 + interest
@@ -662,12 +664,14 @@ def _channels(ev: Evidence) -> tuple[list[_Channel], IntArray]:
     names = {CONFIRMS: "confirms", DENIES: "denies", OBSERVES: "observes"}
     interests = (None, "self-serving", "against-interest")
     channels = [
-        _Channel(
-            names[int(k) // 3 // n_k], kinds[int(k) // 3 % n_k] or None, interests[int(k) % 3]
-        )
+        _Channel(names[int(k) // 3 // n_k], _kind(kinds[int(k) // 3 % n_k]), interests[int(k) % 3])
         for k in distinct.tolist()
     ]
     return channels, code.reshape(-1).astype(np.int64)
+
+
+def _kind(k: str) -> str | None:
+    return None if k == "\0" else k
 
 
 def _channel_key(c: _Channel) -> tuple[str, str, str]:

@@ -119,6 +119,13 @@ def _check_id(field: str) -> Any:
     return check
 
 
+def _nonempty_text(value: Any, field: str, id: str | None) -> None:
+    """A text field that, when given, holds something printable."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidCaseError(field, id, f"expected a non-empty string, got {show(value)}")
+    _writable(value, field, id)
+
+
 def _writable(text: str, field: str, id: str | None) -> None:
     if unwritable(text):
         raise InvalidCaseError(
@@ -315,11 +322,7 @@ class Claim:
         if self.value is not None or self.unit is not None or self.approx is not None:
             self._check_quantity()
         if self.topic is not None:
-            if not isinstance(self.topic, str) or not self.topic.strip():
-                raise InvalidCaseError(
-                    "topic", self.id, f"expected a non-empty string, got {show(self.topic)}"
-                )
-            _writable(self.topic, "topic", self.id)
+            _nonempty_text(self.topic, "topic", self.id)
         if self.resolved is not None or self.resolved_at is not None:
             self._check_resolution()
 
@@ -346,11 +349,7 @@ class Claim:
         value = _number(self.value, "value", self.id)
         object.__setattr__(self, "value", value)
         if self.unit is not None:
-            if not isinstance(self.unit, str) or not self.unit.strip():
-                raise InvalidCaseError(
-                    "unit", self.id, f"expected a non-empty string, got {show(self.unit)}"
-                )
-            _writable(self.unit, "unit", self.id)
+            _nonempty_text(self.unit, "unit", self.id)
         if self.approx is not None:
             a = self.approx
             if isinstance(a, (str, bytes, Mapping)) or not isinstance(a, Iterable):
