@@ -307,7 +307,17 @@ def learn(
 
     Examples
     --------
-    See :class:`LearnedModel` and :doc:`/howto/learn`.
+    Learn from the invented record of the tutorial, then score the reference
+    case with what was learned (more in :class:`LearnedModel` and
+    :doc:`/howto/learn`):
+
+    >>> import credscore
+    >>> model = learn(credscore.examples.record())
+    >>> model.parameters_["fit"]["claims"], model.parameters_["sources"]["gur"]["of"]
+    (60, 40)
+    >>> scores = credscore.score(credscore.examples.kursk(), model=model)
+    >>> 0 < scores["nk-casualties"].probability < 1
+    True
     """
     for name, value in (
         ("base_rate_scale", base_rate_scale),
