@@ -522,6 +522,19 @@ def test_loading_a_file_equals_building_from_its_dict(doc: object) -> None:
     assert fast == slow
 
 
+def test_a_source_written_in_another_key_order_is_shown_as_written() -> None:
+    """A source-like object with its keys in an unusual order, where a
+    message shows it, reads the same from a file as from its dict (found by
+    Hypothesis in a fresh environment)."""
+    doc = {
+        "credscore": 1,
+        "sources": [{"id": {"reliability": "B", "id": "a"}, "reliability": "A"}],
+        "claims": [{"id": "c0"}],
+        "reports": None,
+    }
+    test_loading_a_file_equals_building_from_its_dict.hypothesis.inner_test(doc)  # type: ignore[attr-defined]
+
+
 def test_explaining_a_claim_whose_reports_all_come_after_as_of() -> None:
     case = cs.Case(
         [cs.Source("s", reliability="A")],

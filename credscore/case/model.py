@@ -605,7 +605,13 @@ def quick_pairs(pairs: list[tuple[str, Any]]) -> Any:
             s = quick_source(v0, v1)
             if s is not None:
                 return s
-    return quick_part(unique_keys(pairs))
+    item = unique_keys(pairs)
+    part = quick_part(item)
+    # Only a part that gives back exactly the object read (keys in their
+    # order): a message that shows it must show what the file holds.
+    if part is not item and list(_as_item(part).items()) != pairs:
+        return item
+    return part
 
 
 def _restore(x: Any) -> Any:
