@@ -392,6 +392,6 @@ def callback(
     return attrs.field(default=default, validator=_Callback(optional, what), **kwargs)
 
 
-def seed(**kwargs: Any) -> Any:
+def seed(default: int | None = None, **kwargs: Any) -> Any:
     """A seed: an int >= 0, a :class:`numpy.random.Generator` or None."""
-    return attrs.field(default=None, validator=_Seed(), **kwargs)
+    return attrs.field(default=default, validator=_Seed(), **kwargs)

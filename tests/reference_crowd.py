@@ -475,3 +475,184 @@ def mace(table: Table, n_iter: int, smoothing: float = 0.5) -> Result:
         top = max(prob[c] for c in cs)
         value.append(cl[min(c for c in cs if prob[c] == top)][1])
     return prob, value, [1 - t for t in theta]
+
+
+# -- the Bayesian aggregators -------------------------------------------------
+
+
+def digamma(x: float) -> float:
+    """psi(x) for x > 0: psi(x) = psi(x + 1) - 1/x up to x >= 20, then the
+    asymptotic series ln x - 1/(2x) - sum B_2n / (2n x^2n)."""
+    acc = 0.0
+    while x < 20.0:
+        acc -= 1.0 / x
+        x += 1.0
+    bernoulli = [1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66]
+    series = sum(b / (2 * (n + 1) * x ** (2 * (n + 1))) for n, b in enumerate(bernoulli))
+    return acc + math.log(x) - 1.0 / (2.0 * x) - series
+
+
+def _dirichlet_expected_logs(alpha: list[float]) -> list[float]:
+    total = digamma(sum(alpha))
+    return [digamma(a) - total for a in alpha]
+
+
+def _dirichlet_entropy(alpha: list[float]) -> float:
+    """H = ln B(alpha) + (a0 - K) psi(a0) - sum (a_k - 1) psi(a_k)."""
+    a0 = sum(alpha)
+    log_b = sum(math.lgamma(a) for a in alpha) - math.lgamma(a0)
+    return log_b + (a0 - len(alpha)) * digamma(a0) - sum((a - 1.0) * digamma(a) for a in alpha)
+
+
+def ebcc(
+    table: Table,
+    n_iter: int,
+    split: Any,
+    *,
+    subtype_prior: float = 0.1,
+    class_prior: list[float] | None = None,
+    diagonal: float = 4.0,
+    off_diagonal: float = 1.0,
+) -> tuple[list[float], list[Any], list[float], float]:
+    """EBCC by mean-field VB (Li, Rubinstein & Cohn 2019), ``n_iter`` updates
+    of q(t, g) from the start ``split[o][k][m] * majority share(o, k)``; also
+    returns the ELBO of the final q. ``class_prior=None``: the
+    majority-vote label counts (the authors' empirical prior). IBCC is
+    one subtype."""
+    labels = sorted({v for _, v in claims(table)})
+    k = len(labels)
+    m = len(split[0][0]) if len(split) else 1
+    index = {lab: i for i, lab in enumerate(labels)}
+    data = [(s, o, index[v]) for s, o, v in rows(table)]
+    n_s, n_o = table.n_sources, table.n_objects
+    share = _majority_start(table, labels)
+    if class_prior is None:
+        class_prior = [sum(share[o][t] for o in range(n_o)) for t in range(k)]
+    q = {
+        o: [[split[o][t][g] * share[o][t] for g in range(m)] for t in range(k)] for o in range(n_o)
+    }
+
+    def beta(t: int, lab: int) -> float:
+        return diagonal if t == lab else off_diagonal
+
+    def posteriors(q: dict[int, list[list[float]]]) -> tuple[Any, Any, Any]:
+        nu = [class_prior[t] + sum(sum(q[o][t]) for o in range(n_o)) for t in range(k)]
+        eta = [
+            [subtype_prior / m + sum(q[o][t][g] for o in range(n_o)) for g in range(m)]
+            for t in range(k)
+        ]
+        mu = [
+            [[[beta(t, lab) for lab in range(k)] for g in range(m)] for t in range(k)]
+            for _ in range(n_s)
+        ]
+        for s, o, lab in data:
+            for t in range(k):
+                for g in range(m):
+                    mu[s][t][g][lab] += q[o][t][g]
+        return nu, eta, mu
+
+    log_joint: dict[int, list[list[float]]] = {}
+    for _ in range(n_iter):
+        nu, eta, mu = posteriors(q)
+        e_tau = _dirichlet_expected_logs(nu)
+        e_pi = [_dirichlet_expected_logs(eta[t]) for t in range(k)]
+        e_v = [
+            [[_dirichlet_expected_logs(mu[s][t][g]) for g in range(m)] for t in range(k)]
+            for s in range(n_s)
+        ]
+        log_joint = {
+            o: [[e_tau[t] + e_pi[t][g] for g in range(m)] for t in range(k)] for o in range(n_o)
+        }
+        for s, o, lab in data:
+            for t in range(k):
+                for g in range(m):
+                    log_joint[o][t][g] += e_v[s][t][g][lab]
+        for o in range(n_o):
+            flat = softmax([x for row in log_joint[o] for x in row])
+            q[o] = [flat[t * m : (t + 1) * m] for t in range(k)]
+    # ELBO of the final q: sum (posterior - 1) E ln theta + entropies, plus H[q]
+    nu, eta, mu = posteriors(q)
+    elbo = 0.0
+    dirichlets = [nu] + eta + [mu[s][t][g] for s in range(n_s) for t in range(k) for g in range(m)]
+    for alpha in dirichlets:
+        e_log = _dirichlet_expected_logs(alpha)
+        elbo += sum((a - 1.0) * e for a, e in zip(alpha, e_log)) + _dirichlet_entropy(alpha)
+    for o in range(n_o):
+        elbo -= sum(p * math.log(p) for row in q[o] for p in row if p > 0)
+    logp = {}
+    for o in range(n_o):
+        logp[o] = []
+        for t in range(k):
+            top = max(log_joint[o][t])
+            logp[o].append(top + math.log(sum(math.exp(x - top) for x in log_joint[o][t])))
+    prob = _claim_posterior(table, logp, index)
+    rel_sum = [0.0] * n_s
+    rel_n = [0] * n_s
+    cl_index = {c: i for i, c in enumerate(claims(table))}
+    for s, o, v in rows(table):
+        rel_sum[s] += prob[cl_index[(o, v)]]
+        rel_n[s] += 1
+    rel = [rel_sum[s] / rel_n[s] if rel_n[s] else 0.0 for s in range(n_s)]
+    return prob, _best_values(table, prob), rel, elbo
+
+
+def bwa(
+    table: Table,
+    n_iter: int,
+    *,
+    precision_prior: float = 15.0,
+    item_prior: float = 1.0,
+    prior_correction: bool = True,
+) -> Result:
+    """BWA (Li & Yu 2019): for each label, y = [answer is the label] ~
+    N(z_i, 1/v_j); v_j = (a + N_j) / (b + sum (z_i - y_ij)^2), z_i = (lambda
+    mu + sum v_j y_ij) / (lambda + sum v_j), from the vote shares."""
+    labels = sorted({v for _, v in claims(table)})
+    k = len(labels)
+    index = {lab: i for i, lab in enumerate(labels)}
+    data = [(s, o, index[v]) for s, o, v in rows(table)]
+    n_s, n_o = table.n_sources, table.n_objects
+    z = _majority_start(table, labels)
+    per_item = [0] * n_o
+    n_j = [0] * n_s
+    for s, o, _ in data:
+        per_item[o] += 1
+        n_j[s] += 1
+    corr = 4.0 * (1.0 - 1.0 / k) if prior_correction else 1.0
+    a, lam = precision_prior, item_prior
+    b = [
+        max(
+            a * sum(per_item[o] * z[o][c] * (1 - z[o][c]) for o in range(n_o)) / len(data) * corr,
+            1e-9 * a,
+        )
+        for c in range(k)
+    ]
+    for _ in range(n_iter):
+        mu = [sum(z[o][c] for o in range(n_o)) / n_o for c in range(k)]
+        ss = [[0.0] * k for _ in range(n_s)]
+        for s, o, lab in data:
+            for c in range(k):
+                ss[s][c] += (z[o][c] - (1.0 if lab == c else 0.0)) ** 2
+        v = [[(a + n_j[s]) / (b[c] + ss[s][c]) for c in range(k)] for s in range(n_s)]
+        num = {o: [lam * mu[c] for c in range(k)] for o in range(n_o)}
+        den = {o: [lam] * k for o in range(n_o)}
+        for s, o, lab in data:
+            for c in range(k):
+                den[o][c] += v[s][c]
+            num[o][lab] += v[s][lab]
+        z = {o: [num[o][c] / den[o][c] for c in range(k)] for o in range(n_o)}
+    cl = claims(table)
+    prob = [0.0] * len(cl)
+    by_object: dict[int, list[int]] = {}
+    for c, (o, _) in enumerate(cl):
+        by_object.setdefault(o, []).append(c)
+    for o, cs in by_object.items():
+        total = sum(z[o][index[cl[c][1]]] for c in cs)
+        for c in cs:
+            prob[c] = z[o][index[cl[c][1]]] / total
+    rel_sum = [0.0] * n_s
+    cl_index = {c: i for i, c in enumerate(cl)}
+    for s, o, v in rows(table):
+        rel_sum[s] += prob[cl_index[(o, v)]]
+    rel = [rel_sum[s] / n_j[s] if n_j[s] else 0.0 for s in range(n_s)]
+    return prob, _best_values(table, prob), rel

@@ -88,6 +88,8 @@ def test_emotion_mean_mae() -> None:
         ("duck", 108, 108, 108),
         ("dog", 807, 807, 807),
         ("face", 584, 584, 584),
+        ("web", 2665, 2653, 2653),
+        ("trec", 19033, 2275, 2275),
     ],
 )
 def test_sizes_and_scored_items(name: str, objects: int, gold: int, items: int) -> None:

@@ -17,9 +17,12 @@ from hypothesis import strategies as st
 
 from credscore.errors import InvalidTableError
 from credscore.models import (
+    BWA,
     CATD,
     CRH,
+    EBCC,
     GLAD,
+    IBCC,
     MACE,
     DawidSkene,
     Mean,
@@ -28,11 +31,15 @@ from credscore.models import (
     Wawa,
     get_model,
 )
+from credscore.models._bayes import digamma, gammaln
 from credscore.models.base import IterativeModel, combine_stats
 from credscore.models.crh import chi2_lower_quantile
+from credscore.models.ebcc import start_split
 from credscore.table.table import Table
 
 CATEGORICAL = ["dawid-skene", "one-coin", "glad", "crh", "catd"]
+#: the label models fitted by variational Bayes or Bayesian averaging (no partitioned fit)
+BAYESIAN = ["ibcc", "ebcc", "bwa"]
 NUMERIC = ["crh", "catd", "mean", "median"]
 
 
@@ -150,6 +157,110 @@ def test_wawa_matches_reference(table: Table) -> None:
     _assert_agrees(_fit_quietly(Wawa(), table), ref.wawa(table), values="exact")
 
 
+@given(tables(), st.integers(1, 5), st.sampled_from([(4.0, 1.0), (2.0, 0.5)]))
+def test_ibcc_matches_reference(table: Table, n_iter: int, prior: tuple[float, float]) -> None:
+    """IBCC (variational Bayes) agrees with the loop-and-dict EBCC reference
+    with one subtype, to 1e-9."""
+    diag, off = prior
+    r = _fit_quietly(
+        IBCC(max_iter=n_iter, tol=0, prior_diagonal=diag, prior_off_diagonal=off), table
+    )
+    k = len(set(table.claim_value.tolist()))
+    split = [[[1.0] for _ in range(k)] for _ in range(table.n_objects)]
+    prob, value, rel, _ = ref.ebcc(
+        table, n_iter, split, class_prior=[1.0] * k, diagonal=diag, off_diagonal=off
+    )
+    _assert_agrees(r, (prob, value, rel), values="none")
+
+
+@given(tables(), st.integers(1, 4), st.integers(1, 3), st.integers(0, 3), st.booleans())
+def test_ebcc_matches_reference(
+    table: Table, n_iter: int, m: int, seed: int, empirical: bool
+) -> None:
+    """EBCC agrees with its reference to 1e-9 from the same random start, and
+    its ELBO with the reference's (which uses math.lgamma) to 1e-9."""
+    model = EBCC(max_iter=n_iter, tol=0, n_subtypes=m, seed=seed, empirical_prior=empirical)
+    r = _fit_quietly(model, table)
+    k = len(set(table.claim_value.tolist()))
+    split = start_split(seed, table.n_objects, k, m).tolist()
+    prob, value, rel, elbo = ref.ebcc(
+        table, n_iter, split, class_prior=None if empirical else [1.0] * k
+    )
+    _assert_agrees(r, (prob, value, rel), values="none")
+    assert model.elbo_ is not None
+    assert math.isclose(model.elbo_, elbo, rel_tol=1e-9, abs_tol=1e-9)
+
+
+@given(tables(), st.integers(1, 5), st.sampled_from([(15.0, 1.0, True), (2.0, 3.0, False)]))
+def test_bwa_matches_reference(
+    table: Table, n_iter: int, settings: tuple[float, float, bool]
+) -> None:
+    """BWA agrees with its loop-and-dict reference to 1e-9."""
+    a, lam, corr = settings
+    model = BWA(max_iter=n_iter, tol=0, precision_prior=a, item_prior=lam, prior_correction=corr)
+    r = _fit_quietly(model, table)
+    expected = ref.bwa(table, n_iter, precision_prior=a, item_prior=lam, prior_correction=corr)
+    _assert_agrees(r, expected, values="none")
+
+
+def test_ebcc_with_one_subtype_is_ibcc() -> None:
+    """With one subtype and the same class prior, EBCC's updates are IBCC's."""
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 3, 60)
+    rows = []
+    for j in range(6):
+        right = rng.random(60) < 0.5 + 0.08 * j
+        noise = rng.integers(0, 3, 60)
+        rows += [
+            (f"w{j}", f"q{i}", int(t if ok else e))
+            for i, (t, ok, e) in enumerate(zip(truth, right, noise))
+        ]
+    table = Table.from_rows(rows, numeric=False)
+    a = _fit_quietly(IBCC(max_iter=30, tol=0), table)
+    b = _fit_quietly(
+        EBCC(max_iter=30, tol=0, n_subtypes=1, empirical_prior=False, class_prior=1.0), table
+    )
+    np.testing.assert_allclose(a.claim_probability, b.claim_probability, atol=1e-12)
+
+
+def test_ebcc_restarts_keep_the_best_elbo() -> None:
+    """n_restarts=4 keeps the fit of highest ELBO; the first restart is the
+    single fit with the same seed, so the ELBO cannot be lower."""
+    rng = np.random.default_rng(8)
+    truth = rng.integers(0, 2, 80)
+    rows = []
+    for j in range(7):
+        right = rng.random(80) < 0.55 + 0.05 * j
+        rows += [
+            (f"w{j}", i, int(t if ok else 1 - t)) for i, (t, ok) in enumerate(zip(truth, right))
+        ]
+    table = Table.from_rows(rows, numeric=False)
+    one, four = EBCC(seed=11, tol=1e-8), EBCC(seed=11, n_restarts=4, tol=1e-8)
+    _fit_quietly(one, table)
+    _fit_quietly(four, table)
+    assert one.elbo_ is not None and four.elbo_ is not None
+    assert four.elbo_ >= one.elbo_ - 1e-9
+
+
+@given(st.floats(1e-3, 1e4))
+def test_digamma_and_gammaln_match_references(x: float) -> None:
+    """The vectorised digamma matches the scalar reference, and gammaln
+    matches math.lgamma, to 1e-12 relative (or absolute near 0)."""
+    assert math.isclose(float(digamma(x)), ref.digamma(x), rel_tol=1e-12, abs_tol=1e-11)
+    assert math.isclose(float(gammaln(x)), math.lgamma(x), rel_tol=1e-12, abs_tol=1e-11)
+
+
+def test_digamma_known_values() -> None:
+    """psi(n) = H_{n-1} - gamma and psi(n + 1/2) = -gamma - 2 ln 2 + sum 2/(2k - 1)."""
+    gamma = 0.57721566490153286
+    for n in range(1, 30):
+        harmonic = sum(1.0 / i for i in range(1, n))
+        assert math.isclose(float(digamma(n)), harmonic - gamma, abs_tol=1e-13)
+        half = -gamma - 2 * math.log(2) + sum(2.0 / (2 * i - 1) for i in range(1, n))
+        assert math.isclose(float(digamma(n - 0.5)), half, abs_tol=1e-13)
+        assert math.isclose(ref.digamma(n - 0.5), half, abs_tol=1e-13)
+
+
 @given(tables(numeric=True))
 def test_mean_and_median_match_reference(table: Table) -> None:
     """Mean and median (values, closeness probabilities, reliabilities) match."""
@@ -164,7 +275,7 @@ def test_mean_and_median_match_reference(table: Table) -> None:
 def test_probabilities_are_finite_and_sum_to_one(data: st.DataObject) -> None:
     """Per object the claim probabilities are finite, in [0, 1] and sum to 1."""
     numeric = data.draw(st.booleans())
-    name = data.draw(st.sampled_from(NUMERIC if numeric else CATEGORICAL))
+    name = data.draw(st.sampled_from(NUMERIC if numeric else CATEGORICAL + BAYESIAN))
     table = data.draw(tables(numeric=numeric))
     model = get_model(name) if name in ("mean", "median") else get_model(name, max_iter=20, tol=0)
     r = _fit_quietly(model, table)
@@ -221,7 +332,7 @@ def test_partitioned_fit_equals_in_memory_fit(data: st.DataObject) -> None:
     np.testing.assert_allclose(state["reliability"], whole.reliability, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", CATEGORICAL)
+@pytest.mark.parametrize("name", CATEGORICAL + BAYESIAN)
 @pytest.mark.parametrize(
     "rows",
     [
@@ -424,7 +535,7 @@ def test_renaming_sources_changes_nothing(data: st.DataObject) -> None:
     """Renaming sources (which reverses their order) leaves every claim's
     probability and every source's reliability unchanged, to 1e-9."""
     numeric = data.draw(st.booleans())
-    names = NUMERIC if numeric else CATEGORICAL
+    names = NUMERIC if numeric else CATEGORICAL + BAYESIAN
     name = data.draw(st.sampled_from(names))
     table = data.draw(tables(numeric=numeric))
     src = table.source_ids[table.source]

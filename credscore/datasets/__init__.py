@@ -21,6 +21,8 @@ books          book author lists (Yin et al. 2007)            100 gold books
 population     Wikipedia city populations                     301 gold city-years
 flights        flight times, 2011-12-01 (Li et al. 2012)      400 gold values
 duck/dog/face  small crowd sets                               all gold items
+web            web search relevance, 5 grades (Zhou 2012)     2,653 gold items
+trec           TREC 2011 relevance, binary                    2,275 gold items
 =============  =============================================  ======================
 
 :func:`rumoureval` reads RumourEval 2017 as cases (threads as claims, users as
@@ -52,6 +54,8 @@ from credscore.datasets._crowd import (
     load_rte,
     load_sentiment,
     load_temp,
+    load_trec,
+    load_web,
 )
 from credscore.datasets._rumours import rumoureval
 from credscore.datasets._synthetic import SyntheticInfo, synthetic
@@ -87,6 +91,8 @@ __all__ = [
     "load_rte",
     "load_sentiment",
     "load_temp",
+    "load_trec",
+    "load_web",
     "normalize_authors",
     "normalize_population",
     "normalize_time",
@@ -110,6 +116,8 @@ _LOADERS: dict[str, tuple[Callable[..., Dataset], tuple[str, ...]]] = {
     "duck": (load_duck, ("crowd", "duck")),
     "dog": (load_dog, ("crowd", "dog")),
     "face": (load_face, ("crowd", "face")),
+    "web": (load_web, ("crowd", "web")),
+    "trec": (load_trec, ("crowd", "trec")),
 }
 
 

@@ -29,6 +29,8 @@ __all__ = [
     "load_rte",
     "load_sentiment",
     "load_temp",
+    "load_trec",
+    "load_web",
 ]
 
 PathArg = str | os.PathLike[str] | None
@@ -422,3 +424,64 @@ def load_face(path: PathArg = None) -> Dataset:
     {'1': '2'}
     """
     return _crowd("face", path, "face", "Face: four facial expressions (origin undocumented).")
+
+
+def load_web(path: PathArg = None) -> Dataset:
+    """Web: relevance of a web page to a search query, 5 grades (0-4).
+
+    2,665 items answered by 177 workers, 2,653 of them with a gold grade; many
+    workers answer only a handful of items.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Default ``crowd/web`` under the data root.
+
+    References
+    ----------
+    D. Zhou, J. C. Platt, S. Basu and Y. Mao, "Learning from the wisdom of
+    crowds by minimax entropy", NeurIPS 2012 (the data set, as redistributed
+    with Li and Yu, "Truth inference at scale", WWW 2019).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "answer.csv").write_text("question,worker,answer\\n1,1,4\\n")
+    >>> _ = (d / "truth.csv").write_text("question,truth\\n1,4\\n")
+    >>> load_web(d).gold
+    {'1': '4'}
+    """
+    return _crowd(
+        "web", path, "web", "Web (Zhou et al., NeurIPS 2012): web search relevance, grades 0-4."
+    )
+
+
+def load_trec(path: PathArg = None) -> Dataset:
+    """TREC: relevance of a document to a topic, binary (TREC 2011 crowdsourcing track).
+
+    19,033 items answered by 762 workers; 2,275 of them have a gold label.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Default ``crowd/trec`` under the data root.
+
+    References
+    ----------
+    M. Lease and G. Kazai, "Overview of the TREC 2011 crowdsourcing track",
+    TREC 2011 (as redistributed with Li and Yu, "Truth inference at scale",
+    WWW 2019).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "answer.csv").write_text("question,worker,answer\\n1,1,0\\n2,1,1\\n")
+    >>> _ = (d / "truth.csv").write_text("question,truth\\n2,1\\n")
+    >>> load_trec(d).gold
+    {'2': '1'}
+    """
+    return _crowd(
+        "trec", path, "trec", "TREC 2011 crowdsourcing track (Lease & Kazai): relevance, binary."
+    )

@@ -6,12 +6,15 @@ Every model is a small class (settings as fields, learned state ending in
 
 from credscore.models.accu import Accu, AccuCopy, PopAccu
 from credscore.models.base import FusionResult, IterativeModel, Progress, TruthModel
+from credscore.models.bwa import BWA
 from credscore.models.corroboration import Corroboration
 from credscore.models.crh import CATD, CRH
 from credscore.models.dawid_skene import DawidSkene, OneCoin
+from credscore.models.ebcc import EBCC
 from credscore.models.estimates import ThreeEstimates, TwoEstimates
 from credscore.models.glad import GLAD
 from credscore.models.hubs import AverageLog, Investment, PooledInvestment, Sums
+from credscore.models.ibcc import IBCC
 from credscore.models.mace import MACE
 from credscore.models.progress import ProgressReporter
 from credscore.models.registry import available_models, get_model, register_model
@@ -20,9 +23,12 @@ from credscore.models.voting import Majority, Mean, Median
 from credscore.models.wawa import Wawa
 
 __all__ = [
+    "BWA",
     "CATD",
     "CRH",
+    "EBCC",
     "GLAD",
+    "IBCC",
     "MACE",
     "Accu",
     "AccuCopy",
