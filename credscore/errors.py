@@ -21,6 +21,7 @@ __all__ = [
     "CredscoreError",
     "CredscoreWarning",
     "DataNotFoundError",
+    "GoldNotSupportedError",
     "InvalidCaseError",
     "InvalidInputError",
     "InvalidSettingError",
@@ -90,6 +91,12 @@ class InvalidSettingError(CredscoreError, ValueError, TypeError):
 
 class InvalidTableError(CredscoreError, ValueError):
     """A table of assertions (source, object, value rows) is malformed."""
+
+
+class GoldNotSupportedError(CredscoreError, ValueError):
+    """``fit(table, gold=...)`` on a model that cannot hold known values
+    inside its fit (a one-pass vote, or a model that has no posterior over
+    each object's values to clamp)."""
 
 
 class MetricInputError(CredscoreError, ValueError):

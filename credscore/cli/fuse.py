@@ -27,7 +27,12 @@ import attrs
 import numpy as np
 
 from credscore.cli.models import with_settings
-from credscore.errors import ConvergenceWarning, CredscoreError, InvalidInputError
+from credscore.errors import (
+    ConvergenceWarning,
+    CredscoreError,
+    GoldNotSupportedError,
+    InvalidInputError,
+)
 from credscore.models.base import write_json
 from credscore.models.fuse import resolve_model
 from credscore.models.progress import attach_progress
@@ -62,6 +67,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--model", default="accu", help="registry name of the model (default: accu)")
     p.add_argument("--gold", help="CSV with columns object, value (or question, truth)")
+    p.add_argument(
+        "--fit-gold",
+        metavar="FILE",
+        help=(
+            "CSV of known values (as --gold) held fixed while the model learns, for the "
+            "models that can (see `credscore models`); --gold then scores only the objects "
+            "not in this file"
+        ),
+    )
     p.add_argument(
         "--ties",
         choices=("expected", "first"),
@@ -144,6 +158,7 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     from credscore.metrics import evaluate
+    from credscore.models.registry import gold_models
     from credscore.table.read import read_gold
 
     settings: dict[str, Any] = {}
@@ -182,11 +197,17 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
             if stdin_copy is not None:
                 msg = msg.replace(str(stdin_copy), name)
             raise type(exc)(msg) from None
+        fit_gold = read_gold(args.fit_gold, numeric=table.numeric) if args.fit_gold else None
+        if fit_gold is not None and not model.accepts_gold():
+            raise GoldNotSupportedError(
+                f"--fit-gold: model {model.name!r} cannot use known values inside its fit; "
+                f"models that can: {', '.join(gold_models())}"
+            )
         reporter = attach_progress(model, file=err) if args.progress else None
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                result = model.fit_score(table)
+                result = model.fit_score(table, gold=fit_gold)
         finally:
             if reporter is not None:
                 reporter.finish()
@@ -194,6 +215,8 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         unmatched = 0
         if args.gold:
             gold = read_gold(args.gold, numeric=table.numeric)
+            if fit_gold is not None:  # score only what the model was not told
+                gold = {k: v for k, v in gold.items() if k not in fit_gold}
             evaluation = evaluate(result, gold, ties=args.ties)
             known = set(table.object_ids.tolist())
             unmatched = sum(1 for k in gold if k not in known)
@@ -221,6 +244,8 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
     if evaluation is not None:
         extra["evaluation"] = {k: _json_number(v) for k, v in evaluation.items()}
         extra["evaluation"]["gold_not_in_table"] = unmatched
+        if fit_gold is not None:
+            extra["evaluation"]["given_to_fit"] = len(fit_gold)
     if args.json:  # streamed: a table of 10^7 rows never makes one big dict
         write_json(result, out, extra=extra)
         out.write("\n")
@@ -246,6 +271,8 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
                 if unmatched == 1
                 else f" ({unmatched:,} gold objects are not in the table and were not scored)"
             )
+        if fit_gold is not None:
+            line += f"; the {len(fit_gold):,} values of --fit-gold are not scored"
         print(line, file=out)
     top = args.top
     n_obj = t.n_objects if top is None else min(top, t.n_objects)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -170,12 +170,17 @@ class Dataset:
             out["copiers"] = self.copiers
         return out
 
-    def evaluate(self, result: FusionResult) -> dict[str, float]:
+    def evaluate(
+        self, result: FusionResult, *, exclude: Iterable[Any] | None = None
+    ) -> dict[str, float]:
         """Score a result of a model fitted on :attr:`table` against the gold.
 
         Returns ``accuracy`` (categorical) or ``mae`` and ``rmse`` (numeric),
         and ``items``: the number of gold objects scored (those present in the
         table). See :func:`credscore.metrics.evaluate`.
+
+        ``exclude``: objects not to score, such as the ones given to the fit
+        (``fuse(..., gold=...)``; a mapping's keys are its objects).
 
         Examples
         --------
@@ -196,4 +201,8 @@ class Dataset:
             raise InvalidTableError(
                 f"result: fitted on a different table than data set {self.name!r}"
             )
-        return evaluate(result, self.gold)
+        gold = self.gold
+        if exclude is not None:
+            drop = set(exclude)
+            gold = {k: v for k, v in gold.items() if k not in drop}
+        return evaluate(result, gold)

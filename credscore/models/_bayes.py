@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from credscore.errors import ConvergenceWarning, InvalidTableError
 from credscore.kernels import segments as _kernels
+from credscore.models._gold import Gold
 from credscore.models.base import FloatArray, Progress
 from credscore.models.dawid_skene import MAX_DENSE_CELLS, _claim_label, _labels
 from credscore.table.table import Table
@@ -29,6 +30,7 @@ __all__ = [
     "code",
     "digamma",
     "gammaln",
+    "known_labels",
     "reporter",
     "source_mean",
     "warn_unconverged",
@@ -167,11 +169,14 @@ def bcc_vb(
     max_iter: int,
     tol: float,
     report: Callable[[int, float], None] | None = None,
+    known: IntArray | None = None,
 ) -> VBFit:
     """Mean-field variational Bayes for Bayesian classifier combination with
     ``M`` subtypes per class (EBCC; IBCC is ``M = 1``).
 
     ``zg`` is the start, ``(objects x K x M)``: ``q(t_i = k, g_i = m)``.
+    ``known`` (the label index of each object, -1 where unknown) holds the
+    known objects at their class; their subtypes are still inferred.
     Each iteration computes the Dirichlet posteriors of the class
     proportions, the subtype proportions and every worker's confusion rows
     from the expected counts, then ``q`` from their expected logarithms.
@@ -195,6 +200,19 @@ def bcc_vb(
     beta_rows = np.repeat(beta, m, axis=0)  # (K*M, K): beta[k, l] for row (k, m)
     q = zg.reshape(n_o, km)
     z = zg.sum(axis=2)
+    block = None
+    if known is not None and (known >= 0).any():
+        # ln q(k, m) = -inf for every class but the known one
+        block = np.zeros((n_o, k))
+        rows = np.flatnonzero(known >= 0)
+        block[rows] = -np.inf
+        block[rows, known[rows]] = 0.0
+        block = np.repeat(block, m, axis=1)
+        q = np.where(np.isfinite(block), q, 0.0)
+        q /= np.maximum(q.sum(axis=1, keepdims=True), 1e-300)
+        zero = q.sum(axis=1) == 0
+        q[zero] = np.where(np.isfinite(block[zero]), 1.0 / m, 0.0)
+        z = q.reshape(n_o, k, m).sum(axis=2)
     log_joint = np.log(np.maximum(q, 1e-300))
     converged = False
     it = 0
@@ -219,6 +237,8 @@ def bcc_vb(
         if obj_start.size:
             score[obj_of_block] = np.add.reduceat(e_log_v[key], obj_start, axis=0)
         log_joint = score + (e_log_pi + e_log_tau[:, None]).ravel()[None, :]
+        if block is not None:
+            log_joint += block
         log_joint -= log_joint.max(axis=1, keepdims=True)
         q = np.exp(log_joint)
         q /= q.sum(axis=1, keepdims=True)
@@ -232,7 +252,9 @@ def bcc_vb(
             break
     joint = log_joint.reshape(n_o, k, m)
     top = joint.max(axis=2, keepdims=True)
-    log_post = (top + np.log(np.exp(joint - top).sum(axis=2, keepdims=True)))[:, :, 0]
+    with np.errstate(invalid="ignore"):  # -inf - -inf on the known objects' other classes
+        log_post = (top + np.log(np.exp(joint - top).sum(axis=2, keepdims=True)))[:, :, 0]
+    log_post = np.where(np.isnan(log_post), -np.inf, log_post)
     mu = confusion(q)  # the posteriors of the final q, for the ELBO and the result
     elbo = _elbo(q, z, mu, class_prior, subtype_prior, m)
     return VBFit(
@@ -283,9 +305,21 @@ def _elbo(
 
 def claim_probability(table: Table, coded: Coded, log_post: FloatArray) -> FloatArray:
     """Each claim's probability: its object's log posterior over all labels,
-    renormalised over the labels claimed for that object."""
+    renormalised over the labels claimed for that object (uniform where
+    every claimed label has probability 0: a known object whose value no
+    source gave)."""
     score = log_post[table.claim_object, coded.claim_label]
-    return _kernels.segment_softmax(score, table.object_start)
+    out = _kernels.segment_softmax(np.where(np.isfinite(score), score, -1e300), table.object_start)
+    return out
+
+
+def known_labels(coded: Coded, table: Table, gold: Gold | None, model: str) -> IntArray | None:
+    """The label index of each object known from ``gold``, -1 elsewhere."""
+    if gold is None:
+        return None
+    out = np.full(coded.n_objects, -1, dtype=np.int64)
+    out[gold.objects] = gold.labels(coded.labels, table, model)
+    return out
 
 
 def source_mean(coded: Coded, per_assertion: FloatArray) -> FloatArray:

@@ -40,9 +40,15 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore import _validators as _v
-from credscore.errors import ConvergenceWarning, InvalidTableError, NotFittedError
+from credscore.errors import (
+    ConvergenceWarning,
+    GoldNotSupportedError,
+    InvalidTableError,
+    NotFittedError,
+)
 from credscore.io.text import json_scalar, write_json_objects
 from credscore.kernels import segments as _kernels
+from credscore.models._gold import Gold, clamp_probability, resolve_gold, select_objects
 from credscore.table.table import Table
 
 __all__ = [
@@ -317,8 +323,39 @@ class TruthModel(abc.ABC):
     @abc.abstractmethod
     def estimate(self, table: Table) -> FusionResult: ...
 
-    def fit(self: M, table: Table) -> M:
-        """Learn from ``table``; returns the model itself."""
+    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
+        """Fit with the objects of ``gold`` held at their known values.
+
+        Override it to accept ``fit(table, gold=...)``; the base class
+        refuses. The result's known objects are set to their values by
+        :meth:`fit` afterwards.
+        """
+        from credscore.models.registry import gold_models
+
+        raise GoldNotSupportedError(
+            f"gold: model {self.name!r} cannot use known values inside its fit; models that "
+            f"can: {', '.join(gold_models())}. To score against gold, fit without it and use "
+            "credscore.metrics.evaluate"
+        )
+
+    @classmethod
+    def accepts_gold(cls) -> bool:
+        """Whether ``fit(table, gold=...)`` is supported."""
+        return cls.estimate_gold is not TruthModel.estimate_gold
+
+    def fit(self: M, table: Table, *, gold: Mapping[Any, Any] | None = None) -> M:
+        """Learn from ``table``; returns the model itself.
+
+        Parameters
+        ----------
+        table : Table
+        gold : mapping of object id to value, optional
+            Known values of some objects, held fixed while the model learns
+            (so they teach it the sources' reliabilities) and reported with
+            probability 1. Objects not in the table are ignored. Only models
+            whose :meth:`accepts_gold` is true take it; others raise
+            :class:`~credscore.errors.GoldNotSupportedError`.
+        """
         if not isinstance(table, Table):
             raise TypeError(f"table: expected a credscore.Table, got {type(table).__name__}")
         kind = "numeric" if table.numeric else "categorical"
@@ -329,12 +366,23 @@ class TruthModel(abc.ABC):
                 f"value: model {self.name!r} does not accept {kind} values "
                 f"(it accepts {', '.join(sorted(self.kinds))})"
             )
-        self.result_ = self.estimate(table)
+        if gold is None:
+            self.result_ = self.estimate(table)
+            return self
+        if not self.accepts_gold():
+            self.estimate_gold(table, resolve_gold(table, {}))  # raises the named error
+        known = resolve_gold(table, gold)
+        result = self.estimate_gold(table, known)
+        prob = clamp_probability(table, result.claim_probability, known)
+        value = np.array(result.value, copy=True)
+        claimed = known.claims >= 0
+        value[known.objects[claimed]] = table.claim_value[known.claims[claimed]]
+        self.result_ = attrs.evolve(result, claim_probability=prob, value=value)
         return self
 
-    def fit_score(self, table: Table) -> FusionResult:
-        """``fit(table)`` and return its :class:`FusionResult`."""
-        return self.fit(table).result
+    def fit_score(self, table: Table, *, gold: Mapping[Any, Any] | None = None) -> FusionResult:
+        """``fit(table, gold=gold)`` and return its :class:`FusionResult`."""
+        return self.fit(table, gold=gold).result
 
     @property
     def result(self) -> FusionResult:
@@ -408,6 +456,49 @@ class IterativeModel(TruthModel, Generic[S]):
             self.init_state(table), lambda st: self.partition_stats(table, st, local), stacklevel=4
         )
         return self._result(table, state, local, n_iter, converged)
+
+    def gold_stats(self, part: Table, state: S, local: dict[str, Any], gold: Gold) -> Stats:
+        """The statistics of ``part``, every object of which is known (``gold``
+        indexes ``part``), as :meth:`partition_stats` would give them if each
+        object's posterior were certain of its known value.
+
+        Override it (with :meth:`partition_stats`'s keys) to accept gold; the
+        fit then sums the unknown objects' :meth:`partition_stats` and the
+        known ones' :meth:`gold_stats` in every iteration.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def accepts_gold(cls) -> bool:
+        return cls.gold_stats is not IterativeModel.gold_stats or super().accepts_gold()
+
+    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
+        if type(self).gold_stats is IterativeModel.gold_stats:
+            return super().estimate_gold(table, gold)
+        known = gold.object_mask(table.n_objects)
+        rest = select_objects(table, ~known) if not known.all() else None
+        given = select_objects(table, known)
+        # the same known values, indexing the table of known objects
+        within = gold.claims - table.object_start[gold.objects]
+        local_gold = Gold(
+            objects=np.arange(gold.objects.shape[0], dtype=np.int64),
+            claims=np.where(gold.claims >= 0, within + given.object_start[:-1], -1).astype(
+                np.int64
+            ),
+            values=gold.values,
+            n_ignored=0,
+        )
+        rest_local: dict[str, Any] = {}
+        given_local: dict[str, Any] = {}
+
+        def stats(st: S) -> Stats:
+            parts = [self.gold_stats(given, st, given_local, local_gold)]
+            if rest is not None:
+                parts.append(self.partition_stats(rest, st, rest_local))
+            return combine_stats(parts, self.stat_reductions) if len(parts) > 1 else parts[0]
+
+        state, n_iter, converged = self.iterate(self.init_state(table), stats, stacklevel=5)
+        return self._result(table, state, {}, n_iter, converged)
 
     def iterate(
         self, state: S, local_stats: Callable[[S], Stats], *, stacklevel: int

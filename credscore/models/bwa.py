@@ -19,6 +19,7 @@ import numpy as np
 from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
 from credscore.models import _bayes
+from credscore.models._gold import Gold
 from credscore.models.base import FloatArray, FusionResult, ProgressCallback, TruthModel
 from credscore.models.registry import register_model
 from credscore.table.table import Table
@@ -115,6 +116,12 @@ class BWA(TruthModel):
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
 
     def estimate(self, table: Table) -> FusionResult:
+        return self._fit(table, None)
+
+    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
+        return self._fit(table, gold)
+
+    def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
         coded = _bayes.code(table, model=self.name, cells_per_source=lambda k: k)
         k, n_s, n_o = coded.k, coded.n_sources, coded.n_objects
         src, obj, lab = coded.source, coded.object, coded.label
@@ -123,6 +130,11 @@ class BWA(TruthModel):
         votes = coded.votes()
         per_item = votes.sum(axis=1)
         z = votes / per_item[:, None]
+        known = _bayes.known_labels(coded, table, gold, self.name)
+        rows = np.flatnonzero(known >= 0) if known is not None else None
+        if rows is not None and known is not None:
+            z[rows] = 0.0
+            z[rows, known[rows]] = 1.0
         n_j = np.bincount(src, minlength=n_s).astype(np.float64)
         corr = 4.0 * (1.0 - 1.0 / k) if self.prior_correction else 1.0
         # floored so that a label every item agrees on cannot give 0 / 0
@@ -150,6 +162,9 @@ class BWA(TruthModel):
             weight = np.bincount(obj_cell, weights=prec[src].ravel(), minlength=n_o * k)
             hit = np.bincount(row, weights=prec[src, lab], minlength=n_o * k)
             new = (lam * mu[None, :] + hit.reshape(n_o, k)) / (lam + weight.reshape(n_o, k))
+            if rows is not None and known is not None:  # the known objects stay at their value
+                new[rows] = 0.0
+                new[rows, known[rows]] = 1.0
             delta = float(np.max(np.abs(new - z))) if n_o else 0.0
             z = new
             if report is not None:

@@ -23,6 +23,7 @@ from credscore import _validators as _v
 from credscore.errors import InvalidTableError
 from credscore.kernels import dawid_skene as _ds_kernels
 from credscore.kernels import segments as _kernels
+from credscore.models._gold import Gold
 from credscore.models.base import BaseState, FloatArray, InitReads, IterativeModel, Stats
 from credscore.models.registry import register_model
 from credscore.table.table import Table
@@ -122,6 +123,19 @@ def _plan(part: Table, state: State, local: dict[str, Any]) -> _ds_kernels.DSPla
             k,
         )
         local["ds_plan"] = got
+    return got
+
+
+def _gold_labels(
+    part: Table, state: State, local: dict[str, Any], gold: Gold, model: str
+) -> tuple[IntArray, IntArray]:
+    """Each assertion's answer and each (known) object's true label, as
+    indices in the label space (cached in ``local``)."""
+    got: tuple[IntArray, IntArray] | None = local.get("gold_labels")
+    if got is None:
+        answer = _claim_label(part, state["labels"], local)[part.claim].astype(np.int64)
+        got = (answer, gold.labels(state["labels"], part, model))
+        local["gold_labels"] = got
     return got
 
 
@@ -260,6 +274,14 @@ class DawidSkene(IterativeModel[State]):
             counts, label_total = _ds_kernels.ds_step(plan, conf, prior)
         return {"counts": counts, "label_total": label_total}
 
+    def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
+        k = len(state["labels"])
+        n_s = len(state["reliability"])
+        answer, true = _gold_labels(part, state, local, gold, self.name)
+        cell = (part.source.astype(np.int64) * k + answer) * k + true[part.object]
+        counts = np.bincount(cell, minlength=n_s * k * k).reshape(n_s, k, k).astype(np.float64)
+        return {"counts": counts, "label_total": np.bincount(true, minlength=k).astype(np.float64)}
+
     def update_state(self, state: State, stats: Stats) -> State:
         # counts[j, l, k]: expected answers l of worker j on items of true label k.
         counts: FloatArray = stats["counts"]
@@ -388,6 +410,17 @@ class OneCoin(IterativeModel[State]):
             _plan(part, state, local), state["accuracy"], state["prior"]
         )
         return {"correct": correct, "total": total, "label_total": label_total}
+
+    def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
+        k = len(state["labels"])
+        n_s = len(state["reliability"])
+        answer, true = _gold_labels(part, state, local, gold, self.name)
+        right = (answer == true[part.object]).astype(np.float64)
+        return {
+            "correct": np.bincount(part.source, weights=right, minlength=n_s),
+            "total": np.bincount(part.source, minlength=n_s).astype(np.float64),
+            "label_total": np.bincount(true, minlength=k).astype(np.float64),
+        }
 
     def update_state(self, state: State, stats: Stats) -> State:
         a = float(self.smoothing)

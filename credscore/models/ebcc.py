@@ -17,6 +17,7 @@ import numpy as np
 from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
 from credscore.models import _bayes
+from credscore.models._gold import Gold
 from credscore.models.base import (
     FloatArray,
     FusionResult,
@@ -122,9 +123,16 @@ class EBCC(TruthModel):
     elbo_: float | None = attrs.field(default=None, init=False, repr=False)
 
     def estimate(self, table: Table) -> FusionResult:
+        return self._fit(table, None)
+
+    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
+        return self._fit(table, gold)
+
+    def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
         m = int(self.n_subtypes)
         coded = _bayes.code(table, model=self.name, cells_per_source=lambda k: k * m * k)
         k, n_o = coded.k, coded.n_objects
+        known = _bayes.known_labels(coded, table, gold, self.name)
         votes = coded.votes()
         z = votes / votes.sum(axis=1, keepdims=True)
         prior = z.sum(axis=0) if self.empirical_prior else np.full(k, float(self.class_prior))
@@ -142,6 +150,7 @@ class EBCC(TruthModel):
                 max_iter=int(self.max_iter),
                 tol=float(self.tol),
                 report=_bayes.reporter(self.name, int(self.max_iter), self.progress),
+                known=known,
             )
             if best is None or fit.elbo > best.elbo:
                 best = fit

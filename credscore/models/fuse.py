@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -85,7 +86,13 @@ def as_table(data: Any, *, numeric: bool | None = None) -> Table:
     )
 
 
-def fuse(table: Any, model: str | TruthModel = "accu", **settings: Any) -> FusionResult:
+def fuse(
+    table: Any,
+    model: str | TruthModel = "accu",
+    *,
+    gold: Mapping[Any, Any] | None = None,
+    **settings: Any,
+) -> FusionResult:
     """Find the true value of every object, and each source's reliability.
 
     Parameters
@@ -96,6 +103,12 @@ def fuse(table: Any, model: str | TruthModel = "accu", **settings: Any) -> Fusio
     model : str or TruthModel
         A registry name (see :func:`credscore.available_models`), or a model
         instance (its settings are updated with ``settings`` on a copy).
+    gold : mapping of object id to value, optional
+        Known values held fixed while the model learns, for the models that
+        accept them (:func:`credscore.models.registry.gold_models`); the
+        others raise :class:`~credscore.errors.GoldNotSupportedError`.
+        Evaluate on the other objects only (``Dataset.evaluate(result,
+        exclude=gold)``).
     **settings
         The model's settings, e.g. ``max_iter=50``, ``seed=0``.
 
@@ -119,13 +132,24 @@ def fuse(table: Any, model: str | TruthModel = "accu", **settings: Any) -> Fusio
     >>> r = fuse((["s1", "s2", "s3"], ["x", "x", "x"], ["a", "a", "b"]), model="majority")
     >>> r.truths()
     {'x': 'a'}
+
+    Known values teach the model whom to trust: w3 alone was right on the
+    three known objects, so its word on ``y`` now outweighs the other two.
+
+    >>> src = ["w1", "w2", "w3"] * 4
+    >>> obj = [o for o in ("x1", "x2", "x3", "y") for _ in range(3)]
+    >>> rows = (src, obj, list("aab" * 3 + "ccb"))
+    >>> fuse(rows, model="one-coin").truths()["y"]
+    'c'
+    >>> fuse(rows, model="one-coin", gold={"x1": "b", "x2": "b", "x3": "b"}).truths()
+    {'x1': 'b', 'x2': 'b', 'x3': 'b', 'y': 'b'}
     """
     instance = resolve_model(model, **settings)
     numeric = True if instance.kinds == frozenset({"numeric"}) else None
     tbl = as_table(table, numeric=numeric)
     if tbl.n_assertions == 0:  # pragma: no cover - from_arrays refuses empty tables
         raise InvalidTableError("table: has no assertions")
-    result = instance.fit_score(tbl)
+    result = instance.fit_score(tbl, gold=gold)
     if result.claim_probability.shape != (tbl.n_claims,):
         raise InvalidTableError(  # pragma: no cover - a broken user model
             f"model {instance.name!r}: returned {np.shape(result.claim_probability)} "

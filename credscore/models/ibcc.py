@@ -18,6 +18,7 @@ import numpy as np
 from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
 from credscore.models import _bayes
+from credscore.models._gold import Gold
 from credscore.models.base import FloatArray, FusionResult, ProgressCallback, TruthModel
 from credscore.models.registry import register_model
 from credscore.table.table import Table
@@ -113,7 +114,14 @@ class IBCC(TruthModel):
     confusion_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
 
     def estimate(self, table: Table) -> FusionResult:
+        return self._fit(table, None)
+
+    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
+        return self._fit(table, gold)
+
+    def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
         coded = _bayes.code(table, model=self.name, cells_per_source=lambda k: k * k)
+        known = _bayes.known_labels(coded, table, gold, self.name)
         votes = coded.votes()
         z = votes / votes.sum(axis=1, keepdims=True)
         fit = _bayes.bcc_vb(
@@ -126,6 +134,7 @@ class IBCC(TruthModel):
             max_iter=int(self.max_iter),
             tol=float(self.tol),
             report=_bayes.reporter(self.name, int(self.max_iter), self.progress),
+            known=known,
         )
         if not fit.converged and self.tol > 0:
             _bayes.warn_unconverged(self.name, self.max_iter, self.tol)

@@ -20,6 +20,7 @@ import numpy as np
 from credscore import _validators as _v
 from credscore.errors import ConvergenceWarning
 from credscore.kernels import segments as _kernels
+from credscore.models._gold import Gold
 from credscore.models.base import FloatArray, FusionResult, TruthModel
 from credscore.models.registry import register_model
 from credscore.models.voting import Majority
@@ -91,6 +92,12 @@ class MACE(TruthModel):
     competence_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
 
     def estimate(self, table: Table) -> FusionResult:
+        return self._fit(table, None)
+
+    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
+        return self._fit(table, gold)
+
+    def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
         s = float(self.smoothing)
         src = table.source.astype(np.int64)
         clm = table.claim.astype(np.int64)
@@ -106,8 +113,21 @@ class MACE(TruthModel):
         plain = Majority().estimate(table)
         start = np.zeros(n_c)
         start[_kernels.segment_argmax(plain.claim_probability, table.object_start)] = 1.0
+        fixed = None
+        if gold is not None:
+            # the known objects' claims: 1 for the known value, 0 for the rest (all 0
+            # when no source gave it: every answer there was spam)
+            fixed = np.zeros(n_c, dtype=bool)
+            fixed[np.repeat(gold.object_mask(table.n_objects), np.diff(table.object_start))] = True
+            known_value = np.zeros(n_c)
+            known_value[gold.claims[gold.claims >= 0]] = 1.0
+            start = np.where(fixed, known_value, start)
         theta, xi = _m_step(1.0 - start[clm], src, pair, pair_src, n_j, n_s, k, s)
-        prob = plain.claim_probability
+        prob = (
+            plain.claim_probability
+            if fixed is None
+            else np.where(fixed, known_value, plain.claim_probability)
+        )
         converged = False
         it = 0
         while it < int(self.max_iter):
@@ -116,6 +136,8 @@ class MACE(TruthModel):
             spam = theta[src] * xi[pair]
             competent = 1.0 - theta[src]
             new = _posterior(spam, competent, clm, n_c, table.object_start)
+            if fixed is not None:
+                new = np.where(fixed, known_value, new)
             # expected spam indicator of every answer: certain spam unless its
             # value is the truth, and then the spam share of its likelihood
             spam_if_true = spam / (competent + spam)

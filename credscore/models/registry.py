@@ -7,7 +7,7 @@ from typing import Any
 from credscore.errors import InvalidSettingError
 from credscore.models.base import TruthModel
 
-__all__ = ["available_models", "get_model", "register_model"]
+__all__ = ["available_models", "get_model", "gold_models", "register_model"]
 
 _REGISTRY: dict[str, type[TruthModel]] = {}
 
@@ -45,6 +45,18 @@ def available_models() -> list[str]:
     True
     """
     return sorted(_REGISTRY)
+
+
+def gold_models() -> list[str]:
+    """Names of the registered models that accept ``fit(table, gold=...)``, sorted.
+
+    Examples
+    --------
+    >>> import credscore.models
+    >>> "dawid-skene" in gold_models(), "majority" in gold_models()
+    (True, False)
+    """
+    return sorted(k for k, cls in _REGISTRY.items() if cls.accepts_gold())
 
 
 def get_model(name: str, **settings: Any) -> TruthModel:

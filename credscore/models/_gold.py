@@ -1,0 +1,162 @@
+"""Gold labels inside a fit: known objects clamped while the model learns.
+
+:meth:`TruthModel.fit(table, gold=...) <credscore.models.TruthModel.fit>`
+turns ``{object id: true value}`` into a :class:`Gold` of table indices;
+models that use it hold those objects at their known value in every
+iteration, so the known answers teach each source's reliability (or
+confusion matrix) directly, and report them with probability 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from credscore.errors import InvalidTableError
+from credscore.table.table import Table
+
+__all__ = ["Gold", "clamp_probability", "resolve_gold", "select_objects"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@attrs.frozen
+class Gold:
+    """Known values of some objects of a table, as indices."""
+
+    objects: IntArray  #: the known objects, sorted
+    claims: IntArray  #: the claim holding each one's known value, or -1 when no source gave it
+    values: np.ndarray[Any, Any]  #: the known values
+    n_ignored: int  #: gold entries whose object is not in the table
+
+    def object_mask(self, n_objects: int) -> npt.NDArray[np.bool_]:
+        out = np.zeros(n_objects, dtype=bool)
+        out[self.objects] = True
+        return out
+
+    def labels(self, labels: np.ndarray[Any, Any], table: Table, model: str) -> IntArray:
+        """Each known value's index in a model's label space ``labels``.
+
+        Raises
+        ------
+        InvalidTableError
+            A known value is not one of the labels (it names the object).
+        """
+        out = np.empty(self.objects.shape[0], dtype=np.int64)
+        index = {_key(v): i for i, v in enumerate(labels.tolist())}
+        for n, (o, v) in enumerate(zip(self.objects.tolist(), self.values.tolist())):
+            got = index.get(_key(v))
+            if got is None:
+                raise InvalidTableError(
+                    f"gold: the value {v!r} given for object {table.object_ids[o]!r} is not a "
+                    f"label of the table, and {model} learns over the table's labels only"
+                )
+            out[n] = got
+        return out
+
+
+def _key(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+def resolve_gold(table: Table, gold: Mapping[Any, Any]) -> Gold:
+    """``{object id: value}`` as indices into ``table``.
+
+    Objects not in the table are left out (counted in ``n_ignored``). A
+    value is matched to the object's claims with ``==``; on a numeric table
+    the values must be numbers.
+
+    Raises
+    ------
+    TypeError
+        ``gold`` is not a mapping.
+    InvalidTableError
+        A value of the wrong kind (a string on a numeric table, a missing
+        value); the message names the object.
+
+    Examples
+    --------
+    >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "2"), ("a", "y", "1")])
+    >>> g = resolve_gold(t, {"x": "2", "z": "1", "y": "3"})
+    >>> g.objects.tolist(), g.claims.tolist(), g.n_ignored
+    ([0, 1], [1, -1], 1)
+    """
+    if not isinstance(gold, Mapping):
+        raise TypeError(
+            f"gold: expected a mapping of object id to value, got {type(gold).__name__}"
+        )
+    position = {_key(o): i for i, o in enumerate(table.object_ids.tolist())}
+    found: list[tuple[int, Any]] = []
+    ignored = 0
+    for obj, value in gold.items():
+        i = position.get(_key(obj))
+        if i is None:
+            ignored += 1
+            continue
+        if value is None or (isinstance(value, float) and value != value):
+            raise InvalidTableError(f"gold: object {obj!r} has no value")
+        if table.numeric and not isinstance(_key(value), (int, float)):
+            raise InvalidTableError(
+                f"gold: object {obj!r}: expected a number on a numeric table, got {value!r}"
+            )
+        found.append((i, value))
+    found.sort(key=lambda p: p[0])
+    objects = np.array([i for i, _ in found], dtype=np.int64)
+    values = np.empty(len(found), dtype=object)
+    values[:] = [v for _, v in found]
+    claims = np.full(len(found), -1, dtype=np.int64)
+    start = table.object_start
+    for n, (i, v) in enumerate(found):
+        lo, hi = int(start[i]), int(start[i + 1])
+        for c in range(lo, hi):
+            if _key(table.claim_value[c]) == _key(v):
+                claims[n] = c
+                break
+    return Gold(objects=objects, claims=claims, values=values, n_ignored=ignored)
+
+
+def clamp_probability(table: Table, prob: FloatArray, gold: Gold) -> FloatArray:
+    """``prob`` with each known object's claims set to 1 for its known value
+    and 0 for the others; an object whose known value no source gave keeps
+    the model's probabilities (the result can only name claimed values)."""
+    out = prob.copy()
+    start = table.object_start
+    for o, c in zip(gold.objects.tolist(), gold.claims.tolist()):
+        if c >= 0:
+            out[int(start[o]) : int(start[o + 1])] = 0.0
+            out[c] = 1.0
+    return out
+
+
+def select_objects(table: Table, keep: npt.NDArray[np.bool_]) -> Table:
+    """The objects of ``table`` where ``keep`` is true, with every source kept
+    (indices unchanged), as a table of its own."""
+    objects = np.flatnonzero(keep)
+    start = table.object_start.astype(np.int64)
+    n_claims = (start[objects + 1] - start[objects]).astype(np.int64)
+    claim_keep = np.repeat(keep, np.diff(start))
+    claims = np.flatnonzero(claim_keep)
+    new_claim = np.full(table.n_claims, -1, dtype=np.int64)
+    new_claim[claims] = np.arange(claims.shape[0])
+    assertion_keep = claim_keep[table.claim]
+    new_object = np.full(table.n_objects, -1, dtype=np.int64)
+    new_object[objects] = np.arange(objects.shape[0])
+    object_start = np.zeros(objects.shape[0] + 1, dtype=table.object_start.dtype)
+    np.cumsum(n_claims, out=object_start[1:])
+    return Table(
+        source_ids=table.source_ids,
+        object_ids=table.object_ids[objects],
+        claim_object=new_object[table.claim_object[claims]].astype(table.claim_object.dtype),
+        claim_value=table.claim_value[claims],
+        object_start=object_start,
+        source=table.source[assertion_keep],
+        claim=new_claim[table.claim[assertion_keep]].astype(table.claim.dtype),
+        object=new_object[table.object[assertion_keep]].astype(table.object.dtype),
+        numeric=table.numeric,
+        integer_labels=table.integer_labels,
+    )
