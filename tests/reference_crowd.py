@@ -92,14 +92,40 @@ def _majority_start(table: Table, labels: list[Any]) -> dict[int, list[float]]:
     return {o: [x / sum(cs) for x in cs] for o, cs in count.items()}
 
 
-def dawid_skene(table: Table, n_iter: int, smoothing: float = 0.01) -> Result:
-    """Dawid & Skene (1979): full confusion matrices, EM from majority vote."""
+def _hold(
+    post: dict[int, list[float]], gold: dict[int, Any] | None, index: dict[Any, int]
+) -> dict[int, list[float]]:
+    """Posteriors with each known object certain of its known value."""
+    for o, v in (gold or {}).items():
+        post[o] = [1.0 if t == index[v] else 0.0 for t in range(len(index))]
+    return post
+
+
+def clamp_claims(table: Table, prob: list[float], gold: dict[int, Any] | None) -> list[float]:
+    """Claim probabilities with each known object's claims set to 1 for its
+    value and 0 for the others, where some source gave the value."""
+    out = list(prob)
+    cl = claims(table)
+    for o, v in (gold or {}).items():
+        mine = [c for c, (oo, _) in enumerate(cl) if oo == o]
+        if any(cl[c][1] == v for c in mine):
+            for c in mine:
+                out[c] = 1.0 if cl[c][1] == v else 0.0
+    return out
+
+
+def dawid_skene(
+    table: Table, n_iter: int, smoothing: float = 0.01, gold: dict[int, Any] | None = None
+) -> Result:
+    """Dawid & Skene (1979): full confusion matrices, EM from majority vote.
+    ``gold`` ({object index: value}) holds those objects' posteriors at
+    their value from the start and after every E-step."""
     labels = sorted({v for _, v in claims(table)})
     k = len(labels)
     index = {lab: i for i, lab in enumerate(labels)}
     data = rows(table)
     n_src, n_obj = table.n_sources, table.n_objects
-    post = _majority_start(table, labels)
+    post = _hold(_majority_start(table, labels), gold, index)
     for _ in range(n_iter):
         # M-step
         counts = [[[0.0] * k for _ in range(k)] for _ in range(n_src)]
@@ -127,21 +153,26 @@ def dawid_skene(table: Table, n_iter: int, smoothing: float = 0.01) -> Result:
         for s, o, v in data:
             for t in range(k):
                 logp[o][t] += math.log(conf[s][t][index[v]])
-        post = {o: softmax(logp[o]) for o in range(n_obj)}
-    prob = _claim_posterior(table, logp, index)
+        post = _hold({o: softmax(logp[o]) for o in range(n_obj)}, gold, index)
+    prob = clamp_claims(table, _claim_posterior(table, logp, index), gold)
     return prob, _best_values(table, prob), reliability
 
 
 def one_coin(
-    table: Table, n_iter: int, smoothing: float = 0.01, learn_prior: bool = False
+    table: Table,
+    n_iter: int,
+    smoothing: float = 0.01,
+    learn_prior: bool = False,
+    gold: dict[int, Any] | None = None,
 ) -> Result:
-    """One-coin Dawid-Skene: accuracy p_j, errors uniform over the K - 1 others."""
+    """One-coin Dawid-Skene: accuracy p_j, errors uniform over the K - 1 others;
+    ``gold`` as in :func:`dawid_skene`."""
     labels = sorted({v for _, v in claims(table)})
     k = len(labels)
     index = {lab: i for i, lab in enumerate(labels)}
     data = rows(table)
     n_src, n_obj = table.n_sources, table.n_objects
-    post = _majority_start(table, labels)
+    post = _hold(_majority_start(table, labels), gold, index)
     for _ in range(n_iter):
         correct = [0.0] * n_src
         total = [0.0] * n_src
@@ -161,8 +192,8 @@ def one_coin(
                     logp[o][t] += math.log(acc[s])
                 else:
                     logp[o][t] += math.log((1 - acc[s]) / max(k - 1, 1))
-        post = {o: softmax(logp[o]) for o in range(n_obj)}
-    prob = _claim_posterior(table, logp, index)
+        post = _hold({o: softmax(logp[o]) for o in range(n_obj)}, gold, index)
+    prob = clamp_claims(table, _claim_posterior(table, logp, index), gold)
     return prob, _best_values(table, prob), acc
 
 
@@ -418,7 +449,9 @@ def wawa(table: Table) -> Result:
     return prob, value, skill
 
 
-def mace(table: Table, n_iter: int, smoothing: float = 0.5) -> Result:
+def mace(
+    table: Table, n_iter: int, smoothing: float = 0.5, gold: dict[int, Any] | None = None
+) -> Result:
     """MACE by EM (Hovy et al. 2013): P(answer k | truth t) =
     (1 - theta_j) [k = t] + theta_j xi_j(k); the truth uniform over each
     object's claimed values; xi_j smoothed over all K values of the table;
@@ -452,8 +485,11 @@ def mace(table: Table, n_iter: int, smoothing: float = 0.5) -> Result:
         xi = {(s, v): (x + smoothing) / (sj[s] + k * smoothing) for (s, v), x in sjk.items()}
         return theta, xi
 
-    theta, xi = m_step([0.0 if plain_best[o] == c else 1.0 for _, o, _, c in answers])
+    held = {c: float(cl[c][1] == gold[o]) for c, (o, _) in enumerate(cl) if o in (gold or {})}
+    start = [held.get(c, 1.0 if plain_best[o] == c else 0.0) for _, o, _, c in answers]
+    theta, xi = m_step([1.0 - x for x in start])
     prob = [votes[c] / sum(votes[d] for d in by_object[o]) for c, (o, _) in enumerate(cl)]
+    prob = [held.get(c, p) for c, p in enumerate(prob)]
     for _ in range(n_iter):
         logs = [0.0] * len(cl)
         for s, _, v, c in answers:
@@ -462,12 +498,16 @@ def mace(table: Table, n_iter: int, smoothing: float = 0.5) -> Result:
         for cs in by_object.values():
             ps = softmax([logs[c] for c in cs])
             for c, p in zip(cs, ps):
-                prob[c] = p
+                prob[c] = held.get(c, p)
         spam_e = []
         for s, _, v, c in answers:
             sp = theta[s] * xi[(s, v)]
             spam_e.append(prob[c] * sp / (1 - theta[s] + sp) + (1 - prob[c]))
         theta, xi = m_step(spam_e)
+    for o, cs in by_object.items():  # a known value nobody gave: uniform over the claims
+        if o in (gold or {}) and not any(held[c] for c in cs):
+            for c in cs:
+                prob[c] = 1.0 / len(cs)
     # the values: most probable claim, the first on ties
     value = []
     for o in sorted(by_object):
@@ -513,6 +553,7 @@ def ebcc(
     class_prior: list[float] | None = None,
     diagonal: float = 4.0,
     off_diagonal: float = 1.0,
+    gold: dict[int, Any] | None = None,
 ) -> tuple[list[float], list[Any], list[float], float]:
     """EBCC by mean-field VB (Li, Rubinstein & Cohn 2019), ``n_iter`` updates
     of q(t, g) from the start ``split[o][k][m] * majority share(o, k)``; also
@@ -531,6 +572,10 @@ def ebcc(
     q = {
         o: [[split[o][t][g] * share[o][t] for g in range(m)] for t in range(k)] for o in range(n_o)
     }
+    known = {o: index[v] for o, v in (gold or {}).items()}
+    for o, t0 in known.items():  # the known class only, its subtypes as started
+        row = split[o][t0] if share[o][t0] > 0 else [1.0 / m] * m
+        q[o] = [[row[g] if t == t0 else 0.0 for g in range(m)] for t in range(k)]
 
     def beta(t: int, lab: int) -> float:
         return diagonal if t == lab else off_diagonal
@@ -567,6 +612,10 @@ def ebcc(
             for t in range(k):
                 for g in range(m):
                     log_joint[o][t][g] += e_v[s][t][g][lab]
+        for o, t0 in known.items():
+            for t in range(k):
+                if t != t0:
+                    log_joint[o][t] = [-math.inf] * m
         for o in range(n_o):
             flat = softmax([x for row in log_joint[o] for x in row])
             q[o] = [flat[t * m : (t + 1) * m] for t in range(k)]
@@ -584,8 +633,11 @@ def ebcc(
         logp[o] = []
         for t in range(k):
             top = max(log_joint[o][t])
+            if top == -math.inf:
+                logp[o].append(-1e300)  # another class than the known one
+                continue
             logp[o].append(top + math.log(sum(math.exp(x - top) for x in log_joint[o][t])))
-    prob = _claim_posterior(table, logp, index)
+    prob = clamp_claims(table, _claim_posterior(table, logp, index), gold)
     rel_sum = [0.0] * n_s
     rel_n = [0] * n_s
     cl_index = {c: i for i, c in enumerate(claims(table))}
@@ -603,6 +655,7 @@ def bwa(
     precision_prior: float = 15.0,
     item_prior: float = 1.0,
     prior_correction: bool = True,
+    gold: dict[int, Any] | None = None,
 ) -> Result:
     """BWA (Li & Yu 2019): for each label, y = [answer is the label] ~
     N(z_i, 1/v_j); v_j = (a + N_j) / (b + sum (z_i - y_ij)^2), z_i = (lambda
@@ -613,6 +666,7 @@ def bwa(
     data = [(s, o, index[v]) for s, o, v in rows(table)]
     n_s, n_o = table.n_sources, table.n_objects
     z = _majority_start(table, labels)
+    z = _hold(z, gold, index)  # the rate b is set from the held start
     per_item = [0] * n_o
     n_j = [0] * n_s
     for s, o, _ in data:
@@ -640,7 +694,7 @@ def bwa(
             for c in range(k):
                 den[o][c] += v[s][c]
             num[o][lab] += v[s][lab]
-        z = {o: [num[o][c] / den[o][c] for c in range(k)] for o in range(n_o)}
+        z = _hold({o: [num[o][c] / den[o][c] for c in range(k)] for o in range(n_o)}, gold, index)
     cl = claims(table)
     prob = [0.0] * len(cl)
     by_object: dict[int, list[int]] = {}
@@ -649,7 +703,7 @@ def bwa(
     for o, cs in by_object.items():
         total = sum(z[o][index[cl[c][1]]] for c in cs)
         for c in cs:
-            prob[c] = z[o][index[cl[c][1]]] / total
+            prob[c] = z[o][index[cl[c][1]]] / total if total > 0 else 1.0 / len(cs)
     rel_sum = [0.0] * n_s
     cl_index = {c: i for i, c in enumerate(cl)}
     for s, o, v in rows(table):

@@ -53,7 +53,7 @@ class Gold:
             got = index.get(_key(v))
             if got is None:
                 raise InvalidTableError(
-                    f"gold: the value {v!r} given for object {table.object_ids[o]!r} is not a "
+                    f"gold: the value {v!r} given for object {_key(table.object_ids[o])!r} is not a "
                     f"label of the table, and {model} learns over the table's labels only"
                 )
             out[n] = got

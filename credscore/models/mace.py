@@ -155,6 +155,13 @@ class MACE(TruthModel):
                 ConvergenceWarning,
                 stacklevel=4,
             )
+        if gold is not None and (gold.claims < 0).any():
+            # a known value nobody gave: the result can only spread over the claims
+            unclaimed = np.zeros(table.n_objects, dtype=bool)
+            unclaimed[gold.objects[gold.claims < 0]] = True
+            per_claim = np.repeat(unclaimed, np.diff(table.object_start))
+            size = np.diff(table.object_start)[table.claim_object]
+            prob = np.where(per_claim, 1.0 / size, prob)
         self.competence_ = 1.0 - theta
         best = _kernels.segment_argmax(prob, table.object_start)
         return FusionResult(
