@@ -170,7 +170,7 @@ def _load(data_dir: Path) -> tuple[np.ndarray[Any, Any], ...]:
 
 def run_credscore(model: str, data_dir: Path, iterations: int) -> dict[str, Any]:
     from credscore.kernels import backend as _backend
-    from credscore.models import IterativeModel, get_model
+    from credscore.models import get_model
     from credscore.table.table import Table
 
     src, obj, val, truth = _load(data_dir)
@@ -186,7 +186,7 @@ def run_credscore(model: str, data_dir: Path, iterations: int) -> dict[str, Any]
     table = Table.from_arrays(src, obj, val, numeric=False)
     t1 = time.perf_counter()
     probe = get_model(model)
-    if isinstance(probe, IterativeModel):
+    if _iterates(probe):
         fitted = get_model(
             model,
             max_iter=iterations,
@@ -216,18 +216,27 @@ def run_credscore(model: str, data_dir: Path, iterations: int) -> dict[str, Any]
     }
 
 
+def _iterates(model: Any) -> bool:
+    """Whether ``model`` takes ``max_iter``, ``tol`` and ``progress`` (an
+    IterativeModel, or a model such as IBCC with the same settings)."""
+    import attrs
+
+    names = {f.name for f in attrs.fields(type(model))}
+    return {"max_iter", "tol", "progress"} <= names
+
+
 def _warm_in_process(model: str, src: Any, obj: Any, val: Any) -> None:
     """Fit ``model`` on the first 1,000 rows of the data (same dtypes, same
     labels): loads lazily imported modules and numba's cached kernels (or
     compiles them, on a machine that has none yet), so that the clock
     measures the work only."""
-    from credscore.models import IterativeModel, get_model
+    from credscore.models import get_model
     from credscore.table.table import Table
 
     k = min(1000, src.shape[0])
     tiny = Table.from_arrays(src[:k], obj[:k], val[:k], numeric=False)
     m = get_model(model)
-    if isinstance(m, IterativeModel):
+    if _iterates(m):
         m = get_model(model, max_iter=2, tol=0, progress=lambda p: None)
     m.fit_score(tiny)
 
@@ -315,15 +324,16 @@ def warm_up(models: list[str], kernels: list[str]) -> None:
     if "numba" not in kernels:
         return
     code = (
+        "import attrs\n"
         "import numpy as np\n"
-        "from credscore.models import get_model, IterativeModel\n"
+        "from credscore.models import get_model\n"
         "from credscore.table.table import Table\n"
         "rng = np.random.default_rng(0)\n"
         "t = Table.from_arrays(rng.integers(0, 9, 300), np.repeat(np.arange(60), 5),"
         " rng.integers(0, 5, 300), numeric=False)\n"
         f"for name in {models!r}:\n"
         "    m = get_model(name)\n"
-        "    if isinstance(m, IterativeModel):\n"
+        "    if {'max_iter', 'tol'} <= {f.name for f in attrs.fields(type(m))}:\n"
         "        m = get_model(name, max_iter=2, tol=0)\n"
         "    m.fit(t)\n"
     )

@@ -119,19 +119,19 @@ class Coded:
         return flat.reshape(self.n_objects, k).astype(np.float64)
 
 
-def code(table: Table, *, model: str, cells_per_source: Callable[[int], int]) -> Coded:
+def code(table: Table, *, model: str, cells: Callable[[int], int]) -> Coded:
     """The table's assertions against its global label space.
 
-    ``cells_per_source(K)`` is how many floats the model keeps per source (a
-    confusion matrix: ``K * K``); a table that would need more than 1 GB is
-    refused with an error naming the model.
+    ``cells(K)`` is how many floats the model's arrays hold at once with
+    ``K`` labels; a table that would need more than 1 GB is refused with an
+    error naming the model.
     """
     labels = _labels(table, confusion=False)
-    cells = table.n_sources * cells_per_source(int(labels.shape[0]))
-    if cells > MAX_DENSE_CELLS:
+    need = cells(int(labels.shape[0]))
+    if need > MAX_DENSE_CELLS:
         raise InvalidTableError(
             f"value: the table has {labels.shape[0]:,} distinct values; {model} would need "
-            f"{cells * 8 / 1e9:,.1f} GB for its per-source arrays. It is meant for closed "
+            f"{need * 8 / 1e9:,.1f} GB for its arrays. It is meant for closed "
             "label sets such as crowd labels; for open-ended values use corroboration, "
             "accu or mace"
         )

@@ -122,7 +122,8 @@ class BWA(TruthModel):
         return self._fit(table, gold)
 
     def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
-        coded = _bayes.code(table, model=self.name, cells_per_source=lambda k: k)
+        # the largest arrays, times how many of them live at once in an iteration
+        coded = _bayes.code(table, model=self.name, cells=lambda k: 3 * table.n_assertions * k)
         k, n_s, n_o = coded.k, coded.n_sources, coded.n_objects
         src, obj, lab = coded.source, coded.object, coded.label
         n_a = src.shape[0]

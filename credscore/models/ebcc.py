@@ -130,7 +130,12 @@ class EBCC(TruthModel):
 
     def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
         m = int(self.n_subtypes)
-        coded = _bayes.code(table, model=self.name, cells_per_source=lambda k: k * m * k)
+        # the largest arrays, times how many of them live at once in an iteration
+        coded = _bayes.code(
+            table,
+            model=self.name,
+            cells=lambda k: 4 * max(table.n_sources * k * m * k, table.n_assertions * k * m),
+        )
         k, n_o = coded.k, coded.n_objects
         known = _bayes.known_labels(coded, table, gold, self.name)
         votes = coded.votes()

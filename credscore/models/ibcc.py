@@ -120,7 +120,12 @@ class IBCC(TruthModel):
         return self._fit(table, gold)
 
     def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
-        coded = _bayes.code(table, model=self.name, cells_per_source=lambda k: k * k)
+        # the largest arrays, times how many of them live at once in an iteration
+        coded = _bayes.code(
+            table,
+            model=self.name,
+            cells=lambda k: 4 * max(table.n_sources * k * k, table.n_assertions * k),
+        )
         known = _bayes.known_labels(coded, table, gold, self.name)
         votes = coded.votes()
         z = votes / votes.sum(axis=1, keepdims=True)
