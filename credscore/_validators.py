@@ -394,4 +394,4 @@ def callback(
 
 def seed(default: int | None = None, **kwargs: Any) -> Any:
     """A seed: an int >= 0, a :class:`numpy.random.Generator` or None."""
-    return attrs.field(default=default, validator=_Seed(), **kwargs)
+    return attrs.field(default=default, converter=_to_python, validator=_Seed(), **kwargs)

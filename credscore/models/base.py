@@ -330,12 +330,10 @@ class TruthModel(abc.ABC):
         refuses. The result's known objects are set to their values by
         :meth:`fit` afterwards.
         """
-        from credscore.models.registry import gold_models
-
         raise GoldNotSupportedError(
-            f"gold: model {self.name!r} cannot use known values inside its fit; models that "
-            f"can: {', '.join(gold_models())}. To score against gold, fit without it and use "
-            "credscore.metrics.evaluate"
+            f"gold: model {self.name!r} cannot use known values inside its fit (the models "
+            "that can: credscore.models.registry.gold_models()). To score against gold, fit "
+            "without it and use credscore.metrics.evaluate"
         )
 
     @classmethod

@@ -134,7 +134,7 @@ class EBCC(TruthModel):
         coded = _bayes.code(
             table,
             model=self.name,
-            cells=lambda k: 4 * max(table.n_sources * k * m * k, table.n_assertions * k * m),
+            cells=lambda k: max(4 * table.n_sources * k * m * k, 2 * table.n_assertions * k * m),
         )
         k, n_o = coded.k, coded.n_objects
         known = _bayes.known_labels(coded, table, gold, self.name)

@@ -124,7 +124,7 @@ class IBCC(TruthModel):
         coded = _bayes.code(
             table,
             model=self.name,
-            cells=lambda k: 4 * max(table.n_sources * k * k, table.n_assertions * k),
+            cells=lambda k: max(4 * table.n_sources * k * k, 2 * table.n_assertions * k),
         )
         known = _bayes.known_labels(coded, table, gold, self.name)
         votes = coded.votes()
