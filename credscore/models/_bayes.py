@@ -20,7 +20,7 @@ import numpy.typing as npt
 from credscore.errors import ConvergenceWarning, InvalidTableError
 from credscore.kernels import segments as _kernels
 from credscore.models._gold import Gold
-from credscore.models.base import FloatArray, Progress
+from credscore.models.base import FloatArray, FusionResult, Progress
 from credscore.models.dawid_skene import MAX_DENSE_CELLS, _claim_label, _labels
 from credscore.table.table import Table
 
@@ -29,11 +29,11 @@ __all__ = [
     "claim_probability",
     "code",
     "digamma",
+    "finish",
     "gammaln",
     "known_labels",
     "reporter",
     "source_mean",
-    "warn_unconverged",
 ]
 
 _SHIFT = 10
@@ -111,6 +111,12 @@ class Coded:
     @property
     def k(self) -> int:
         return int(self.labels.shape[0])
+
+    def vote_share(self) -> FloatArray:
+        """``(objects x labels)`` share of each object's answers giving each label."""
+        votes = self.votes()
+        out: FloatArray = votes / votes.sum(axis=1, keepdims=True)
+        return out
 
     def votes(self) -> FloatArray:
         """``(objects x labels)`` counts of answers."""
@@ -346,9 +352,26 @@ def reporter(
     return report
 
 
-def warn_unconverged(name: str, max_iter: int, tol: float) -> None:
-    warnings.warn(
-        f"{name}: stopped after max_iter={max_iter} iterations before reaching tol={tol:g}",
-        ConvergenceWarning,
-        stacklevel=4,
+def finish(
+    model: Any, table: Table, coded: Coded, prob: FloatArray, n_iter: int, converged: bool
+) -> FusionResult:
+    """The result of a label model from its claim probabilities: each
+    object's most probable claim, each source's mean probability of its
+    answers' claims as its reliability; warns when ``tol`` was not reached."""
+    if not converged and model.tol > 0:
+        warnings.warn(
+            f"{model.name}: stopped after max_iter={model.max_iter} iterations before "
+            f"reaching tol={model.tol:g}",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    best = _kernels.segment_argmax(prob, table.object_start)
+    return FusionResult(
+        table=table,
+        claim_probability=prob,
+        value=table.claim_value[best],
+        reliability=source_mean(coded, prob[table.claim]),
+        model=model.name,
+        n_iter=n_iter,
+        converged=converged,
     )

@@ -139,7 +139,7 @@ def select_objects(table: Table, keep: npt.NDArray[np.bool_]) -> Table:
     objects = np.flatnonzero(keep)
     start = table.object_start.astype(np.int64)
     n_claims = (start[objects + 1] - start[objects]).astype(np.int64)
-    claim_keep = np.repeat(keep, np.diff(start))
+    claim_keep = keep[table.claim_object]
     claims = np.flatnonzero(claim_keep)
     new_claim = np.full(table.n_claims, -1, dtype=np.int64)
     new_claim[claims] = np.arange(claims.shape[0])

@@ -173,22 +173,11 @@ class BWA(TruthModel):
             if self.tol > 0 and delta <= self.tol:
                 converged = True
                 break
-        if not converged and self.tol > 0:
-            _bayes.warn_unconverged(self.name, self.max_iter, self.tol)
         score = z[table.claim_object, coded.claim_label]
         prob = _kernels.segment_normalize(score, table.object_start)
         self.precision_ = prec
         self.labels_ = coded.labels
-        best = _kernels.segment_argmax(prob, table.object_start)
-        return FusionResult(
-            table=table,
-            claim_probability=prob,
-            value=table.claim_value[best],
-            reliability=_bayes.source_mean(coded, prob[table.claim]),
-            model=self.name,
-            n_iter=it,
-            converged=converged,
-        )
+        return _bayes.finish(self, table, coded, prob, it, converged)
 
 
 register_model(BWA)

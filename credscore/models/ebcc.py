@@ -15,7 +15,6 @@ import attrs
 import numpy as np
 
 from credscore import _validators as _v
-from credscore.kernels import segments as _kernels
 from credscore.models import _bayes
 from credscore.models._gold import Gold
 from credscore.models.base import (
@@ -138,8 +137,7 @@ class EBCC(TruthModel):
         )
         k, n_o = coded.k, coded.n_objects
         known = _bayes.known_labels(coded, table, gold, self.name)
-        votes = coded.votes()
-        z = votes / votes.sum(axis=1, keepdims=True)
+        z = coded.vote_share()
         prior = z.sum(axis=0) if self.empirical_prior else np.full(k, float(self.class_prior))
         rng = check_seed(self.seed)
         best: _bayes.VBFit | None = None
@@ -160,21 +158,10 @@ class EBCC(TruthModel):
             if best is None or fit.elbo > best.elbo:
                 best = fit
         assert best is not None
-        if not best.converged and self.tol > 0:
-            _bayes.warn_unconverged(self.name, self.max_iter, self.tol)
         prob = _bayes.claim_probability(table, coded, best.log_post)
         self.labels_ = coded.labels
         self.elbo_ = best.elbo
-        top = _kernels.segment_argmax(prob, table.object_start)
-        return FusionResult(
-            table=table,
-            claim_probability=prob,
-            value=table.claim_value[top],
-            reliability=_bayes.source_mean(coded, prob[table.claim]),
-            model=self.name,
-            n_iter=best.n_iter,
-            converged=best.converged,
-        )
+        return _bayes.finish(self, table, coded, prob, best.n_iter, best.converged)
 
 
 def start_split(

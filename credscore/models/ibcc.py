@@ -16,7 +16,6 @@ import attrs
 import numpy as np
 
 from credscore import _validators as _v
-from credscore.kernels import segments as _kernels
 from credscore.models import _bayes
 from credscore.models._gold import Gold
 from credscore.models.base import FloatArray, FusionResult, ProgressCallback, TruthModel
@@ -127,11 +126,9 @@ class IBCC(TruthModel):
             cells=lambda k: max(4 * table.n_sources * k * k, 2 * table.n_assertions * k),
         )
         known = _bayes.known_labels(coded, table, gold, self.name)
-        votes = coded.votes()
-        z = votes / votes.sum(axis=1, keepdims=True)
         fit = _bayes.bcc_vb(
             coded,
-            z[:, :, None],
+            coded.vote_share()[:, :, None],
             class_prior=np.full(coded.k, float(self.class_prior)),
             subtype_prior=1.0,  # one subtype: its proportion is 1 whatever the prior
             diagonal=float(self.prior_diagonal),
@@ -141,22 +138,11 @@ class IBCC(TruthModel):
             report=_bayes.reporter(self.name, int(self.max_iter), self.progress),
             known=known,
         )
-        if not fit.converged and self.tol > 0:
-            _bayes.warn_unconverged(self.name, self.max_iter, self.tol)
         prob = _bayes.claim_probability(table, coded, fit.log_post)
         self.labels_ = coded.labels
         mu = fit.confusion[:, :, 0, :]
         self.confusion_ = mu / mu.sum(axis=2, keepdims=True)
-        best = _kernels.segment_argmax(prob, table.object_start)
-        return FusionResult(
-            table=table,
-            claim_probability=prob,
-            value=table.claim_value[best],
-            reliability=_bayes.source_mean(coded, prob[table.claim]),
-            model=self.name,
-            n_iter=fit.n_iter,
-            converged=fit.converged,
-        )
+        return _bayes.finish(self, table, coded, prob, fit.n_iter, fit.converged)
 
 
 register_model(IBCC)

@@ -117,8 +117,7 @@ class MACE(TruthModel):
         if gold is not None:
             # the known objects' claims: 1 for the known value, 0 for the rest (all 0
             # when no source gave it: every answer there was spam)
-            fixed = np.zeros(n_c, dtype=bool)
-            fixed[np.repeat(gold.object_mask(table.n_objects), np.diff(table.object_start))] = True
+            fixed = gold.object_mask(table.n_objects)[table.claim_object]
             known_value = np.zeros(n_c)
             known_value[gold.claims[gold.claims >= 0]] = 1.0
             start = np.where(fixed, known_value, start)
@@ -159,7 +158,7 @@ class MACE(TruthModel):
             # a known value nobody gave: the result can only spread over the claims
             unclaimed = np.zeros(table.n_objects, dtype=bool)
             unclaimed[gold.objects[gold.claims < 0]] = True
-            per_claim = np.repeat(unclaimed, np.diff(table.object_start))
+            per_claim = unclaimed[table.claim_object]
             size = np.diff(table.object_start)[table.claim_object]
             prob = np.where(per_claim, 1.0 / size, prob)
         self.competence_ = 1.0 - theta
