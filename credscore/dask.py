@@ -31,7 +31,11 @@ start needs
 more of the table (``accu-copy``'s source pairs, ``corroboration``,
 2-/3-Estimates, CATD) and for the non-iterative models (``majority``,
 ``mean``, ``median``), the compiled partitions are gathered once on the
-client, which needs memory for the whole table there.
+client, which needs memory for the whole table there. A model whose fit
+alternates whole-table steps with its iterations
+(:meth:`~credscore.models.IterativeModel.fits_whole_table`: ``accu-copy``'s
+rounds, ``corroboration`` learning dependence) is then fitted there, in
+memory.
 
 Examples
 --------
@@ -216,8 +220,13 @@ def fuse(
         raise InvalidTableError("source: the table has no rows")
     try:
         if isinstance(fitted, IterativeModel):
+            whole = None
+            if fitted.init_reads == "table":  # gathered for the start anyway
+                whole = _gather_table(client, infos, source_ids, bool(numeric), True)
+                if fitted.fits_whole_table(whole):
+                    return fitted.fit_score(whole)
             return _fit_iterative(
-                client, fitted, infos, source_ids, bool(numeric), keep_assertions
+                client, fitted, infos, source_ids, bool(numeric), keep_assertions, whole
             )
         table = _gather_table(client, infos, source_ids, bool(numeric), True)
         return fitted.fit_score(table)
@@ -376,6 +385,7 @@ def _init_state(
     infos: list[dict[str, Any]],
     source_ids: np.ndarray[Any, Any],
     numeric: bool,
+    whole: Table | None = None,
 ) -> Any:
     """The model's start state (a TypedDict of the model's own: typed by the model)."""
     if model.init_reads in ("labels", "source_counts"):
@@ -386,7 +396,9 @@ def _init_state(
             counts = np.sum([i["source_count"] for i in infos], axis=0)
             state["n_claims"] = counts.astype(np.float64)
         return state
-    return model.init_state(_gather_table(client, infos, source_ids, numeric, True))
+    if whole is None:
+        whole = _gather_table(client, infos, source_ids, numeric, True)
+    return model.init_state(whole)
 
 
 def _fit_iterative(
@@ -396,8 +408,9 @@ def _fit_iterative(
     source_ids: np.ndarray[Any, Any],
     numeric: bool,
     keep_assertions: bool,
+    whole: Table | None = None,
 ) -> FusionResult:
-    state = _init_state(client, model, infos, source_ids, numeric)
+    state = _init_state(client, model, infos, source_ids, numeric, whole)
     remote = client.scatter(_Box(attrs.evolve(model, progress=None)), broadcast=True, hash=False)
     ordered = _ordered(infos)
 

@@ -20,7 +20,7 @@ AccuCopy, per-pair soft counts of shared values) are the only statistics.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
@@ -159,8 +159,12 @@ class Accu(IterativeModel[State]):
     def _vote_weight(self, state: State) -> FloatArray:
         """Vote of each source: ``ln n + logit A``."""
         acc = state["reliability"]
-        out: FloatArray = np.log(self.n_false) + np.log(acc) - np.log1p(-acc)
+        out: FloatArray = np.log(self._n_false(state)) + np.log(acc) - np.log1p(-acc)
         return out
+
+    def _n_false(self, state: State) -> float:
+        """The number of false values per object used in this fit."""
+        return float(self.n_false)
 
     def _votes(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
         """Vote count of each claim."""
@@ -172,11 +176,11 @@ class Accu(IterativeModel[State]):
         """Whether probabilities are normalised over the object's whole domain."""
         return self.unobserved
 
-    def _log_normaliser(self, part: Table, votes: FloatArray) -> FloatArray:
+    def _log_normaliser(self, part: Table, votes: FloatArray, n_false: float) -> FloatArray:
         """Log of the normaliser over the object's whole domain (the
         ``n + 1 - m`` unobserved values have vote 0)."""
         lse = _segment_log_sum_exp(votes, part)
-        missing = float(self.n_false) + 1.0 - _claims_per_object(part)
+        missing = n_false + 1.0 - _claims_per_object(part)
         has = missing > 0
         out: FloatArray = lse.copy()
         out[has] = np.logaddexp(lse[has], np.log(missing[has]))
@@ -187,7 +191,8 @@ class Accu(IterativeModel[State]):
         votes = self._votes(part, state, local)
         if not self._over_domain():
             return _kernels.segment_softmax(votes, part.object_start)
-        out: FloatArray = np.exp(votes - self._log_normaliser(part, votes)[part.claim_object])
+        norm = self._log_normaliser(part, votes, self._n_false(state))
+        out: FloatArray = np.exp(votes - norm[part.claim_object])
         return out
 
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
@@ -270,6 +275,23 @@ class PopAccu(Accu):
 
     def _over_domain(self) -> bool:
         return False
+
+
+BINARY_N_FALSE = 100.0
+"""``n_false`` of :class:`AccuCopy`'s copy model on a label set of two values
+(the paper's default)."""
+
+
+def _best_claims(prob: FloatArray, table: Table) -> npt.NDArray[np.intp]:
+    """The most probable claim of each object (the first of a tie)."""
+    start = table.object_start[:-1]
+    top = np.maximum.reduceat(prob, start)
+    is_top = prob >= top[table.claim_object]
+    # the first top claim of each object
+    first = np.flatnonzero(is_top)
+    keep = np.r_[True, table.claim_object[first[1:]] != table.claim_object[first[:-1]]]
+    out: npt.NDArray[np.intp] = first[keep]
+    return out
 
 
 def _x_log_x(x: FloatArray) -> FloatArray:
@@ -387,25 +409,98 @@ class AccuCopy(Accu):
 
     alpha: float = _v.number(0.2, low=0, high=1, open_low=True, open_high=True)
     copy_rate: float | None = _v.number(
-        0.8, low=0, high=1, open_low=True, open_high=True, optional=True
+        None, low=0, high=1, open_low=True, open_high=True, optional=True
     )
     direction: bool = _v.flag(True)
     initial_dependence: bool = _v.flag(False)
     duplicate_min_claims: int | None = _v.integer(3, low=1, optional=True)
     min_shared: int = _v.integer(3, low=1)
+    n_false: float | None = _v.number(None, low=0, open_low=True, optional=True)  # type: ignore[assignment]
+    schedule: Literal["rounds", "paper"] = _v.choice("rounds", ("rounds", "paper"))
+    copy_rounds: int = _v.integer(5, low=1)
 
     _pairs: tuple[Any, Any, FloatArray] | None = attrs.field(default=None, init=False, repr=False)
+    _hold: bool = attrs.field(default=False, init=False, repr=False)
 
     def estimate(self, table: Table) -> FusionResult:
         # As IterativeModel.estimate, but the co-occurrences found while choosing
         # the candidate pairs are kept for the iterations (not found twice).
         local: dict[str, Any] = {}
-        state, n_iter, converged = self.iterate(
-            self._start(table, local),
-            lambda st: self.partition_stats(table, st, local),
-            stacklevel=4,
-        )
-        return self._result(table, state, local, n_iter, converged)
+        state = self._start(table, local)
+        if self.schedule == "paper" or self._binary(table):
+            state, n_iter, converged = self.iterate(
+                state, lambda st: self.partition_stats(table, st, local), stacklevel=4
+            )
+            return self._result(table, state, local, n_iter, converged)
+        # Rounds: dependence judged before any truth, then held fixed while
+        # Accu converges, then judged again from the fused values, until the
+        # judgement no longer changes.
+        state = self._judged(table, state, local, neutral=True)
+        total = 0
+        for k in range(self.copy_rounds):
+            object.__setattr__(self, "_hold", True)
+            try:
+                state, n_iter, converged = self.iterate(
+                    state, lambda st: self.partition_stats(table, st, local), stacklevel=4
+                )
+            finally:
+                object.__setattr__(self, "_hold", False)
+            total += n_iter
+            if k == self.copy_rounds - 1:
+                break
+            judged = self._judged(table, state, local, neutral=False)
+            same = all(
+                np.allclose(judged[key], state[key], rtol=0.0, atol=1e-4)
+                for key in ("discount_ij", "discount_ji")
+            )
+            state = judged
+            if same:
+                break
+        return self._result(table, state, local, total, converged)
+
+    def _judged(
+        self, table: Table, state: State, local: dict[str, Any], *, neutral: bool
+    ) -> State:
+        """``state`` with the dependence of the candidate pairs judged anew.
+
+        ``neutral``: before any truth, on the contested objects, with every
+        observed value of an object equally likely and every source of
+        accuracy 1/2 (agreement alone). Otherwise from the fused values,
+        taken as decided (soft probabilities understate accuracies, which
+        makes any agreement look like copying), with each source's accuracy
+        its share of fused values.
+        """
+        agree = self._agreements(table, state, local)
+        n_pairs = state["pair_key"].shape[0]
+        n = state["reliability"].shape[0]
+        if "count" not in local:
+            local["count"] = copying.weighted_count(table.source, None, n)
+        m = np.diff(table.object_start).astype(np.float64)
+        if neutral:
+            # An object with one candidate says nothing: sources agree there by
+            # being right as often as by copying.
+            p_claim = np.where(m[table.claim_object] > 1, 1.0 / m[table.claim_object], 0.0)
+            weight = (m[table.claim_object] > 1).astype(np.float64)
+            acc = np.full(n, 0.5)
+        else:
+            prob = self._probabilities(table, state, local)
+            p_claim = np.zeros(table.n_claims)
+            p_claim[_best_claims(prob, table)] = 1.0
+            weight = np.ones(table.n_claims)
+            correct = copying.weighted_count(table.source, p_claim[table.claim], n)
+            acc = np.divide(correct, local["count"], out=np.full(n, 0.5), where=local["count"] > 0)
+        acc = np.clip(acc, self.eps, 1.0 - self.eps)
+        on = agree["agree_claim"]
+        stats = {
+            "shared_true": copying.weighted_count(agree["agree_pair"], p_claim[on], n_pairs),
+            "shared_false": copying.weighted_count(
+                agree["agree_pair"], weight[on] - p_claim[on], n_pairs
+            ),
+            "different": agree["different"],
+        }
+        judged = self._with_dependence({**state, "reliability": acc}, stats, split=not neutral)
+        judged["reliability"] = state["reliability"]
+        return judged
 
     def init_state(self, table: Table) -> State:
         return self._start(table, None)
@@ -414,6 +509,7 @@ class AccuCopy(Accu):
         """The start state; with ``local``, also the co-occurrences of the
         candidate pairs in ``table`` (see :meth:`_agreements`)."""
         state = super().init_state(table)
+        state["n_false"] = np.float64(self._resolved_n_false(table))
         # An exact copy of another source's whole table is the limit of
         # copying (every value copied): it is given no vote and no pairs.
         size = np.bincount(table.source, minlength=table.n_sources)
@@ -543,9 +639,29 @@ class AccuCopy(Accu):
         }
 
     def update_state(self, state: State, stats: Stats) -> State:
+        if self._hold:
+            return super().update_state(state, stats)
         return self._with_dependence(super().update_state(state, stats), stats)
 
-    def _with_dependence(self, state: State, stats: Stats) -> State:
+    def _n_false(self, state: State) -> float:
+        return float(state["n_false"])
+
+    def fits_whole_table(self, table: Table) -> bool:
+        return self.schedule == "rounds" and not self._binary(table)
+
+    def _binary(self, table: Table) -> bool:
+        """Whether the table is a label set of two values and ``n_false`` is
+        not given (see the ``n_false`` setting)."""
+        return self.n_false is None and copying.closed_labels(table) == 2
+
+    def _resolved_n_false(self, table: Table) -> float:
+        if self.n_false is not None:
+            return float(self.n_false)
+        if self._binary(table):
+            return BINARY_N_FALSE
+        return copying.observed_false_values(table)
+
+    def _with_dependence(self, state: State, stats: Stats, split: bool = True) -> State:
         new = state.copy()
         acc = new["reliability"]
         p_ij, p_ji, c_ij, c_ji = copying.directed_probabilities(
@@ -556,11 +672,15 @@ class AccuCopy(Accu):
             acc[new["pair_j"]],
             alpha=self.alpha,
             copy_rate=self.copy_rate,
-            n_false=self.n_false,
+            n_false=float(new["n_false"]),
         )
         new["copy"] = np.minimum(p_ij + p_ji, 1.0)
         d_ij, d_ji = c_ij * p_ij, c_ji * p_ji
-        if not self.direction:
+        if not split:
+            # No direction can be told (agreement alone): the later source of
+            # a pair is discounted by the whole probability of dependence.
+            d_ij, d_ji = c_ij * new["copy"], c_ji * new["copy"]
+        elif not self.direction:
             d_ij = d_ji = 0.5 * (d_ij + d_ji)
         new["discount_ij"], new["discount_ji"] = d_ij, d_ji
         return new

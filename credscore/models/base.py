@@ -434,6 +434,12 @@ class IterativeModel(TruthModel, Generic[S]):
         what="a callable taking a Progress, or None", repr=False, eq=False
     )
 
+    def fits_whole_table(self, table: Table) -> bool:
+        """Whether this fit of ``table`` alternates steps over the whole table
+        with its iterations, so that a distributed fit (:mod:`credscore.dask`)
+        runs it in memory instead. False: every iteration is a map-reduce."""
+        return False
+
     @abc.abstractmethod
     def init_state(self, table: Table) -> S: ...
 

@@ -105,6 +105,40 @@ def check_copy_settings(alpha: float, copy_rate: float | None, n_false: float, e
         raise ValueError(f"n_false: expected a number > 0, got {n_false!r}")
 
 
+CLOSED_DOMAIN = 30
+"""A table with at most this many distinct values is a closed label set."""
+
+
+def closed_labels(table: Table) -> int | None:
+    """The number ``K`` of distinct values when the table's values form a
+    closed label set (at most :data:`CLOSED_DOMAIN` of them), else None."""
+    n_values = int(np.unique(table.claim_value).shape[0]) if table.n_claims else 0
+    return n_values if n_values <= CLOSED_DOMAIN else None
+
+
+def observed_false_values(table: Table) -> float:
+    """The number ``n`` of false values per object, from the table.
+
+    A closed label set of ``K`` values (at most :data:`CLOSED_DOMAIN`
+    distinct values in the table, :func:`closed_labels`) has ``K - 1``;
+    otherwise ``n`` is the mean, over the objects with two or more
+    candidates, of their candidates less one (the observed domain), and 1
+    when no object is contested.
+
+    Examples
+    --------
+    >>> t = Table.from_rows([("a", 1, "x"), ("b", 1, "y"), ("c", 1, "z"), ("a", 2, "x")])
+    >>> observed_false_values(t)
+    2.0
+    """
+    k = closed_labels(table)
+    if k is not None:
+        return float(max(k - 1, 1))
+    m = np.diff(table.object_start)
+    contested = m[m > 1]
+    return float(contested.mean() - 1.0) if contested.shape[0] else 1.0
+
+
 def weighted_count(index: Any, weights: Any, n: int) -> FloatArray:
     """``numpy.bincount`` with weights, typed as float64."""
     out: FloatArray = np.bincount(index, weights=weights, minlength=n).astype(np.float64)
@@ -775,6 +809,32 @@ def copy_probabilities(
     {('c1', 'c2'): 1.0, ('c1', 'h1'): 0.002, ('c1', 'h2'): 0.002,
      ('c2', 'h1'): 0.002, ('c2', 'h2'): 0.002, ('h1', 'h2'): 0.282}
     """
+    i, j, p, _ = copy_pairs(
+        table,
+        claim_probability,
+        reliability,
+        alpha=alpha,
+        copy_rate=copy_rate,
+        n_false=n_false,
+        eps=eps,
+        min_shared=min_shared,
+    )
+    return i, j, p
+
+
+def copy_pairs(
+    table: Table,
+    claim_probability: Any,
+    reliability: Any,
+    *,
+    alpha: float = 0.2,
+    copy_rate: float | None = 0.8,
+    n_false: float = 100.0,
+    eps: float = 1e-3,
+    min_shared: int = 1,
+) -> tuple[Int64Array, Int64Array, FloatArray, FloatArray]:
+    """As :func:`copy_probabilities`, and the copy rate of each pair: that of
+    its more likely direction (``copy_rate`` itself when given)."""
     check_copy_settings(alpha, copy_rate, n_false, eps)
     min_shared = check_min_shared(min_shared)
     prob, rel = check_probability_arrays(table, claim_probability, reliability)
@@ -783,8 +843,9 @@ def copy_probabilities(
     i, j = keys // n, keys % n
     kt, kf, kd = pair_statistics(table, prob, first, second, pair, keys.shape[0])
     acc = np.clip(rel, eps, 1.0 - eps)
-    p_ij, p_ji, _, _ = directed_probabilities(
+    p_ij, p_ji, c_ij, c_ji = directed_probabilities(
         kt, kf, kd, acc[i], acc[j], alpha=alpha, copy_rate=copy_rate, n_false=n_false
     )
     p: FloatArray = np.minimum(p_ij + p_ji, 1.0)  # the sum can round above 1
-    return i, j, p
+    rate: FloatArray = np.where(p_ij >= p_ji, c_ij, c_ji).astype(np.float64)
+    return i, j, p, rate

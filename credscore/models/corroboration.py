@@ -189,22 +189,35 @@ class Corroboration(IterativeModel[State]):
         value, as in Dawid-Skene. By default it is clipped at 0 (ignored),
         which keeps the core's monotonicity: a confirmation never lowers
         a probability.
-    dependence : {'independent', 'learned'}, default 'independent'
-        ``'learned'``: learn which sources depend on each other with
-        :func:`credscore.models.copying.copy_probabilities` (Dong et al.
-        2009), group the pairs whose probability exceeds ``copy_threshold``
-        (connected components) and pool each group with ``r`` = the mean
-        over its pairs of ``P(dependent) x agreement``, the share of common
-        objects on which the pair gives the same value (a dependent pair can
-        have copied only those). The first round judges dependence before
-        any truth, on the contested objects (every candidate equally likely,
-        every source of accuracy ``prior_reliability``), so that a block of
-        copies cannot first make itself the truth and then look like
-        independent, accurate sources; each later round uses the fused
-        values of the previous fit. EM runs afresh after each round, for at
-        most ``copy_rounds`` rounds or until the groups are stable. Meant
-        for web sources that copy each other; on the crowd data sets it
-        changes accuracy by less than a point.
+    dependence : {'auto', 'independent', 'learned'}, default 'auto'
+        ``'learned'``: learn which sources depend on each other with the copy
+        model of Dong et al. (2009, :mod:`credscore.models.copying`), each
+        pair's copy rate estimated by maximum likelihood, the prior of
+        dependence per pair ``min(0.2, 1 / (n_sources - 1))`` (a source
+        copies about one other at most) and ``n_false`` from the observed
+        domain (:func:`~credscore.models.copying.observed_false_values`).
+        The pairs whose probability exceeds ``copy_threshold`` and whose copy
+        rate reaches ``min_copy_rate`` are grouped (connected components)
+        and each group is pooled with ``r`` = the mean over its pairs of
+        ``P(dependent) x agreement``, the share of common objects on which
+        the pair gives the same value (a dependent pair can have copied only
+        those). The first round judges dependence before any truth, on the
+        contested objects (every candidate equally likely, every source of
+        accuracy ``prior_reliability``), so that a block of copies cannot
+        first make itself the truth and then look like independent,
+        accurate sources; each later round uses the fused values of the
+        previous fit. EM runs afresh after each round, for at most
+        ``copy_rounds`` rounds or until the groups are stable.
+        ``'auto'`` (the default) learns dependence when the table can show
+        it: categorical values forming a closed label set of 3 to
+        :data:`~credscore.models.copying.CLOSED_DOMAIN` values, and no
+        ``groups``. With two values a shared false value is also the only
+        other answer, so copying cannot be told from two sources being
+        accurate; on open domains (web sources with many values per object)
+        the connected groups chain through the aggregators (measured on
+        books and flights: 88 to 55 and 94 to 56 per cent), so there use
+        :class:`~credscore.models.AccuCopy` or ``'learned'`` knowingly.
+        :doc:`/explanation/copiers` has the figures.
     groups : mapping, optional
         Known dependence: ``{source_id: group label}``. Sources of one label
         are pooled with dependence ``group_dependence``; sources not in the
@@ -214,6 +227,14 @@ class Corroboration(IterativeModel[State]):
         default for a group).
     copy_threshold : float in (0, 1), default 0.5
     copy_rounds : int, default 5
+    min_copy_rate : float in [0, 1], default 0.75
+        Least estimated copy rate of a pair grouped as dependent: crowd
+        workers who are merely good agree often, but copiers copy nearly
+        every value.
+    copy_min_shared : int, default 5
+        Judge dependence only for the pairs sharing at least this many
+        objects (the pairs judged bound the memory, as ``min_shared`` of
+        :class:`~credscore.models.AccuCopy`); the others are independent.
     prior_groups : mapping, optional
         Kinds of sources known beforehand: ``{source_id: group label}``
         (say ``"anonymous"``, ``"registered"``, ``"bot"``). Each group's mean
@@ -366,8 +387,8 @@ class Corroboration(IterativeModel[State]):
     adversarial: bool = _v.flag(False)
     guess: Literal["learned", "uniform"] = _v.choice("learned", ("learned", "uniform"))
     max_iter: int = _v.integer(1000, low=1)
-    dependence: Literal["independent", "learned"] = _v.choice(
-        "independent", ("independent", "learned")
+    dependence: Literal["auto", "independent", "learned"] = _v.choice(
+        "auto", ("auto", "independent", "learned")
     )
     groups: Mapping[Any, Any] | None = _v.instance(
         None, (Mapping,), what="a mapping {source id: group}, or None", repr=False
@@ -375,6 +396,8 @@ class Corroboration(IterativeModel[State]):
     group_dependence: float = _v.number(0.8, low=0, high=1)
     copy_threshold: float = _v.number(0.5, low=0, high=1, open_low=True, open_high=True)
     copy_rounds: int = _v.integer(5, low=1)
+    min_copy_rate: float = _v.number(0.75, low=0, high=1)
+    copy_min_shared: int = _v.integer(5, low=1)
     prior_groups: Mapping[Any, Any] | None = _v.instance(
         None, (Mapping,), what="a mapping {source id: group}, or None", repr=False
     )
@@ -941,18 +964,22 @@ class Corroboration(IterativeModel[State]):
             raise InvalidTableError("value: copiers= needs categorical values")
         if self.dependence == "learned" and self.groups is not None:
             raise ValueError("groups: give either groups= or dependence='learned', not both")
-        if self.dependence == "independent":
+        if not self._learns_dependence(table):
             return super().estimate(table)
-        from credscore.models.copying import copy_probabilities
+        from credscore.models.copying import copy_pairs, observed_false_values
 
         n_src = table.n_sources
         # The copy model's chance that two independent wrong sources agree,
         # 1 / n_false, is this model's a: on a closed label set of K values,
-        # n_false = K - 1 (copy_probabilities' default, 100, otherwise).
-        init = self.init_state(table)
-        copy_settings: dict[str, Any] = {}
-        if init["values"] is not None:
-            copy_settings["n_false"] = float(max(init["values"].shape[0] - 1, 1))
+        # n_false = K - 1; otherwise the observed domain. Each pair's copy rate
+        # is estimated; a source is expected to copy at most about one other,
+        # so the prior of dependence per pair is 1 / (n_sources - 1).
+        copy_settings: dict[str, Any] = {
+            "copy_rate": None,
+            "n_false": observed_false_values(table),
+            "min_shared": self.copy_min_shared,
+            "alpha": min(0.2, 1.0 / max(n_src - 1, 1)),
+        }
         # First round: dependence judged from agreement alone (see
         # _neutral_copy_probabilities), so that a block of copies cannot
         # first make itself the truth and then look independent.
@@ -963,13 +990,15 @@ class Corroboration(IterativeModel[State]):
         result = None
         for _ in range(self.copy_rounds):
             if result is None:
-                i, j, p = _neutral_copy_probabilities(table, self.prior_reliability, copy_settings)
+                i, j, p, c = _neutral_copy_probabilities(
+                    table, self.prior_reliability, copy_settings
+                )
             else:
-                i, j, p = copy_probabilities(table, prob, accuracy, **copy_settings)
+                i, j, p, c = copy_pairs(table, prob, accuracy, **copy_settings)
             i = np.asarray(i, dtype=np.int64)
             j = np.asarray(j, dtype=np.int64)
             p = np.asarray(p, dtype=np.float64)
-            keep = p > self.copy_threshold
+            keep = (p > self.copy_threshold) & (c >= self.min_copy_rate)
             i, j, p = i[keep], j[keep], p[keep]
             new_group, new_r = _dependence_groups(n_src, i, j, p * _agreement(table, i, j))
             if result is not None and (
@@ -993,6 +1022,20 @@ class Corroboration(IterativeModel[State]):
             )
         assert result is not None
         return result
+
+    def fits_whole_table(self, table: Table) -> bool:
+        return self._learns_dependence(table)
+
+    def _learns_dependence(self, table: Table) -> bool:
+        """Whether this fit learns dependence (see the ``dependence`` setting)."""
+        if self.dependence != "auto":
+            return self.dependence == "learned"
+        if table.numeric or self.groups is not None:
+            return False
+        from credscore.models.copying import closed_labels
+
+        k = closed_labels(table)
+        return k is not None and k >= 3
 
     def _result(
         self, table: Table, state: State, local: dict[str, Any], n_iter: int, converged: bool
@@ -1149,7 +1192,7 @@ def _wsum(index: npt.NDArray[Any], weights: FloatArray, n: int) -> FloatArray:
 
 def _neutral_copy_probabilities(
     table: Table, accuracy: float, settings: dict[str, Any]
-) -> tuple[IntArray, IntArray, FloatArray]:
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
     """Copy probabilities judged before any truth, on the contested objects.
 
     Every candidate of an object is taken as equally likely and every source
@@ -1157,21 +1200,21 @@ def _neutral_copy_probabilities(
     sources agree by being right as often as by copying, so agreement says
     nothing; where sources disagree, copies still agree.
     """
-    from credscore.models.copying import copy_probabilities
+    from credscore.models.copying import copy_pairs
 
     contested = np.diff(table.object_start)[table.object] > 1
     empty = np.zeros(0, dtype=np.int64)
     if not contested.any():
-        return empty, empty, np.zeros(0)
+        return empty, empty, np.zeros(0), np.zeros(0)
     src = table.source[contested]
     sub = Table.from_arrays(
         src, table.object[contested], table.claim[contested].astype(np.int64), numeric=False
     )
     prob = _kernels.segment_normalize(np.ones(sub.n_claims), sub.object_start)
-    i, j, p = copy_probabilities(sub, prob, np.full(sub.n_sources, accuracy), **settings)
+    i, j, p, c = copy_pairs(sub, prob, np.full(sub.n_sources, accuracy), **settings)
     # The sub-table's sources are the original indices, sorted.
     ids = np.asarray(sub.source_ids, dtype=np.int64)
-    return ids[np.asarray(i, dtype=np.int64)], ids[np.asarray(j, dtype=np.int64)], p
+    return ids[np.asarray(i, dtype=np.int64)], ids[np.asarray(j, dtype=np.int64)], p, c
 
 
 def _dependence_groups(
