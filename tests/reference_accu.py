@@ -47,13 +47,16 @@ def directed_copy_probabilities(
     skip: set[int] | frozenset[int] = frozenset(),
     rates: dict[tuple[int, int], tuple[float, float]] | None = None,
     min_shared: int = 1,
+    weight: list[float] | None = None,
 ) -> dict[tuple[int, int], tuple[float, float]]:
     """{(i, j): (P(i copies j), P(j copies i))} for pairs sharing at least
     ``min_shared`` objects (the other pairs are independent and not listed).
 
     With ``c=None`` each direction's copy rate is the one in [0, 0.999]
     that maximises its likelihood (ternary search: the log-likelihood is
-    concave in c); the rates go into ``rates`` when given.
+    concave in c); the rates go into ``rates`` when given. ``weight`` (per
+    claim, default 1) is what an agreement on that claim counts in all:
+    ``prob`` of it as shared true, the rest as shared false.
     """
     kt: dict[tuple[int, int], float] = defaultdict(float)
     kf: dict[tuple[int, int], float] = defaultdict(float)
@@ -65,8 +68,9 @@ def directed_copy_probabilities(
                 if i < j and i not in skip and j not in skip:
                     shared[i, j] += 1
                     if given[i] == given[j]:
+                        w = 1.0 if weight is None else weight[given[i]]
                         kt[i, j] += prob[given[i]]
-                        kf[i, j] += 1.0 - prob[given[i]]
+                        kf[i, j] += w - prob[given[i]]
                     else:
                         kd[i, j] += 1.0
     pairs = {p for p, count in shared.items() if count >= min_shared}
@@ -160,11 +164,19 @@ def accu_reference(
     initial_dependence: bool = False,
     duplicate_min_claims: int | None = 3,
     min_shared: int = 3,
+    schedule: str = "paper",
+    copy_rounds: int = 5,
 ) -> tuple[list[float], list[float], dict[tuple[int, int], float]]:
     """Run ``n_iter`` iterations of Accu, PopAccu or AccuCopy (``kind``).
 
     Returns the final claim probabilities (over the observed values), the
     accuracies and, for AccuCopy, ``{(i, j): P(dependent)}``.
+
+    AccuCopy's ``schedule="rounds"``: dependence judged once from agreement
+    on the contested objects (each observed value 1/m, each source 1/2, the
+    later source discounted by c times the whole probability), then
+    ``n_iter`` iterations of Accu with it held, then judged again from the
+    fused values taken as decided, for at most ``copy_rounds`` rounds.
     """
     given_by = objects_of(table)
     claims = claims_of(table)
@@ -198,6 +210,8 @@ def accu_reference(
             table, uniform, acc, alpha, copy_rate, n_false, eps, dups, rates, min_shared
         )
 
+    split = [True]
+
     def discount(s: int, t: int) -> float:
         """c P(s copies t)."""
         key = (min(s, t), max(s, t))
@@ -205,6 +219,9 @@ def accu_reference(
             return 0.0
         p_ij, p_ji = dep[key]
         c_ij, c_ji = rates.get(key, (0.0, 0.0)) if copy_rate is None else (copy_rate,) * 2
+        if not split[0]:
+            both = min(p_ij + p_ji, 1.0)
+            return c_ij * both if s < t else c_ji * both
         if not direction:
             return (c_ij * p_ij + c_ji * p_ji) / 2
         return c_ij * p_ij if s < t else c_ji * p_ji
@@ -243,17 +260,67 @@ def accu_reference(
                 prob[c] = p
         return prob
 
-    for _ in range(n_iter):
-        prob = probabilities(unobserved)
+    def accuracy_step(prob: list[float]) -> None:
         for s in range(n_s):
             mine = [c for given in given_by.values() for t, c in given.items() if t == s]
             # a Beta prior: prior_strength pseudo-values of probability initial_accuracy
             right = sum(prob[c] for c in mine) + prior_strength * initial_accuracy
             acc[s] = clip(right / (len(mine) + prior_strength), eps)
-        if kind == "accu-copy":
-            dep = directed_copy_probabilities(
-                table, prob, acc, alpha, copy_rate, n_false, eps, dups, rates, min_shared
+
+    def judge(prob: list[float], accuracy: list[float], weight: list[float] | None) -> None:
+        dep.clear()
+        dep.update(
+            directed_copy_probabilities(
+                table,
+                prob,
+                accuracy,
+                alpha,
+                copy_rate,
+                n_false,
+                eps,
+                dups,
+                rates,
+                min_shared,
+                weight,
             )
+        )
+
+    if kind == "accu-copy" and schedule == "rounds":
+        size_of = {o: len(claims[o]) for o in claims}
+        obj = [int(table.claim_object[c]) for c in range(table.n_claims)]
+        weight = [1.0 if size_of[obj[c]] > 1 else 0.0 for c in range(table.n_claims)]
+        judge([weight[c] / size_of[obj[c]] for c in range(table.n_claims)], [0.5] * n_s, weight)
+        split[0] = False
+        for k in range(copy_rounds):
+            for _ in range(n_iter):
+                accuracy_step(probabilities(unobserved))
+            if k == copy_rounds - 1:
+                break
+            prob = probabilities(unobserved)
+            hard = [0.0] * table.n_claims
+            for o in claims:
+                top = max(prob[c] for c in claims[o])
+                hard[min(c for c in claims[o] if prob[c] >= top)] = 1.0
+            mine_of = {
+                s: [c for given in given_by.values() for t, c in given.items() if t == s]
+                for s in range(n_s)
+            }
+            hard_acc = [sum(hard[c] for c in mine_of[s]) / len(mine_of[s]) for s in range(n_s)]
+            before = {(i, j): (discount(i, j), discount(j, i)) for i, j in dep}
+            judge(hard, hard_acc, None)
+            split[0] = True
+            after = {(i, j): (discount(i, j), discount(j, i)) for i, j in dep}
+            if all(
+                abs(before[p][0] - after[p][0]) <= 1e-4 and abs(before[p][1] - after[p][1]) <= 1e-4
+                for p in after
+            ):
+                break
+    else:
+        for _ in range(n_iter):
+            prob = probabilities(unobserved)
+            accuracy_step(prob)
+            if kind == "accu-copy":
+                judge(prob, acc, None)
     copies = {p: min(a + b, 1.0) for p, (a, b) in dep.items()}
     for a in range(n_s):
         for b in range(a + 1, n_s):

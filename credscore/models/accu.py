@@ -60,6 +60,7 @@ class AccuState(BaseState, total=False):
     copy: FloatArray
     discount_ij: FloatArray
     discount_ji: FloatArray
+    n_false: np.float64  # AccuCopy: the number of false values of this fit
 
 
 State = AccuState
@@ -307,10 +308,12 @@ class AccuCopy(Accu):
     ----------
     alpha : float, default 0.2
         Prior probability that two sources sharing objects are dependent.
-    copy_rate : float, default 0.8
-        Probability ``c`` that a copier copies a given value.
-        None: estimated for each pair and direction by maximum likelihood
-        (:func:`credscore.models.copying.estimate_copy_rate`).
+    copy_rate : float or None, default None
+        Probability ``c`` that a copier copies a given value. None (the
+        default): estimated for each pair and direction by maximum
+        likelihood (:func:`credscore.models.copying.estimate_copy_rate`);
+        the paper fixes 0.8, with which, judged from agreement alone,
+        honest pairs look as dependent as copiers.
     direction : bool, default True
         Discount a source's vote by the probability that *it* copies each
         other source giving the same value. With False, the dependence
@@ -332,7 +335,31 @@ class AccuCopy(Accu):
         stays at the prior, its votes are not discounted, and it is not
         listed in :attr:`copy_pairs_`. 1 is the exact model of the paper
         (every pair sharing an object). See Notes.
-    n_false, initial_accuracy, unobserved, eps, max_iter, tol, seed, progress
+    n_false : float or None, default None
+        Number ``n`` of false values per object. None: the observed domain
+        (:func:`credscore.models.copying.observed_false_values`: ``K - 1``
+        on a closed label set of ``K`` values, else the mean number of
+        candidates of the contested objects less one). On a label set of two
+        values, None keeps the paper's 100 and its schedule: a shared false
+        value is then the only other answer and no evidence of copying.
+    schedule : {'rounds', 'paper'}, default 'rounds'
+        ``'rounds'``: dependence is judged once before any truth, from
+        agreement on the contested objects alone (each observed value
+        equally likely, each source of accuracy 1/2, and the later source of
+        a pair discounted by ``c`` times the whole probability of
+        dependence, since no direction can be told); Accu then converges
+        (``max_iter``, ``tol``) with the discounts held; dependence is
+        judged again from the fused values, taken as decided, with each
+        source's accuracy its share of fused values; and so on until the
+        discounts move by less than 1e-4 or for ``copy_rounds`` rounds.
+        ``'paper'``: the paper's schedule, dependence re-judged from the
+        soft probabilities after every iteration. Started from plain Accu,
+        copies that outnumber the honest sources first become the truth
+        and then look like accurate independent sources
+        (:doc:`/explanation/copiers` has the figures).
+    copy_rounds : int, default 5
+        See ``schedule``.
+    initial_accuracy, unobserved, eps, max_iter, tol, seed, progress
         As for :class:`Accu`.
 
     Attributes

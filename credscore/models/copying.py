@@ -82,7 +82,7 @@ import numpy.typing as npt
 from credscore.errors import InvalidTableError
 from credscore.table.table import Table
 
-__all__ = ["copy_probabilities"]
+__all__ = ["CLOSED_DOMAIN", "copy_pairs", "copy_probabilities", "observed_false_values"]
 
 FloatArray = npt.NDArray[np.float64]
 Int64Array = npt.NDArray[np.int64]
