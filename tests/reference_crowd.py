@@ -115,11 +115,20 @@ def clamp_claims(table: Table, prob: list[float], gold: dict[int, Any] | None) -
 
 
 def dawid_skene(
-    table: Table, n_iter: int, smoothing: float = 0.01, gold: dict[int, Any] | None = None
+    table: Table,
+    n_iter: int,
+    smoothing: float = 0.01,
+    gold: dict[int, Any] | None = None,
+    prior_strength: float = 0.0,
+    prior_accuracy: float = 0.7,
+    prior_confusion: dict[Any, list[list[float]]] | None = None,
 ) -> Result:
     """Dawid & Skene (1979): full confusion matrices, EM from majority vote.
     ``gold`` ({object index: value}) holds those objects' posteriors at
-    their value from the start and after every E-step."""
+    their value from the start and after every E-step. Each confusion row
+    of true label t gets pseudo-counts: ``prior_strength * prior_accuracy``
+    on the answer t and ``prior_strength * (1 - prior_accuracy) / (K - 1)``
+    on each other answer, or a source's own row ``prior_confusion[id][t]``."""
     labels = sorted({v for _, v in claims(table)})
     k = len(labels)
     index = {lab: i for i, lab in enumerate(labels)}
@@ -132,10 +141,21 @@ def dawid_skene(
         for s, o, v in data:
             for true in range(k):
                 counts[s][true][index[v]] += post[o][true]
+
+        def pseudo(s: int, t: int, lab: int) -> float:
+            sid = table.source_ids[s]
+            if prior_confusion and sid in prior_confusion:
+                return float(prior_confusion[sid][t][lab])
+            if k == 1:
+                return prior_strength
+            share = prior_accuracy if lab == t else (1 - prior_accuracy) / (k - 1)
+            return prior_strength * share
+
         conf = [
             [
                 [
-                    (counts[s][t][lab] + smoothing) / (sum(counts[s][t]) + k * smoothing)
+                    (counts[s][t][lab] + pseudo(s, t, lab) + smoothing)
+                    / (sum(counts[s][t]) + sum(pseudo(s, t, x) for x in range(k)) + k * smoothing)
                     for lab in range(k)
                 ]
                 for t in range(k)
@@ -164,9 +184,14 @@ def one_coin(
     smoothing: float = 0.01,
     learn_prior: bool = False,
     gold: dict[int, Any] | None = None,
+    prior_strength: float = 0.0,
+    prior_accuracy: float = 0.7,
+    prior_accuracies: dict[Any, float] | None = None,
 ) -> Result:
     """One-coin Dawid-Skene: accuracy p_j, errors uniform over the K - 1 others;
-    ``gold`` as in :func:`dawid_skene`."""
+    ``gold`` as in :func:`dawid_skene`. A Beta prior adds ``prior_strength``
+    pseudo-answers, a share ``prior_accuracy`` (or the source's own
+    ``prior_accuracies[id]``) of them correct."""
     labels = sorted({v for _, v in claims(table)})
     k = len(labels)
     index = {lab: i for i, lab in enumerate(labels)}
@@ -179,7 +204,14 @@ def one_coin(
         for s, o, v in data:
             correct[s] += post[o][index[v]]
             total[s] += 1
-        acc = [(correct[s] + smoothing) / (total[s] + 2 * smoothing) for s in range(n_src)]
+        mean = [
+            (prior_accuracies or {}).get(table.source_ids[s], prior_accuracy) for s in range(n_src)
+        ]
+        acc = [
+            (correct[s] + prior_strength * mean[s] + smoothing)
+            / (total[s] + prior_strength + 2 * smoothing)
+            for s in range(n_src)
+        ]
         if learn_prior:
             label_total = [sum(post[o][t] for o in range(n_obj)) for t in range(k)]
             prior = [(label_total[t] + smoothing) / (n_obj + k * smoothing) for t in range(k)]
@@ -710,3 +742,97 @@ def bwa(
         rel_sum[s] += prob[cl_index[(o, v)]]
     rel = [rel_sum[s] / n_j[s] if n_j[s] else 0.0 for s in range(n_s)]
     return prob, _best_values(table, prob), rel
+
+
+# -- per-object candidate sets (one-coin and GLAD on open-ended values) --------
+
+
+def candidate_model(
+    table: Table,
+    n_iter: int,
+    kind: str = "one-coin",
+    smoothing: float = 0.01,
+    alpha_mean: float = 1.0,
+    log_beta_mean: float = 0.0,
+    prior_precision: float = 1.0,
+    max_step: float = 1.0,
+) -> Result:
+    """One-coin or GLAD with each object's candidates its observed values (and
+    one value nobody gave when only one was): a wrong answer picks each other
+    candidate with probability 1 / (K_o - 1), K_o = max(m_o, 2)."""
+    data = rows(table)
+    n_src, n_obj = table.n_sources, table.n_objects
+    values: dict[int, list[Any]] = {}
+    for _, o, v in data:
+        if v not in values.setdefault(o, []):
+            values[o].append(v)
+    unseen = object()  # the value nobody gave
+    cands = {o: vs + ([unseen] if len(vs) == 1 else []) for o, vs in values.items()}
+    acc = [0.5] * n_src
+    alpha = [alpha_mean] * n_src
+    b = [log_beta_mean] * n_obj
+
+    def right_wrong(s: int, o: int) -> tuple[float, float]:
+        if kind == "one-coin":
+            return math.log(acc[s]), math.log(1 - acc[s])
+        x = alpha[s] * math.exp(b[o])
+        return log_sigmoid(x), log_sigmoid(-x)
+
+    def posterior() -> dict[int, dict[Any, float]]:
+        out = {}
+        for o, cs in cands.items():
+            score = []
+            for t in cs:
+                total = 0.0
+                for s, o2, v in data:
+                    if o2 == o:
+                        r, w = right_wrong(s, o)
+                        total += r if v == t else w - math.log(len(cs) - 1)
+                score.append(total)
+            out[o] = dict(zip(range(len(cs)), softmax(score)))
+        return out
+
+    def q_of(post: dict[int, dict[Any, float]]) -> list[float]:
+        return [post[o][cands[o].index(v)] for s, o, v in data]
+
+    def clip(x: float) -> float:
+        return max(-max_step, min(max_step, x))
+
+    for it in range(n_iter):
+        if kind == "one-coin":
+            if it == 0:  # majority-vote shares
+                q = [
+                    sum(1 for _, o2, v2 in data if o2 == o and v2 == v)
+                    / sum(1 for _, o2, _ in data if o2 == o)
+                    for s, o, v in data
+                ]
+            else:
+                q = q_of(posterior())
+            for s in range(n_src):
+                mine = [qa for (s2, _, _), qa in zip(data, q) if s2 == s]
+                acc[s] = (sum(mine) + smoothing) / (len(mine) + 2 * smoothing)
+        else:
+            q = q_of(posterior())
+            grad_b = [-prior_precision * (b[o] - log_beta_mean) for o in range(n_obj)]
+            info_b = [prior_precision] * n_obj
+            for (s, o, _), qa in zip(data, q):
+                x = alpha[s] * math.exp(b[o])
+                sig = math.exp(log_sigmoid(x))
+                grad_b[o] += (qa - sig) * x
+                info_b[o] += sig * (1 - sig) * x * x
+            b = [b[o] + clip(grad_b[o] / info_b[o]) for o in range(n_obj)]
+            grad_a = [-prior_precision * (alpha[s] - alpha_mean) for s in range(n_src)]
+            curv_a = [prior_precision] * n_src
+            for (s, o, _), qa in zip(data, q):
+                beta = math.exp(b[o])
+                sig = math.exp(log_sigmoid(alpha[s] * beta))
+                grad_a[s] += (qa - sig) * beta
+                curv_a[s] += sig * (1 - sig) * beta * beta
+            alpha = [alpha[s] + clip(grad_a[s] / curv_a[s]) for s in range(n_src)]
+    post = posterior()
+    prob = [0.0] * table.n_claims
+    for c, (o, v) in enumerate(claims(table)):
+        observed = [post[o][k] for k, t in enumerate(cands[o]) if t is not unseen]
+        prob[c] = post[o][cands[o].index(v)] / sum(observed)
+    reliability = acc if kind == "one-coin" else [math.exp(log_sigmoid(a)) for a in alpha]
+    return prob, _best_values(table, prob), reliability

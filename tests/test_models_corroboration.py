@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from credscore.errors import InvalidTableError, NotFittedError
+from credscore.errors import CredscoreWarning, InvalidTableError, NotFittedError
 from credscore.kernels import backend as _backend
 from credscore.models import Corroboration, get_model
 from credscore.models import corroboration as corroboration_module
@@ -539,7 +539,8 @@ def test_numerically_stable_with_many_confirmations(
         rows += [(f"h{s}", f"q{o}", str(t)) for s in range(3)]
     table = _table(rows)
     with _backend.use_backend(backend):
-        result = _fit(Corroboration(adversarial=adversarial, guess=guess), table)
+        model = Corroboration(adversarial=adversarial, guess=guess, dependence="independent")
+        result = _fit(model, table)
     p = result.claim_probability
     assert np.all(np.isfinite(p)) and np.all(np.isfinite(result.reliability))
     sums = np.bincount(table.claim_object, weights=p, minlength=table.n_objects)
@@ -787,3 +788,17 @@ def test_calibrated_on_binary_crowd_data(dataset: str) -> None:
     idx = np.array([position[k] for k in keys])
     correct = np.array([result.value[i] == ds.gold[k] for i, k in zip(idx, keys)])
     assert expected_calibration_error(result.probability[idx], correct) < 0.05
+
+
+def test_auto_dependence_skips_a_table_too_large_to_judge() -> None:
+    """dependence='auto' on 7,000 sources confirming one object (24 million pairs
+    of assertions on it) says it does not judge them, and fits the sources as
+    independent."""
+    rows = [(f"s{i}", "o", "a") for i in range(7_000)]
+    rows += [("x", "o", "b"), ("x", "p", "c"), ("y", "p", "c")]
+    table = _table(rows)
+    with pytest.warns(CredscoreWarning, match="dependence: not learned: 24,"):
+        auto = Corroboration().fit(table)
+    plain = Corroboration(dependence="independent").fit(table)
+    np.testing.assert_allclose(auto.result.claim_probability, plain.result.claim_probability)
+    assert auto.groups_.tolist() == list(range(table.n_sources))

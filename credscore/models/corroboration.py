@@ -45,6 +45,7 @@ the core: only ``a`` differs from source to source.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection, Mapping
 from typing import Any, ClassVar, Literal
 
@@ -53,7 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore import _validators as _v
-from credscore.errors import InvalidTableError
+from credscore.errors import CredscoreWarning, InvalidTableError
 from credscore.kernels import corroboration as _ck
 from credscore.kernels import segments as _kernels
 from credscore.models._priors import (
@@ -1036,13 +1037,32 @@ class Corroboration(IterativeModel[State]):
         from credscore.models.copying import closed_labels
 
         k = closed_labels(table)
-        return k is not None and k >= 3
+        if k is None or k < 3:
+            return False
+        size = np.bincount(table.object, minlength=table.n_objects).astype(np.float64)
+        pairs = float((size * (size - 1.0) / 2.0).sum())
+        if pairs > AUTO_DEPENDENCE_PAIRS:
+            warnings.warn(
+                f"dependence: not learned: {pairs:,.0f} pairs of assertions share an object "
+                f"(more than {AUTO_DEPENDENCE_PAIRS:,}); dependence='learned' judges them "
+                "anyway, in time proportional to that number",
+                CredscoreWarning,
+                stacklevel=5,
+            )
+            return False
+        return True
 
     def _result(
         self, table: Table, state: State, local: dict[str, Any], n_iter: int, converged: bool
     ) -> FusionResult:
         self._state = state
         return super()._result(table, state, local, n_iter, converged)
+
+
+AUTO_DEPENDENCE_PAIRS = 20_000_000
+"""``dependence='auto'`` learns dependence only when at most this many pairs of
+assertions share an object (the copy statistics take time in proportion to
+them: some seconds at this bound)."""
 
 
 def _declared_groups(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
@@ -12,9 +12,13 @@ from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
 from credscore.models.base import BaseState, FloatArray, InitReads, IterativeModel, Stats
 from credscore.models.dawid_skene import (
+    _candidate_counts,
     _claim_label,
+    _dense_fits,
     _labels,
     _row_softmax,
+    candidate_log_joint,
+    candidate_posterior,
 )
 from credscore.models.registry import register_model
 from credscore.table.table import Table
@@ -27,6 +31,7 @@ class GLADState(BaseState, total=False):
     partition (:class:`~credscore.models.base.BaseState`)."""
 
     labels: npt.NDArray[Any]
+    per_object: bool
     alpha: FloatArray
     log_prior: FloatArray
 
@@ -71,6 +76,13 @@ class GLAD(IterativeModel[State]):
         Learn the label prior (smoothed by ``smoothing``); else uniform.
     smoothing : float, default 0.01
         Pseudo-count of the learned label prior.
+    candidates : {'auto', 'labels', 'object'}, default 'auto'
+        The label space, as for :class:`~credscore.models.OneCoin`: with
+        ``'object'`` each object's candidates are its observed values (at
+        least two) and a wrong answer picks each other one with probability
+        ``1 / (K_o - 1)``, so open-ended values (books, population) fit in
+        memory; ``'auto'`` takes ``'object'`` when the label-set arrays
+        would not fit.
     max_iter, tol, seed, progress
         See :class:`~credscore.models.IterativeModel`; ``seed`` is unused.
 
@@ -139,18 +151,27 @@ class GLAD(IterativeModel[State]):
     max_step: float = _v.number(1.0, low=0, open_low=True)
     learn_prior: bool = _v.flag(False)
     smoothing: float = _v.number(0.01, low=0, open_low=True)
+    candidates: Literal["auto", "labels", "object"] = _v.choice(
+        "auto", ("auto", "labels", "object")
+    )
 
     ability_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
 
     def init_state(self, table: Table) -> State:
-        labels = _labels(table, confusion=False)
+        per_object = (
+            not _dense_fits(table, confusion=False)
+            if self.candidates == "auto"
+            else self.candidates == "object"
+        )
+        labels = np.zeros(0) if per_object else _labels(table, confusion=False)
         alpha = np.full(table.n_sources, float(self.alpha_mean))
-        self.labels_, self.ability_ = labels, alpha
+        self.labels_, self.ability_ = (None if per_object else labels), alpha
         return {
+            "per_object": per_object,
             "labels": labels,
             "alpha": alpha,
-            "log_prior": np.full(len(labels), -np.log(len(labels))),
+            "log_prior": np.full(len(labels), -np.log(max(len(labels), 1))),
             "reliability": _sigmoid(alpha),
         }
 
@@ -174,10 +195,21 @@ class GLAD(IterativeModel[State]):
         out[part.claim_object, lab] += bonus
         return out
 
+    def _candidate_posterior(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
+        """Per-object candidates: the posterior of each claim."""
+        x = state["alpha"][part.source] * np.exp(self._log_beta(part, local))[part.object]
+        log_wrong = _log_sigmoid(-x) - np.log(_candidate_counts(part)[part.object] - 1.0)
+        claim, unseen = candidate_log_joint(part, _log_sigmoid(x), log_wrong)
+        return candidate_posterior(part, claim, unseen)
+
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
-        lab = _claim_label(part, state["labels"], local)
-        t = _row_softmax(self._log_joint(part, state, local))
-        q = t[part.object, lab[part.claim]]  # posterior that each answer is right
+        if state.get("per_object"):
+            t = None
+            q = self._candidate_posterior(part, state, local)[part.claim]
+        else:
+            lab = _claim_label(part, state["labels"], local)
+            t = _row_softmax(self._log_joint(part, state, local))
+            q = t[part.object, lab[part.claim]]  # posterior that each answer is right
         alpha: FloatArray = state["alpha"][part.source]
         prec = float(self.prior_precision)
         step = float(self.max_step)
@@ -203,7 +235,7 @@ class GLAD(IterativeModel[State]):
             "curv_alpha": np.bincount(
                 part.source, weights=s * (1 - s) * beta * beta, minlength=n_src
             ),
-            "label_total": t.sum(axis=0),
+            "label_total": np.zeros(0) if t is None else t.sum(axis=0),
         }
 
     def update_state(self, state: State, stats: Stats) -> State:
@@ -213,13 +245,14 @@ class GLAD(IterativeModel[State]):
         alpha = alpha + np.clip(grad / (stats["curv_alpha"] + prec), -self.max_step, self.max_step)
         tot: FloatArray = stats["label_total"]
         k = tot.shape[0]
-        if self.learn_prior:
+        if self.learn_prior and not state.get("per_object"):
             a = float(self.smoothing)
             log_prior = np.log(tot + a) - np.log(tot.sum() + k * a)
         else:
             log_prior = state["log_prior"]
         self.ability_ = alpha
         return {
+            "per_object": state.get("per_object", False),
             "labels": state["labels"],
             "alpha": alpha,
             "log_prior": log_prior,
@@ -229,6 +262,9 @@ class GLAD(IterativeModel[State]):
     def claim_scores(
         self, part: Table, state: State, local: dict[str, Any]
     ) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
+        if state.get("per_object"):
+            post = self._candidate_posterior(part, state, local)
+            return _kernels.segment_normalize(post, part.object_start), None
         lab = _claim_label(part, state["labels"], local)
         score = self._log_joint(part, state, local)[part.claim_object, lab]
         return _kernels.segment_softmax(score, part.object_start), None
