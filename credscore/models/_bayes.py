@@ -19,6 +19,8 @@ import numpy.typing as npt
 
 from credscore.errors import ConvergenceWarning, InvalidTableError
 from credscore.kernels import segments as _kernels
+from credscore.kernels.backend import backend as _kernel_backend
+from credscore.kernels.bayes import add_rows_into, vb_pass
 from credscore.models._gold import Gold
 from credscore.models.base import FloatArray, FusionResult, Progress
 from credscore.models.dawid_skene import MAX_DENSE_CELLS, _claim_label, _labels
@@ -195,9 +197,13 @@ def bcc_vb(
     src, obj, lab = coded.source, coded.object, coded.label
     # (source, answer) groups: the rows of the counts
     key = src * k + lab
-    order = np.argsort(key, kind="stable")
-    keys, first = np.unique(key[order], return_index=True)
-    obj_by_key = obj[order]
+    fast = _kernel_backend() == "numba"
+    if fast:  # the compiled passes need no sort
+        keys = first = obj_by_key = np.zeros(0, dtype=np.int64)
+    else:
+        order = np.argsort(key, kind="stable")
+        keys, first = np.unique(key[order], return_index=True)
+        obj_by_key = obj[order]
     # the assertions are in object order: each object's block
     obj_start = np.flatnonzero(np.r_[True, obj[1:] != obj[:-1]]) if obj.size else obj
     obj_of_block = obj[obj_start]
@@ -219,19 +225,50 @@ def bcc_vb(
         zero = q.sum(axis=1) == 0
         q[zero] = np.where(np.isfinite(block[zero]), 1.0 / m, 0.0)
         z = q.reshape(n_o, k, m).sum(axis=2)
-    log_joint = np.log(np.maximum(q, 1e-300))
     converged = False
     it = 0
 
     def confusion(q: FloatArray) -> FloatArray:
         # mu[j, l, (k, m)]: the Dirichlet of row (k, m) of worker j, at answer l
         counts = np.zeros((n_s * k, km))
-        if first.size:
+        if fast:
+            add_rows_into(counts, key, q, obj)
+        elif first.size:
             counts[keys] = np.add.reduceat(q[obj_by_key], first, axis=0)
         out: FloatArray = counts.reshape(n_s, k, km) + beta_rows.T[None, :, :]
         return out
 
-    while it < max_iter:
+    fused = fast and block is None and n_o > 0
+    if not fused:
+        log_joint = np.log(np.maximum(q, 1e-300))
+    if fused:
+        # One compiled pass per iteration (credscore.kernels.bayes.vb_pass): the
+        # E-step, then the counts and column sums of the new posteriors.
+        q = np.ascontiguousarray(q, dtype=np.float64).copy()
+        z = np.ascontiguousarray(z, dtype=np.float64).copy()
+        counts_now = np.zeros((n_s * k, km))
+        add_rows_into(counts_now, key, q, obj)
+        q_sum = q.sum(axis=0)
+        bounds = np.r_[obj_start, obj.shape[0]].astype(np.int64)
+        key_c = np.ascontiguousarray(key, dtype=np.int64)
+        block_obj = np.ascontiguousarray(obj_of_block, dtype=np.int64)
+    while fused and it < max_iter:
+        it += 1
+        eta = subtype_prior / m + q_sum.reshape(k, m)
+        e_log_pi = digamma(eta) - digamma(eta.sum(axis=1, keepdims=True))
+        nu = class_prior + eta.sum(axis=1) - subtype_prior
+        e_log_tau = digamma(nu) - digamma(nu.sum())
+        mu = counts_now.reshape(n_s, k, km) + beta_rows.T[None, :, :]
+        e_log_v = (digamma(mu) - digamma(mu.sum(axis=1, keepdims=True))).reshape(n_s * k, km)
+        log_prior = np.ascontiguousarray((e_log_pi + e_log_tau[:, None]).ravel())
+        got = vb_pass(key_c, bounds, block_obj, e_log_v, log_prior, k, q, z, counts_now, q_sum)
+        delta = float(got) if got is not None else 0.0
+        if report is not None:
+            report(it, delta)
+        if tol > 0 and delta <= tol:
+            converged = True
+            break
+    while not fused and it < max_iter:
         it += 1
         eta = subtype_prior / m + q.sum(axis=0).reshape(k, m)
         e_log_pi = digamma(eta) - digamma(eta.sum(axis=1, keepdims=True))
@@ -240,7 +277,9 @@ def bcc_vb(
         mu = confusion(q)
         e_log_v = (digamma(mu) - digamma(mu.sum(axis=1, keepdims=True))).reshape(n_s * k, km)
         score = np.zeros((n_o, km))
-        if obj_start.size:
+        if fast:
+            add_rows_into(score, obj, e_log_v, key)
+        elif obj_start.size:
             score[obj_of_block] = np.add.reduceat(e_log_v[key], obj_start, axis=0)
         log_joint = score + (e_log_pi + e_log_tau[:, None]).ravel()[None, :]
         if block is not None:
@@ -256,11 +295,17 @@ def bcc_vb(
         if tol > 0 and delta <= tol:
             converged = True
             break
-    joint = log_joint.reshape(n_o, k, m)
-    top = joint.max(axis=2, keepdims=True)
-    with np.errstate(invalid="ignore"):  # -inf - -inf on the known objects' other classes
-        log_post = (top + np.log(np.exp(joint - top).sum(axis=2, keepdims=True)))[:, :, 0]
-    log_post = np.where(np.isnan(log_post), -np.inf, log_post)
+    if fused:
+        # The class posteriors' logarithms (all the result needs: they are
+        # normalised per object); a class whose posterior underflowed stays -inf.
+        with np.errstate(divide="ignore"):
+            log_post = np.log(z)
+    else:
+        joint = log_joint.reshape(n_o, k, m)
+        top = joint.max(axis=2, keepdims=True)
+        with np.errstate(invalid="ignore"):  # -inf - -inf on the known objects' other classes
+            log_post = (top + np.log(np.exp(joint - top).sum(axis=2, keepdims=True)))[:, :, 0]
+        log_post = np.where(np.isnan(log_post), -np.inf, log_post)
     mu = confusion(q)  # the posteriors of the final q, for the ELBO and the result
     elbo = _elbo(q, z, mu, class_prior, subtype_prior, m)
     return VBFit(

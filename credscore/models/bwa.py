@@ -18,6 +18,8 @@ import numpy as np
 
 from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
+from credscore.kernels.backend import backend as _kernel_backend
+from credscore.kernels.bayes import bwa_pass
 from credscore.models import _bayes
 from credscore.models._gold import Gold
 from credscore.models.base import FloatArray, FusionResult, ProgressCallback, TruthModel
@@ -149,7 +151,37 @@ class BWA(TruthModel):
         report = _bayes.reporter(self.name, int(self.max_iter), self.progress)
         converged = False
         it = 0
-        while it < int(self.max_iter):
+        fused = _kernel_backend() == "numba" and n_o > 0
+        if fused:
+            # One compiled pass per iteration (credscore.kernels.bayes.bwa_pass).
+            z = np.ascontiguousarray(z, dtype=np.float64).copy()
+            zo = z[obj]
+            sq = np.bincount(src_cell, weights=(zo * zo).ravel(), minlength=n_s * k)
+            sq += np.bincount(
+                given, weights=1.0 - 2.0 * zo[np.arange(n_a), lab], minlength=n_s * k
+            )
+            ss_now: FloatArray = sq.reshape(n_s, k).astype(np.float64)
+            del zo, sq
+            z_sum = z.sum(axis=0)
+            bounds = np.r_[np.flatnonzero(np.r_[True, obj[1:] != obj[:-1]]), n_a].astype(np.int64)
+            block_obj = np.ascontiguousarray(obj[bounds[:-1]], dtype=np.int64)
+            known_c = np.full(n_o, -1, dtype=np.int64) if known is None else known.astype(np.int64)
+            src_c = np.ascontiguousarray(src, dtype=np.int64)
+            lab_c = np.ascontiguousarray(lab, dtype=np.int64)
+        while fused and it < int(self.max_iter):
+            it += 1
+            mu = z_sum / n_o
+            prec = (a + n_j[:, None]) / (b[None, :] + np.maximum(ss_now, 0.0))
+            got = bwa_pass(
+                src_c, lab_c, bounds, block_obj, known_c, prec, lam, mu, z, ss_now, z_sum
+            )
+            delta = float(got) if got is not None else 0.0
+            if report is not None:
+                report(it, delta)
+            if self.tol > 0 and delta <= self.tol:
+                converged = True
+                break
+        while not fused and it < int(self.max_iter):
             it += 1
             mu = z.mean(axis=0)
             # sum over j's answers of (z - y)^2: z^2 everywhere, and (z - 1)^2 - z^2 = 1 - 2z
