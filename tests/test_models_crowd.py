@@ -746,3 +746,18 @@ def _fit_quietly_gold(model: Any, table: Table, gold: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return model.fit(table, gold=gold).result
+
+
+@pytest.mark.parametrize("n_values", [5, 1001])
+def test_auto_candidates_decide_on_the_distributed_start_as_on_the_table(n_values: int) -> None:
+    """candidates='auto' decides from the distinct values and sources alone, so
+    the start a distributed fit builds (start_stub) decides as the table does."""
+    from credscore.models.base import start_stub
+
+    rows = [(f"s{i % 7}", i // 2, f"v{i % n_values}") for i in range(2 * n_values)]
+    t = Table.from_rows(rows)
+    stub = start_stub(t.source_ids, np.unique(t.claim_value), numeric=False)
+    for cls in (OneCoin, GLAD):
+        want = cls().init_state(t)["per_object"]
+        assert cls().init_state(stub)["per_object"] == want
+        assert want == (n_values > 1000)

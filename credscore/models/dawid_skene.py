@@ -210,12 +210,21 @@ def _gold_labels(
     return got
 
 
-def _dense_fits(table: Table, *, confusion: bool) -> bool:
-    """Whether the label-set arrays of :func:`_labels` fit in memory."""
+#: More distinct values than this: an open domain, where one-coin and GLAD
+#: (``candidates='auto'``) use per-object candidate sets.
+MAX_AUTO_LABELS = 1000
+
+
+def _open_domain(table: Table, *, confusion: bool) -> bool:
+    """``candidates='auto'``: whether the table's values are an open domain
+    (more than :data:`MAX_AUTO_LABELS` of them, or a confusion array that
+    would not fit). Decided from the distinct values and the sources only,
+    so that a distributed fit's start (:func:`~credscore.models.base.start_stub`)
+    decides as the whole table does."""
     value = table.claim_value
     labels = _kernels.factorize(value)[0] if value.dtype.kind in "iu" else np.unique(value)
     k = int(labels.shape[0])
-    return max(table.n_objects * k, table.n_sources * k * k if confusion else 0) <= MAX_DENSE_CELLS
+    return k > MAX_AUTO_LABELS or (confusion and table.n_sources * k * k > MAX_DENSE_CELLS)
 
 
 def _candidate_counts(part: Table) -> FloatArray:
@@ -501,8 +510,9 @@ class OneCoin(IterativeModel[State]):
         each other candidate with probability ``(1 - p_j) / (K_o - 1)`` and
         every candidate equally likely a priori; memory is one number per
         claim, so open-ended values (books' author lists, population
-        counts) fit. ``'auto'``: ``'labels'`` when its arrays fit in memory
-        (1 GB of float64), else ``'object'``. On a closed label set
+        counts) fit. ``'auto'``: ``'object'`` on an open domain (more than
+        1,000 distinct values, or a confusion array beyond 1 GB), else
+        ``'labels'``. On a closed label set
         keep ``'labels'``: with only the observed values as candidates,
         workers near chance drift below it (on ``web``, 84.0 against 10.7).
     max_iter, tol, seed, progress
@@ -571,7 +581,7 @@ class OneCoin(IterativeModel[State]):
 
     def _per_object(self, table: Table) -> bool:
         if self.candidates == "auto":
-            return not _dense_fits(table, confusion=True)
+            return _open_domain(table, confusion=True)
         return self.candidates == "object"
 
     def init_state(self, table: Table) -> State:

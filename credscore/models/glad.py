@@ -14,8 +14,8 @@ from credscore.models.base import BaseState, FloatArray, InitReads, IterativeMod
 from credscore.models.dawid_skene import (
     _candidate_counts,
     _claim_label,
-    _dense_fits,
     _labels,
+    _open_domain,
     _row_softmax,
     candidate_log_joint,
     candidate_posterior,
@@ -81,8 +81,8 @@ class GLAD(IterativeModel[State]):
         ``'object'`` each object's candidates are its observed values (at
         least two) and a wrong answer picks each other one with probability
         ``1 / (K_o - 1)``, so open-ended values (books, population) fit in
-        memory; ``'auto'`` takes ``'object'`` when the label-set arrays
-        would not fit.
+        memory; ``'auto'`` takes ``'object'`` on more than 1,000 distinct
+        values.
     max_iter, tol, seed, progress
         See :class:`~credscore.models.IterativeModel`; ``seed`` is unused.
 
@@ -160,7 +160,7 @@ class GLAD(IterativeModel[State]):
 
     def init_state(self, table: Table) -> State:
         per_object = (
-            not _dense_fits(table, confusion=False)
+            _open_domain(table, confusion=False)
             if self.candidates == "auto"
             else self.candidates == "object"
         )
