@@ -229,6 +229,40 @@ def one_coin(
     return prob, _best_values(table, prob), acc
 
 
+def _glad_step(
+    data: list[tuple[int, int, Any]],
+    q: list[float],
+    alpha: list[float],
+    b: list[float],
+    alpha_mean: float,
+    log_beta_mean: float,
+    prior_precision: float,
+    max_step: float,
+) -> tuple[list[float], list[float]]:
+    """GLAD's M-step from ``q`` (the posterior that each answer is right): one
+    Fisher step on each log beta, then one Newton step on each alpha."""
+
+    def clip(x: float) -> float:
+        return max(-max_step, min(max_step, x))
+
+    grad_b = [-prior_precision * (bo - log_beta_mean) for bo in b]
+    info_b = [prior_precision] * len(b)
+    for (s, o, _), qa in zip(data, q):
+        x = alpha[s] * math.exp(b[o])
+        sig = math.exp(log_sigmoid(x))
+        grad_b[o] += (qa - sig) * x
+        info_b[o] += sig * (1 - sig) * x * x
+    b = [b[o] + clip(grad_b[o] / info_b[o]) for o in range(len(b))]
+    grad_a = [-prior_precision * (a - alpha_mean) for a in alpha]
+    curv_a = [prior_precision] * len(alpha)
+    for (s, o, _), qa in zip(data, q):
+        beta = math.exp(b[o])
+        sig = math.exp(log_sigmoid(alpha[s] * beta))
+        grad_a[s] += (qa - sig) * beta
+        curv_a[s] += sig * (1 - sig) * beta * beta
+    return [alpha[s] + clip(grad_a[s] / curv_a[s]) for s in range(len(alpha))], b
+
+
 def glad(
     table: Table,
     n_iter: int,
@@ -246,9 +280,6 @@ def glad(
     alpha = [alpha_mean] * n_src
     b = [log_beta_mean] * n_obj
 
-    def clip(x: float) -> float:
-        return max(-max_step, min(max_step, x))
-
     def log_posterior() -> dict[int, list[float]]:
         logp = {o: [-math.log(k)] * k for o in range(n_obj)}
         for s, o, v in data:
@@ -263,22 +294,9 @@ def glad(
     for _ in range(n_iter):
         post = {o: softmax(lp) for o, lp in log_posterior().items()}
         q = [post[o][index[v]] for s, o, v in data]
-        grad_b = [-prior_precision * (b[o] - log_beta_mean) for o in range(n_obj)]
-        info_b = [prior_precision] * n_obj
-        for (s, o, _), qa in zip(data, q):
-            x = alpha[s] * math.exp(b[o])
-            sig = math.exp(log_sigmoid(x))
-            grad_b[o] += (qa - sig) * x
-            info_b[o] += sig * (1 - sig) * x * x
-        b = [b[o] + clip(grad_b[o] / info_b[o]) for o in range(n_obj)]
-        grad_a = [-prior_precision * (alpha[s] - alpha_mean) for s in range(n_src)]
-        curv_a = [prior_precision] * n_src
-        for (s, o, _), qa in zip(data, q):
-            beta = math.exp(b[o])
-            sig = math.exp(log_sigmoid(alpha[s] * beta))
-            grad_a[s] += (qa - sig) * beta
-            curv_a[s] += sig * (1 - sig) * beta * beta
-        alpha = [alpha[s] + clip(grad_a[s] / curv_a[s]) for s in range(n_src)]
+        alpha, b = _glad_step(
+            data, q, alpha, b, alpha_mean, log_beta_mean, prior_precision, max_step
+        )
     prob = _claim_posterior(table, log_posterior(), index)
     return prob, _best_values(table, prob), [math.exp(log_sigmoid(a)) for a in alpha]
 
@@ -795,9 +813,6 @@ def candidate_model(
     def q_of(post: dict[int, dict[Any, float]]) -> list[float]:
         return [post[o][cands[o].index(v)] for s, o, v in data]
 
-    def clip(x: float) -> float:
-        return max(-max_step, min(max_step, x))
-
     for it in range(n_iter):
         if kind == "one-coin":
             if it == 0:  # majority-vote shares
@@ -813,22 +828,9 @@ def candidate_model(
                 acc[s] = (sum(mine) + smoothing) / (len(mine) + 2 * smoothing)
         else:
             q = q_of(posterior())
-            grad_b = [-prior_precision * (b[o] - log_beta_mean) for o in range(n_obj)]
-            info_b = [prior_precision] * n_obj
-            for (s, o, _), qa in zip(data, q):
-                x = alpha[s] * math.exp(b[o])
-                sig = math.exp(log_sigmoid(x))
-                grad_b[o] += (qa - sig) * x
-                info_b[o] += sig * (1 - sig) * x * x
-            b = [b[o] + clip(grad_b[o] / info_b[o]) for o in range(n_obj)]
-            grad_a = [-prior_precision * (alpha[s] - alpha_mean) for s in range(n_src)]
-            curv_a = [prior_precision] * n_src
-            for (s, o, _), qa in zip(data, q):
-                beta = math.exp(b[o])
-                sig = math.exp(log_sigmoid(alpha[s] * beta))
-                grad_a[s] += (qa - sig) * beta
-                curv_a[s] += sig * (1 - sig) * beta * beta
-            alpha = [alpha[s] + clip(grad_a[s] / curv_a[s]) for s in range(n_src)]
+            alpha, b = _glad_step(
+                data, q, alpha, b, alpha_mean, log_beta_mean, prior_precision, max_step
+            )
     post = posterior()
     prob = [0.0] * table.n_claims
     for c, (o, v) in enumerate(claims(table)):
