@@ -9,7 +9,6 @@ core dependency), the majority-vote start, and the step from a dense
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -17,12 +16,12 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore.errors import ConvergenceWarning, InvalidTableError
+from credscore.errors import InvalidTableError
 from credscore.kernels import segments as _kernels
 from credscore.kernels.backend import backend as _kernel_backend
 from credscore.kernels.bayes import add_rows_into, vb_pass
 from credscore.models._gold import Gold
-from credscore.models.base import FloatArray, FusionResult, Progress
+from credscore.models.base import FloatArray, FusionResult, Progress, warn_not_converged
 from credscore.models.dawid_skene import MAX_DENSE_CELLS, _claim_label, _labels
 from credscore.table.table import Table
 
@@ -404,12 +403,7 @@ def finish(
     object's most probable claim, each source's mean probability of its
     answers' claims as its reliability; warns when ``tol`` was not reached."""
     if not converged and model.tol > 0:
-        warnings.warn(
-            f"{model.name}: stopped after max_iter={model.max_iter} iterations before "
-            f"reaching tol={model.tol:g}",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
+        warn_not_converged(model.name, model.max_iter, model.tol, stacklevel=4)
     best = _kernels.segment_argmax(prob, table.object_start)
     return FusionResult(
         table=table,

@@ -401,6 +401,33 @@ class TruthModel(abc.ABC):
         return self.result.converged
 
 
+def warn_not_converged(name: str, max_iter: int, tol: float, *, stacklevel: int) -> None:
+    """Warn with :class:`~credscore.errors.ConvergenceWarning` that a fit
+    stopped at ``max_iter`` before its change fell to ``tol``; ``stacklevel``
+    counts from the caller of this function."""
+    warnings.warn(
+        f"{name}: stopped after max_iter={max_iter} iterations before reaching tol={tol:g}",
+        ConvergenceWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+@attrs.define(kw_only=True)
+class GoldFitModel(TruthModel):
+    """A model with one fit routine, ``_fit``, that takes the known values
+    (``None`` without them): it serves both :meth:`estimate` and
+    :meth:`estimate_gold` (IBCC, EBCC, BWA, MACE)."""
+
+    @abc.abstractmethod
+    def _fit(self, table: Table, gold: Gold | None) -> FusionResult: ...
+
+    def estimate(self, table: Table) -> FusionResult:
+        return self._fit(table, None)
+
+    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
+        return self._fit(table, gold)
+
+
 @attrs.define(kw_only=True)
 class IterativeModel(TruthModel, Generic[S]):
     """A model that iterates ``partition_stats`` / ``update_state`` to a fixed point.
@@ -529,12 +556,7 @@ class IterativeModel(TruthModel, Generic[S]):
                 converged = True
                 break
         if not converged and self.tol > 0:
-            warnings.warn(
-                f"{self.name}: stopped after max_iter={self.max_iter} iterations "
-                f"before reaching tol={self.tol}",
-                ConvergenceWarning,
-                stacklevel=stacklevel,
-            )
+            warn_not_converged(self.name, self.max_iter, self.tol, stacklevel=stacklevel)
         return state, it, converged
 
     def _result(

@@ -22,7 +22,7 @@ from credscore.kernels.backend import backend as _kernel_backend
 from credscore.kernels.bayes import bwa_pass
 from credscore.models import _bayes
 from credscore.models._gold import Gold
-from credscore.models.base import FloatArray, FusionResult, ProgressCallback, TruthModel
+from credscore.models.base import FloatArray, FusionResult, GoldFitModel, ProgressCallback
 from credscore.models.registry import register_model
 from credscore.table.table import Table
 
@@ -30,7 +30,7 @@ __all__ = ["BWA"]
 
 
 @attrs.define(kw_only=True)
-class BWA(TruthModel):
+class BWA(GoldFitModel):
     """Bayesian weighted averaging of one-vs-rest label indicators.
 
     For each label ``k``, answer ``y_ij = 1`` if worker ``j`` gave item ``i``
@@ -116,12 +116,6 @@ class BWA(TruthModel):
 
     precision_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
-
-    def estimate(self, table: Table) -> FusionResult:
-        return self._fit(table, None)
-
-    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
-        return self._fit(table, gold)
 
     def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
         # the largest arrays, times how many of them live at once in an iteration

@@ -20,8 +20,8 @@ from credscore.models._gold import Gold
 from credscore.models.base import (
     FloatArray,
     FusionResult,
+    GoldFitModel,
     ProgressCallback,
-    TruthModel,
     check_seed,
 )
 from credscore.models.registry import register_model
@@ -31,7 +31,7 @@ __all__ = ["EBCC"]
 
 
 @attrs.define(kw_only=True)
-class EBCC(TruthModel):
+class EBCC(GoldFitModel):
     """Enhanced Bayesian classifier combination, by mean-field variational Bayes.
 
     The model: item ``i`` has a true label ``t_i ~ Categorical(tau)`` and,
@@ -120,12 +120,6 @@ class EBCC(TruthModel):
 
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
     elbo_: float | None = attrs.field(default=None, init=False, repr=False)
-
-    def estimate(self, table: Table) -> FusionResult:
-        return self._fit(table, None)
-
-    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
-        return self._fit(table, gold)
 
     def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
         m = int(self.n_subtypes)

@@ -18,7 +18,7 @@ import numpy as np
 from credscore import _validators as _v
 from credscore.models import _bayes
 from credscore.models._gold import Gold
-from credscore.models.base import FloatArray, FusionResult, ProgressCallback, TruthModel
+from credscore.models.base import FloatArray, FusionResult, GoldFitModel, ProgressCallback
 from credscore.models.registry import register_model
 from credscore.table.table import Table
 
@@ -26,7 +26,7 @@ __all__ = ["IBCC"]
 
 
 @attrs.define(kw_only=True)
-class IBCC(TruthModel):
+class IBCC(GoldFitModel):
     """Independent Bayesian classifier combination (mean-field variational Bayes).
 
     The model: item ``i`` has true label ``t_i ~ Categorical(tau)``, with
@@ -111,12 +111,6 @@ class IBCC(TruthModel):
 
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
     confusion_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
-
-    def estimate(self, table: Table) -> FusionResult:
-        return self._fit(table, None)
-
-    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
-        return self._fit(table, gold)
 
     def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
         # the largest arrays, times how many of them live at once in an iteration

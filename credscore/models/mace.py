@@ -11,17 +11,15 @@ runs on open-ended values (books, populations) within the table's memory.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 
 from credscore import _validators as _v
-from credscore.errors import ConvergenceWarning
 from credscore.kernels import segments as _kernels
 from credscore.models._gold import Gold
-from credscore.models.base import FloatArray, FusionResult, TruthModel
+from credscore.models.base import FloatArray, FusionResult, GoldFitModel, warn_not_converged
 from credscore.models.registry import register_model
 from credscore.models.voting import Majority
 from credscore.table.table import Table
@@ -30,7 +28,7 @@ __all__ = ["MACE"]
 
 
 @attrs.define(kw_only=True)
-class MACE(TruthModel):
+class MACE(GoldFitModel):
     """Multi-annotator competence estimation by EM.
 
     Source ``j`` answers object ``i`` correctly with probability
@@ -91,12 +89,6 @@ class MACE(TruthModel):
 
     competence_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
 
-    def estimate(self, table: Table) -> FusionResult:
-        return self._fit(table, None)
-
-    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
-        return self._fit(table, gold)
-
     def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
         s = float(self.smoothing)
         src = table.source.astype(np.int64)
@@ -148,12 +140,7 @@ class MACE(TruthModel):
                 converged = True
                 break
         if not converged and self.tol > 0:
-            warnings.warn(
-                f"mace: stopped after max_iter={self.max_iter} iterations before reaching "
-                f"tol={self.tol:g}",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
+            warn_not_converged(self.name, self.max_iter, self.tol, stacklevel=4)
         if gold is not None and (gold.claims < 0).any():
             # a known value nobody gave: the result can only spread over the claims
             unclaimed = np.zeros(table.n_objects, dtype=bool)
