@@ -16,7 +16,7 @@ import reference_crowd as ref
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credscore.errors import InvalidTableError
+from credscore.errors import ConvergenceWarning, InvalidTableError
 from credscore.models import (
     BWA,
     CATD,
@@ -761,3 +761,15 @@ def test_auto_candidates_decide_on_the_distributed_start_as_on_the_table(n_value
         want = cls().init_state(t)["per_object"]
         assert cls().init_state(stub)["per_object"] == want
         assert want == (n_values > 1000)
+
+
+@pytest.mark.parametrize("cls", [DawidSkene, IBCC, EBCC, BWA, MACE])
+def test_not_converged_warning_points_at_the_caller(cls: Any) -> None:
+    """The ConvergenceWarning of a fit stopped at max_iter names the line that
+    called fit, not a line inside credscore."""
+    t = Table.from_rows(
+        [("w1", "q1", "a"), ("w2", "q1", "b"), ("w3", "q1", "a"), ("w1", "q2", "b")]
+    )
+    with pytest.warns(ConvergenceWarning) as caught:
+        cls(max_iter=1, tol=1e-12).fit(t)
+    assert [Path(w.filename).name for w in caught] == [Path(__file__).name]
