@@ -206,7 +206,25 @@ def bwa_pass(
     """The compiled fused pass of :class:`credscore.models.BWA` (new scores,
     then the next squared-error sums), updating ``z``, ``ss`` and ``z_sum`` in
     place; None on the numpy path. ``known`` holds each object's known label
-    index, -1 where unknown."""
+    index, -1 where unknown.
+
+    Examples
+    --------
+    One object answered label 1 by a worker of precision 2 (prior weight 1,
+    prior mean 0.5 for both labels): the new scores are 0.5 * 1/3 and
+    (0.5 + 2) / 3.
+
+    >>> import pytest; _ = pytest.importorskip("numba")
+    >>> import numpy as np
+    >>> from credscore.kernels.backend import use_backend
+    >>> z, ss, z_sum = np.full((1, 2), 0.5), np.zeros((1, 2)), np.zeros(2)
+    >>> one, zero = np.array([1]), np.array([0])
+    >>> with use_backend("numba"):
+    ...     _ = bwa_pass(zero, one, np.array([0, 1]), zero, np.array([-1]),
+    ...                  np.full((1, 2), 2.0), 1.0, np.full(2, 0.5), z, ss, z_sum)
+    >>> np.round(z, 4).tolist()
+    [[0.1667, 0.8333]]
+    """
     loops = compiled(_LOOPS, key="bayes")
     if loops is None:
         return None
@@ -236,6 +254,23 @@ def vb_pass(
 
     ``obj_start`` has one more entry than ``obj_of_block``: the assertions of
     block ``b`` (object ``obj_of_block[b]``) are ``obj_start[b]:obj_start[b + 1]``.
+
+    Examples
+    --------
+    One object, two classes, one answer from a worker whose row favours
+    class 0 three to one:
+
+    >>> import pytest; _ = pytest.importorskip("numba")
+    >>> import numpy as np
+    >>> from credscore.kernels.backend import use_backend
+    >>> q, z = np.full((1, 2), 0.5), np.full((1, 2), 0.5)
+    >>> counts, q_sum = np.zeros((1, 2)), np.zeros(2)
+    >>> e_log_v = np.log(np.array([[0.75, 0.25]]))
+    >>> with use_backend("numba"):
+    ...     delta = vb_pass(np.array([0]), np.array([0, 1]), np.array([0]), e_log_v,
+    ...                     np.log([0.5, 0.5]), 2, q, z, counts, q_sum)
+    >>> q.tolist(), round(delta, 2)
+    ([[0.75, 0.25]], 0.25)
     """
     loops = compiled(_LOOPS, key="bayes")
     if loops is None:

@@ -404,7 +404,17 @@ class TruthModel(abc.ABC):
 def warn_not_converged(name: str, max_iter: int, tol: float, *, stacklevel: int) -> None:
     """Warn with :class:`~credscore.errors.ConvergenceWarning` that a fit
     stopped at ``max_iter`` before its change fell to ``tol``; ``stacklevel``
-    counts from the caller of this function."""
+    counts from the caller of this function.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_not_converged("my-model", 10, 1e-6, stacklevel=1)
+    >>> str(caught[0].message)
+    'my-model: stopped after max_iter=10 iterations before reaching tol=1e-06'
+    """
     warnings.warn(
         f"{name}: stopped after max_iter={max_iter} iterations before reaching tol={tol:g}",
         ConvergenceWarning,
@@ -464,7 +474,16 @@ class IterativeModel(TruthModel, Generic[S]):
     def fits_whole_table(self, table: Table) -> bool:
         """Whether this fit of ``table`` alternates steps over the whole table
         with its iterations, so that a distributed fit (:mod:`credscore.dask`)
-        runs it in memory instead. False: every iteration is a map-reduce."""
+        runs it in memory instead. False: every iteration is a map-reduce.
+
+        Examples
+        --------
+        >>> from credscore.models import AccuCopy, DawidSkene
+        >>> from credscore.table.table import Table
+        >>> t = Table.from_rows([("a", 1, "x"), ("b", 1, "y"), ("c", 1, "z")])
+        >>> DawidSkene().fits_whole_table(t), AccuCopy().fits_whole_table(t)
+        (False, True)
+        """
         return False
 
     @abc.abstractmethod
