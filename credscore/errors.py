@@ -16,6 +16,9 @@ True
 
 from __future__ import annotations
 
+import os
+import sys
+
 __all__ = [
     "ConvergenceWarning",
     "CredscoreError",
@@ -118,3 +121,24 @@ class CredscoreWarning(UserWarning):
 
 class ConvergenceWarning(CredscoreWarning):
     """An iterative model stopped at ``max_iter`` before reaching ``tol``."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def outside_stacklevel() -> int:
+    """The ``stacklevel`` of :func:`warnings.warn`, called by the caller of
+    this function, that names the first frame outside credscore: a warning
+    points at the user's line however deep inside credscore it was raised.
+
+    Examples
+    --------
+    >>> outside_stacklevel()  # called from outside credscore
+    1
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -332,6 +332,8 @@ def _settings(model: Any) -> dict[str, Any]:
     """The model's settings that JSON can hold (callables and arrays left out)."""
     out: dict[str, Any] = {}
     for f in attrs.fields(type(model)):
+        if not f.init:
+            continue  # learned state, not a setting
         v = getattr(model, f.name)
         if isinstance(v, (bool, int, float, str)) or v is None:
             out[f.name] = _json_number(v)

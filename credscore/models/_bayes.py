@@ -403,7 +403,7 @@ def finish(
     object's most probable claim, each source's mean probability of its
     answers' claims as its reliability; warns when ``tol`` was not reached."""
     if not converged and model.tol > 0:
-        warn_not_converged(model.name, model.max_iter, model.tol, stacklevel=5)
+        warn_not_converged(model.name, model.max_iter, model.tol)
     best = _kernels.segment_argmax(prob, table.object_start)
     return FusionResult(
         table=table,

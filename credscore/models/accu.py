@@ -456,7 +456,7 @@ class AccuCopy(Accu):
         state = self._start(table, local)
         if self.schedule == "paper" or self._binary(table):
             state, n_iter, converged = self.iterate(
-                state, lambda st: self.partition_stats(table, st, local), stacklevel=4
+                state, lambda st: self.partition_stats(table, st, local)
             )
             return self._result(table, state, local, n_iter, converged)
         # Rounds: dependence judged before any truth, then held fixed while
@@ -468,7 +468,7 @@ class AccuCopy(Accu):
             object.__setattr__(self, "_hold", True)
             try:
                 state, n_iter, converged = self.iterate(
-                    state, lambda st: self.partition_stats(table, st, local), stacklevel=4
+                    state, lambda st: self.partition_stats(table, st, local)
                 )
             finally:
                 object.__setattr__(self, "_hold", False)

@@ -45,6 +45,7 @@ from credscore.errors import (
     GoldNotSupportedError,
     InvalidTableError,
     NotFittedError,
+    outside_stacklevel,
 )
 from credscore.io.text import json_scalar, write_json_objects
 from credscore.kernels import segments as _kernels
@@ -319,6 +320,7 @@ class TruthModel(abc.ABC):
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical"})
 
     result_: FusionResult | None = attrs.field(default=None, init=False, repr=False)
+    _fit_gold: dict[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
 
     @abc.abstractmethod
     def estimate(self, table: Table) -> FusionResult: ...
@@ -356,6 +358,12 @@ class TruthModel(abc.ABC):
         """
         if not isinstance(table, Table):
             raise TypeError(f"table: expected a credscore.Table, got {type(table).__name__}")
+        self.result_ = self._fit_table(table, gold)
+        self._fit_gold = None if gold is None else dict(gold)
+        return self
+
+    def _fit_table(self, table: Table, gold: Mapping[Any, Any] | None) -> FusionResult:
+        """The result of ``fit(table, gold=gold)``."""
         kind = "numeric" if table.numeric else "categorical"
         if kind not in self.kinds and table.integer_labels:
             table, kind = table.as_numbers(), "numeric"  # integer labels read as numbers
@@ -365,8 +373,7 @@ class TruthModel(abc.ABC):
                 f"(it accepts {', '.join(sorted(self.kinds))})"
             )
         if gold is None:
-            self.result_ = self.estimate(table)
-            return self
+            return self.estimate(table)
         if not self.accepts_gold():
             self.estimate_gold(table, resolve_gold(table, {}))  # raises the named error
         known = resolve_gold(table, gold)
@@ -375,8 +382,67 @@ class TruthModel(abc.ABC):
         value = np.array(result.value, copy=True)
         claimed = known.claims >= 0
         value[known.objects[claimed]] = table.claim_value[known.claims[claimed]]
-        self.result_ = attrs.evolve(result, claim_probability=prob, value=value)
+        return attrs.evolve(result, claim_probability=prob, value=value)
+
+    def partial_fit(self: M, table: Table) -> M:
+        """Add the assertions of ``table`` to those already fitted and update
+        the fit; returns the model itself.
+
+        The result is the fit of ``previous.append(table)`` (see
+        :meth:`Table.append <credscore.table.table.Table.append>`: new
+        sources, objects and values are welcome, and an assertion of a
+        ``(source, object)`` pair already fitted replaces the old one), with
+        the same settings and the same known values (``gold``) as the last
+        fit. Models that can (:meth:`warm_starts`) start from what they had
+        learned, which takes fewer passes than starting again; the others
+        fit the whole table again. Either way the result is the fit of the
+        whole table, to the model's ``tol``.
+
+        Parameters
+        ----------
+        table : Table
+            The new assertions.
+
+        Raises
+        ------
+        NotFittedError
+            Before a first :meth:`fit`.
+        InvalidTableError
+            When the new rows cannot join the fitted table (see
+            :meth:`Table.append <credscore.table.table.Table.append>`).
+
+        Examples
+        --------
+        >>> from credscore.models import Majority
+        >>> from credscore.table.table import Table
+        >>> m = Majority().fit(Table.from_arrays(["s1", "s2"], ["x", "x"], ["a", "b"]))
+        >>> m.partial_fit(Table.from_arrays(["s3"], ["x"], ["b"])).result.truths()
+        {'x': 'b'}
+        """
+        previous = self.result
+        if not isinstance(table, Table):
+            raise TypeError(f"table: expected a credscore.Table, got {type(table).__name__}")
+        if previous.table.numeric and not table.numeric and table.integer_labels:
+            table = table.as_numbers()  # as fit() read the first table
+        whole = previous.table.append(table)
+        if self._fit_gold is None and self.warm_starts():
+            self.result_ = self.estimate_warm(whole, previous)
+        else:
+            self.result_ = self._fit_table(whole, self._fit_gold)
         return self
+
+    @classmethod
+    def warm_starts(cls) -> bool:
+        """Whether :meth:`partial_fit` starts from the last fit (else it fits
+        the whole table again)."""
+        return cls.estimate_warm is not TruthModel.estimate_warm
+
+    def estimate_warm(self, table: Table, previous: FusionResult) -> FusionResult:
+        """Fit ``table``, which holds every assertion of ``previous.table``
+        and more, starting from what the last fit learned; the same fixed
+        point as :meth:`estimate`, to ``tol``. Override it to make
+        :meth:`partial_fit` faster than a new fit."""
+        return self.estimate(table)  # pragma: no cover - warm_starts() is False
 
     def fit_score(self, table: Table, *, gold: Mapping[Any, Any] | None = None) -> FusionResult:
         """``fit(table, gold=gold)`` and return its :class:`FusionResult`."""
@@ -401,24 +467,27 @@ class TruthModel(abc.ABC):
         return self.result.converged
 
 
-def warn_not_converged(name: str, max_iter: int, tol: float, *, stacklevel: int) -> None:
+def warn_not_converged(
+    name: str, max_iter: int, tol: float, *, stacklevel: int | None = None
+) -> None:
     """Warn with :class:`~credscore.errors.ConvergenceWarning` that a fit
-    stopped at ``max_iter`` before its change fell to ``tol``; ``stacklevel``
-    counts from the caller of this function.
+    stopped at ``max_iter`` before its change fell to ``tol``. The warning
+    names the first line outside credscore (``stacklevel``, counted from the
+    caller of this function, overrides it).
 
     Examples
     --------
     >>> import warnings
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     warn_not_converged("my-model", 10, 1e-6, stacklevel=1)
+    ...     warn_not_converged("my-model", 10, 1e-6)
     >>> str(caught[0].message)
     'my-model: stopped after max_iter=10 iterations before reaching tol=1e-06'
     """
     warnings.warn(
         f"{name}: stopped after max_iter={max_iter} iterations before reaching tol={tol:g}",
         ConvergenceWarning,
-        stacklevel=stacklevel + 1,
+        stacklevel=outside_stacklevel() if stacklevel is None else stacklevel + 1,
     )
 
 
@@ -463,6 +532,17 @@ class IterativeModel(TruthModel, Generic[S]):
     #: assertions per source, which ``init_state`` must store as ``"n_claims"``),
     #: or ``"table"`` (anything: the partitions are gathered once).
     init_reads: ClassVar[InitReads] = "table"
+    #: What :meth:`partial_fit` carries over from the last fit's state to
+    #: start from: ``"source"`` keys are arrays with one row per source
+    #: (matched by source id; a new source's row comes from one iteration
+    #: from the start), ``"global"`` keys are taken as they are, and
+    #: ``"same"`` keys must be equal in the last state and in the new
+    #: table's start (the label set; else the table is fitted again from
+    #: the start). Empty: ``partial_fit`` fits again.
+    warm_keys: ClassVar[Mapping[str, Literal["source", "global", "same"]]] = {}
+    #: Statistics that may be negative; :meth:`project_stats` clips the
+    #: others at 0 after an extrapolated step.
+    signed_stats: ClassVar[frozenset[str]] = frozenset()
 
     max_iter: int = _v.integer(100, low=1)
     tol: float = _v.number(1e-6, low=0)
@@ -470,6 +550,9 @@ class IterativeModel(TruthModel, Generic[S]):
     progress: ProgressCallback | None = _v.callback(
         what="a callable taking a Progress, or None", repr=False, eq=False
     )
+
+    #: the state the last fit ended in (what ``partial_fit`` starts from)
+    _state: Any = attrs.field(default=None, init=False, repr=False)
 
     def fits_whole_table(self, table: Table) -> bool:
         """Whether this fit of ``table`` alternates steps over the whole table
@@ -503,7 +586,7 @@ class IterativeModel(TruthModel, Generic[S]):
     def estimate(self, table: Table) -> FusionResult:
         local: dict[str, Any] = {}
         state, n_iter, converged = self.iterate(
-            self.init_state(table), lambda st: self.partition_stats(table, st, local), stacklevel=4
+            self.init_state(table), lambda st: self.partition_stats(table, st, local)
         )
         return self._result(table, state, local, n_iter, converged)
 
@@ -547,18 +630,20 @@ class IterativeModel(TruthModel, Generic[S]):
                 parts.append(self.partition_stats(rest, st, rest_local))
             return combine_stats(parts, self.stat_reductions) if len(parts) > 1 else parts[0]
 
-        state, n_iter, converged = self.iterate(self.init_state(table), stats, stacklevel=5)
+        state, n_iter, converged = self.iterate(self.init_state(table), stats)
         return self._result(table, state, {}, n_iter, converged)
 
     def iterate(
-        self, state: S, local_stats: Callable[[S], Stats], *, stacklevel: int
+        self, state: S, local_stats: Callable[[S], Stats], *, stacklevel: int | None = None
     ) -> tuple[S, int, bool]:
         """Run ``local_stats`` / ``update_state`` to convergence: the one driver of
         every iterative fit, in memory and on Dask (where ``local_stats`` maps
         over the partitions and combines their statistics).
 
         Returns the final state, the number of iterations and whether ``tol``
-        was reached; warns with :class:`ConvergenceWarning` when it was not.
+        was reached; warns with :class:`ConvergenceWarning` when it was not,
+        naming the first line outside credscore (or the frame ``stacklevel``
+        levels above the caller of :func:`warn_not_converged`, when given).
         """
         start = time.perf_counter()
         converged = False
@@ -578,9 +663,148 @@ class IterativeModel(TruthModel, Generic[S]):
             warn_not_converged(self.name, self.max_iter, self.tol, stacklevel=stacklevel)
         return state, it, converged
 
+    @classmethod
+    def warm_starts(cls) -> bool:
+        return bool(cls.warm_keys) and all(
+            cls.stat_reductions.get(k, "sum") == "sum" for k in cls.stat_reductions
+        )
+
+    def estimate_warm(self, table: Table, previous: FusionResult) -> FusionResult:
+        """Start from the last fit's state (its ``warm_keys``) and converge
+        with SQUAREM (:meth:`iterate_accelerated`)."""
+        local: dict[str, Any] = {}
+        state = self.warm_state(table, previous, local)
+        if state is None:
+            return self.estimate(table)
+        state, n_iter, converged = self.iterate_accelerated(
+            state, lambda st: self.partition_stats(table, st, local)
+        )
+        return self._result(table, state, local, n_iter, converged)
+
+    def warm_state(self, table: Table, previous: FusionResult, local: dict[str, Any]) -> S | None:
+        """The start of a fit of ``table`` (which holds ``previous.table``'s
+        sources and more) from the last fit's state, or None when it cannot
+        be carried over (a ``"same"`` key differs)."""
+        old = self._state
+        start = self.init_state(table)
+        if old is None or len(old["reliability"]) != previous.table.n_sources:
+            return None
+        for key, how in self.warm_keys.items():
+            if how == "same" and not _same(old.get(key), start.get(key)):
+                return None
+        at = np.searchsorted(table.source_ids, previous.table.source_ids)
+        fresh: Any = start
+        if table.n_sources > previous.table.n_sources:
+            # New sources start as after one iteration from the usual start.
+            fresh = self.update_state(start, self.partition_stats(table, start, local))
+        state: Any = dict(start)
+        for key, how in self.warm_keys.items():
+            if how == "same" or old.get(key) is None:
+                continue
+            if how == "global" or table.n_sources == previous.table.n_sources:
+                state[key] = np.array(old[key], copy=True)
+            else:
+                arr = np.array(fresh[key], copy=True)
+                arr[at] = old[key]
+                state[key] = arr
+        result: S = state
+        return result
+
+    def project_stats(self, stats: Stats) -> Stats:
+        """Statistics made valid after an extrapolated step of
+        :meth:`iterate_accelerated`: by default every one not in
+        ``signed_stats`` clipped at 0."""
+        return {k: v if k in self.signed_stats else np.maximum(v, 0.0) for k, v in stats.items()}
+
+    def iterate_accelerated(
+        self, state: S, local_stats: Callable[[S], Stats], *, stacklevel: int | None = None
+    ) -> tuple[S, int, bool]:
+        """:meth:`iterate` sped up by SQUAREM on the statistics.
+
+        After two iterations ``x1 = F(x0)`` and ``x2 = F(x1)`` of the map
+        ``F`` from statistics to statistics, with ``r = x1 - x0``,
+        ``v = x2 - x1 - r`` and the step ``a = min(-1, -|r| / |v|)`` (scheme
+        S3 of Varadhan & Roland), the next point is ``x0 - 2 a r + a^2 v``,
+        made valid by :meth:`project_stats`, and one more iteration follows
+        it. Fixed points are those of :meth:`iterate`, and so is the rule to
+        stop: an iteration that changes no reliability by more than ``tol``.
+        ``max_iter`` counts the passes over the table.
+
+        References
+        ----------
+        R. Varadhan and C. Roland, "Simple and globally convergent methods
+        for accelerating the convergence of any EM algorithm", Scandinavian
+        Journal of Statistics 35(2):335-353, 2008.
+        """
+        clock = time.perf_counter()
+        template = local_stats(state)
+        keys = sorted(template)
+        shapes = [np.shape(template[k]) for k in keys]
+        bounds = np.cumsum([0] + [int(np.prod(sh)) for sh in shapes])
+
+        def flat(stats: Stats) -> FloatArray:
+            parts = [np.ravel(np.asarray(stats[k], dtype=np.float64)) for k in keys]
+            return np.concatenate(parts) if parts else np.zeros(0)
+
+        def unflat(x: FloatArray) -> Stats:
+            return {
+                k: x[bounds[n] : bounds[n + 1]].reshape(sh)
+                for n, (k, sh) in enumerate(zip(keys, shapes))
+            }
+
+        passes = 1
+
+        def done(new: S, old: S) -> bool:
+            change = float(np.max(np.abs(new["reliability"] - old["reliability"]), initial=0.0))
+            if self.progress is not None:
+                elapsed = time.perf_counter() - clock
+                self.progress(Progress(self.name, passes, self.max_iter, change, elapsed))
+            return self.tol > 0 and change <= self.tol
+
+        x0 = flat(template)
+        u0 = self.update_state(state, template)
+        if done(u0, state):
+            return u0, passes, True
+        while passes < self.max_iter:
+            x1 = flat(local_stats(u0))
+            passes += 1
+            u1 = self.update_state(u0, unflat(x1))
+            if done(u1, u0):
+                return u1, passes, True
+            if passes >= self.max_iter:
+                u0 = u1
+                break
+            x2 = flat(local_stats(u1))
+            passes += 1
+            u2 = self.update_state(u1, unflat(x2))
+            if done(u2, u1):
+                return u2, passes, True
+            r = x1 - x0
+            v = x2 - x1 - r
+            norm_v = float(np.linalg.norm(v))
+            step = min(-1.0, -float(np.linalg.norm(r)) / norm_v) if norm_v > 0 else -1.0
+            if step == -1.0 or passes >= self.max_iter:
+                x0, u0 = x2, u2  # the extrapolation would be x2 itself
+                continue
+            up = self.update_state(
+                u2, self.project_stats(unflat(x0 - 2 * step * r + step * step * v))
+            )
+            if not np.all(np.isfinite(up["reliability"])):  # pragma: no cover - projected
+                x0, u0 = x2, u2
+                continue
+            x3 = flat(local_stats(up))
+            passes += 1
+            u3 = self.update_state(up, unflat(x3))
+            if done(u3, up):
+                return u3, passes, True
+            x0, u0 = x3, u3
+        warn_not_converged(self.name, self.max_iter, self.tol, stacklevel=stacklevel)
+        return u0, passes, False
+
     def _result(
         self, table: Table, state: S, local: dict[str, Any], n_iter: int, converged: bool
     ) -> FusionResult:
+        self._state = state
         prob, value = self.claim_scores(table, state, local)
         return self.finish(table, state, prob, value, n_iter, converged)
 
@@ -606,6 +830,16 @@ class IterativeModel(TruthModel, Generic[S]):
             n_iter=n_iter,
             converged=converged,
         )
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two state entries are equal (arrays by their elements)."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype.kind == b.dtype.kind and bool(np.all(a == b))
+    return bool(a == b)
 
 
 def start_stub(

@@ -389,6 +389,12 @@ class DawidSkene(IterativeModel[State]):
 
     name: ClassVar[str] = "dawid-skene"
     init_reads: ClassVar[InitReads] = "labels"
+    warm_keys: ClassVar[Mapping[str, Literal["source", "global", "same"]]] = {
+        "labels": "same",
+        "conf": "source",
+        "prior": "global",
+        "reliability": "source",
+    }
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
 
     smoothing: float = _v.number(0.01, low=0, open_low=True)
@@ -564,6 +570,13 @@ class OneCoin(IterativeModel[State]):
     name: ClassVar[str] = "one-coin"
     init_reads: ClassVar[InitReads] = "labels"
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
+    warm_keys: ClassVar[Mapping[str, Literal["source", "global", "same"]]] = {
+        "labels": "same",
+        "per_object": "same",
+        "accuracy": "source",
+        "prior": "global",
+        "reliability": "source",
+    }
 
     smoothing: float = _v.number(0.01, low=0, open_low=True)
     learn_prior: bool = _v.flag(False)
@@ -613,6 +626,11 @@ class OneCoin(IterativeModel[State]):
             _plan(part, state, local), state["accuracy"], state["prior"]
         )
         return {"correct": correct, "total": total, "label_total": label_total}
+
+    def project_stats(self, stats: Stats) -> Stats:
+        out = super().project_stats(stats)
+        out["correct"] = np.minimum(out["correct"], out["total"])
+        return out
 
     def _candidate_posterior(self, part: Table, accuracy: FloatArray | None) -> FloatArray:
         """Per-object candidates: the posterior of each claim (majority-vote

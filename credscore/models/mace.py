@@ -140,7 +140,7 @@ class MACE(GoldFitModel):
                 converged = True
                 break
         if not converged and self.tol > 0:
-            warn_not_converged(self.name, self.max_iter, self.tol, stacklevel=4)
+            warn_not_converged(self.name, self.max_iter, self.tol)
         if gold is not None and (gold.claims < 0).any():
             # a known value nobody gave: the result can only spread over the claims
             unclaimed = np.zeros(table.n_objects, dtype=bool)

@@ -270,6 +270,79 @@ class Table:
             n_rows=int(src_i.shape[0]),
         )
 
+    def append(self, other: Table) -> Table:
+        """This table with the assertions of ``other`` added.
+
+        Sources, objects and values are matched by their labels; an
+        assertion of a ``(source, object)`` pair that both tables hold is
+        replaced by ``other``'s, as a later row supersedes an earlier one in
+        :meth:`from_arrays`. What a model's
+        :meth:`~credscore.models.TruthModel.partial_fit` fits.
+
+        The cost is a pass over both tables' arrays and a sort of the labels
+        ``other`` brings; nothing is factorised again.
+
+        Raises
+        ------
+        InvalidTableError
+            When one table is numeric and the other is not, or their source,
+            object or value labels are of different kinds (text and numbers:
+            ``"1"`` and ``1`` would otherwise be silently one label, or two).
+
+        Examples
+        --------
+        >>> t = Table.from_arrays(["s1", "s2"], ["x", "x"], ["a", "b"])
+        >>> u = t.append(Table.from_arrays(["s2", "s3"], ["x", "y"], ["a", "c"]))
+        >>> u
+        <Table: 3 assertions, 3 sources, 2 objects, 2 claims, categorical>
+        >>> u.claim_value.tolist(), u.source.tolist()
+        (['a', 'c'], [0, 1, 2])
+        """
+        if not isinstance(other, Table):
+            raise TypeError(f"other: expected a credscore.Table, got {type(other).__name__}")
+        if other.numeric != self.numeric:
+            kinds = {True: "numeric", False: "categorical"}
+            raise InvalidTableError(
+                f"value: the new rows are {kinds[other.numeric]} and the table is "
+                f"{kinds[self.numeric]}"
+            )
+        source_ids, s_old, s_new = _union(self.source_ids, other.source_ids, "source")
+        object_ids, o_old, o_new = _union(self.object_ids, other.object_ids, "object")
+        old_values, old_code = factorize(self.claim_value)
+        new_values, new_code = factorize(other.claim_value)
+        value_ids, v_old, v_new = _union(old_values, new_values, "value")
+        # Both tables' assertions are in object order and the maps keep it, so
+        # a merge puts all rows in object order, each object's new rows after
+        # its old ones (the last row of a pair wins).
+        obj_a = o_old[self.object]
+        obj_b = o_new[other.object]
+        at = np.searchsorted(obj_a, obj_b, side="right") + np.arange(obj_b.shape[0])
+        n = obj_a.shape[0] + obj_b.shape[0]
+        from_b = np.zeros(n, dtype=bool)
+        from_b[at] = True
+
+        def merged(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> IntArray:
+            out = np.empty(n, dtype=np.int32)
+            out[~from_b] = a
+            out[from_b] = b
+            return out
+
+        table = Table._from_codes(
+            source_ids,
+            merged(s_old[self.source], s_new[other.source]),
+            object_ids,
+            merged(obj_a, obj_b),
+            value_ids,
+            merged(
+                v_old[old_code.reshape(-1)[self.claim]], v_new[new_code.reshape(-1)[other.claim]]
+            ),
+            time=None,
+            numeric=self.numeric,
+        )
+        rows = (self.n_rows or self.n_assertions) + (other.n_rows or other.n_assertions)
+        both = self.integer_labels and other.integer_labels
+        return attrs.evolve(table, n_rows=rows, integer_labels=both)
+
     @classmethod
     def from_rows(cls, rows: Iterable[Sequence[Any]], *, numeric: bool | None = None) -> Table:
         """Compile an iterable of ``(source, object, value)`` or
@@ -381,6 +454,43 @@ class Table:
             time=arrays.get("time"),
             numeric=numeric,
         )
+
+
+def _kind(a: np.ndarray[Any, Any]) -> str:
+    """What labels an array holds, for refusing to mix them."""
+    if a.dtype.kind in "iub":
+        return "integers"
+    if a.dtype.kind == "f":
+        return "numbers"
+    if a.dtype.kind in "US":
+        return "text"
+    return "Python objects"
+
+
+def _union(
+    a: np.ndarray[Any, Any], b: np.ndarray[Any, Any], name: str
+) -> tuple[np.ndarray[Any, Any], IntArray, IntArray]:
+    """Sorted union of two sorted label arrays and where each one's labels go."""
+    if _kind(a) != _kind(b):
+        raise InvalidTableError(
+            f"{name}: the new rows' labels are {_kind(b)} and the table's are {_kind(a)}"
+        )
+    at = np.searchsorted(a, b)
+    inside = at < a.shape[0]
+    known = np.zeros(b.shape[0], dtype=bool)
+    known[inside] = a[at[inside]] == b[inside]
+    if known.all():
+        return a, np.arange(a.shape[0], dtype=np.int32), at.astype(np.int32)
+    union = np.concatenate([a, b[~known]])
+    order = np.argsort(union, kind="stable")
+    union = union[order]
+    rank = np.empty(order.shape[0], dtype=np.int32)
+    rank[order] = np.arange(order.shape[0], dtype=np.int32)
+    old = rank[: a.shape[0]]
+    new = np.empty(b.shape[0], dtype=np.int32)
+    new[known] = old[at[known]]
+    new[~known] = rank[a.shape[0] :]
+    return _readonly(union), old, new
 
 
 def _factorize(a: np.ndarray[Any, Any], name: str) -> tuple[np.ndarray[Any, Any], IntArray]:
