@@ -286,7 +286,7 @@ def _build_part(
         "object_first": part.object_ids[0],
         "n_objects": part.n_objects,
         "n_claims": part.n_claims,
-        "labels": np.unique(part.claim_value),
+        "labels": part.labels,
         "source_count": np.bincount(part.source, minlength=global_ids.shape[0]),
     }
 

@@ -76,6 +76,38 @@ def test_append_numeric(data: list[tuple[int, int, float]], draw: Any) -> None:
         assert np.array_equal(getattr(joined, field), getattr(whole, field)), field
 
 
+@settings(max_examples=150, deadline=None)
+@given(rows(5, 6, 5), st.data())
+def test_labels_are_the_distinct_claim_values(data: list[tuple[str, str, str]], draw: Any) -> None:
+    # Table.labels is cached at compile time, kept across attrs.evolve when
+    # the claims stay, and computed afresh otherwise (as_numbers, a Table
+    # built from arrays); each must be the sorted distinct claim values.
+    k = draw.draw(st.integers(1, len(data) - 1))
+    ints = [(s, o, int(v[1:])) for s, o, v in data]
+    tables = [
+        Table.from_rows(data),
+        Table.from_rows(data[:k]).append(Table.from_rows(data[k:])),
+        Table.from_rows(ints),
+        Table.from_rows(ints).as_numbers(),
+    ]
+    t = tables[0]
+    tables.append(
+        Table(
+            source_ids=t.source_ids,
+            object_ids=t.object_ids,
+            claim_object=t.claim_object,
+            claim_value=t.claim_value,
+            object_start=t.object_start,
+            source=t.source,
+            claim=t.claim,
+            object=t.object,
+        )
+    )
+    for table in tables:
+        assert np.array_equal(table.labels, np.unique(table.claim_value))
+        assert np.array_equal(table.labels[table.claim_label], table.claim_value)
+
+
 def test_append_replaces_a_pairs_assertion() -> None:
     old = Table.from_rows([("a", "x", "1"), ("b", "x", "1")])
     new = old.append(Table.from_rows([("a", "x", "2")]))

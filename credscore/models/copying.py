@@ -112,7 +112,7 @@ CLOSED_DOMAIN = 30
 def closed_labels(table: Table) -> int | None:
     """The number ``K`` of distinct values when the table's values form a
     closed label set (at most :data:`CLOSED_DOMAIN` of them), else None."""
-    n_values = int(np.unique(table.claim_value).shape[0]) if table.n_claims else 0
+    n_values = int(table.labels.shape[0]) if table.n_claims else 0
     return n_values if n_values <= CLOSED_DOMAIN else None
 
 

@@ -527,7 +527,7 @@ class Corroboration(IterativeModel[State]):
             state["accuracy"] = np.full(n_src, 0.5)
             self._known_sources(table, state)
             return state
-        values = np.unique(table.claim_value)
+        values = table.labels
         closed = self.domain == "auto" and values.shape[0] <= self.max_closed_domain
         if isinstance(self.domain, (int, np.integer)):
             k = int(self.domain)
@@ -1349,6 +1349,8 @@ def _dependence_groups(
 def _agreement(table: Table, i: IntArray, j: IntArray) -> FloatArray:
     """For each pair, the share of the objects both sources cover on which
     they give the same value (a dependent pair can have copied only those)."""
+    if i.shape[0] == 0:
+        return np.zeros(0)
     n_obj = np.int64(table.n_objects)
     key = table.source.astype(np.int64) * n_obj + table.object
     order = np.argsort(key, kind="stable")

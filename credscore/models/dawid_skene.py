@@ -131,9 +131,7 @@ def _labels(table: Table, *, confusion: bool = True) -> np.ndarray[Any, Any]:
     array; on open-ended values (author lists, numbers)
     that is far beyond memory, so it is refused with a clear error instead.
     """
-    value = table.claim_value
-    # Integer codes: a presence table (linear) instead of a sort.
-    labels = _kernels.factorize(value)[0] if value.dtype.kind in "iu" else np.unique(value)
+    labels = table.labels
     k = int(labels.shape[0])
     cells = max(table.n_objects * k, table.n_sources * k * k if confusion else 0)
     if cells > MAX_DENSE_CELLS:
@@ -151,6 +149,9 @@ def _labels(table: Table, *, confusion: bool = True) -> np.ndarray[Any, Any]:
 def _claim_label(part: Table, labels: np.ndarray[Any, Any], local: dict[str, Any]) -> IntArray:
     """Index in ``labels`` of each claim's value (cached in ``local``)."""
     lab: IntArray | None = local.get("claim_label")
+    if lab is None and _same_labels(part.labels, labels):
+        lab = part.claim_label.astype(np.int64)
+        local["claim_label"] = lab
     if lab is None:
         value = part.claim_value
         if value.dtype.kind in "iu" and labels.shape[0] and value.dtype == labels.dtype:
@@ -165,6 +166,12 @@ def _claim_label(part: Table, labels: np.ndarray[Any, Any], local: dict[str, Any
             lab = np.searchsorted(labels, value).astype(np.int64)
         local["claim_label"] = lab
     return lab
+
+
+def _same_labels(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> bool:
+    """Whether two label arrays are the same (a partition's labels are often
+    the whole table's)."""
+    return a is b or (a.shape == b.shape and a.dtype == b.dtype and bool(np.all(a == b)))
 
 
 def _assertion_end(part: Table, local: dict[str, Any]) -> IntArray:
@@ -221,9 +228,7 @@ def _open_domain(table: Table, *, confusion: bool) -> bool:
     would not fit). Decided from the distinct values and the sources only,
     so that a distributed fit's start (:func:`~credscore.models.base.start_stub`)
     decides as the whole table does."""
-    value = table.claim_value
-    labels = _kernels.factorize(value)[0] if value.dtype.kind in "iu" else np.unique(value)
-    k = int(labels.shape[0])
+    k = int(table.labels.shape[0])
     return k > MAX_AUTO_LABELS or (confusion and table.n_sources * k * k > MAX_DENSE_CELLS)
 
 

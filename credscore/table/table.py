@@ -84,6 +84,42 @@ class Table:
     #: that takes only numbers reads the same values as numbers
     #: (:meth:`as_numbers`)
     integer_labels: bool = attrs.field(default=False, kw_only=True)
+    #: what is computed once from the arrays (:attr:`labels`)
+    _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+
+    @property
+    def labels(self) -> np.ndarray[Any, Any]:
+        """The sorted distinct values of the claims, computed once.
+
+        Examples
+        --------
+        >>> t = Table.from_arrays(["s1", "s2", "s1"], ["x", "x", "y"], ["b", "a", "b"])
+        >>> t.labels.tolist(), t.claim_label.tolist()
+        (['a', 'b'], [0, 1, 1])
+        """
+        if "labels" not in self._cache:
+            labels, code = factorize(self.claim_value)
+            self._set_labels(labels, code)
+        out: np.ndarray[Any, Any] = self._cache["labels"]
+        return out
+
+    @property
+    def claim_label(self) -> IntArray:
+        """Index in :attr:`labels` of each claim's value."""
+        self.labels  # noqa: B018 -- fills the cache
+        out: IntArray = self._cache["claim_label"]
+        return out
+
+    def _set_labels(self, labels: np.ndarray[Any, Any], code: IntArray) -> None:
+        self._cache["labels"] = _readonly(labels)
+        self._cache["claim_label"] = _readonly(code)
+
+    def _evolve(self, **changes: Any) -> Table:
+        """``attrs.evolve`` that keeps the labels when the claims stay."""
+        out = attrs.evolve(self, **changes)
+        if "claim_value" not in changes:
+            out._cache.update(self._cache)
+        return out
 
     def as_numbers(self) -> Table:
         """This table with its integer labels read as numbers.
@@ -224,7 +260,7 @@ class Table:
         table = cls._from_codes(
             source_ids, src_i, object_ids, obj_i, value_ids, val_i, time=time_a, numeric=numeric
         )
-        return attrs.evolve(table, integer_labels=True) if integer_labels else table
+        return table._evolve(integer_labels=True) if integer_labels else table
 
     @classmethod
     def _from_codes(
@@ -257,7 +293,7 @@ class Table:
             )
             obj_sorted = claim_object[claim_sorted]
         claim_value = value_ids[claim_code]
-        return cls(
+        table = cls(
             source_ids=_readonly(source_ids),
             object_ids=_readonly(object_ids),
             claim_object=_readonly(claim_object),
@@ -269,6 +305,10 @@ class Table:
             numeric=bool(numeric),
             n_rows=int(src_i.shape[0]),
         )
+        # The labels from the codes (integers: no sort of the values).
+        present, code = factorize(claim_code)
+        table._set_labels(value_ids[present], code)
+        return table
 
     def append(self, other: Table) -> Table:
         """This table with the assertions of ``other`` added.
@@ -308,8 +348,8 @@ class Table:
             )
         source_ids, s_old, s_new = _union(self.source_ids, other.source_ids, "source")
         object_ids, o_old, o_new = _union(self.object_ids, other.object_ids, "object")
-        old_values, old_code = factorize(self.claim_value)
-        new_values, new_code = factorize(other.claim_value)
+        old_values, old_code = self.labels, self.claim_label
+        new_values, new_code = other.labels, other.claim_label
         value_ids, v_old, v_new = _union(old_values, new_values, "value")
         # Both tables' assertions are in object order and the maps keep it, so
         # a merge puts all rows in object order, each object's new rows after
@@ -341,7 +381,7 @@ class Table:
         )
         rows = (self.n_rows or self.n_assertions) + (other.n_rows or other.n_assertions)
         both = self.integer_labels and other.integer_labels
-        return attrs.evolve(table, n_rows=rows, integer_labels=both)
+        return table._evolve(n_rows=rows, integer_labels=both)
 
     @classmethod
     def from_rows(cls, rows: Iterable[Sequence[Any]], *, numeric: bool | None = None) -> Table:
