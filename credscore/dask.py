@@ -442,7 +442,7 @@ def _fit_iterative(
         ]
         return combine_stats(list(client.gather(combined)), model.stat_reductions)
 
-    state, it, converged = model.iterate(state, local_stats)
+    state, it, converged = model.converge(state, local_stats)
     pieces = each(_claims_task, state, keep_assertions)
     table = _assemble(pieces, source_ids, numeric, keep_assertions)
     prob = np.concatenate([p["prob"] for p in pieces]).astype(np.float64)

@@ -158,6 +158,17 @@ def test_convergence_and_progress_as_in_memory(client: Any) -> None:
     assert_same(expect, got)
 
 
+@pytest.mark.parametrize("name", ["dawid-skene", "one-coin"])
+def test_accelerated_fit_as_in_memory(client: Any, name: str) -> None:
+    """accelerate=True converges with SQUAREM on Dask as in memory."""
+    rows = make_rows(40, seed=4)
+    kw = {"max_iter": 500, "tol": 1e-9, "accelerate": True}
+    expect = in_memory(rows, name, **kw)
+    got = fuse(dd.from_pandas(rows, npartitions=3), name, client=client, **kw)
+    assert got.converged and got.n_iter < in_memory(rows, name, max_iter=500, tol=1e-9).n_iter
+    assert_same(expect, got)
+
+
 def test_not_converged_warns(client: Any) -> None:
     """Stopping at max_iter before tol warns, as in memory."""
     rows = make_rows(20, seed=4)

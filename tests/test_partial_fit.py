@@ -296,3 +296,24 @@ def test_the_convergence_warning_names_the_callers_line(name: str) -> None:
     with pytest.warns(ConvergenceWarning) as caught:
         model.partial_fit(new)
     assert {w.filename for w in caught} == {__file__}
+
+
+@pytest.mark.parametrize("name", ["dawid-skene", "one-coin", "corroboration"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_accelerate_setting_reaches_the_same_fixed_point(name: str, seed: int) -> None:
+    _, _, whole = split(seed)
+    plain = get_model(name, **TIGHT).fit(whole)
+    fast = get_model(name, accelerate=True, **TIGHT).fit(whole)
+    assert fast.converged_ and fast.n_iter_ < plain.n_iter_
+    assert np.abs(fast.result.claim_probability - plain.result.claim_probability).max() < 1e-6
+    assert np.abs(fast.reliability_ - plain.reliability_).max() < 1e-6
+
+
+def test_accelerate_with_gold() -> None:
+    _, _, whole = split(6)
+    first = str(whole.object_ids[0])
+    gold = {first: whole.claim_value[whole.claim[whole.object == 0][0]]}
+    plain = get_model("dawid-skene", **TIGHT).fit(whole, gold=gold)
+    fast = get_model("dawid-skene", accelerate=True, **TIGHT).fit(whole, gold=gold)
+    assert fast.n_iter_ < plain.n_iter_
+    assert np.abs(fast.result.claim_probability - plain.result.claim_probability).max() < 1e-6

@@ -12,7 +12,7 @@ import pytest
 
 import credscore
 from credscore import Case, CorroborationModel
-from credscore.models import FusionResult, Majority, TruthModel, get_model
+from credscore.models import DawidSkene, FusionResult, Majority, TruthModel, get_model
 from credscore.table.table import Table
 from credscore.testing import check_case_model, check_model, check_table_model, sample_cases
 
@@ -168,9 +168,33 @@ class Restless(Majority):
         return attrs.evolve(r, claim_probability=prob / sums)
 
 
+@attrs.define(kw_only=True)
+class IgnoresNewRows(Majority):
+    name: ClassVar[str] = "ignores-new-rows"
+
+    def partial_fit(self, table: Table) -> Any:
+        return self
+
+
+@attrs.define(kw_only=True)
+class WarmStartWithoutIterations(DawidSkene):
+    """Scores the whole table with the last fit's parameters, unchanged."""
+
+    name: ClassVar[str] = "warm-no-iterations"
+
+    def estimate_warm(self, table: Table, previous: FusionResult) -> FusionResult:
+        local: dict[str, Any] = {}
+        state = self.warm_state(table, previous, local)
+        if state is None:  # a new label: a new fit
+            return self.estimate(table)
+        return self._result(table, state, local, 0, True)
+
+
 @pytest.mark.parametrize(
     ("model", "message"),
     [
+        (IgnoresNewRows(), "after partial_fit the table is not the whole table"),
+        (WarmStartWithoutIterations(), "differs from a fit of the whole table"),
         (Unnormalised(), "sum to"),
         (FirstRowWins(), "shuffling the rows"),
         (ReturnsResult(), "not the model itself"),

@@ -585,10 +585,17 @@ class IterativeModel(TruthModel, Generic[S]):
 
     def estimate(self, table: Table) -> FusionResult:
         local: dict[str, Any] = {}
-        state, n_iter, converged = self.iterate(
+        state, n_iter, converged = self.converge(
             self.init_state(table), lambda st: self.partition_stats(table, st, local)
         )
         return self._result(table, state, local, n_iter, converged)
+
+    def converge(self, state: S, local_stats: Callable[[S], Stats]) -> tuple[S, int, bool]:
+        """:meth:`iterate`, or :meth:`iterate_accelerated` for a model whose
+        ``accelerate`` setting is on (dawid-skene, one-coin, corroboration)."""
+        if getattr(self, "accelerate", False):
+            return self.iterate_accelerated(state, local_stats)
+        return self.iterate(state, local_stats)
 
     def gold_stats(self, part: Table, state: S, local: dict[str, Any], gold: Gold) -> Stats:
         """The statistics of ``part``, every object of which is known (``gold``
@@ -630,7 +637,7 @@ class IterativeModel(TruthModel, Generic[S]):
                 parts.append(self.partition_stats(rest, st, rest_local))
             return combine_stats(parts, self.stat_reductions) if len(parts) > 1 else parts[0]
 
-        state, n_iter, converged = self.iterate(self.init_state(table), stats)
+        state, n_iter, converged = self.converge(self.init_state(table), stats)
         return self._result(table, state, {}, n_iter, converged)
 
     def iterate(
