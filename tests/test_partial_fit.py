@@ -317,3 +317,15 @@ def test_accelerate_with_gold() -> None:
     fast = get_model("dawid-skene", accelerate=True, **TIGHT).fit(whole, gold=gold)
     assert fast.n_iter_ < plain.n_iter_
     assert np.abs(fast.result.claim_probability - plain.result.claim_probability).max() < 1e-6
+
+
+def test_a_pickled_model_goes_on_where_it_stopped() -> None:
+    import pickle
+
+    old, new, whole = split(7)
+    model = get_model("dawid-skene", **TIGHT).fit(old)
+    restored = pickle.loads(pickle.dumps(model))
+    restored.partial_fit(new)
+    model.partial_fit(new)
+    assert np.array_equal(restored.result.claim_probability, model.result.claim_probability)
+    assert restored.n_iter_ == model.n_iter_ < get_model("dawid-skene", **TIGHT).fit(whole).n_iter_
