@@ -188,3 +188,24 @@ def test_sparse_independent_sources_are_not_grouped() -> None:
     assert acc > 0.85
     few = fuse(table, "corroboration", copy_min_shared=5)
     assert float(np.mean(few.value == truth)) < acc - 0.1  # the failure is real
+
+
+def test_copiers_on_fifteen_objects_are_still_found() -> None:
+    # Eleven sources (55 pairs): copy_min_shared="auto" judges pairs from 6
+    # shared objects; a fixed 20 cannot judge any pair of this table.
+    seeds = range(10, 16)  # the rule was set on seeds 0-4
+    auto, fixed = [], []
+    for seed in seeds:
+        table, truth = scenario(n_objects=15, seed=seed)
+        auto.append(accuracy(table, truth, "corroboration"))
+        fixed.append(accuracy(table, truth, "corroboration", copy_min_shared=20))
+    # Fifteen objects are few: one draw of six (seed 12) is lost to the copies.
+    assert sum(a >= 0.8 for a in auto) >= 5
+    assert float(np.mean(fixed)) < 0.5 < float(np.mean(auto))
+
+
+def test_min_shared_grows_with_the_pairs_of_sources() -> None:
+    from credscore.models.corroboration import min_shared_for
+
+    values = [min_shared_for(n) for n in (2, 11, 40, 200, 1000, 10**6)]
+    assert values == sorted(values) and values[0] == 5 and values[-1] == 20

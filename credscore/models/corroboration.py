@@ -45,6 +45,7 @@ the core: only ``a`` differs from source to source.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, ClassVar, Literal
@@ -75,7 +76,7 @@ from credscore.models.registry import register_model
 from credscore.semantics import llr, pool_rule
 from credscore.table.table import Table
 
-__all__ = ["Corroboration", "confirmation_llr"]
+__all__ = ["Corroboration", "confirmation_llr", "min_shared_for"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -232,14 +233,17 @@ class Corroboration(IterativeModel[State]):
         Least estimated copy rate of a pair grouped as dependent: crowd
         workers who are merely good agree often, but copiers copy nearly
         every value.
-    copy_min_shared : int, default 20
+    copy_min_shared : int or "auto", default "auto"
         Judge dependence only for the pairs sharing at least this many
         objects (the pairs judged bound the memory, as ``min_shared`` of
         :class:`~credscore.models.AccuCopy`); the others are independent.
-        With fewer shared objects a copy rate fitted to the pair is too
-        noisy: at 5, 300 independent sources sharing about 13 objects a
-        pair (:doc:`/explanation/copiers`) were judged copies and accuracy
-        fell from 89.5% to 59.2%.
+        ``"auto"``: ``ceil(log2(number of pairs of sources))``, kept within
+        5-20 (:func:`~credscore.models.corroboration.min_shared_for`). The more pairs, the more of them look
+        dependent by chance, and chance pairs chain into large groups: at 5,
+        200 independent sources sharing about 10 objects a pair were mostly
+        grouped and accuracy fell from 0.87 to 0.60
+        (:doc:`/explanation/copiers`); at 20, eleven sources on 15 objects
+        could not be judged at all (0.27 against 0.92).
     prior_groups : mapping, optional
         Kinds of sources known beforehand: ``{source_id: group label}``
         (say ``"anonymous"``, ``"registered"``, ``"bot"``). Each group's mean
@@ -419,7 +423,9 @@ class Corroboration(IterativeModel[State]):
     copy_threshold: float = _v.number(0.5, low=0, high=1, open_low=True, open_high=True)
     copy_rounds: int = _v.integer(5, low=1)
     min_copy_rate: float = _v.number(0.75, low=0, high=1)
-    copy_min_shared: int = _v.integer(20, low=1)
+    copy_min_shared: int | Literal["auto"] = _v.choice(
+        "auto", ("auto",), also=_v.is_integer_at_least(1), also_text="an integer >= 1"
+    )
     prior_groups: Mapping[Any, Any] | None = _v.instance(
         None, (Mapping,), what="a mapping {source id: group}, or None", repr=False
     )
@@ -1050,7 +1056,9 @@ class Corroboration(IterativeModel[State]):
         copy_settings: dict[str, Any] = {
             "copy_rate": None,
             "n_false": observed_false_values(table),
-            "min_shared": self.copy_min_shared,
+            "min_shared": (
+                min_shared_for(n_src) if self.copy_min_shared == "auto" else self.copy_min_shared
+            ),
             "alpha": min(0.2, 1.0 / max(n_src - 1, 1)),
         }
 
@@ -1124,6 +1132,19 @@ class Corroboration(IterativeModel[State]):
             )
             return False
         return True
+
+
+def min_shared_for(n_sources: int) -> int:
+    """``copy_min_shared="auto"``: the least number of shared objects of a
+    pair judged for dependence, ``ceil(log2(n (n - 1) / 2))`` within 5-20.
+
+    Examples
+    --------
+    >>> [min_shared_for(n) for n in (3, 11, 200, 5000)]
+    [5, 6, 15, 20]
+    """
+    pairs = max(n_sources * (n_sources - 1) / 2.0, 2.0)
+    return int(min(20, max(5, math.ceil(math.log2(pairs)))))
 
 
 AUTO_DEPENDENCE_PAIRS = 20_000_000
