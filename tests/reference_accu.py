@@ -166,6 +166,7 @@ def accu_reference(
     min_shared: int = 3,
     schedule: str = "paper",
     copy_rounds: int = 5,
+    adversarial: bool = False,
 ) -> tuple[list[float], list[float], dict[tuple[int, int], float]]:
     """Run ``n_iter`` iterations of Accu, PopAccu or AccuCopy (``kind``).
 
@@ -241,6 +242,8 @@ def accu_reference(
                         w = math.log(acc[s] / (1 - acc[s]))
                     else:
                         w = math.log(n_false * acc[s] / (1 - acc[s]))
+                    if kind == "accu-copy" and not adversarial:
+                        w = max(w, 0.0)  # a source below chance counts as noise
                     if kind == "accu-copy":
                         for t in sources[:k]:
                             w *= 1 - discount(s, t)

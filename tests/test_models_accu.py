@@ -38,6 +38,7 @@ def settings_for(draw: st.DrawFn, kind: str) -> dict[str, object]:
         out["initial_dependence"] = draw(st.booleans())
         out["duplicate_min_claims"] = draw(st.sampled_from([None, 1, 2, 3]))
         out["min_shared"] = draw(st.sampled_from([1, 2, 3]))
+        out["adversarial"] = draw(st.booleans())
     return out
 
 
