@@ -265,11 +265,7 @@ class Corroboration(IterativeModel[State]):
         Copy rate ``c`` of the copiers given without one (the default of
         Dong et al. 2009).
     accelerate : bool, default False
-        Converge with SQUAREM
-        (:meth:`~credscore.models.IterativeModel.iterate_accelerated`): the
-        same fixed points, stopped by the same rule, in fewer passes over the
-        table. Off by default, so that the fits of the accuracy tables stay
-        the plain algorithm's; see :doc:`/howto/crowd-labels` for figures.
+        Converge with SQUAREM, as for :class:`~credscore.models.DawidSkene`.
     max_iter : int, default 1000
         EM with lone or rarely contested sources converges slowly.
     tol, seed, progress

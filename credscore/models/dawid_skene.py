@@ -534,11 +534,7 @@ class OneCoin(IterativeModel[State]):
         keep ``'labels'``: with only the observed values as candidates,
         workers near chance drift below it (on ``web``, 84.0 against 10.7).
     accelerate : bool, default False
-        Converge with SQUAREM
-        (:meth:`~credscore.models.IterativeModel.iterate_accelerated`): the
-        same fixed points, stopped by the same rule, in fewer passes over the
-        table. Off by default, so that the fits of the accuracy tables stay
-        the plain algorithm's; see :doc:`/howto/crowd-labels` for figures.
+        Converge with SQUAREM, as for :class:`~credscore.models.DawidSkene`.
     max_iter, tol, seed, progress
         See :class:`~credscore.models.IterativeModel`; ``seed`` is unused.
 
