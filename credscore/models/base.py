@@ -672,9 +672,7 @@ class IterativeModel(TruthModel, Generic[S]):
 
     @classmethod
     def warm_starts(cls) -> bool:
-        return bool(cls.warm_keys) and all(
-            cls.stat_reductions.get(k, "sum") == "sum" for k in cls.stat_reductions
-        )
+        return bool(cls.warm_keys) and all(how == "sum" for how in cls.stat_reductions.values())
 
     def estimate_warm(self, table: Table, previous: FusionResult) -> FusionResult:
         """Start from the last fit's state (its ``warm_keys``) and converge
@@ -693,9 +691,9 @@ class IterativeModel(TruthModel, Generic[S]):
         sources and more) from the last fit's state, or None when it cannot
         be carried over (a ``"same"`` key differs)."""
         old = self._state
-        start = self.init_state(table)
         if old is None or len(old["reliability"]) != previous.table.n_sources:
             return None
+        start = self.init_state(table)
         for key, how in self.warm_keys.items():
             if how == "same" and not _same(old.get(key), start.get(key)):
                 return None
@@ -768,23 +766,28 @@ class IterativeModel(TruthModel, Generic[S]):
                 self.progress(Progress(self.name, passes, self.max_iter, change, elapsed))
             return self.tol > 0 and change <= self.tol
 
+        def advance(u: S) -> tuple[FloatArray, S, bool]:
+            """One ordinary iteration from ``u``: its statistics, the new
+            state, and whether it met ``tol``."""
+            nonlocal passes
+            x = flat(local_stats(u))
+            passes += 1
+            new = self.update_state(u, unflat(x))
+            return x, new, done(new, u)
+
         x0 = flat(template)
         u0 = self.update_state(state, template)
         if done(u0, state):
             return u0, passes, True
         while passes < self.max_iter:
-            x1 = flat(local_stats(u0))
-            passes += 1
-            u1 = self.update_state(u0, unflat(x1))
-            if done(u1, u0):
+            x1, u1, met = advance(u0)
+            if met:
                 return u1, passes, True
             if passes >= self.max_iter:
                 u0 = u1
                 break
-            x2 = flat(local_stats(u1))
-            passes += 1
-            u2 = self.update_state(u1, unflat(x2))
-            if done(u2, u1):
+            x2, u2, met = advance(u1)
+            if met:
                 return u2, passes, True
             r = x1 - x0
             v = x2 - x1 - r
@@ -799,10 +802,8 @@ class IterativeModel(TruthModel, Generic[S]):
             if not np.all(np.isfinite(up["reliability"])):  # pragma: no cover - projected
                 x0, u0 = x2, u2
                 continue
-            x3 = flat(local_stats(up))
-            passes += 1
-            u3 = self.update_state(up, unflat(x3))
-            if done(u3, up):
+            x3, u3, met = advance(up)
+            if met:
                 return u3, passes, True
             x0, u0 = x3, u3
         warn_not_converged(self.name, self.max_iter, self.tol, stacklevel=stacklevel)

@@ -238,8 +238,9 @@ class Corroboration(IterativeModel[State]):
         objects (the pairs judged bound the memory, as ``min_shared`` of
         :class:`~credscore.models.AccuCopy`); the others are independent.
         ``"auto"``: ``ceil(log2(number of pairs of sources))``, kept within
-        5-20 (:func:`~credscore.models.corroboration.min_shared_for`). The more pairs, the more of them look
-        dependent by chance, and chance pairs chain into large groups: at 5,
+        5-20 (:func:`~credscore.models.corroboration.min_shared_for`). The
+        more pairs, the more of them look dependent by chance, and chance
+        pairs chain into large groups: at 5,
         200 independent sources sharing about 10 objects a pair were mostly
         grouped and accuracy fell from 0.87 to 0.60
         (:doc:`/explanation/copiers`); at 20, eleven sources on 15 objects
@@ -1018,12 +1019,12 @@ class Corroboration(IterativeModel[State]):
         group, group_r = _canonical_groups(
             group, np.concatenate([old["group_r"], np.zeros(int(fresh.sum()))])
         )
-        last = [previous]
+        last = previous
 
         def fit() -> FusionResult:
-            result = IterativeModel.estimate_warm(self, table, last[0])
-            last[0] = result
-            return result
+            nonlocal last
+            last = IterativeModel.estimate_warm(self, table, last)
+            return last
 
         return self._dependence_rounds(table, group, group_r, fit, first=fit)
 

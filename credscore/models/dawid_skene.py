@@ -147,31 +147,14 @@ def _labels(table: Table, *, confusion: bool = True) -> np.ndarray[Any, Any]:
 
 
 def _claim_label(part: Table, labels: np.ndarray[Any, Any], local: dict[str, Any]) -> IntArray:
-    """Index in ``labels`` of each claim's value (cached in ``local``)."""
+    """Index in ``labels`` (the whole table's, so a superset of the part's)
+    of each claim's value, cached in ``local``: the part's few distinct
+    values are placed in ``labels``, then gathered."""
     lab: IntArray | None = local.get("claim_label")
-    if lab is None and _same_labels(part.labels, labels):
-        lab = part.claim_label.astype(np.int64)
-        local["claim_label"] = lab
     if lab is None:
-        value = part.claim_value
-        if value.dtype.kind in "iu" and labels.shape[0] and value.dtype == labels.dtype:
-            # Integer labels (crowd label codes): a lookup table, not a search.
-            lo, hi = int(labels[0]), int(labels[-1])
-            if lo > -(2**62) and hi < 2**62 and hi - lo <= 4 * value.shape[0] + 65_536:
-                lut = np.zeros(hi - lo + 1, dtype=np.int64)
-                lut[labels.astype(np.int64) - lo] = np.arange(labels.shape[0])
-                idx = value.astype(np.int64, copy=False)  # no wrap-around in small ints
-                lab = lut[idx - lo] if lo else lut[idx]
-        if lab is None:
-            lab = np.searchsorted(labels, value).astype(np.int64)
+        lab = np.searchsorted(labels, part.labels).astype(np.int64)[part.claim_label]
         local["claim_label"] = lab
     return lab
-
-
-def _same_labels(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> bool:
-    """Whether two label arrays are the same (a partition's labels are often
-    the whole table's)."""
-    return a is b or (a.shape == b.shape and a.dtype == b.dtype and bool(np.all(a == b)))
 
 
 def _assertion_end(part: Table, local: dict[str, Any]) -> IntArray:

@@ -348,9 +348,7 @@ class Table:
             )
         source_ids, s_old, s_new = _union(self.source_ids, other.source_ids, "source")
         object_ids, o_old, o_new = _union(self.object_ids, other.object_ids, "object")
-        old_values, old_code = self.labels, self.claim_label
-        new_values, new_code = other.labels, other.claim_label
-        value_ids, v_old, v_new = _union(old_values, new_values, "value")
+        value_ids, v_old, v_new = _union(self.labels, other.labels, "value")
         # Both tables' assertions are in object order and the maps keep it, so
         # a merge puts all rows in object order, each object's new rows after
         # its old ones (the last row of a pair wins).
@@ -373,9 +371,7 @@ class Table:
             object_ids,
             merged(obj_a, obj_b),
             value_ids,
-            merged(
-                v_old[old_code.reshape(-1)[self.claim]], v_new[new_code.reshape(-1)[other.claim]]
-            ),
+            merged(v_old[self.claim_label[self.claim]], v_new[other.claim_label[other.claim]]),
             time=None,
             numeric=self.numeric,
         )
