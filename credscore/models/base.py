@@ -434,7 +434,14 @@ class TruthModel(abc.ABC):
     @classmethod
     def warm_starts(cls) -> bool:
         """Whether :meth:`partial_fit` starts from the last fit (else it fits
-        the whole table again)."""
+        the whole table again).
+
+        Examples
+        --------
+        >>> from credscore.models import DawidSkene, Majority
+        >>> DawidSkene.warm_starts(), Majority.warm_starts()
+        (True, False)
+        """
         return cls.estimate_warm is not TruthModel.estimate_warm
 
     def estimate_warm(self, table: Table, previous: FusionResult) -> FusionResult:
@@ -592,7 +599,20 @@ class IterativeModel(TruthModel, Generic[S]):
 
     def converge(self, state: S, local_stats: Callable[[S], Stats]) -> tuple[S, int, bool]:
         """:meth:`iterate`, or :meth:`iterate_accelerated` for a model whose
-        ``accelerate`` setting is on (dawid-skene, one-coin, corroboration)."""
+        ``accelerate`` setting is on (dawid-skene, one-coin, corroboration).
+
+        Examples
+        --------
+        >>> from credscore.datasets import synthetic
+        >>> from credscore.models import DawidSkene
+        >>> t, _, _ = synthetic(n_sources=8, n_objects=200, reliability=0.65, seed=0)
+        >>> def passes(model):
+        ...     local = {}
+        ...     stats = lambda st: model.partition_stats(t, st, local)
+        ...     return model.converge(model.init_state(t), stats)[1]
+        >>> passes(DawidSkene(accelerate=True)) < passes(DawidSkene())
+        True
+        """
         if getattr(self, "accelerate", False):
             return self.iterate_accelerated(state, local_stats)
         return self.iterate(state, local_stats)
@@ -718,7 +738,15 @@ class IterativeModel(TruthModel, Generic[S]):
     def project_stats(self, stats: Stats) -> Stats:
         """Statistics made valid after an extrapolated step of
         :meth:`iterate_accelerated`: by default every one not in
-        ``signed_stats`` clipped at 0."""
+        ``signed_stats`` clipped at 0.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from credscore.models import DawidSkene
+        >>> DawidSkene().project_stats({"counts": np.array([-0.5, 2.0])})["counts"].tolist()
+        [0.0, 2.0]
+        """
         return {k: v if k in self.signed_stats else np.maximum(v, 0.0) for k, v in stats.items()}
 
     def iterate_accelerated(
