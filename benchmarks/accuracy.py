@@ -14,7 +14,10 @@ read from ``../shared/data`` (or ``--root``, or ``CREDSCORE_DATA``); they are
 never copied into the repository. The published numbers beside ours are
 those of ``PUBLISHED_RESULTS.md`` in that folder.
 
-Every model runs with its default settings. A data set that says what its
+Every model runs with its default settings. On the data sets of crowd labels,
+a few models also run on ``Table.with_label_set()`` (every label a candidate
+of every object, also where nobody gave it), as rows ``<model> on the label
+set``. A data set that says what its
 sources are before any fitting (``Dataset.source_settings``: population's
 editor kinds and bots) also runs each model that accepts that knowledge with
 it, as a separate row ``<model> + known sources``, and an ablation of it
@@ -138,7 +141,7 @@ BINARY = ("product", "sentiment", "rte", "temp", "duck", "trec")
 
 # The bars of issues 4 and 11 ("what it must show"), in the units of the tables below.
 BARS = {
-    "product": ">= 93.5",
+    "product": ">= 93.95 (.940)",
     "sentiment": ">= 95.9",
     "relevance": ">= 61.0",
     "rte": ">= 92",
@@ -153,6 +156,12 @@ BARS = {
 
 
 KNOWN = " + known sources"
+#: Rows fitted to ``Table.with_label_set()`` (every label a candidate of every
+#: object), on the data sets of crowd labels (a label set of at most
+#: ``LABEL_SET_MAX`` labels), for the models whose parameters are per label.
+LABEL_SET = " on the label set"
+LABEL_SET_MODELS = ("dawid-skene", "ibcc", "ebcc", "corroboration")
+LABEL_SET_MAX = 10
 
 
 def _run_one(
@@ -165,8 +174,9 @@ def _run_one(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             start = time.perf_counter()
-            model_obj = get_model(model, **settings)
-            result = model_obj.fit_score(ds.table)
+            model_obj = get_model(model.removesuffix(LABEL_SET), **settings)
+            table = ds.table.with_label_set() if model.endswith(LABEL_SET) else ds.table
+            result = model_obj.fit_score(table)
             seconds = time.perf_counter() - start
         out: dict[str, Any] = dict(ds.evaluate(result))
         out.update(seconds=seconds, n_iter=result.n_iter, converged=result.converged)
@@ -212,6 +222,13 @@ def run_pair(
 
 def accepts(model: str, ds: Dataset) -> bool:
     kind = "numeric" if ds.table.numeric else "categorical"
+    if model.endswith(LABEL_SET):
+        base = model.removesuffix(LABEL_SET)
+        return (
+            base in LABEL_SET_MODELS
+            and not ds.table.numeric
+            and ds.table.labels.shape[0] <= LABEL_SET_MAX
+        )
     return kind in get_model(model.removesuffix(KNOWN)).kinds
 
 
@@ -279,7 +296,10 @@ def render(
         "probability is shared by k values scores 1/k when the gold value is among them "
         "(the expected accuracy of breaking ties at random, as published baselines do). "
         "N_Emotion is scored by mean absolute error (lower is better). Models run with "
-        "their default settings. ECE is the expected calibration error of the probability "
+        "their default settings. Rows ending in *on the label set* fit "
+        "`Table.with_label_set()` on the sets of crowd labels: every label is a candidate "
+        "of every object, so a model can return a label nobody gave (as crowd-kit's "
+        "Dawid-Skene does). ECE is the expected calibration error of the probability "
         "a model gives its fused value, with 10 equal-mass bins. A dash means the model "
         "failed on that data set (see the notes)."
     )
@@ -443,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
 
     root = args.root or default_root()
     models = args.models.split(",") if args.models else available_models()
+    models += [m + LABEL_SET for m in LABEL_SET_MODELS if m in models]
     names = args.datasets.split(",") if args.datasets else available_datasets()
     start = time.perf_counter()
     data: dict[str, Dataset] = {}
@@ -459,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name][m] = r
             shown = r.get("error") or fmt(name, r)
             print(f"{name:11s} {m:18s} {shown}", flush=True)
-            known = ds.source_settings(m)
+            known = {} if m.endswith(LABEL_SET) else ds.source_settings(m)
             if known:
                 r = run_pair(ds, m, args.timeout, args.memory_gb, known)
                 results[name][m + KNOWN] = r

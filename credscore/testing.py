@@ -251,7 +251,9 @@ def check_case_model(model: Any, cases: Sequence[tuple[str, Case]] | None = None
 
 def sample_tables(kind: str, seed: int = 0) -> list[tuple[str, Table]]:
     """The tables :func:`check_table_model` uses for ``kind`` ``"categorical"``
-    or ``"numeric"``: sources of graded accuracy answering most objects.
+    or ``"numeric"``: sources of graded accuracy answering most objects; for
+    ``"categorical"`` also the first of them with a label set of four labels,
+    one of which nobody gave.
 
     Examples
     --------
@@ -284,6 +286,10 @@ def sample_tables(kind: str, seed: int = 0) -> list[tuple[str, Table]]:
             np.array(val, dtype=np.float64 if kind == "numeric" else object),
         )
         out.append((kind + size, table))
+    if kind == "categorical":
+        # every label a candidate of every object, "v3" given by nobody:
+        # claims without assertions (Table.with_label_set)
+        out.append((kind + "-label-set", out[0][1].with_label_set(["v0", "v1", "v2", "v3"])))
     return out
 
 
@@ -333,6 +339,8 @@ def _check_partial_fit(
     val = table.claim_value[table.claim]
     first = Table.from_arrays(src[:cut], obj[:cut], val[:cut], numeric=table.numeric)
     rest = Table.from_arrays(src[cut:], obj[cut:], val[cut:], numeric=table.numeric)
+    if table.label_set:
+        first = first.with_label_set(table.labels)
     fresh = _fresh(model, seed=0) if seeded else _fresh(model)
     _fit(fresh, first)
     with warnings.catch_warnings():
@@ -364,7 +372,9 @@ def _check_partial_fit(
 def check_table_model(model: TruthModel, tol: float = 1e-6) -> None:
     """Check a table-scale (truth-discovery) model.
 
-    For every kind of table the model accepts: using it before ``fit`` raises
+    For every kind of table the model accepts (categorical: also one with a
+    label set, :meth:`~credscore.table.table.Table.with_label_set`, whose
+    claims nobody made have no assertions): using it before ``fit`` raises
     :class:`~credscore.NotFittedError`; ``fit`` returns the model itself;
     claim probabilities are finite, in [0, 1] and sum to 1 within each
     object; reliabilities and values have one entry per source and object;
@@ -450,6 +460,8 @@ def check_table_model(model: TruthModel, tol: float = 1e-6) -> None:
                 table.claim_value[table.claim][rows],
                 numeric=table.numeric,
             )
+            if table.label_set:
+                shuffled = shuffled.with_label_set(table.labels)
             other = _fit(_fresh(model, seed=0) if seeded else _fresh(model), shuffled).result
             o_back = dict(zip(o_new.tolist(), table.object_ids.tolist()))
             s_back = dict(zip(s_new.tolist(), table.source_ids.tolist()))

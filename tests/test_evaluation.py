@@ -1,13 +1,14 @@
 """Evaluation on the real data sets in ../shared/data against the published bars.
 
-For every data set, the best credscore model must reach the bar of issue 4
-(the best published result on the same data, see PUBLISHED_RESULTS.md), and
+For every data set, the best credscore model must reach the bar of issues 4
+and 11 (the best published result on the same data, see PUBLISHED_RESULTS.md), and
 the default model, ``corroboration``, must come within 1.5 points of it.
 Running every model on every data set takes minutes (benchmarks/accuracy.py
 does that); here each data set runs a short list of *candidates*, the models
 that measured best on it: the best candidate reaching the bar implies that
 the best model does. A candidate that is not registered is left out; when
-none is, the test skips and says so.
+none is, the test skips and says so. A candidate ending in " on the label
+set" is fitted to ``Table.with_label_set()``.
 
 Accuracy is counted with expected tie credit (see credscore.metrics.evaluate):
 an object whose top probability is shared by k values scores 1/k if the gold
@@ -40,10 +41,18 @@ DATA = Path(
 )
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"no data folder at {DATA}")
 
+#: A candidate ending in this is fitted to ``Table.with_label_set()``: every
+#: label a candidate of every object, so that a label nobody gave can be the
+#: answer (as in crowd-kit's Dawid-Skene, whose .940 is product's bar).
+LABEL_SET = " on the label set"
+
 # name -> (metric, bar, candidate models). For accuracy higher is better; for
 # MAE lower is better. Bars from issues 4 and 11 ("what it must show").
 BARS: dict[str, tuple[str, float, tuple[str, ...]]] = {
-    "product": ("accuracy", 0.935, ("dawid-skene", "corroboration")),
+    # issue 11: product at DS (crowd-kit) .940, published to three decimals, so
+    # >= .9395 (crowd-kit's DawidSkene itself scores .93975 on this file; the
+    # label set lets dawid-skene return a label nobody gave, as it does)
+    "product": ("accuracy", 0.9395, ("dawid-skene" + LABEL_SET, "dawid-skene", "corroboration")),
     "sentiment": ("accuracy", 0.959, ("dawid-skene", "corroboration")),
     "relevance": ("accuracy", 0.610, ("corroboration", "dawid-skene")),
     "rte": ("accuracy", 0.920, ("corroboration", "dawid-skene", "catd")),
@@ -87,7 +96,9 @@ def result(name: str, model: str) -> FusionResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ds = dataset(name)
-        return get_model(model, **ds.source_settings(model)).fit_score(ds.table)
+        base = model.removesuffix(LABEL_SET)
+        table = ds.table.with_label_set() if model.endswith(LABEL_SET) else ds.table
+        return get_model(base, **ds.source_settings(base)).fit_score(table)
 
 
 @cache
@@ -105,7 +116,7 @@ def better(metric: str, a: float, b: float) -> bool:
 def test_best_model_reaches_the_bar(name: str) -> None:
     """The best credscore model on each data set reaches the published bar."""
     metric, bar, candidates = BARS[name]
-    present = [m for m in candidates if m in available_models()]
+    present = [m for m in candidates if m.removesuffix(LABEL_SET) in available_models()]
     if not present:
         pytest.skip(f"none of the candidate models {candidates} is registered yet")
     scores = {m: score(name, m) for m in present}

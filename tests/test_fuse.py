@@ -458,3 +458,20 @@ def test_cli_set_reaches_every_model_and_refuses_bad_values(name: str, tmp_path:
     assert code == 2 and "has no setting 'colour'" in err and key in err
     code, _, err = cli(str(table), "--model", name, *numeric, "--set", key)
     assert code == 2 and "expected KEY=VALUE" in err
+
+
+def test_cli_label_set(tmp_path: Path) -> None:
+    """--label-set makes every label a candidate: the values of the file, or
+    the labels given; a label set that misses a value of the file is a named
+    error."""
+    table = tmp_path / "t.csv"
+    table.write_text("source,object,value\ns1,x,1\ns2,x,1\ns1,y,0\n")
+    code, out, _ = cli(str(table), "--model", "majority", "--json", "--label-set")
+    assert code == 0
+    assert [o["value"] for o in json.loads(out)["objects"]] == ["1", "0"]
+    code, out, _ = cli(str(table), "--model", "dawid-skene", "--json", "--label-set", "0,1,2")
+    assert code == 0
+    assert {o["value"] for o in json.loads(out)["objects"]} <= {"0", "1", "2"}
+    code, _, err = cli(str(table), "--model", "majority", "--label-set", "0,2")
+    assert code == 2
+    assert "--label-set: labels: the table has the value '1'" in err

@@ -145,6 +145,14 @@ def test_estimated_copy_rate_maximises_the_likelihood(
     assert loglik(c) >= best - 1e-9
 
 
+def test_no_evidence_is_no_copy_rate() -> None:
+    """A pair with nothing counted (a flat likelihood) gets rate 0, so that
+    P(dependent) alone discounts no vote; it was the largest rate before."""
+    zero = np.zeros(3)
+    c = estimate_copy_rate(zero, zero, zero, np.array([0.3, 0.5, 0.9]), 10.0)
+    assert c.tolist() == [0.0, 0.0, 0.0]
+
+
 def planted(seed: int, n_objects: int = 200) -> tuple[Table, np.ndarray, set[tuple[str, str]]]:
     """3 independent honest sources (accuracy 0.9) against an unreliable one
     (accuracy 0.2) copied exactly by 3 others; 10 values per object.

@@ -118,6 +118,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="values are numbers (default for models that accept only numbers)",
     )
+    p.add_argument(
+        "--label-set",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="LABELS",
+        help="every label is a candidate of every object, also where nobody gave it, so "
+        "that a crowd model can answer a label nobody gave: the values of the file, or "
+        "the comma-separated LABELS (Table.with_label_set)",
+    )
     p.add_argument("--max-iter", type=int, default=None, help="iterations for iterative models")
     p.add_argument(
         "--set",
@@ -197,6 +207,13 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
             if stdin_copy is not None:
                 msg = msg.replace(str(stdin_copy), name)
             raise type(exc)(msg) from None
+        if args.label_set is not None:
+            # labels read from a file are text, as the given ones are
+            given = [x.strip() for x in args.label_set.split(",")] if args.label_set else None
+            try:
+                table = table.with_label_set(given)
+            except CredscoreError as exc:
+                raise type(exc)(f"--label-set: {exc}") from None
         fit_gold = read_gold(args.fit_gold, numeric=table.numeric) if args.fit_gold else None
         if fit_gold is not None and not model.accepts_gold():
             raise GoldNotSupportedError(

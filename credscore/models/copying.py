@@ -592,8 +592,10 @@ def estimate_copy_rate(
         lo = np.where(up, mid, lo)
         hi = np.where(up, hi, mid)
     rate = 0.5 * (lo + hi)
-    rate = np.where(slope(np.zeros_like(a)) <= 0, 0.0, rate)
-    out: FloatArray = np.where(slope(np.full_like(a, MAX_COPY_RATE)) >= 0, MAX_COPY_RATE, rate)
+    rate = np.where(slope(np.full_like(a, MAX_COPY_RATE)) >= 0, MAX_COPY_RATE, rate)
+    # No slope at 0 (no shared object counted, a flat likelihood) is no
+    # evidence of copying: rate 0, not the largest rate.
+    out: FloatArray = np.where(slope(np.zeros_like(a)) <= 0, 0.0, rate)
     return out
 
 

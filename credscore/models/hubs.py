@@ -385,8 +385,14 @@ class Investment(IterativeModel[State]):
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         invested = self._invested(part, state, local)
         if state["first"]:
-            # Prior belief B0; H > 0 because every source starts with trust 1.
-            rate = _prior(part, self.prior) / invested
+            # Prior belief B0; H > 0 on every asserted claim because every
+            # source starts with trust 1 (a claim nobody made earns nothing).
+            rate = np.divide(
+                _prior(part, self.prior),
+                invested,
+                out=np.zeros_like(invested),
+                where=invested > 0,
+            )
         else:
             rate = self._return_rate(part, invested)
         ix = _index(part, local)

@@ -84,6 +84,9 @@ class Table:
     #: that takes only numbers reads the same values as numbers
     #: (:meth:`as_numbers`)
     integer_labels: bool = attrs.field(default=False, kw_only=True)
+    #: every label of :attr:`labels` is a candidate value of every object, also
+    #: where nobody gave it (:meth:`with_label_set`); :meth:`append` keeps it so
+    label_set: bool = attrs.field(default=False, kw_only=True)
     #: what is computed once from the arrays (:attr:`labels`)
     _cache: dict[str, Any] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
@@ -377,7 +380,106 @@ class Table:
         )
         rows = (self.n_rows or self.n_assertions) + (other.n_rows or other.n_assertions)
         both = self.integer_labels and other.integer_labels
-        return table._evolve(n_rows=rows, integer_labels=both)
+        table = table._evolve(n_rows=rows, integer_labels=both)
+        if self.label_set or other.label_set:
+            table = table.with_label_set(_union(self.labels, other.labels, "value")[0])
+        return table
+
+    def with_label_set(self, labels: Iterable[Any] | None = None) -> Table:
+        """This table with every label a candidate value of every object.
+
+        A table's claims are the values someone gave, so a model can only
+        return one of them. Crowd labels come from a fixed set, though, and
+        a Dawid-Skene-type model can conclude that the truth is a label
+        nobody gave (three workers who all answer "match" where their
+        confusion matrices say "no match" is likelier). This table holds a
+        claim for each ``(object, label)``; a claim nobody made has no
+        assertions, and models give it what their fit implies: its
+        posterior for ``dawid-skene``, ``one-coin``, ``glad``, ``ibcc``,
+        ``ebcc``, ``bwa`` and ``mace``; no support (probability 0, or the
+        least a model gives) for the voting and truth-discovery models.
+
+        Parameters
+        ----------
+        labels : iterable, optional
+            The label set; by default :attr:`labels`, the values anyone
+            gave. It must hold every value of the table, as labels of the
+            same kind (text or integers).
+
+        Returns
+        -------
+        Table
+            With ``n_objects x len(labels)`` claims, the same assertions and
+            :attr:`label_set` true.
+
+        Raises
+        ------
+        InvalidTableError
+            On a numeric table, when ``labels`` misses a value of the table
+            or holds labels of another kind, or when the claims would
+            number more than 2**31 - 1.
+
+        Examples
+        --------
+        >>> t = Table.from_arrays(["s1", "s2", "s1"], ["x", "x", "y"], ["a", "b", "a"])
+        >>> u = t.with_label_set()
+        >>> u.n_claims, u.claim_value.tolist(), u.claim.tolist()
+        (4, ['a', 'b', 'a', 'b'], [0, 1, 2])
+        >>> t.with_label_set(["a", "b", "c"]).n_claims
+        6
+        """
+        if self.numeric:
+            raise InvalidTableError(
+                "value: a numeric table has no label set (its values are numbers, not labels)"
+            )
+        if labels is None:
+            lab = self.labels
+        else:
+            given = np.asarray(list(labels) if not isinstance(labels, np.ndarray) else labels)
+            if given.ndim != 1 or given.shape[0] == 0:
+                raise InvalidTableError("labels: expected a non-empty sequence of labels")
+            if self.labels.dtype.kind == "O":
+                given = given.astype(object)
+            lab, _ = _factorize(given, "labels")
+            if _kind(lab) != _kind(self.labels):
+                raise InvalidTableError(
+                    f"labels: they are {_kind(lab)} and the table's values are "
+                    f"{_kind(self.labels)}"
+                )
+            at = np.minimum(np.searchsorted(lab, self.labels), lab.shape[0] - 1)
+            missing = np.flatnonzero(lab[at] != self.labels)
+            if missing.size:
+                raise InvalidTableError(
+                    f"labels: the table has the value {show(self.labels[missing[0]])}, "
+                    "which is not in the label set"
+                )
+        k = int(lab.shape[0])
+        n_o = self.n_objects
+        if n_o * k > np.iinfo(np.int32).max:
+            raise InvalidTableError(
+                f"value: {n_o:,} objects x {k:,} labels is more claims than a table "
+                "holds (2**31 - 1)"
+            )
+        code = np.searchsorted(lab, self.labels)[self.claim_label]
+        new_id = self.claim_object.astype(np.int64) * k + code
+        table = Table(
+            source_ids=self.source_ids,
+            object_ids=self.object_ids,
+            claim_object=_readonly(np.repeat(np.arange(n_o, dtype=np.int32), k)),
+            claim_value=_readonly(np.tile(lab, n_o)),
+            object_start=_readonly(np.arange(0, n_o * k + 1, k, dtype=np.int64)),
+            source=self.source,
+            # claims were in (object, value) order, so the new ids keep the
+            # assertions in claim order
+            claim=_readonly(new_id[self.claim].astype(np.int32)),
+            object=self.object,
+            numeric=False,
+            n_rows=self.n_rows,
+            integer_labels=self.integer_labels,
+            label_set=True,
+        )
+        table._set_labels(_readonly(lab.copy()), np.tile(np.arange(k, dtype=np.int32), n_o))
+        return table
 
     @classmethod
     def from_rows(cls, rows: Iterable[Sequence[Any]], *, numeric: bool | None = None) -> Table:
