@@ -382,7 +382,7 @@ class Table:
         both = self.integer_labels and other.integer_labels
         table = table._evolve(n_rows=rows, integer_labels=both)
         if self.label_set or other.label_set:
-            table = table.with_label_set(_union(self.labels, other.labels, "value")[0])
+            table = table.with_label_set(value_ids)
         return table
 
     def with_label_set(self, labels: Iterable[Any] | None = None) -> Table:
@@ -394,10 +394,11 @@ class Table:
         nobody gave (three workers who all answer "match" where their
         confusion matrices say "no match" is likelier). This table holds a
         claim for each ``(object, label)``; a claim nobody made has no
-        assertions, and models give it what their fit implies: its
-        posterior for ``dawid-skene``, ``one-coin``, ``glad``, ``ibcc``,
-        ``ebcc``, ``bwa`` and ``mace``; no support (probability 0, or the
-        least a model gives) for the voting and truth-discovery models.
+        assertions, and models give it what their fit implies: a model with
+        parameters per label (``dawid-skene``, ``ibcc``, ``ebcc``,
+        ``corroboration``'s label prior, ``pop-accu``) can answer it; models
+        with one number per source give it a small probability, and the
+        voting models 0.
 
         Parameters
         ----------
@@ -434,6 +435,7 @@ class Table:
             )
         if labels is None:
             lab = self.labels
+            code = np.arange(lab.shape[0])
         else:
             given = np.asarray(list(labels) if not isinstance(labels, np.ndarray) else labels)
             if given.ndim != 1 or given.shape[0] == 0:
@@ -446,8 +448,8 @@ class Table:
                     f"labels: they are {_kind(lab)} and the table's values are "
                     f"{_kind(self.labels)}"
                 )
-            at = np.minimum(np.searchsorted(lab, self.labels), lab.shape[0] - 1)
-            missing = np.flatnonzero(lab[at] != self.labels)
+            code = np.minimum(np.searchsorted(lab, self.labels), lab.shape[0] - 1)
+            missing = np.flatnonzero(lab[code] != self.labels)
             if missing.size:
                 raise InvalidTableError(
                     f"labels: the table has the value {show(self.labels[missing[0]])}, "
@@ -460,8 +462,7 @@ class Table:
                 f"value: {n_o:,} objects x {k:,} labels is more claims than a table "
                 "holds (2**31 - 1)"
             )
-        code = np.searchsorted(lab, self.labels)[self.claim_label]
-        new_id = self.claim_object.astype(np.int64) * k + code
+        new_id = self.claim_object.astype(np.int64) * k + code[self.claim_label]
         table = Table(
             source_ids=self.source_ids,
             object_ids=self.object_ids,
