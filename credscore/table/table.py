@@ -277,15 +277,21 @@ class Table:
         *,
         time: np.ndarray[Any, Any] | None,
         numeric: bool,
+        dirty: npt.NDArray[np.bool_] | None = None,
     ) -> Table:
         """Compile rows given as codes into sorted distinct labels (what
-        :func:`~credscore.kernels.segments.factorize` returns)."""
+        :func:`~credscore.kernels.segments.factorize` returns); ``dirty`` as
+        in :func:`~credscore.kernels.codes.compile_by_object`."""
         time_a = time
         # Keep the last assertion of each (source, object) pair (by time, then
         # row); claims are the distinct (object, value) pairs, sorted by object
         # then value; assertions sorted by claim then source.
         sizes = (len(source_ids), len(object_ids), len(value_ids))
-        by_object = None if time_a is not None else compile_by_object(src_i, obj_i, val_i, *sizes)
+        by_object = (
+            None
+            if time_a is not None
+            else compile_by_object(src_i, obj_i, val_i, *sizes, dirty=dirty)
+        )
         if by_object is not None:
             src_sorted, claim_sorted, claim_object, claim_code, object_start, obj_sorted = (
                 by_object
@@ -323,7 +329,8 @@ class Table:
         :meth:`~credscore.models.TruthModel.partial_fit` fits.
 
         The cost is a pass over both tables' arrays and a sort of the labels
-        ``other`` brings; nothing is factorised again.
+        ``other`` brings and of the rows of the objects it touches; nothing
+        is factorised again.
 
         Raises
         ------
@@ -362,6 +369,12 @@ class Table:
         from_b = np.zeros(n, dtype=bool)
         from_b[at] = True
 
+        # The maps keep the order of labels, so an object ``other`` leaves
+        # alone keeps its rows in (value, source) order: only the objects
+        # ``other`` touches are sorted again.
+        dirty = np.zeros(object_ids.shape[0], dtype=bool)
+        dirty[o_new] = True
+
         def merged(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> IntArray:
             out = np.empty(n, dtype=np.int32)
             out[~from_b] = a
@@ -377,6 +390,7 @@ class Table:
             merged(v_old[self.claim_label[self.claim]], v_new[other.claim_label[other.claim]]),
             time=None,
             numeric=self.numeric,
+            dirty=dirty,
         )
         rows = (self.n_rows or self.n_assertions) + (other.n_rows or other.n_assertions)
         both = self.integer_labels and other.integer_labels
