@@ -56,7 +56,40 @@ def test_append_equals_compiling_all_rows(data: list[tuple[str, str, str]], draw
     joined = Table.from_rows(data[:k]).append(Table.from_rows(data[k:]))
     for field in FIELDS:
         assert np.array_equal(getattr(joined, field), getattr(whole, field)), field
+        assert getattr(joined, field).dtype == getattr(whole, field).dtype, field
     assert joined.numeric is whole.numeric
+    assert np.array_equal(joined.labels, whole.labels)
+    assert np.array_equal(joined.claim_label, whole.claim_label)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows(6, 8, 4), st.sampled_from(["new objects", "old objects", "old labels"]))
+def test_append_that_touches_few_objects(data: list[tuple[str, str, str]], how: str) -> None:
+    # Table.append keeps the objects the new rows leave alone as they are and
+    # compiles only the others: new rows on objects of their own, on objects
+    # the table holds, and with no label of any kind that it lacks (every map
+    # the identity).
+    whole = Table.from_rows(data)
+    objects = sorted({o for _, o, _ in data})
+    if how == "new objects":
+        late = set(objects[len(objects) // 2 :])
+        first = [r for r in data if r[1] not in late]
+        second = [r for r in data if r[1] in late]
+    elif how == "old objects":
+        first, second = data[: len(data) // 2 + 1], data[len(data) // 2 + 1 :]
+        known = {o for _, o, _ in first}
+        second = [r for r in second if r[1] in known]
+        whole = Table.from_rows(first + second)
+    else:
+        first = data
+        second = [data[-1]] + [r for r in data[:-1] if r[1] == data[-1][1]]
+        whole = Table.from_rows(first + second)
+    if not first or not second:
+        return
+    joined = Table.from_rows(first).append(Table.from_rows(second))
+    for field in FIELDS:
+        assert np.array_equal(getattr(joined, field), getattr(whole, field)), field
+    assert np.array_equal(joined.claim_label, whole.claim_label)
 
 
 @settings(max_examples=100, deadline=None)

@@ -116,8 +116,6 @@ def compile_by_object(
     n_sources: int,
     n_objects: int,
     n_values: int,
-    *,
-    dirty: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[Int32Array, Int32Array, Int32Array, IndexArray, IndexArray, Int32Array] | None:
     """Compile coded rows by first putting them in object order.
 
@@ -151,11 +149,6 @@ def compile_by_object(
     stability; a dropped row's key becomes the dtype's maximum, which sorts
     last in its object and is removed at the end.
 
-    ``dirty`` (one flag per object), when given, says that the rows of the
-    other objects are already in ``(value, source)`` order with one row per
-    source, as a compiled table's are: only the dirty objects are sorted
-    (what :meth:`Table.append <credscore.table.table.Table.append>` needs).
-
     Examples
     --------
     >>> import numpy as np
@@ -187,15 +180,8 @@ def compile_by_object(
     bounds = np.flatnonzero(obj[1:] != obj[:-1]) + 1
     first = np.concatenate(([0], bounds))
     length = np.diff(np.concatenate((first, [n])))
-    every = True  # the segments are all the rows
-    if dirty is not None:
-        mess = dirty[obj[first]]
-        every = bool(mess.all())
-        first, length = first[mess], length[mess]
     dropped = False
-    for size, segs in _length_groups(length) if length.shape[0] else ():
-        if segs is None and not every:
-            segs = np.arange(length.shape[0])
+    for size, segs in _length_groups(length):
         if size > 1:
             dropped |= _sort_segments(key, src, first, length, size, segs, sentinel)
 

@@ -277,21 +277,15 @@ class Table:
         *,
         time: np.ndarray[Any, Any] | None,
         numeric: bool,
-        dirty: npt.NDArray[np.bool_] | None = None,
     ) -> Table:
         """Compile rows given as codes into sorted distinct labels (what
-        :func:`~credscore.kernels.segments.factorize` returns); ``dirty`` as
-        in :func:`~credscore.kernels.codes.compile_by_object`."""
+        :func:`~credscore.kernels.segments.factorize` returns)."""
         time_a = time
         # Keep the last assertion of each (source, object) pair (by time, then
         # row); claims are the distinct (object, value) pairs, sorted by object
         # then value; assertions sorted by claim then source.
         sizes = (len(source_ids), len(object_ids), len(value_ids))
-        by_object = (
-            None
-            if time_a is not None
-            else compile_by_object(src_i, obj_i, val_i, *sizes, dirty=dirty)
-        )
+        by_object = None if time_a is not None else compile_by_object(src_i, obj_i, val_i, *sizes)
         if by_object is not None:
             src_sorted, claim_sorted, claim_object, claim_code, object_start, obj_sorted = (
                 by_object
@@ -328,9 +322,11 @@ class Table:
         :meth:`from_arrays`. What a model's
         :meth:`~credscore.models.TruthModel.partial_fit` fits.
 
-        The cost is a pass over both tables' arrays and a sort of the labels
-        ``other`` brings and of the rows of the objects it touches; nothing
-        is factorised again.
+        The objects ``other`` leaves alone keep their claims and assertions
+        as they are (their codes mapped to the new labels); only the objects
+        it touches are compiled again. The cost is a few passes over the
+        arrays and a sort of the labels ``other`` brings; nothing is
+        factorised again.
 
         Raises
         ------
@@ -359,38 +355,12 @@ class Table:
         source_ids, s_old, s_new = _union(self.source_ids, other.source_ids, "source")
         object_ids, o_old, o_new = _union(self.object_ids, other.object_ids, "object")
         value_ids, v_old, v_new = _union(self.labels, other.labels, "value")
-        # Both tables' assertions are in object order and the maps keep it, so
-        # a merge puts all rows in object order, each object's new rows after
-        # its old ones (the last row of a pair wins).
-        obj_a = o_old[self.object]
-        obj_b = o_new[other.object]
-        at = np.searchsorted(obj_a, obj_b, side="right") + np.arange(obj_b.shape[0])
-        n = obj_a.shape[0] + obj_b.shape[0]
-        from_b = np.zeros(n, dtype=bool)
-        from_b[at] = True
-
-        # The maps keep the order of labels, so an object ``other`` leaves
-        # alone keeps its rows in (value, source) order: only the objects
-        # ``other`` touches are sorted again.
-        dirty = np.zeros(object_ids.shape[0], dtype=bool)
-        dirty[o_new] = True
-
-        def merged(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> IntArray:
-            out = np.empty(n, dtype=np.int32)
-            out[~from_b] = a
-            out[from_b] = b
-            return out
-
-        table = Table._from_codes(
-            source_ids,
-            merged(s_old[self.source], s_new[other.source]),
-            object_ids,
-            merged(obj_a, obj_b),
-            value_ids,
-            merged(v_old[self.claim_label[self.claim]], v_new[other.claim_label[other.claim]]),
-            time=None,
-            numeric=self.numeric,
-            dirty=dirty,
+        table = _splice(
+            self,
+            other,
+            (source_ids, s_old, s_new),
+            (object_ids, o_old, o_new),
+            (value_ids, v_old, v_new),
         )
         rows = (self.n_rows or self.n_assertions) + (other.n_rows or other.n_assertions)
         both = self.integer_labels and other.integer_labels
@@ -607,6 +577,149 @@ class Table:
             time=arrays.get("time"),
             numeric=numeric,
         )
+
+
+Union = tuple[np.ndarray[Any, Any], IntArray, IntArray]
+
+
+def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -> Table:
+    """``a`` with ``b``'s assertions added (the work of :meth:`Table.append`).
+
+    Each of ``sources``, ``objects`` and ``values`` is what :func:`_union`
+    returns: the union of the labels and where ``a``'s and ``b``'s go. The
+    maps keep the order of labels, so the claims and assertions of the
+    objects ``b`` does not touch stay sorted as they are; those ``b``
+    touches (its rows after ``a``'s, so that they supersede them) are
+    compiled as a small table, and the two are merged by position.
+    """
+    source_ids, s_old, s_new = sources
+    object_ids, o_old, o_new = objects
+    value_ids, v_old, v_new = values
+    n_obj = object_ids.shape[0]
+    touched = np.zeros(n_obj, dtype=bool)
+    touched[o_new] = True
+    touched_a = touched[o_old]
+    # a's assertions on the touched objects (assertions are in object order)
+    idx = np.flatnonzero(touched_a).astype(a.object.dtype)
+    lo = np.searchsorted(a.object, idx, side="left")
+    hi = np.searchsorted(a.object, idx, side="right")
+    rows = _ranges(lo, hi)
+    obj_a = o_old[a.object[rows]]
+    obj_b = o_new[b.object]
+    at = np.searchsorted(obj_a, obj_b, side="right") + np.arange(obj_b.shape[0])
+    n_small = obj_a.shape[0] + obj_b.shape[0]
+    from_b = np.zeros(n_small, dtype=bool)
+    from_b[at] = True
+
+    def merged(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> IntArray:
+        out = np.empty(n_small, dtype=np.int32)
+        out[~from_b] = x
+        out[from_b] = y
+        return out
+
+    small = compile_by_object(
+        merged(s_old[a.source[rows]], s_new[b.source]),
+        merged(obj_a, obj_b),
+        merged(v_old[a.claim_label[a.claim[rows]]], v_new[b.claim_label[b.claim]]),
+        source_ids.shape[0],
+        n_obj,
+        value_ids.shape[0],
+    )
+    if small is None:  # pragma: no cover - b has at least one assertion
+        raise InvalidTableError("value: the new rows hold no assertion")
+    sm_source, sm_claim, sm_claim_object, sm_code, _, _ = small
+    # Claims: a's on the objects b leaves alone, and the small table's, in
+    # object order (no object is in both).
+    # A map that keeps every label in place (no new label of its kind) is
+    # skipped; so is the selection when b touches none of a's objects.
+    same_s, same_o, same_v = (
+        labels is mine
+        for labels, mine in (
+            (source_ids, a.source_ids),
+            (object_ids, a.object_ids),
+            (value_ids, a.labels),
+        )
+    )
+    alone = idx.shape[0] == 0
+    kept_c = None if alone else np.flatnonzero(~touched_a[a.claim_object])
+
+    def pick(x: np.ndarray[Any, Any], rows: np.ndarray[Any, Any] | None) -> Any:
+        return x if rows is None else x[rows]
+
+    claim_obj_a = pick(a.claim_object, kept_c)
+    if not same_o:
+        claim_obj_a = o_old[claim_obj_a]
+    code_a = pick(a.claim_label, kept_c)
+    if not same_v:
+        code_a = v_old[code_a]
+    n_claims = claim_obj_a.shape[0] + sm_claim_object.shape[0]
+    pos_s = np.searchsorted(claim_obj_a, sm_claim_object) + np.arange(sm_claim_object.shape[0])
+    is_s = np.zeros(n_claims, dtype=bool)
+    is_s[pos_s] = True
+    from_a = ~is_s
+    claim_object = np.empty(n_claims, dtype=np.int32)
+    claim_object[from_a] = claim_obj_a
+    claim_object[is_s] = sm_claim_object
+    claim_code = np.empty(n_claims, dtype=np.int64)
+    claim_code[from_a] = code_a
+    claim_code[is_s] = sm_code
+    new_claim = np.full(a.n_claims, -1, dtype=np.int32) if not alone else None
+    if new_claim is not None:
+        new_claim[kept_c] = np.flatnonzero(from_a)
+        claim_map = new_claim
+    else:
+        claim_map = np.flatnonzero(from_a).astype(np.int32)
+    # Assertions: a's on the kept claims and the small table's, in claim order.
+    keep = None if alone else ~touched_a[a.object]
+    claim_a = claim_map[pick(a.claim, keep)]
+    src_a = pick(a.source, keep)
+    if not same_s:
+        src_a = s_old[src_a]
+    claim_s = pos_s[sm_claim].astype(np.int32)
+    n = claim_a.shape[0] + claim_s.shape[0]
+    pos = np.searchsorted(claim_a, claim_s) + np.arange(claim_s.shape[0])
+    is_sa = np.zeros(n, dtype=bool)
+    is_sa[pos] = True
+    from_a = ~is_sa
+    source = np.empty(n, dtype=np.int32)
+    source[from_a] = src_a
+    source[is_sa] = sm_source
+    claim = np.empty(n, dtype=np.int32)
+    claim[from_a] = claim_a
+    claim[is_sa] = claim_s
+    object_start = np.zeros(n_obj + 1, dtype=np.int64)
+    np.cumsum(np.bincount(claim_object, minlength=n_obj), out=object_start[1:])
+    table = Table(
+        source_ids=_readonly(source_ids),
+        object_ids=_readonly(object_ids),
+        claim_object=_readonly(claim_object),
+        claim_value=_readonly(value_ids[claim_code]),
+        object_start=_readonly(object_start),
+        source=_readonly(source),
+        claim=_readonly(claim),
+        object=_readonly(claim_object[claim]),
+        numeric=a.numeric,
+        n_rows=None,
+    )
+    present, code = factorize(claim_code)
+    table._set_labels(value_ids[present], code)
+    return table
+
+
+def _ranges(lo: IndexArray, hi: IndexArray) -> IndexArray:
+    """The concatenation of ``arange(lo[i], hi[i])`` over ``i``."""
+    size = hi - lo
+    total = int(size.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Each range's first index follows the last of the one before.
+    step = np.ones(total, dtype=np.int64)
+    starts = np.cumsum(size) - size
+    nonempty = size > 0
+    step[starts[nonempty]] = lo[nonempty] - np.concatenate(([0], (hi - 1)[nonempty][:-1]))
+    step[0] = lo[nonempty][0]
+    out: IndexArray = np.cumsum(step)
+    return out
 
 
 def _kind(a: np.ndarray[Any, Any]) -> str:
