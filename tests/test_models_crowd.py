@@ -323,6 +323,39 @@ def test_bwa_matches_reference(
     _assert_agrees(r, expected, values="none")
 
 
+def _wide_table(n_labels: int, seed: int) -> Table:
+    """Every label given at least once, 6 workers, 40 items."""
+    rng = np.random.default_rng(seed)
+    rows = [(f"s{s}", f"o{o}") for o in range(40) for s in rng.choice(6, 3, replace=False)]
+    labels = [f"v{i:02d}" for i in rng.integers(0, n_labels, len(rows))]
+    labels[:n_labels] = [f"v{i:02d}" for i in range(n_labels)]
+    return Table.from_arrays([s for s, _ in rows], [o for _, o in rows], labels)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_compiled_passes_for_any_width_match_references(seed: int) -> None:
+    """The compiled VB and BWA passes have a loop per width up to
+    credscore.kernels.bayes.MAX_FIXED_WIDTH and one for any width beyond;
+    the tables of the other tests are narrow, so these are wide: IBCC and
+    BWA on 18 labels, EBCC on 3 labels of 6 subtypes (18 columns)."""
+    from credscore.kernels.bayes import MAX_FIXED_WIDTH
+
+    assert MAX_FIXED_WIDTH < 18
+    wide = _wide_table(18, seed)
+    r = _fit_quietly(IBCC(max_iter=3, tol=0), wide)
+    split = [[[1.0] for _ in range(18)] for _ in range(wide.n_objects)]
+    prob, value, rel, _ = ref.ebcc(wide, 3, split, class_prior=[1.0] * 18)
+    _assert_agrees(r, (prob, value, rel), values="none")
+    model = BWA(max_iter=3, tol=0)
+    _assert_agrees(_fit_quietly(model, wide), ref.bwa(wide, 3), values="none")
+    narrow = _wide_table(3, seed)
+    model = EBCC(max_iter=3, tol=0, n_subtypes=6, seed=seed)
+    r = _fit_quietly(model, narrow)
+    split = start_split(seed, narrow.n_objects, 3, 6).tolist()
+    prob, value, rel, _ = ref.ebcc(narrow, 3, split, class_prior=None)
+    _assert_agrees(r, (prob, value, rel), values="none")
+
+
 def test_ebcc_with_one_subtype_is_ibcc() -> None:
     """With one subtype and the same class prior, EBCC's updates are IBCC's."""
     rng = np.random.default_rng(3)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from credscore.kernels.backend import compiled
+from credscore.kernels.backend import compiled, jit
 
 __all__ = ["add_rows_into", "bwa_pass", "vb_pass"]
 
@@ -51,142 +51,158 @@ def _add_rows_loop(out: Any, target: Any, source: Any, index: Any) -> None:
             out[t, c] += source[i, c]
 
 
-def _vb_pass_loop(
-    key: Any,
-    obj_start: Any,
-    obj_of_block: Any,
-    e_log_v: Any,
-    log_prior: Any,
-    n_classes: int,
-    q: Any,
-    z: Any,
-    counts: Any,
-    q_sum: Any,
-) -> float:
-    """One fused pass: every object's posterior from its answers, then the
-    counts and column sums of the new posteriors; returns the largest change
-    of a class posterior.
+def _vb_pass_for(fixed: int) -> Callable[..., float]:
+    """The fused pass of :func:`vb_pass` for ``fixed`` columns (K M), a
+    constant the compiler unrolls; 0 for any width (read from the arrays)."""
 
-    The product of an object's factors ``exp(e_log_v)`` (all at most 1) is
-    taken in linear space, as the Dawid-Skene kernels do; an object whose
-    product falls below 1e-280 is redone in log space."""
-    n_blocks = obj_start.shape[0] - 1
-    width = log_prior.shape[0]
-    m = width // n_classes
-    tmp = np.empty(width)
-    factor = np.exp(e_log_v)
-    top_prior = -np.inf
-    for c in range(width):
-        if log_prior[c] > top_prior:
-            top_prior = log_prior[c]
-    prior = np.exp(log_prior - top_prior)
-    delta = 0.0
-    counts[:, :] = 0.0
-    q_sum[:] = 0.0
-    for b in range(n_blocks):
-        o = obj_of_block[b]
-        a0 = obj_start[b]
-        a1 = obj_start[b + 1]
+    def vb_pass_loop(
+        key: Any,
+        obj_start: Any,
+        obj_of_block: Any,
+        e_log_v: Any,
+        log_prior: Any,
+        n_classes: int,
+        q: Any,
+        z: Any,
+        counts: Any,
+        q_sum: Any,
+    ) -> float:  # pragma: no cover - compiled by numba
+        """One fused pass: every object's posterior from its answers, then the
+        counts and column sums of the new posteriors; returns the largest change
+        of a class posterior.
+
+        The product of an object's factors ``exp(e_log_v)`` (all at most 1) is
+        taken in linear space, as the Dawid-Skene kernels do; an object whose
+        product falls below 1e-280 is redone in log space."""
+        n_blocks = obj_start.shape[0] - 1
+        width = fixed if fixed > 0 else log_prior.shape[0]
+        m = width // n_classes
+        tmp = np.empty(width)
+        factor = np.exp(e_log_v)
+        top_prior = -np.inf
         for c in range(width):
-            tmp[c] = prior[c]
-        for a in range(a0, a1):
-            r = key[a]
+            if log_prior[c] > top_prior:
+                top_prior = log_prior[c]
+        prior = np.exp(log_prior - top_prior)
+        delta = 0.0
+        counts[:, :] = 0.0
+        q_sum[:] = 0.0
+        for b in range(n_blocks):
+            o = obj_of_block[b]
+            a0 = obj_start[b]
+            a1 = obj_start[b + 1]
             for c in range(width):
-                tmp[c] *= factor[r, c]
-        total = 0.0
-        for c in range(width):
-            total += tmp[c]
-        if not total > 1e-280:
-            for c in range(width):
-                tmp[c] = log_prior[c]
+                tmp[c] = prior[c]
             for a in range(a0, a1):
                 r = key[a]
                 for c in range(width):
-                    tmp[c] += e_log_v[r, c]
-            top = -np.inf
-            for c in range(width):
-                if tmp[c] > top:
-                    top = tmp[c]
+                    tmp[c] *= factor[r, c]
             total = 0.0
             for c in range(width):
-                tmp[c] = np.exp(tmp[c] - top)
                 total += tmp[c]
-        inv = 1.0 / total
-        for c in range(width):
-            q[o, c] = tmp[c] * inv
-            q_sum[c] += q[o, c]
-        for kk in range(n_classes):
-            zk = 0.0
-            for mm in range(m):
-                zk += q[o, kk * m + mm]
-            d = abs(zk - z[o, kk])
-            if d > delta:
-                delta = d
-            z[o, kk] = zk
-        for a in range(a0, a1):
-            r = key[a]
+            if not total > 1e-280:
+                for c in range(width):
+                    tmp[c] = log_prior[c]
+                for a in range(a0, a1):
+                    r = key[a]
+                    for c in range(width):
+                        tmp[c] += e_log_v[r, c]
+                top = -np.inf
+                for c in range(width):
+                    if tmp[c] > top:
+                        top = tmp[c]
+                total = 0.0
+                for c in range(width):
+                    tmp[c] = np.exp(tmp[c] - top)
+                    total += tmp[c]
+            inv = 1.0 / total
             for c in range(width):
-                counts[r, c] += q[o, c]
-    return delta
+                q[o, c] = tmp[c] * inv
+                q_sum[c] += q[o, c]
+            for kk in range(n_classes):
+                zk = 0.0
+                for mm in range(m):
+                    zk += q[o, kk * m + mm]
+                d = abs(zk - z[o, kk])
+                if d > delta:
+                    delta = d
+                z[o, kk] = zk
+            for a in range(a0, a1):
+                r = key[a]
+                for c in range(width):
+                    counts[r, c] += q[o, c]
+        return delta
+
+    return vb_pass_loop
 
 
-def _bwa_pass_loop(
-    src: Any,
-    lab: Any,
-    obj_start: Any,
-    obj_of_block: Any,
-    known: Any,
-    prec: Any,
-    lam: float,
-    mu: Any,
-    z: Any,
-    ss: Any,
-    z_sum: Any,
-) -> float:
-    """One fused BWA pass: each object's new label scores from the workers'
-    precisions, then the squared-error sums ``ss`` of the new scores (for the
-    next precisions) and their column sums; returns the largest change."""
-    n_blocks = obj_start.shape[0] - 1
-    k = z.shape[1]
-    weight = np.empty(k)
-    hit = np.empty(k)
-    delta = 0.0
-    ss[:, :] = 0.0
-    z_sum[:] = 0.0
-    for b in range(n_blocks):
-        o = obj_of_block[b]
-        a0 = obj_start[b]
-        a1 = obj_start[b + 1]
-        for c in range(k):
-            weight[c] = 0.0
-            hit[c] = 0.0
-        for a in range(a0, a1):
-            s = src[a]
+#: Widths (K M) up to this get a pass of their own, with the width a constant.
+MAX_FIXED_WIDTH = 16
+
+
+def _bwa_pass_for(fixed: int) -> Callable[..., float]:
+    """The fused pass of :func:`bwa_pass` for ``fixed`` labels, a constant
+    the compiler unrolls; 0 for any number (read from the arrays)."""
+
+    def bwa_pass_loop(
+        src: Any,
+        lab: Any,
+        obj_start: Any,
+        obj_of_block: Any,
+        known: Any,
+        prec: Any,
+        lam: float,
+        mu: Any,
+        z: Any,
+        ss: Any,
+        z_sum: Any,
+    ) -> float:  # pragma: no cover - compiled by numba
+        """One fused BWA pass: each object's new label scores from the workers'
+        precisions, then the squared-error sums ``ss`` of the new scores (for the
+        next precisions) and their column sums; returns the largest change."""
+        n_blocks = obj_start.shape[0] - 1
+        k = fixed if fixed > 0 else z.shape[1]
+        weight = np.empty(k)
+        hit = np.empty(k)
+        delta = 0.0
+        ss[:, :] = 0.0
+        z_sum[:] = 0.0
+        for b in range(n_blocks):
+            o = obj_of_block[b]
+            a0 = obj_start[b]
+            a1 = obj_start[b + 1]
             for c in range(k):
-                weight[c] += prec[s, c]
-            hit[lab[a]] += prec[s, lab[a]]
-        for c in range(k):
-            if known[o] >= 0:
-                new = 1.0 if c == known[o] else 0.0
-            else:
-                new = (lam * mu[c] + hit[c]) / (lam + weight[c])
-            d = abs(new - z[o, c])
-            if d > delta:
-                delta = d
-            z[o, c] = new
-            z_sum[c] += new
-        for a in range(a0, a1):
-            s = src[a]
+                weight[c] = 0.0
+                hit[c] = 0.0
+            for a in range(a0, a1):
+                s = src[a]
+                for c in range(k):
+                    weight[c] += prec[s, c]
+                hit[lab[a]] += prec[s, lab[a]]
             for c in range(k):
-                ss[s, c] += z[o, c] * z[o, c]
-            ss[s, lab[a]] += 1.0 - 2.0 * z[o, lab[a]]
-    return delta
+                if known[o] >= 0:
+                    new = 1.0 if c == known[o] else 0.0
+                else:
+                    new = (lam * mu[c] + hit[c]) / (lam + weight[c])
+                d = abs(new - z[o, c])
+                if d > delta:
+                    delta = d
+                z[o, c] = new
+                z_sum[c] += new
+            for a in range(a0, a1):
+                s = src[a]
+                for c in range(k):
+                    ss[s, c] += z[o, c] * z[o, c]
+                ss[s, lab[a]] += 1.0 - 2.0 * z[o, lab[a]]
+        return delta
+
+    return bwa_pass_loop
 
 
 _LOOPS: dict[str, Callable[..., Any]] = {
     "add_rows": _add_rows_loop,
-    "vb_pass": _vb_pass_loop,
-    "bwa_pass": _bwa_pass_loop,
+    "vb_pass": _vb_pass_for(0),
+    "bwa_pass": _bwa_pass_for(0),
 }
 
 
@@ -225,12 +241,10 @@ def bwa_pass(
     >>> np.round(z, 4).tolist()
     [[0.1667, 0.8333]]
     """
-    loops = compiled(_LOOPS, key="bayes")
-    if loops is None:
+    loop = _fixed_pass("bwa_pass", _bwa_pass_for, int(z.shape[1]))
+    if loop is None:
         return None
-    out: float = loops["bwa_pass"](
-        src, lab, obj_start, obj_of_block, known, prec, lam, mu, z, ss, z_sum
-    )
+    out: float = loop(src, lab, obj_start, obj_of_block, known, prec, lam, mu, z, ss, z_sum)
     return out
 
 
@@ -272,13 +286,28 @@ def vb_pass(
     >>> q.tolist(), round(delta, 2)
     ([[0.75, 0.25]], 0.25)
     """
-    loops = compiled(_LOOPS, key="bayes")
-    if loops is None:
+    loop = _fixed_pass("vb_pass", _vb_pass_for, int(log_prior.shape[0]))
+    if loop is None:
         return None
-    out: float = loops["vb_pass"](
+    out: float = loop(
         key, obj_start, obj_of_block, e_log_v, log_prior, n_classes, q, z, counts, q_sum
     )
     return out
+
+
+def _fixed_pass(
+    name: str, factory: Callable[[int], Callable[..., float]], width: int
+) -> Callable[..., float] | None:
+    """The compiled pass ``name`` for ``width`` columns: one of its own, with
+    the width a constant, up to :data:`MAX_FIXED_WIDTH` (IBCC and BWA on up
+    to 16 labels: 9.0 ns to 6.6 ns per assertion per iteration at 1e6, five
+    labels); the one for any width beyond (EBCC's K M = 50 is slower
+    unrolled: 39 ns against 37); None on the numpy path."""
+    if width <= 0 or width > MAX_FIXED_WIDTH:
+        loops = compiled(_LOOPS, key="bayes")
+    else:
+        loops = compiled(lambda: {name: jit(factory(width))}, key=(name, width))
+    return None if loops is None else loops[name]
 
 
 def add_rows_into(out: FloatArray, target: Any, source: FloatArray, index: Any) -> None:
