@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from credscore.errors import ConvergenceWarning, InvalidTableError
+from credscore.kernels import backend as B
 from credscore.models import (
     BWA,
     CATD,
@@ -264,11 +265,48 @@ def test_catd_numeric_matches_reference(table: Table, n_iter: int, alpha: float)
     _assert_agrees(r, ref.catd(table, n_iter, alpha=alpha), values="numeric")
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
 @given(tables(), st.integers(1, 5), st.sampled_from([0.1, 0.5, 2.0]))
-def test_mace_matches_reference(table: Table, n_iter: int, smoothing: float) -> None:
-    """MACE (EM) agrees with its loop-and-dict reference to 1e-9."""
-    r = _fit_quietly(MACE(max_iter=n_iter, tol=0, smoothing=smoothing), table)
+def test_mace_matches_reference(backend: str, table: Table, n_iter: int, smoothing: float) -> None:
+    """MACE (EM) agrees with its loop-and-dict reference to 1e-9, in numpy
+    and in the compiled pass (credscore.kernels.mace)."""
+    if backend == "numba":
+        pytest.importorskip("numba")
+    with B.use_backend(backend):
+        r = _fit_quietly(MACE(max_iter=n_iter, tol=0, smoothing=smoothing), table)
     _assert_agrees(r, ref.mace(table, n_iter, smoothing), values="none")
+
+
+@pytest.mark.parametrize(("n_a", "n_b"), [(150, 149), (3, 1), (160, 2)])
+def test_mace_compiled_pass_leaves_linear_space_when_products_overflow(n_a: int, n_b: int) -> None:
+    """The compiled pass multiplies ratios in linear space and redoes an
+    object in log space when a product passes 1e280: with ratios of 100,
+    150 answers overflow (and 149 nearly), and the posteriors and spam sums
+    must still be the softmax of the log-ratio sums (written out here)."""
+    pytest.importorskip("numba")
+    from credscore.kernels import mace as MK
+
+    ratio = np.array([100.0, 100.0])
+    spam_if_true = np.array([0.3, 0.6])
+    pair = np.array([0] * n_a + [1] * n_b)
+    source = np.arange(n_a + n_b) % 7
+    claim_start = np.array([0, n_a, n_a + n_b])
+    with B.use_backend("numba"):
+        got = MK.mace_pass(
+            ratio, spam_if_true, pair, source, claim_start, np.array([0, 2]), np.zeros(2), 7
+        )
+    assert got is not None
+    new, spam_source, spam_pair, delta = got
+    score = np.array([n_a, n_b]) * np.log(100.0)
+    want = np.exp(score - score.max()) / np.exp(score - score.max()).sum()
+    np.testing.assert_allclose(new, want, rtol=1e-12)
+    q = want[[0] * n_a + [1] * n_b]
+    e = q * spam_if_true[pair] + (1.0 - q)
+    np.testing.assert_allclose(
+        spam_source, np.bincount(source, weights=e, minlength=7), rtol=1e-12
+    )
+    np.testing.assert_allclose(spam_pair, np.bincount(pair, weights=e), rtol=1e-12)
+    assert delta == pytest.approx(want.max())
 
 
 @given(tables())

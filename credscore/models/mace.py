@@ -17,9 +17,17 @@ import attrs
 import numpy as np
 
 from credscore import _validators as _v
+from credscore.kernels import mace as _mace_kernels
 from credscore.kernels import segments as _kernels
+from credscore.models import _bayes
 from credscore.models._gold import Gold
-from credscore.models.base import FloatArray, FusionResult, GoldFitModel, warn_not_converged
+from credscore.models.base import (
+    FloatArray,
+    FusionResult,
+    GoldFitModel,
+    ProgressCallback,
+    warn_not_converged,
+)
 from credscore.models.registry import register_model
 from credscore.models.voting import Majority
 from credscore.table.table import Table
@@ -54,6 +62,9 @@ class MACE(GoldFitModel):
     tol : float, default 1e-6
         Stop when no claim probability moves by more than ``tol``; 0 runs
         exactly ``max_iter`` iterations (and does not warn).
+    progress : callable, optional
+        Called with a :class:`~credscore.models.Progress` after each
+        iteration (``change``: the largest move of a claim probability).
 
     Attributes
     ----------
@@ -86,6 +97,9 @@ class MACE(GoldFitModel):
     smoothing: float = _v.number(0.5, low=0, open_low=True)
     max_iter: int = _v.integer(100, low=1)
     tol: float = _v.number(1e-6, low=0)
+    progress: ProgressCallback | None = _v.callback(
+        what="a callable taking a Progress, or None", repr=False, eq=False
+    )
 
     competence_: FloatArray | None = attrs.field(default=None, init=False, repr=False)
 
@@ -121,21 +135,57 @@ class MACE(GoldFitModel):
         )
         converged = False
         it = 0
+        report = _bayes.reporter(self.name, int(self.max_iter), self.progress)
+        # The compiled pass (credscore.kernels.mace) without known values:
+        # each object's posteriors and the next spam counts in one loop.
+        compiled = fixed is None and _mace_kernels.loops() is not None
+        if compiled:
+            claim_start = np.zeros(n_c + 1, dtype=np.int64)
+            np.cumsum(np.bincount(clm, minlength=n_c), out=claim_start[1:])
+            pair_c = np.ascontiguousarray(pair, dtype=np.int64)
+            obj_start = np.ascontiguousarray(table.object_start, dtype=np.int64)
         while it < int(self.max_iter):
             it += 1
-            # each answer's likelihood if spam, and if the truth is its value
-            spam = theta[src] * xi[pair]
-            competent = 1.0 - theta[src]
-            new = _posterior(spam, competent, clm, n_c, table.object_start)
+            if compiled:
+                # the per-pair factors of every answer (see credscore.kernels.mace)
+                spam_p = theta[pair_src] * xi
+                comp_p = 1.0 - theta[pair_src]
+                got = _mace_kernels.mace_pass(
+                    1.0 + comp_p / spam_p,
+                    spam_p / (comp_p + spam_p),
+                    pair_c,
+                    src,
+                    claim_start,
+                    obj_start,
+                    prob,
+                    n_s,
+                )
+                assert got is not None
+                new, spam_j, spam_jk, delta = got
+                theta, xi = _from_spam(spam_j, spam_jk, pair_src, n_j, k, s)
+                prob = new
+                if report is not None:
+                    report(it, delta)
+                if self.tol > 0 and delta <= self.tol:
+                    converged = True
+                    break
+                continue
+            # each answer's likelihood if spam, and if the truth is its value:
+            # the same for every answer of a (source, value) pair
+            spam_p = theta[pair_src] * xi
+            comp_p = 1.0 - theta[pair_src]
+            new = _posterior(np.log1p(comp_p / spam_p)[pair], clm, n_c, table.object_start)
             if fixed is not None:
                 new = np.where(fixed, known_value, new)
             # expected spam indicator of every answer: certain spam unless its
             # value is the truth, and then the spam share of its likelihood
-            spam_if_true = spam / (competent + spam)
+            spam_if_true = (spam_p / (comp_p + spam_p))[pair]
             q = new[clm]
             theta, xi = _m_step(q * spam_if_true + (1.0 - q), src, pair, pair_src, n_j, n_s, k, s)
             delta = float(np.max(np.abs(new - prob))) if n_c else 0.0
             prob = new
+            if report is not None:
+                report(it, delta)
             if self.tol > 0 and delta <= self.tol:
                 converged = True
                 break
@@ -174,19 +224,23 @@ def _m_step(
     """``theta`` per source and ``xi`` per (source, value) pair from the
     expected spam indicator of every answer."""
     spam_j = np.bincount(src, weights=spam, minlength=n_s)
-    theta: FloatArray = (spam_j + s) / (n_j + 2.0 * s)
     spam_jk = np.bincount(pair, weights=spam, minlength=pair_src.shape[0])
+    return _from_spam(spam_j, spam_jk, pair_src, n_j, k, s)
+
+
+def _from_spam(
+    spam_j: Any, spam_jk: Any, pair_src: Any, n_j: FloatArray, k: int, s: float
+) -> tuple[FloatArray, FloatArray]:
+    """``theta`` and ``xi`` from the expected spam per source and per pair."""
+    theta: FloatArray = (spam_j + s) / (n_j + 2.0 * s)
     xi: FloatArray = (spam_jk + s) / (spam_j[pair_src] + k * s)
     return theta, xi
 
 
-def _posterior(
-    spam: FloatArray, competent: FloatArray, clm: Any, n_c: int, object_start: Any
-) -> FloatArray:
+def _posterior(gain: FloatArray, clm: Any, n_c: int, object_start: Any) -> FloatArray:
     """Each claim's posterior, the truth uniform over its object's claims:
     log P(t) = sum over the object's answers of log(theta xi), plus, for the
-    answers that give t, log((1 - theta + theta xi) / (theta xi))."""
-    gain = np.log1p(competent / spam)
+    answers that give t, ``gain = log((1 - theta + theta xi) / (theta xi))``."""
     score = np.bincount(clm, weights=gain, minlength=n_c).astype(np.float64)
     # the all-spam term is the same for every claim of an object: it cancels
     return _kernels.segment_softmax(score, object_start)
