@@ -146,10 +146,11 @@ class MACE(GoldFitModel):
             obj_start = np.ascontiguousarray(table.object_start, dtype=np.int64)
         while it < int(self.max_iter):
             it += 1
+            # each answer's likelihood if spam, and if the truth is its value:
+            # the same for every answer of a (source, value) pair
+            spam_p = theta[pair_src] * xi
+            comp_p = 1.0 - theta[pair_src]
             if compiled:
-                # the per-pair factors of every answer (see credscore.kernels.mace)
-                spam_p = theta[pair_src] * xi
-                comp_p = 1.0 - theta[pair_src]
                 got = _mace_kernels.mace_pass(
                     1.0 + comp_p / spam_p,
                     spam_p / (comp_p + spam_p),
@@ -163,26 +164,18 @@ class MACE(GoldFitModel):
                 assert got is not None
                 new, spam_j, spam_jk, delta = got
                 theta, xi = _from_spam(spam_j, spam_jk, pair_src, n_j, k, s)
-                prob = new
-                if report is not None:
-                    report(it, delta)
-                if self.tol > 0 and delta <= self.tol:
-                    converged = True
-                    break
-                continue
-            # each answer's likelihood if spam, and if the truth is its value:
-            # the same for every answer of a (source, value) pair
-            spam_p = theta[pair_src] * xi
-            comp_p = 1.0 - theta[pair_src]
-            new = _posterior(np.log1p(comp_p / spam_p)[pair], clm, n_c, table.object_start)
-            if fixed is not None:
-                new = np.where(fixed, known_value, new)
-            # expected spam indicator of every answer: certain spam unless its
-            # value is the truth, and then the spam share of its likelihood
-            spam_if_true = (spam_p / (comp_p + spam_p))[pair]
-            q = new[clm]
-            theta, xi = _m_step(q * spam_if_true + (1.0 - q), src, pair, pair_src, n_j, n_s, k, s)
-            delta = float(np.max(np.abs(new - prob))) if n_c else 0.0
+            else:
+                new = _posterior(np.log1p(comp_p / spam_p)[pair], clm, n_c, table.object_start)
+                if fixed is not None:
+                    new = np.where(fixed, known_value, new)
+                # expected spam indicator of every answer: certain spam unless
+                # its value is the truth, and then the spam share of its likelihood
+                spam_if_true = (spam_p / (comp_p + spam_p))[pair]
+                q = new[clm]
+                theta, xi = _m_step(
+                    q * spam_if_true + (1.0 - q), src, pair, pair_src, n_j, n_s, k, s
+                )
+                delta = float(np.max(np.abs(new - prob))) if n_c else 0.0
             prob = new
             if report is not None:
                 report(it, delta)

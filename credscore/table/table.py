@@ -24,7 +24,7 @@ by row order), as a later report supersedes an earlier one in a case.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -607,20 +607,11 @@ def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -
     obj_a = o_old[a.object[rows]]
     obj_b = o_new[b.object]
     at = np.searchsorted(obj_a, obj_b, side="right") + np.arange(obj_b.shape[0])
-    n_small = obj_a.shape[0] + obj_b.shape[0]
-    from_b = np.zeros(n_small, dtype=bool)
-    from_b[at] = True
-
-    def merged(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> IntArray:
-        out = np.empty(n_small, dtype=np.int32)
-        out[~from_b] = x
-        out[from_b] = y
-        return out
-
+    merge, _ = _merger(obj_a.shape[0] + obj_b.shape[0], at)
     small = compile_by_object(
-        merged(s_old[a.source[rows]], s_new[b.source]),
-        merged(obj_a, obj_b),
-        merged(v_old[a.claim_label[a.claim[rows]]], v_new[b.claim_label[b.claim]]),
+        merge(s_old[a.source[rows]], s_new[b.source], np.int32),
+        merge(obj_a, obj_b, np.int32),
+        merge(v_old[a.claim_label[a.claim[rows]]], v_new[b.claim_label[b.claim]], np.int32),
         source_ids.shape[0],
         n_obj,
         value_ids.shape[0],
@@ -652,23 +643,15 @@ def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -
     code_a = pick(a.claim_label, kept_c)
     if not same_v:
         code_a = v_old[code_a]
-    n_claims = claim_obj_a.shape[0] + sm_claim_object.shape[0]
     pos_s = np.searchsorted(claim_obj_a, sm_claim_object) + np.arange(sm_claim_object.shape[0])
-    is_s = np.zeros(n_claims, dtype=bool)
-    is_s[pos_s] = True
-    from_a = ~is_s
-    claim_object = np.empty(n_claims, dtype=np.int32)
-    claim_object[from_a] = claim_obj_a
-    claim_object[is_s] = sm_claim_object
-    claim_code = np.empty(n_claims, dtype=np.int64)
-    claim_code[from_a] = code_a
-    claim_code[is_s] = sm_code
-    new_claim = np.full(a.n_claims, -1, dtype=np.int32) if not alone else None
-    if new_claim is not None:
-        new_claim[kept_c] = np.flatnonzero(from_a)
-        claim_map = new_claim
-    else:
+    merge, from_a = _merger(claim_obj_a.shape[0] + sm_claim_object.shape[0], pos_s)
+    claim_object = merge(claim_obj_a, sm_claim_object, np.int32)
+    claim_code = merge(code_a, sm_code, np.int64)
+    if alone:
         claim_map = np.flatnonzero(from_a).astype(np.int32)
+    else:
+        claim_map = np.full(a.n_claims, -1, dtype=np.int32)
+        claim_map[kept_c] = np.flatnonzero(from_a)
     # Assertions: a's on the kept claims and the small table's, in claim order.
     keep = None if alone else ~touched_a[a.object]
     claim_a = claim_map[pick(a.claim, keep)]
@@ -676,17 +659,10 @@ def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -
     if not same_s:
         src_a = s_old[src_a]
     claim_s = pos_s[sm_claim].astype(np.int32)
-    n = claim_a.shape[0] + claim_s.shape[0]
     pos = np.searchsorted(claim_a, claim_s) + np.arange(claim_s.shape[0])
-    is_sa = np.zeros(n, dtype=bool)
-    is_sa[pos] = True
-    from_a = ~is_sa
-    source = np.empty(n, dtype=np.int32)
-    source[from_a] = src_a
-    source[is_sa] = sm_source
-    claim = np.empty(n, dtype=np.int32)
-    claim[from_a] = claim_a
-    claim[is_sa] = claim_s
+    merge, _ = _merger(claim_a.shape[0] + claim_s.shape[0], pos)
+    source = merge(src_a, sm_source, np.int32)
+    claim = merge(claim_a, claim_s, np.int32)
     object_start = np.zeros(n_obj + 1, dtype=np.int64)
     np.cumsum(np.bincount(claim_object, minlength=n_obj), out=object_start[1:])
     table = Table(
@@ -704,6 +680,24 @@ def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -
     present, code = factorize(claim_code)
     table._set_labels(value_ids[present], code)
     return table
+
+
+def _merger(
+    n: int, at: IndexArray
+) -> tuple[Callable[[Any, Any, Any], np.ndarray[Any, Any]], npt.NDArray[np.bool_]]:
+    """``merge(x, y, dtype)``: an array of ``n`` holding ``y[i]`` at ``at[i]``
+    and ``x`` in order elsewhere; and where ``x`` goes (a mask)."""
+    at_y = np.zeros(n, dtype=bool)
+    at_y[at] = True
+    at_x = ~at_y
+
+    def merge(x: Any, y: Any, dtype: Any) -> np.ndarray[Any, Any]:
+        out = np.empty(n, dtype=dtype)
+        out[at_x] = x
+        out[at_y] = y
+        return out
+
+    return merge, at_x
 
 
 def _ranges(lo: IndexArray, hi: IndexArray) -> IndexArray:
