@@ -16,7 +16,8 @@ of ratios in linear space; an object whose product leaves the normal range
 is redone in log space), then each answer's expected spam indicator, added
 up per source and per pair for the next M-step. The numpy form lives in the
 model; ``tests/test_models_crowd.py`` checks that both give the fit of the
-pure-Python reference to 1e-9, and each other to 1e-12.
+pure-Python reference to 1e-9 and each other to 1e-12, and the log-space
+redo against the softmax written out.
 
 Examples
 --------
