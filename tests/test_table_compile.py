@@ -321,3 +321,13 @@ def test_input_arrays_stay_writable() -> None:
     t = Table.from_arrays(src, obj, val, numeric=False)
     assert src.flags.writeable and obj.flags.writeable and val.flags.writeable
     assert not t.object.flags.writeable and not t.source.flags.writeable
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 6)), max_size=12))
+def test_concat_ranges_is_the_ranges_one_after_another(spans: list[tuple[int, int]]) -> None:
+    """credscore.kernels.codes.concat_ranges (used by Table.append and the
+    grouped-rows order) against a loop over Python ranges."""
+    lo = np.array([a for a, _ in spans], dtype=np.int64)
+    hi = np.array([a + n for a, n in spans], dtype=np.int64)
+    want = [k for a, n in spans for k in range(a, a + n)]
+    assert _codes.concat_ranges(lo, hi).tolist() == want

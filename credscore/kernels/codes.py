@@ -230,11 +230,30 @@ def _group_order(obj: npt.NDArray[np.integer[Any]], n_objects: int) -> npt.NDArr
     if runs.shape[0] != first.shape[0]:
         return None  # an object in two or more runs: not grouped
     length = np.diff(np.append(first, obj.shape[0]))[runs]
-    # Row k of the output is row first[run] + (k - output start of the run).
-    shift = first[runs] - (np.cumsum(length) - length)
-    order: npt.NDArray[np.intp] = np.repeat(shift, length)
-    order += np.arange(obj.shape[0])
+    order: npt.NDArray[np.intp] = concat_ranges(first[runs], first[runs] + length).astype(
+        np.intp, copy=False
+    )
     return order
+
+
+def concat_ranges(
+    lo: npt.NDArray[np.integer[Any]], hi: npt.NDArray[np.integer[Any]]
+) -> npt.NDArray[np.integer[Any]]:
+    """The concatenation of ``arange(lo[i], hi[i])`` over ``i``.
+
+    Element ``k`` of the output is ``lo[i] + (k - where range i starts in
+    the output)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> concat_ranges(np.array([5, 0, 9]), np.array([7, 0, 10])).tolist()
+    [5, 6, 9]
+    """
+    size = hi - lo
+    out: npt.NDArray[np.integer[Any]] = np.repeat(lo - (np.cumsum(size) - size), size)
+    out += np.arange(out.shape[0], dtype=out.dtype)
+    return out
 
 
 def _sort_order(obj: npt.NDArray[np.integer[Any]], n_objects: int) -> npt.NDArray[np.int64] | None:

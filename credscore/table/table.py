@@ -33,7 +33,7 @@ import numpy.typing as npt
 
 from credscore._validators import show
 from credscore.errors import InvalidTableError
-from credscore.kernels.codes import compile_by_object
+from credscore.kernels.codes import compile_by_object, concat_ranges
 from credscore.kernels.segments import compile_codes, factorize
 
 __all__ = ["Table"]
@@ -603,7 +603,7 @@ def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -
     idx = np.flatnonzero(touched_a).astype(a.object.dtype)
     lo = np.searchsorted(a.object, idx, side="left")
     hi = np.searchsorted(a.object, idx, side="right")
-    rows = _ranges(lo, hi)
+    rows = concat_ranges(lo, hi)
     obj_a = o_old[a.object[rows]]
     obj_b = o_new[b.object]
     at = np.searchsorted(obj_a, obj_b, side="right") + np.arange(obj_b.shape[0])
@@ -619,10 +619,9 @@ def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -
     if small is None:  # pragma: no cover - b has at least one assertion
         raise InvalidTableError("value: the new rows hold no assertion")
     sm_source, sm_claim, sm_claim_object, sm_code, _, _ = small
-    # Claims: a's on the objects b leaves alone, and the small table's, in
-    # object order (no object is in both).
-    # A map that keeps every label in place (no new label of its kind) is
-    # skipped; so is the selection when b touches none of a's objects.
+    # A map that keeps every label in place (no new label of its kind: _union
+    # returned a's own labels) is skipped; so is the selection when b touches
+    # none of a's objects.
     same_s, same_o, same_v = (
         labels is mine
         for labels, mine in (
@@ -634,9 +633,11 @@ def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -
     alone = idx.shape[0] == 0
     kept_c = None if alone else np.flatnonzero(~touched_a[a.claim_object])
 
-    def pick(x: np.ndarray[Any, Any], rows: np.ndarray[Any, Any] | None) -> Any:
-        return x if rows is None else x[rows]
+    def pick(x: np.ndarray[Any, Any], at: np.ndarray[Any, Any] | None) -> Any:
+        return x if at is None else x[at]
 
+    # Claims: a's on the objects b leaves alone, and the small table's, in
+    # object order (no object is in both).
     claim_obj_a = pick(a.claim_object, kept_c)
     if not same_o:
         claim_obj_a = o_old[claim_obj_a]
@@ -700,22 +701,6 @@ def _merger(
     return merge, at_x
 
 
-def _ranges(lo: IndexArray, hi: IndexArray) -> IndexArray:
-    """The concatenation of ``arange(lo[i], hi[i])`` over ``i``."""
-    size = hi - lo
-    total = int(size.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    # Each range's first index follows the last of the one before.
-    step = np.ones(total, dtype=np.int64)
-    starts = np.cumsum(size) - size
-    nonempty = size > 0
-    step[starts[nonempty]] = lo[nonempty] - np.concatenate(([0], (hi - 1)[nonempty][:-1]))
-    step[0] = lo[nonempty][0]
-    out: IndexArray = np.cumsum(step)
-    return out
-
-
 def _kind(a: np.ndarray[Any, Any]) -> str:
     """What labels an array holds, for refusing to mix them."""
     if a.dtype.kind in "iub":
@@ -730,7 +715,10 @@ def _kind(a: np.ndarray[Any, Any]) -> str:
 def _union(
     a: np.ndarray[Any, Any], b: np.ndarray[Any, Any], name: str
 ) -> tuple[np.ndarray[Any, Any], IntArray, IntArray]:
-    """Sorted union of two sorted label arrays and where each one's labels go."""
+    """Sorted union of two sorted label arrays and where each one's labels go.
+
+    When ``b`` brings no new label the union is ``a`` itself (and ``a``'s
+    map the identity), which :func:`_splice` relies on to skip that map."""
     if _kind(a) != _kind(b):
         raise InvalidTableError(
             f"{name}: the new rows' labels are {_kind(b)} and the table's are {_kind(a)}"
