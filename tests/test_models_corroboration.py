@@ -22,8 +22,10 @@ from credscore.kernels import backend as _backend
 from credscore.models import Corroboration, get_model
 from credscore.models import corroboration as corroboration_module
 from credscore.models.base import combine_stats
+from credscore.models.copying import candidate_cooccurrences, directed_probabilities
 from credscore.models.corroboration import _cell_key, _value_sets, confirmation_llr
 from credscore.table.table import Table
+from tests.test_copying import tables
 
 try:
     import numba  # noqa: F401
@@ -591,6 +593,57 @@ def _copier_table(seed: int, n_obj: int = 200) -> tuple[Table, dict[str, str]]:
             obj.append(oid)
             val.append(bad)
     return Table.from_arrays(src, obj, np.array(val, dtype=object)), truth
+
+
+def _neutral_reference(
+    table: Table, min_shared: int, accuracy: float, settings: dict[str, Any]
+) -> dict[tuple[int, int], tuple[float, float]]:
+    """The first judgement of dependence written out pair by pair: on the
+    objects with two or more candidates, each candidate of probability
+    1/m, the shared-true, shared-false and different counts of every pair
+    sharing ``min_shared`` such objects; ``{(i, j): (p, copy rate)}``."""
+    m = np.diff(table.object_start)
+    said: dict[int, dict[int, int]] = {}
+    for s, o, c in zip(table.source.tolist(), table.object.tolist(), table.claim.tolist()):
+        if m[o] > 1:
+            said.setdefault(s, {})[o] = c
+    out = {}
+    for i in sorted(said):
+        for j in sorted(said):
+            shared = sorted(set(said[i]) & set(said[j])) if i < j else []
+            if not shared or len(shared) < min_shared:
+                continue
+            same = [said[i][o] == said[j][o] for o in shared]
+            kt = sum(1.0 / m[o] for o, e in zip(shared, same) if e)
+            kf = sum(1.0 - 1.0 / m[o] for o, e in zip(shared, same) if e)
+            kd = float(sum(not e for e in same))
+            acc = np.array([min(max(accuracy, 1e-3), 1 - 1e-3)])
+            p_ij, p_ji, c_ij, c_ji = directed_probabilities(
+                np.array([kt]), np.array([kf]), np.array([kd]), acc, acc, **settings
+            )
+            rate = c_ij if p_ij[0] >= p_ji[0] else c_ji
+            out[(i, j)] = (min(float(p_ij[0] + p_ji[0]), 1.0), float(rate[0]))
+    return out
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_first_judgement_of_dependence_matches_reference(data: st.DataObject) -> None:
+    """The judgement before any truth, from the co-occurrences found once for
+    the whole fit and cut to the contested objects, equals the pairs judged
+    one by one."""
+    t = data.draw(tables(max_sources=7, max_objects=7))
+    min_shared = data.draw(st.integers(1, 3))
+    found_min = data.draw(st.integers(1, min_shared))  # found with a lower bound is fine
+    settings = {"copy_rate": None, "n_false": 3.0, "alpha": 0.15}
+    found = candidate_cooccurrences(t, found_min)
+    i, j, p, c = corroboration_module._neutral_copy_probabilities(
+        t, found, min_shared, 0.5, settings
+    )
+    want = _neutral_reference(t, min_shared, 0.5, settings)
+    assert list(zip(i.tolist(), j.tolist())) == sorted(want)
+    np.testing.assert_allclose(p, [want[k][0] for k in sorted(want)], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c, [want[k][1] for k in sorted(want)], rtol=0, atol=1e-9)
 
 
 def _accuracy(result: Any, truth: dict[str, str]) -> float:

@@ -525,6 +525,38 @@ def cooccurrences_of(
     )
 
 
+def within_objects(
+    table: Table, found: Cooccurrences, objects: npt.NDArray[np.bool_], min_shared: int
+) -> Cooccurrences:
+    """The co-occurrences ``found`` that lie on the marked ``objects``, and
+    the pairs that share at least ``min_shared`` of those objects.
+
+    Each source gives at most one value per object, so a pair's
+    co-occurrences are its shared objects. ``found`` must hold every pair
+    sharing ``min_shared`` marked objects, as :func:`candidate_cooccurrences`
+    with ``min_shared`` or less does: then the result equals
+    :func:`candidate_cooccurrences` of the table cut to those objects, in
+    the table's own source indices.
+
+    Examples
+    --------
+    >>> t = Table.from_arrays(["a", "b", "a", "b"], [1, 1, 2, 2], list("xyxx"))
+    >>> found = candidate_cooccurrences(t, 1)
+    >>> [x.tolist() for x in within_objects(t, found, np.array([True, False]), 1)]
+    [[1], [0], [1], [0]]
+    >>> within_objects(t, found, np.array([True, False]), 2)[0].tolist()
+    []
+    """
+    keys, first, second, pair = found
+    on = objects[table.object[first]]
+    first, second, pair = first[on], second[on], pair[on]
+    shared = np.bincount(pair, minlength=keys.shape[0])
+    good = shared >= min_shared
+    index = np.cumsum(good) - 1
+    hit = good[pair]
+    return keys[good], first[hit], second[hit], index[pair[hit]].astype(np.int64)
+
+
 def candidate_pairs(table: Table, min_shared: int = 1) -> tuple[Int64Array, Int64Array]:
     """The source pairs ``(i, j)``, ``i < j``, that share at least
     ``min_shared`` objects.
@@ -856,7 +888,32 @@ def copy_pairs(
     check_copy_settings(alpha, copy_rate, n_false, eps)
     min_shared = check_min_shared(min_shared)
     prob, rel = check_probability_arrays(table, claim_probability, reliability)
-    keys, first, second, pair = candidate_cooccurrences(table, min_shared)
+    found = candidate_cooccurrences(table, min_shared)
+    return judge_pairs(
+        table, prob, rel, found, alpha=alpha, copy_rate=copy_rate, n_false=n_false, eps=eps
+    )
+
+
+Cooccurrences = tuple[Int64Array, Int64Array, Int64Array, Int64Array]
+"""``(keys, first, second, pair)``, as :func:`candidate_cooccurrences` returns."""
+
+
+def judge_pairs(
+    table: Table,
+    prob: FloatArray,
+    rel: FloatArray,
+    found: Cooccurrences,
+    *,
+    alpha: float,
+    copy_rate: float | None,
+    n_false: float,
+    eps: float = 1e-3,
+) -> tuple[Int64Array, Int64Array, FloatArray, FloatArray]:
+    """:func:`copy_pairs` of the pairs and co-occurrences ``found`` in
+    ``table`` (by :func:`candidate_cooccurrences` or
+    :func:`within_objects`), without checking the inputs: so that several
+    judgements of one table find its co-occurrences once."""
+    keys, first, second, pair = found
     n = np.int64(table.n_sources)
     i, j = keys // n, keys % n
     kt, kf, kd = pair_statistics(table, prob, first, second, pair, keys.shape[0])

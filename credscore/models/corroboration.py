@@ -72,6 +72,14 @@ from credscore.models.base import (
     IterativeModel,
     Stats,
 )
+from credscore.models.copying import (
+    Cooccurrences,
+    candidate_cooccurrences,
+    closed_labels,
+    judge_pairs,
+    observed_false_values,
+    within_objects,
+)
 from credscore.models.registry import register_model
 from credscore.semantics import llr, pool_rule
 from credscore.table.table import Table
@@ -1042,22 +1050,24 @@ class Corroboration(IterativeModel[State]):
         groups stop changing or ``copy_rounds`` rounds. ``first=None``
         starts from a judgement of agreement alone; else ``first`` fits with
         ``group``/``group_r`` before the first judgement."""
-        from credscore.models.copying import copy_pairs, observed_false_values
-
         n_src = table.n_sources
         # The copy model's chance that two independent wrong sources agree,
         # 1 / n_false, is this model's a: on a closed label set of K values,
         # n_false = K - 1; otherwise the observed domain. Each pair's copy rate
         # is estimated; a source is expected to copy at most about one other,
         # so the prior of dependence per pair is 1 / (n_sources - 1).
+        min_shared = (
+            min_shared_for(n_src) if self.copy_min_shared == "auto" else self.copy_min_shared
+        )
         copy_settings: dict[str, Any] = {
             "copy_rate": None,
             "n_false": observed_false_values(table),
-            "min_shared": (
-                min_shared_for(n_src) if self.copy_min_shared == "auto" else self.copy_min_shared
-            ),
             "alpha": min(0.2, 1.0 / max(n_src - 1, 1)),
         }
+        # The pairs sharing min_shared objects and their co-occurrences, found
+        # once for every judgement of this table (the first judgement keeps
+        # those on contested objects).
+        found = candidate_cooccurrences(table, min_shared)
 
         def fit_with(g: IntArray, r: FloatArray, how: Callable[[], FusionResult]) -> FusionResult:
             self._seed_groups = (g, r)
@@ -1075,7 +1085,7 @@ class Corroboration(IterativeModel[State]):
                 # _neutral_copy_probabilities), so that a block of copies
                 # cannot first make itself the truth and then look independent.
                 i, j, p, c = _neutral_copy_probabilities(
-                    table, self.prior_reliability, copy_settings
+                    table, found, min_shared, self.prior_reliability, copy_settings
                 )
             else:
                 # Later rounds compare sources with the fused values, taken
@@ -1087,7 +1097,7 @@ class Corroboration(IterativeModel[State]):
                 accuracy = _wsum(table.source, prob[table.claim], n_src) / np.bincount(
                     table.source, minlength=n_src
                 )
-                i, j, p, c = copy_pairs(table, prob, accuracy, **copy_settings)
+                i, j, p, c = judge_pairs(table, prob, accuracy, found, **copy_settings)
             i = np.asarray(i, dtype=np.int64)
             j = np.asarray(j, dtype=np.int64)
             p = np.asarray(p, dtype=np.float64)
@@ -1112,8 +1122,6 @@ class Corroboration(IterativeModel[State]):
             return self.dependence == "learned"
         if table.numeric or self.groups is not None:
             return False
-        from credscore.models.copying import closed_labels
-
         k = closed_labels(table)
         if k is None or k < 3:
             return False
@@ -1297,30 +1305,25 @@ def _wsum(index: npt.NDArray[Any], weights: FloatArray, n: int) -> FloatArray:
 
 
 def _neutral_copy_probabilities(
-    table: Table, accuracy: float, settings: dict[str, Any]
+    table: Table,
+    found: Cooccurrences,
+    min_shared: int,
+    accuracy: float,
+    settings: dict[str, Any],
 ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
     """Copy probabilities judged before any truth, on the contested objects.
 
     Every candidate of an object is taken as equally likely and every source
     as equally accurate. Objects with a single candidate are left out: there
     sources agree by being right as often as by copying, so agreement says
-    nothing; where sources disagree, copies still agree.
+    nothing; where sources disagree, copies still agree. The pairs judged are
+    those sharing ``min_shared`` contested objects, among ``found`` (the
+    co-occurrences of the pairs sharing ``min_shared`` objects).
     """
-    from credscore.models.copying import copy_pairs
-
-    contested = np.diff(table.object_start)[table.object] > 1
-    empty = np.zeros(0, dtype=np.int64)
-    if not contested.any():
-        return empty, empty, np.zeros(0), np.zeros(0)
-    src = table.source[contested]
-    sub = Table.from_arrays(
-        src, table.object[contested], table.claim[contested].astype(np.int64), numeric=False
-    )
-    prob = _kernels.segment_normalize(np.ones(sub.n_claims), sub.object_start)
-    i, j, p, c = copy_pairs(sub, prob, np.full(sub.n_sources, accuracy), **settings)
-    # The sub-table's sources are the original indices, sorted.
-    ids = np.asarray(sub.source_ids, dtype=np.int64)
-    return ids[np.asarray(i, dtype=np.int64)], ids[np.asarray(j, dtype=np.int64)], p, c
+    m = np.diff(table.object_start)
+    prob = np.where(m > 1, 1.0 / m, 1.0)[table.claim_object]
+    contested = within_objects(table, found, m > 1, min_shared)
+    return judge_pairs(table, prob, np.full(table.n_sources, accuracy), contested, **settings)
 
 
 def _canonical_groups(group: IntArray, group_r: FloatArray) -> tuple[IntArray, FloatArray]:
