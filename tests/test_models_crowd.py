@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -859,3 +860,124 @@ def test_not_converged_warning_points_at_the_caller(cls: Any) -> None:
     with pytest.warns(ConvergenceWarning) as caught:
         cls(max_iter=1, tol=1e-12).fit(t)
     assert [Path(w.filename).name for w in caught] == [Path(__file__).name]
+
+
+# -- EBCC's pruned pass (credscore.kernels.bayes.vb_pass with cols) -----------
+
+
+def _pass_inputs(
+    draw: st.DrawFn,
+) -> tuple[Any, ...]:
+    """A random fused-pass problem: objects with 1-8 answers, K classes of
+    m subtypes, some subtypes' log prior weight far below the others'."""
+    k = draw(st.integers(2, 4))
+    m = draw(st.integers(2, 5))
+    width = k * m
+    n_rows = draw(st.integers(1, 6)) * k
+    sizes = draw(st.lists(st.integers(1, 8), min_size=1, max_size=12))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    key = rng.integers(0, n_rows, sum(sizes)).astype(np.int64)
+    bounds = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+    block_obj = rng.permutation(len(sizes)).astype(np.int64)
+    # factors in (0, 1]; some answers very unlikely under every column, so
+    # that some objects' kept mass is small enough to be redone in full
+    low = draw(st.sampled_from([-3.0, -12.0, -40.0]))
+    e_log_v = rng.uniform(low, 0.0, (n_rows, width))
+    log_prior = np.log(rng.dirichlet(np.ones(width)))
+    n_drop = draw(st.integers(1, width - 1))
+    drop = rng.choice(width, n_drop, replace=False)
+    top = np.delete(log_prior, drop).max()
+    log_prior[drop] = top + draw(st.sampled_from([-50.0, -75.0, -110.0, -300.0]))
+    # some rows fit only the left-out columns: an object with enough of
+    # them holds most of its mass there, and the pruned pass must see it
+    odd = rng.random(n_rows) < draw(st.sampled_from([0.0, 0.3, 1.0]))
+    kept = np.ones(width, dtype=bool)
+    kept[drop] = False
+    e_log_v[np.ix_(odd, kept)] += low
+    e_log_v[np.ix_(odd, ~kept)] = 0.0
+    return key, bounds, block_obj, e_log_v, log_prior, k, m
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("numba") is None, reason="numba is not installed"
+)
+@given(st.data())
+def test_pruned_vb_pass_matches_the_full_pass(data: st.DataObject) -> None:
+    """The pass over EBCC's kept columns gives the full pass's class sums,
+    column sums, counts and log normaliser (to 1e-12 of each object's mass),
+    including for the objects it must redo over every column."""
+    from credscore.kernels.bayes import PRUNE_BELOW, kept_columns, vb_pass
+
+    key, bounds, block_obj, e_log_v, log_prior, k, m = _pass_inputs(data.draw)
+    width = k * m
+    n_o = block_obj.size
+    cols = np.flatnonzero(np.exp(log_prior - log_prior.max()) >= PRUNE_BELOW).astype(np.int64)
+    assert cols.size < width
+    out = []
+    with B.use_backend("numba"):
+        for use in (None, cols):
+            z = np.full((n_o, k), 1.0 / k)
+            counts = np.full((e_log_v.shape[0], width), np.nan)
+            q_sum = np.full(width, np.nan)
+            got = vb_pass(
+                key, bounds, block_obj, e_log_v, log_prior, k, z, counts, q_sum, cols=use
+            )
+            assert got is not None
+            out.append((z, counts, q_sum, got))
+    (z0, c0, s0, (d0, n0)), (z1, c1, s1, (d1, n1)) = out
+    np.testing.assert_allclose(z1, z0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(c1, c0, rtol=0, atol=1e-12 * max(1, key.size))
+    np.testing.assert_allclose(s1, s0, rtol=0, atol=1e-12 * n_o)
+    assert abs(d1 - d0) <= 1e-12
+    assert math.isclose(n1, n0, rel_tol=1e-12, abs_tol=1e-9)
+    # the full pass against a plain numpy E-step, in log space
+    score = np.stack(
+        [log_prior + e_log_v[key[a:b]].sum(axis=0) for a, b in itertools.pairwise(bounds)]
+    )
+    top = score.max(axis=1, keepdims=True)
+    norm = top[:, 0] + np.log(np.exp(score - top).sum(axis=1))
+    q = np.exp(score - norm[:, None])
+    np.testing.assert_allclose(z0[block_obj], q.reshape(-1, k, m).sum(axis=2), atol=1e-12)
+    assert math.isclose(n0, float(norm.sum()), rel_tol=1e-12, abs_tol=1e-9)
+    # and the rule that chose the columns keeps these ones
+    assert kept_columns(log_prior, m).tolist() in (cols.tolist(), list(range(width)))
+
+
+def test_ebcc_long_fit_with_emptied_subtypes_matches_numpy() -> None:
+    """Over 150 iterations most of EBCC's subtypes empty and the compiled fit
+    runs the pruned pass; it still gives the numpy fit (every column, every
+    iteration) to 1e-9, ELBO included."""
+    pytest.importorskip("numba")
+    import credscore.kernels.bayes as kb
+    import credscore.models._bayes as bayes_module
+
+    rng = np.random.default_rng(3)
+    n_w, n_items, k = 12, 300, 3
+    truth = rng.integers(0, k, n_items)
+    acc = rng.uniform(0.5, 0.9, n_w)
+    rows = []
+    for i in range(n_items):
+        for w in rng.choice(n_w, 4, replace=False):
+            label = truth[i] if rng.random() < acc[w] else rng.integers(0, k)
+            rows.append((f"w{w}", f"i{i}", f"l{label}"))
+    table = Table.from_rows(rows, numeric=False)
+    widths: list[int] = []
+
+    def spy(log_prior: Any, m: int = 1) -> Any:
+        cols = kb.kept_columns(log_prior, m)
+        widths.append(int(cols.size))
+        return cols
+
+    fits = []
+    for backend in ("numpy", "numba"):
+        model = EBCC(max_iter=150, tol=0, n_subtypes=6, seed=5)
+        with B.use_backend(backend), pytest.MonkeyPatch.context() as mp:
+            mp.setattr(bayes_module, "kept_columns", spy)
+            fits.append((_fit_quietly(model, table), model.elbo_))
+    assert widths and min(widths) < 0.6 * k * 6  # the pruned pass ran
+    (r0, e0), (r1, e1) = fits
+    np.testing.assert_allclose(r1.claim_probability, r0.claim_probability, atol=1e-9)
+    np.testing.assert_allclose(r1.reliability, r0.reliability, atol=1e-9)
+    assert e0 is not None and e1 is not None
+    assert math.isclose(e1, e0, rel_tol=1e-9)

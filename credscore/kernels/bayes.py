@@ -10,10 +10,14 @@ answer ``l``, object ``o``, row ``r = s K + l``):
 
 In numpy both are a gather of ``n_assertions x (K M)`` numbers followed by
 ``numpy.add.reduceat`` over blocks (the assertions sorted by row for the
-counts, by object for the scores). With numba (the ``fast`` extra) each is
-one loop over the assertions that touches ``K M`` numbers of a row, with no
-temporary: :func:`add_rows_into`. The sums are the same up to rounding (the
-order of the additions differs).
+counts, by object for the scores). With numba (the ``fast`` extra) one
+fused loop per iteration (:func:`vb_pass`) takes each object in turn: its
+posterior from its answers' rows, then its answers' counts, so that ``q``
+lives one object at a time and only its class sums are kept. EBCC's sparse
+prior over subtypes empties most columns within a few dozen iterations;
+the pass then runs over the kept ones (:func:`kept_columns`), with a bound
+on what the others could hold. The sums are the same up to rounding (the
+order of the additions differs) and that bound.
 
 Examples
 --------
@@ -35,7 +39,7 @@ import numpy.typing as npt
 
 from credscore.kernels.backend import compiled, jit
 
-__all__ = ["add_rows_into", "bwa_pass", "vb_pass"]
+__all__ = ["add_rows_into", "bwa_pass", "kept_columns", "vb_pass"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -51,7 +55,7 @@ def _add_rows_loop(out: Any, target: Any, source: Any, index: Any) -> None:
             out[t, c] += source[i, c]
 
 
-def _vb_pass_for(fixed: int) -> Callable[..., float]:
+def _vb_pass_for(fixed: int) -> Callable[..., Any]:
     """The fused pass of :func:`vb_pass` for ``fixed`` columns (K M), a
     constant the compiler unrolls; 0 for any width (read from the arrays)."""
 
@@ -62,18 +66,19 @@ def _vb_pass_for(fixed: int) -> Callable[..., float]:
         e_log_v: Any,
         log_prior: Any,
         n_classes: int,
-        q: Any,
         z: Any,
         counts: Any,
         q_sum: Any,
-    ) -> float:  # pragma: no cover - compiled by numba
+    ) -> tuple[float, float]:  # pragma: no cover - compiled by numba
         """One fused pass: every object's posterior from its answers, then the
         counts and column sums of the new posteriors; returns the largest change
-        of a class posterior.
+        of a class posterior and the sum of the objects' log normalisers.
 
         The product of an object's factors ``exp(e_log_v)`` (all at most 1) is
         taken in linear space, as the Dawid-Skene kernels do; an object whose
-        product falls below 1e-280 is redone in log space."""
+        product falls below 1e-280 is redone in log space. The normalisers
+        are multiplied together, their logarithm taken only when the product
+        nears the ends of the floating-point range."""
         n_blocks = obj_start.shape[0] - 1
         width = fixed if fixed > 0 else log_prior.shape[0]
         m = width // n_classes
@@ -85,6 +90,8 @@ def _vb_pass_for(fixed: int) -> Callable[..., float]:
                 top_prior = log_prior[c]
         prior = np.exp(log_prior - top_prior)
         delta = 0.0
+        log_norm = 0.0
+        product = 1.0
         counts[:, :] = 0.0
         q_sum[:] = 0.0
         for b in range(n_blocks):
@@ -100,7 +107,9 @@ def _vb_pass_for(fixed: int) -> Callable[..., float]:
             total = 0.0
             for c in range(width):
                 total += tmp[c]
-            if not total > 1e-280:
+            if total > 1e-280:
+                log_norm += top_prior
+            else:
                 for c in range(width):
                     tmp[c] = log_prior[c]
                 for a in range(a0, a1):
@@ -115,14 +124,19 @@ def _vb_pass_for(fixed: int) -> Callable[..., float]:
                 for c in range(width):
                     tmp[c] = np.exp(tmp[c] - top)
                     total += tmp[c]
+                log_norm += top
+            product *= total
+            if not 1e-200 < product < 1e200:
+                log_norm += np.log(product)
+                product = 1.0
             inv = 1.0 / total
             for c in range(width):
-                q[o, c] = tmp[c] * inv
-                q_sum[c] += q[o, c]
+                tmp[c] *= inv
+                q_sum[c] += tmp[c]
             for kk in range(n_classes):
                 zk = 0.0
                 for mm in range(m):
-                    zk += q[o, kk * m + mm]
+                    zk += tmp[kk * m + mm]
                 d = abs(zk - z[o, kk])
                 if d > delta:
                     delta = d
@@ -130,10 +144,144 @@ def _vb_pass_for(fixed: int) -> Callable[..., float]:
             for a in range(a0, a1):
                 r = key[a]
                 for c in range(width):
-                    counts[r, c] += q[o, c]
-        return delta
+                    counts[r, c] += tmp[c]
+        return delta, log_norm + np.log(product)
 
     return vb_pass_loop
+
+
+def _vb_pruned_loop(
+    key: Any,
+    obj_start: Any,
+    obj_of_block: Any,
+    e_log_v: Any,
+    log_prior: Any,
+    n_classes: int,
+    cols: Any,
+    z: Any,
+    counts: Any,
+    q_sum: Any,
+) -> tuple[float, float]:  # pragma: no cover - compiled by numba
+    """:func:`vb_pass` over the columns ``cols`` only (see its ``cols``).
+
+    Every factor ``exp(e_log_v)`` is at most 1, so the columns left out can
+    hold at most ``left = sum of prior[c]`` over them (the prior scaled to a
+    largest entry of 1). An object whose kept mass ``total`` is below
+    ``left / PRUNE_TOLERANCE`` is computed over every column, in log space."""
+    n_blocks = obj_start.shape[0] - 1
+    width = log_prior.shape[0]
+    n_act = cols.shape[0]
+    m = width // n_classes
+    n_rows = e_log_v.shape[0]
+    top_prior = -np.inf
+    for c in range(width):
+        if log_prior[c] > top_prior:
+            top_prior = log_prior[c]
+    prior = np.exp(log_prior - top_prior)
+    kept = np.zeros(width, dtype=np.bool_)
+    for j in range(n_act):
+        kept[cols[j]] = True
+    left = 0.0
+    for c in range(width):
+        if not kept[c]:
+            left += prior[c]
+    # the kept columns, side by side: factors, prior, class, counts
+    factor = np.empty((n_rows, n_act))
+    for r in range(n_rows):
+        for j in range(n_act):
+            factor[r, j] = np.exp(e_log_v[r, cols[j]])
+    prior_kept = np.empty(n_act)
+    cls = np.empty(n_act, dtype=np.int64)
+    for j in range(n_act):
+        prior_kept[j] = prior[cols[j]]
+        cls[j] = cols[j] // m
+    counts_kept = np.zeros((n_rows, n_act))
+    tmp = np.empty(n_act)
+    full = np.empty(width)
+    zk = np.empty(n_classes)
+    delta = 0.0
+    log_norm = 0.0
+    product = 1.0
+    counts[:, :] = 0.0
+    q_sum[:] = 0.0
+    for b in range(n_blocks):
+        o = obj_of_block[b]
+        a0 = obj_start[b]
+        a1 = obj_start[b + 1]
+        for j in range(n_act):
+            tmp[j] = prior_kept[j]
+        for a in range(a0, a1):
+            r = key[a]
+            for j in range(n_act):
+                tmp[j] *= factor[r, j]
+        total = 0.0
+        for j in range(n_act):
+            total += tmp[j]
+        for kk in range(n_classes):
+            zk[kk] = 0.0
+        if total > 1e-280 and left <= PRUNE_TOLERANCE * total:
+            log_norm += top_prior
+            inv = 1.0 / total
+            for j in range(n_act):
+                tmp[j] *= inv
+                q_sum[cols[j]] += tmp[j]
+                zk[cls[j]] += tmp[j]
+            for a in range(a0, a1):
+                r = key[a]
+                for j in range(n_act):
+                    counts_kept[r, j] += tmp[j]
+        else:
+            for c in range(width):
+                full[c] = log_prior[c]
+            for a in range(a0, a1):
+                r = key[a]
+                for c in range(width):
+                    full[c] += e_log_v[r, c]
+            top = -np.inf
+            for c in range(width):
+                if full[c] > top:
+                    top = full[c]
+            total = 0.0
+            for c in range(width):
+                full[c] = np.exp(full[c] - top)
+                total += full[c]
+            log_norm += top
+            inv = 1.0 / total
+            for c in range(width):
+                full[c] *= inv
+                q_sum[c] += full[c]
+                zk[c // m] += full[c]
+            for a in range(a0, a1):
+                r = key[a]
+                for c in range(width):
+                    counts[r, c] += full[c]
+        product *= total
+        if not 1e-200 < product < 1e200:
+            log_norm += np.log(product)
+            product = 1.0
+        for kk in range(n_classes):
+            d = abs(zk[kk] - z[o, kk])
+            if d > delta:
+                delta = d
+            z[o, kk] = zk[kk]
+    for r in range(n_rows):
+        for j in range(n_act):
+            counts[r, cols[j]] += counts_kept[r, j]
+    return delta, log_norm + np.log(product)
+
+
+#: An object's posterior is taken over the kept columns only when the columns
+#: left out could hold at most this share of its mass (see :func:`vb_pass`).
+PRUNE_TOLERANCE = 1e-13
+
+#: The columns whose prior weight (relative to the largest) is below this are
+#: left out of a pass (:func:`kept_columns`).
+PRUNE_BELOW = 1e-20
+
+#: The pruned pass is used only when it keeps at most this share of the
+#: columns: at 1e6 assertions and 50 columns it takes 8.3 ns per assertion
+#: for 8 kept, 21.6 for 25 and 43 for 43, against 26.4 for the full pass.
+PRUNE_SHARE = 0.6
 
 
 #: Widths (K M) up to this get a pass of their own, with the width a constant.
@@ -202,6 +350,7 @@ def _bwa_pass_for(fixed: int) -> Callable[..., float]:
 _LOOPS: dict[str, Callable[..., Any]] = {
     "add_rows": _add_rows_loop,
     "vb_pass": _vb_pass_for(0),
+    "vb_pruned": _vb_pruned_loop,
     "bwa_pass": _bwa_pass_for(0),
 }
 
@@ -255,19 +404,35 @@ def vb_pass(
     e_log_v: FloatArray,
     log_prior: FloatArray,
     n_classes: int,
-    q: FloatArray,
     z: FloatArray,
     counts: FloatArray,
     q_sum: FloatArray,
-) -> float | None:
+    cols: Any = None,
+) -> tuple[float, float] | None:
     """The compiled fused pass of :func:`credscore.models._bayes.bcc_vb` (one
-    E-step and the next counts), updating ``q``, ``z``, ``counts`` and
-    ``q_sum`` in place; None on the numpy path (the caller
-    then runs its own numpy form). Objects without assertions are left as
-    they are.
+    E-step and the next counts), updating ``z``, ``counts`` and ``q_sum`` in
+    place; None on the numpy path (the caller then runs its own numpy form).
+    Objects without assertions are left as they are.
+
+    Each object's posterior ``q(k, m)`` over the ``K M`` columns lives only
+    while its assertions are read: the pass keeps its class sums ``z``, the
+    column sums ``q_sum`` and the counts, and returns the largest change of
+    a ``z`` and ``sum over objects of ln Z_o``, the logarithms of the objects'
+    normalisers, from which :func:`credscore.models._bayes.bcc_vb` gets the
+    entropy of ``q`` for the ELBO (``ln q_o(c) = L_o(c) - ln Z_o``).
 
     ``obj_start`` has one more entry than ``obj_of_block``: the assertions of
     block ``b`` (object ``obj_of_block[b]``) are ``obj_start[b]:obj_start[b + 1]``.
+
+    ``cols``, when given and not every column, are the columns to keep
+    (:func:`kept_columns`). EBCC's sparse prior over subtypes empties most of
+    them within a few dozen iterations, and an empty one stays empty: its
+    prior weight falls to about 1e-45 of the largest. Each factor
+    ``exp(e_log_v)`` is at most 1, so the columns left out hold at most the
+    sum ``left`` of their prior weights: an object whose kept columns' mass
+    is at least ``left / PRUNE_TOLERANCE`` gets its posterior from those
+    alone (the others taken as 0, a relative error under
+    :data:`PRUNE_TOLERANCE`); any other object is computed over every column.
 
     Examples
     --------
@@ -277,27 +442,58 @@ def vb_pass(
     >>> import pytest; _ = pytest.importorskip("numba")
     >>> import numpy as np
     >>> from credscore.kernels.backend import use_backend
-    >>> q, z = np.full((1, 2), 0.5), np.full((1, 2), 0.5)
+    >>> z = np.full((1, 2), 0.5)
     >>> counts, q_sum = np.zeros((1, 2)), np.zeros(2)
     >>> e_log_v = np.log(np.array([[0.75, 0.25]]))
     >>> with use_backend("numba"):
-    ...     delta = vb_pass(np.array([0]), np.array([0, 1]), np.array([0]), e_log_v,
-    ...                     np.log([0.5, 0.5]), 2, q, z, counts, q_sum)
-    >>> q.tolist(), round(delta, 2)
-    ([[0.75, 0.25]], 0.25)
+    ...     delta, log_norm = vb_pass(np.array([0]), np.array([0, 1]), np.array([0]),
+    ...                               e_log_v, np.log([0.5, 0.5]), 2, z, counts, q_sum)
+    >>> z.tolist(), round(delta, 2), round(log_norm, 6)  # ln(0.5 * 0.75 + 0.5 * 0.25)
+    ([[0.75, 0.25]], 0.25, -0.693147)
     """
-    loop = _fixed_pass("vb_pass", _vb_pass_for, int(log_prior.shape[0]))
+    width = int(log_prior.shape[0])
+    if cols is not None and len(cols) < width:
+        loops = compiled(_LOOPS, key="bayes")
+        if loops is None:
+            return None
+        pruned: tuple[float, float] = loops["vb_pruned"](
+            key, obj_start, obj_of_block, e_log_v, log_prior, n_classes, cols, z, counts, q_sum
+        )
+        return pruned
+    loop = _fixed_pass("vb_pass", _vb_pass_for, width)
     if loop is None:
         return None
-    out: float = loop(
-        key, obj_start, obj_of_block, e_log_v, log_prior, n_classes, q, z, counts, q_sum
+    out: tuple[float, float] = loop(
+        key, obj_start, obj_of_block, e_log_v, log_prior, n_classes, z, counts, q_sum
     )
     return out
 
 
+def kept_columns(log_prior: FloatArray, m: int = 1) -> Any:
+    """The columns a pass over subtypes keeps: those whose prior weight,
+    relative to the largest, is at least :data:`PRUNE_BELOW`; every column
+    while more than :data:`PRUNE_SHARE` of them would be kept (the pruned
+    pass only pays off below that) or when ``m`` is 1 (no subtypes).
+
+    Examples
+    --------
+    >>> kept_columns(np.log([0.5, 1e-40, 1e-50, 0.25]), m=2).tolist()
+    [0, 3]
+    >>> kept_columns(np.log([0.5, 1e-40, 0.3, 0.25]), m=2).tolist()
+    [0, 1, 2, 3]
+    """
+    width = log_prior.shape[0]
+    every = np.arange(width, dtype=np.int64)
+    if m <= 1:
+        return every
+    rel = np.exp(log_prior - np.max(log_prior))
+    cols = np.flatnonzero(rel >= PRUNE_BELOW).astype(np.int64)
+    return cols if cols.size <= PRUNE_SHARE * width else every
+
+
 def _fixed_pass(
-    name: str, factory: Callable[[int], Callable[..., float]], width: int
-) -> Callable[..., float] | None:
+    name: str, factory: Callable[[int], Callable[..., Any]], width: int
+) -> Callable[..., Any] | None:
     """The compiled pass ``name`` for ``width`` columns: one of its own, with
     the width a constant, up to :data:`MAX_FIXED_WIDTH` (IBCC and BWA on up
     to 16 labels: 9.0 ns to 6.6 ns per assertion per iteration at 1e6, five

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from credscore.errors import InvalidTableError
 from credscore.kernels import segments as _kernels
 from credscore.kernels.backend import backend as _kernel_backend
-from credscore.kernels.bayes import add_rows_into, vb_pass
+from credscore.kernels.bayes import add_rows_into, kept_columns, vb_pass
 from credscore.models._gold import Gold
 from credscore.models.base import FloatArray, FusionResult, Progress, warn_not_converged
 from credscore.models.dawid_skene import MAX_DENSE_CELLS, _claim_label, _labels
@@ -243,25 +243,40 @@ def bcc_vb(
     if fused:
         # One compiled pass per iteration (credscore.kernels.bayes.vb_pass): the
         # E-step, then the counts and column sums of the new posteriors.
-        q = np.ascontiguousarray(q, dtype=np.float64).copy()
+        # q itself is not kept: the passes keep its class sums z, column sums
+        # and counts (so memory is n_objects x K, not x K M).
         z = np.ascontiguousarray(z, dtype=np.float64).copy()
         counts_now = np.zeros((n_s * k, km))
-        add_rows_into(counts_now, key, q, obj)
+        add_rows_into(counts_now, key, np.ascontiguousarray(q, dtype=np.float64), obj)
         q_sum = q.sum(axis=0)
+        del q
         bounds = np.r_[obj_start, obj.shape[0]].astype(np.int64)
         key_c = np.ascontiguousarray(key, dtype=np.int64)
         block_obj = np.ascontiguousarray(obj_of_block, dtype=np.int64)
+        log_norm = 0.0
+        digamma_beta = digamma(beta_rows.T)[None, :, :]
     while fused and it < max_iter:
         it += 1
         eta = subtype_prior / m + q_sum.reshape(k, m)
         e_log_pi = digamma(eta) - digamma(eta.sum(axis=1, keepdims=True))
         nu = class_prior + eta.sum(axis=1) - subtype_prior
         e_log_tau = digamma(nu) - digamma(nu.sum())
-        mu = counts_now.reshape(n_s, k, km) + beta_rows.T[None, :, :]
-        e_log_v = (digamma(mu) - digamma(mu.sum(axis=1, keepdims=True))).reshape(n_s * k, km)
         log_prior = np.ascontiguousarray((e_log_pi + e_log_tau[:, None]).ravel())
-        got = vb_pass(key_c, bounds, block_obj, e_log_v, log_prior, k, q, z, counts_now, q_sum)
-        delta = float(got) if got is not None else 0.0
+        cols = kept_columns(log_prior, m)
+        mu = counts_now.reshape(n_s, k, km) + beta_rows.T[None, :, :]
+        if cols.size < km:
+            # emptied subtypes: most of their counts are 0, their digamma the prior's
+            seen = counts_now.reshape(n_s, k, km) != 0
+            dg_mu = np.broadcast_to(digamma_beta, mu.shape).copy()
+            dg_mu[seen] = digamma(mu[seen])
+        else:
+            dg_mu = digamma(mu)
+        e_log_v = (dg_mu - digamma(mu.sum(axis=1, keepdims=True))).reshape(n_s * k, km)
+        got = vb_pass(
+            key_c, bounds, block_obj, e_log_v, log_prior, k, z, counts_now, q_sum, cols=cols
+        )
+        assert got is not None
+        delta, log_norm = got
         if report is not None:
             report(it, delta)
         if tol > 0 and delta <= tol:
@@ -305,8 +320,17 @@ def bcc_vb(
         with np.errstate(invalid="ignore"):  # -inf - -inf on the known objects' other classes
             log_post = (top + np.log(np.exp(joint - top).sum(axis=2, keepdims=True)))[:, :, 0]
         log_post = np.where(np.isnan(log_post), -np.inf, log_post)
-    mu = confusion(q)  # the posteriors of the final q, for the ELBO and the result
-    elbo = _elbo(q, z, mu, class_prior, subtype_prior, m)
+    if fused:
+        # sum of q ln q from ln q_o(c) = log_prior(c) + sum of the object's
+        # e_log_v(r, c) - ln Z_o, summed against q: no q needed
+        mu = counts_now.reshape(n_s, k, km) + beta_rows.T[None, :, :]
+        plogp = float(q_sum @ log_prior + np.sum(counts_now * e_log_v) - log_norm)
+    else:
+        mu = confusion(q)  # the posteriors of the final q, for the ELBO and the result
+        q_sum = q.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            plogp = float(np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0).sum())
+    elbo = _elbo(q_sum, plogp, z, mu, class_prior, subtype_prior, m)
     return VBFit(
         log_post=log_post,
         confusion=mu.transpose(0, 2, 1).reshape(n_s, k, m, k),
@@ -326,7 +350,8 @@ def _dirichlet_entropy(alpha: FloatArray) -> FloatArray:
 
 
 def _elbo(
-    q: FloatArray,
+    q_sum: FloatArray,
+    plogp: float,
     z: FloatArray,
     mu: FloatArray,
     class_prior: FloatArray,
@@ -338,19 +363,18 @@ def _elbo(
     With every Dirichlet posterior recomputed from ``q`` (its parameters are
     prior plus expected counts), ``E ln p(all) - E ln q`` is
     ``sum (posterior - 1) E ln theta`` over every Dirichlet variable, plus
-    their entropies, plus the entropy of ``q`` over (class, subtype).
+    their entropies, plus the entropy ``-plogp`` of ``q`` over (class,
+    subtype); ``q_sum`` is the column sums of ``q``.
     """
-    k = q.shape[1] // m
-    eta = subtype_prior / m + q.sum(axis=0).reshape(k, m)
+    k = q_sum.shape[0] // m
+    eta = subtype_prior / m + q_sum.reshape(k, m)
     nu = class_prior + z.sum(axis=0)
     rows = mu.transpose(0, 2, 1)  # (sources, K*M, K)
     total = 0.0
     for alpha in (nu[None, :], eta, rows.reshape(-1, k)):
         e_log = digamma(alpha) - digamma(alpha.sum(axis=-1, keepdims=True))
         total += float(((alpha - 1.0) * e_log).sum() + _dirichlet_entropy(alpha).sum())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)
-    return total - float(plogp.sum())
+    return total - plogp
 
 
 def claim_probability(table: Table, coded: Coded, log_post: FloatArray) -> FloatArray:

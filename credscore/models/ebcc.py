@@ -80,7 +80,11 @@ class EBCC(GoldFitModel):
     ``n_subtypes=1`` EBCC is :class:`IBCC` (same updates, up to the prior on
     the single subtype, which cancels).
 
-    Memory: ``n_sources x K x M x K`` floats for the confusion rows.
+    Memory: ``n_sources x K x M x K`` floats for the confusion rows, and
+    the start's ``n_objects x K x M``; with numba the passes keep only each
+    object's class posteriors, and once the sparse subtype prior has emptied
+    most subtypes they skip those (with a bound on what they could hold:
+    :func:`credscore.kernels.bayes.vb_pass`).
 
     References
     ----------
