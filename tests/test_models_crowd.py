@@ -981,3 +981,46 @@ def test_ebcc_long_fit_with_emptied_subtypes_matches_numpy() -> None:
     np.testing.assert_allclose(r1.reliability, r0.reliability, atol=1e-9)
     assert e0 is not None and e1 is not None
     assert math.isclose(e1, e0, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("restarts", [1, 3])
+def test_ebcc_start_drawn_by_blocks_is_the_whole_start(restarts: int) -> None:
+    """The compiled EBCC fit draws its random start a block of objects at a
+    time (so that it never holds n_objects x K x M numbers); with blocks of
+    7 objects the fit is the one from blocks larger than the table, restarts
+    included (each draws its whole start before the next)."""
+    pytest.importorskip("numba")
+    import credscore.models._bayes as bayes_module
+
+    rng = np.random.default_rng(8)
+    rows = [(f"w{w}", f"i{i}", f"l{rng.integers(0, 3)}") for i in range(40) for w in range(3)]
+    table = Table.from_rows(rows, numeric=False)
+    out = []
+    for block in (7, 10**6):
+        model = EBCC(max_iter=15, tol=0, n_subtypes=3, seed=2, n_restarts=restarts)
+        with B.use_backend("numba"), pytest.MonkeyPatch.context() as mp:
+            mp.setattr(bayes_module, "START_BLOCK", block)
+            out.append((_fit_quietly(model, table), model.elbo_))
+    np.testing.assert_allclose(
+        out[0][0].claim_probability, out[1][0].claim_probability, atol=1e-12
+    )
+    assert out[0][1] is not None and out[1][1] is not None
+    assert math.isclose(out[0][1], out[1][1], rel_tol=1e-12)
+
+
+def test_bwa_start_by_blocks_is_the_whole_start() -> None:
+    """The compiled BWA fit computes its start's squared errors a block of
+    assertions at a time; blocks of 5 give the fit of one block."""
+    pytest.importorskip("numba")
+    import credscore.models.bwa as bwa_module
+
+    rng = np.random.default_rng(9)
+    rows = [(f"w{w}", f"i{i}", f"l{rng.integers(0, 3)}") for i in range(30) for w in range(4)]
+    table = Table.from_rows(rows, numeric=False)
+    out = []
+    for block in (5, 10**6):
+        with B.use_backend("numba"), pytest.MonkeyPatch.context() as mp:
+            mp.setattr(bwa_module, "_START_BLOCK", block)
+            out.append(_fit_quietly(BWA(max_iter=10, tol=0), table))
+    np.testing.assert_allclose(out[0].claim_probability, out[1].claim_probability, atol=1e-12)
+    np.testing.assert_allclose(out[0].reliability, out[1].reliability, atol=1e-12)

@@ -165,10 +165,21 @@ class VBFit:
     converged: bool
 
 
+#: Objects per block when a fit's start is drawn block by block (``bcc_vb``).
+START_BLOCK = 65536
+
+
+def fused_fit(gold_given: bool) -> bool:
+    """Whether :func:`bcc_vb` will run its compiled passes (numba, and no
+    known objects), which never hold an ``n_objects x K M`` array."""
+    return _kernel_backend() == "numba" and not gold_given
+
+
 def bcc_vb(
     coded: Coded,
-    zg: FloatArray,
+    zg: FloatArray | Callable[[int, int], FloatArray],
     *,
+    n_subtypes: int | None = None,
     class_prior: FloatArray,
     subtype_prior: float,
     diagonal: float,
@@ -181,7 +192,10 @@ def bcc_vb(
     """Mean-field variational Bayes for Bayesian classifier combination with
     ``M`` subtypes per class (EBCC; IBCC is ``M = 1``).
 
-    ``zg`` is the start, ``(objects x K x M)``: ``q(t_i = k, g_i = m)``.
+    ``zg`` is the start, ``(objects x K x M)``: ``q(t_i = k, g_i = m)``; or
+    a function of ``(lo, hi)`` giving its rows ``lo:hi``, called over
+    consecutive blocks of :data:`START_BLOCK` objects from 0 (then
+    ``n_subtypes`` is ``M``), so that the compiled fit never holds it whole.
     ``known`` (the label index of each object, -1 where unknown) holds the
     known objects at their class; their subtypes are still inferred.
     Each iteration computes the Dirichlet posteriors of the class
@@ -190,13 +204,23 @@ def bcc_vb(
     The assertions are grouped by (source, answer) for the counts and by
     object for the posteriors, so both are row sums of contiguous blocks.
     """
-    n_o, k, m = zg.shape
+    fast = _kernel_backend() == "numba"
+    blocks = None
+    if callable(zg):
+        n_o, k = coded.n_objects, coded.k
+        m = int(n_subtypes) if n_subtypes is not None else 1
+        if fast and (known is None or not (known >= 0).any()) and n_o > 0:
+            blocks = zg
+            zg = np.zeros((0, k, m))
+        else:
+            zg = zg(0, n_o)
+    else:
+        n_o, k, m = zg.shape
     km = k * m
     n_s = coded.n_sources
     src, obj, lab = coded.source, coded.object, coded.label
     # (source, answer) groups: the rows of the counts
     key = src * k + lab
-    fast = _kernel_backend() == "numba"
     if fast:  # the compiled passes need no sort
         keys = first = obj_by_key = np.zeros(0, dtype=np.int64)
     else:
@@ -209,7 +233,7 @@ def bcc_vb(
     beta = np.full((k, k), float(off_diagonal))
     np.fill_diagonal(beta, float(diagonal))
     beta_rows = np.repeat(beta, m, axis=0)  # (K*M, K): beta[k, l] for row (k, m)
-    q = zg.reshape(n_o, km)
+    q = zg.reshape(-1, km)
     z = zg.sum(axis=2)
     block = None
     if known is not None and (known >= 0).any():
@@ -245,10 +269,13 @@ def bcc_vb(
         # E-step, then the counts and column sums of the new posteriors.
         # q itself is not kept: the passes keep its class sums z, column sums
         # and counts (so memory is n_objects x K, not x K M).
-        z = np.ascontiguousarray(z, dtype=np.float64).copy()
         counts_now = np.zeros((n_s * k, km))
-        add_rows_into(counts_now, key, np.ascontiguousarray(q, dtype=np.float64), obj)
-        q_sum = q.sum(axis=0)
+        if blocks is None:
+            z = np.ascontiguousarray(z, dtype=np.float64).copy()
+            add_rows_into(counts_now, key, np.ascontiguousarray(q, dtype=np.float64), obj)
+            q_sum = q.sum(axis=0)
+        else:
+            z, q_sum = _start_by_blocks(blocks, obj, key, n_o, k, m, counts_now)
         del q
         bounds = np.r_[obj_start, obj.shape[0]].astype(np.int64)
         key_c = np.ascontiguousarray(key, dtype=np.int64)
@@ -338,6 +365,30 @@ def bcc_vb(
         n_iter=it,
         converged=converged,
     )
+
+
+def _start_by_blocks(
+    rows: Callable[[int, int], FloatArray],
+    obj: IntArray,
+    key: IntArray,
+    n_o: int,
+    k: int,
+    m: int,
+    counts: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """The start's class sums and column sums, its counts added to
+    ``counts``, from its rows drawn :data:`START_BLOCK` objects at a time
+    (the assertions are in object order)."""
+    z = np.empty((n_o, k))
+    q_sum = np.zeros(k * m)
+    for lo in range(0, n_o, START_BLOCK):
+        hi = min(lo + START_BLOCK, n_o)
+        part = np.ascontiguousarray(rows(lo, hi), dtype=np.float64).reshape(hi - lo, k * m)
+        a0, a1 = np.searchsorted(obj, [lo, hi])
+        add_rows_into(counts, key[a0:a1], part, obj[a0:a1] - lo)
+        q_sum += part.sum(axis=0)
+        z[lo:hi] = part.reshape(hi - lo, k, m).sum(axis=2)
+    return z, q_sum
 
 
 def _dirichlet_entropy(alpha: FloatArray) -> FloatArray:

@@ -118,8 +118,15 @@ class BWA(GoldFitModel):
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
 
     def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
-        # the largest arrays, times how many of them live at once in an iteration
-        coded = _bayes.code(table, model=self.name, cells=lambda k: 3 * table.n_assertions * k)
+        compiled = _kernel_backend() == "numba"
+
+        def cells(k: int) -> int:
+            # the largest arrays, times how many of them live at once in an iteration
+            if compiled:  # the scores, and the start's squares a block at a time
+                return 3 * table.n_objects * k + 2 * min(table.n_assertions, _START_BLOCK) * k
+            return 3 * table.n_assertions * k
+
+        coded = _bayes.code(table, model=self.name, cells=cells)
         k, n_s, n_o = coded.k, coded.n_sources, coded.n_objects
         src, obj, lab = coded.source, coded.object, coded.label
         n_a = src.shape[0]
@@ -136,26 +143,18 @@ class BWA(GoldFitModel):
         corr = 4.0 * (1.0 - 1.0 / k) if self.prior_correction else 1.0
         # floored so that a label every item agrees on cannot give 0 / 0
         b = np.maximum(a * (per_item @ (z * (1.0 - z))) / max(n_a, 1) * corr, 1e-9 * a)
-        ks = np.arange(k)[None, :]
-        src_cell = (src[:, None] * k + ks).ravel()  # (source, label) of every answer and label
-        obj_cell = (obj[:, None] * k + ks).ravel()
-        given = src * k + lab  # the (source, label) and (object, label) an answer gives
-        row = obj * k + lab
         prec = np.zeros((n_s, k))
         report = _bayes.reporter(self.name, int(self.max_iter), self.progress)
         converged = False
         it = 0
-        fused = _kernel_backend() == "numba" and n_o > 0
+        fused = compiled and n_o > 0
         if fused:
             # One compiled pass per iteration (credscore.kernels.bayes.bwa_pass).
             z = np.ascontiguousarray(z, dtype=np.float64).copy()
-            zo = z[obj]
-            sq = np.bincount(src_cell, weights=(zo * zo).ravel(), minlength=n_s * k)
-            sq += np.bincount(
-                given, weights=1.0 - 2.0 * zo[np.arange(n_a), lab], minlength=n_s * k
-            )
-            ss_now: FloatArray = sq.reshape(n_s, k).astype(np.float64)
-            del zo, sq
+            ss_now: FloatArray = np.zeros((n_s, k))
+            for lo in range(0, n_a, _START_BLOCK):  # no n_assertions x K array
+                part = slice(lo, lo + _START_BLOCK)
+                ss_now += _squared_errors(z, src[part], obj[part], lab[part], n_s)
             z_sum = z.sum(axis=0)
             bounds = np.r_[np.flatnonzero(np.r_[True, obj[1:] != obj[:-1]]), n_a].astype(np.int64)
             block_obj = np.ascontiguousarray(obj[bounds[:-1]], dtype=np.int64)
@@ -175,17 +174,16 @@ class BWA(GoldFitModel):
             if self.tol > 0 and delta <= self.tol:
                 converged = True
                 break
+        if not fused:
+            ks = np.arange(k)[None, :]
+            src_cell = (src[:, None] * k + ks).ravel()  # (source, label) of every answer and label
+            obj_cell = (obj[:, None] * k + ks).ravel()
+            row = obj * k + lab
         while not fused and it < int(self.max_iter):
             it += 1
             mu = z.mean(axis=0)
-            # sum over j's answers of (z - y)^2: z^2 everywhere, and (z - 1)^2 - z^2 = 1 - 2z
-            # where the answer gives the label
-            zo = z[obj]
-            ss = np.bincount(src_cell, weights=(zo * zo).ravel(), minlength=n_s * k)
-            ss += np.bincount(
-                given, weights=1.0 - 2.0 * zo[np.arange(n_a), lab], minlength=n_s * k
-            )
-            prec = (a + n_j[:, None]) / (b[None, :] + np.maximum(ss.reshape(n_s, k), 0.0))
+            ss = _squared_errors(z, src, obj, lab, n_s, src_cell)
+            prec = (a + n_j[:, None]) / (b[None, :] + np.maximum(ss, 0.0))
             weight = np.bincount(obj_cell, weights=prec[src].ravel(), minlength=n_o * k)
             hit = np.bincount(row, weights=prec[src, lab], minlength=n_o * k)
             new = (lam * mu[None, :] + hit.reshape(n_o, k)) / (lam + weight.reshape(n_o, k))
@@ -207,3 +205,26 @@ class BWA(GoldFitModel):
 
 
 register_model(BWA)
+
+
+#: Assertions per block when the compiled fit computes its start's squared errors.
+_START_BLOCK = 1 << 20
+
+
+def _squared_errors(
+    z: FloatArray, src: Any, obj: Any, lab: Any, n_s: int, cell: Any = None
+) -> FloatArray:
+    """``sum over j's answers of (z_i - y)^2`` per (source, label): ``z^2``
+    everywhere, and ``(z - 1)^2 - z^2 = 1 - 2 z`` where the answer gives the
+    label. ``cell``: the (source, label) of every answer and label, when
+    already at hand."""
+    k = z.shape[1]
+    zo = z[obj]
+    if cell is None:
+        cell = (src[:, None] * k + np.arange(k)[None, :]).ravel()
+    out = np.bincount(cell, weights=(zo * zo).ravel(), minlength=n_s * k).astype(np.float64)
+    out += np.bincount(
+        src * k + lab, weights=1.0 - 2.0 * zo[np.arange(zo.shape[0]), lab], minlength=n_s * k
+    )
+    res: FloatArray = out.reshape(n_s, k)
+    return res

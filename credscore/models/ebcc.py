@@ -80,11 +80,13 @@ class EBCC(GoldFitModel):
     ``n_subtypes=1`` EBCC is :class:`IBCC` (same updates, up to the prior on
     the single subtype, which cancels).
 
-    Memory: ``n_sources x K x M x K`` floats for the confusion rows, and
-    the start's ``n_objects x K x M``; with numba the passes keep only each
-    object's class posteriors, and once the sparse subtype prior has emptied
-    most subtypes they skip those (with a bound on what they could hold:
-    :func:`credscore.kernels.bayes.vb_pass`).
+    Memory: ``n_sources x K x M x K`` floats for the confusion rows. With
+    numba (and no gold) the start is drawn a block of objects at a time and
+    the passes keep only each object's class posteriors, ``n_objects x K``;
+    once the sparse subtype prior has emptied most subtypes they skip those
+    (with a bound on what they could hold:
+    :func:`credscore.kernels.bayes.vb_pass`). In numpy, and with gold, the
+    fit holds ``n_assertions x K x M`` floats.
 
     References
     ----------
@@ -127,23 +129,34 @@ class EBCC(GoldFitModel):
 
     def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
         m = int(self.n_subtypes)
-        # the largest arrays, times how many of them live at once in an iteration
-        coded = _bayes.code(
-            table,
-            model=self.name,
-            cells=lambda k: max(4 * table.n_sources * k * m * k, 2 * table.n_assertions * k * m),
-        )
-        k, n_o = coded.k, coded.n_objects
+        compiled = _bayes.fused_fit(gold is not None and gold.objects.size > 0)
+
+        def cells(k: int) -> int:
+            # the largest arrays, times how many of them live at once in an iteration
+            rows = 4 * table.n_sources * k * m * k
+            if compiled:  # the start, a block at a time, and the class posteriors
+                block = min(table.n_objects, _bayes.START_BLOCK)
+                return max(rows, 3 * block * k * m + 2 * table.n_objects * k)
+            return max(rows, 2 * table.n_assertions * k * m)
+
+        coded = _bayes.code(table, model=self.name, cells=cells)
+        k = coded.k
         known = _bayes.known_labels(coded, table, gold, self.name)
         z = coded.vote_share()
         prior = z.sum(axis=0) if self.empirical_prior else np.full(k, float(self.class_prior))
         rng = check_seed(self.seed)
         best: _bayes.VBFit | None = None
         for _ in range(int(self.n_restarts)):
-            zg = start_split(rng, n_o, k, m) * z[:, :, None]
+
+            def zg(lo: int, hi: int) -> FloatArray:
+                # drawn block by block: the same numbers as one draw of all rows
+                out: FloatArray = start_split(rng, hi - lo, k, m) * z[lo:hi, :, None]
+                return out
+
             fit = _bayes.bcc_vb(
                 coded,
                 zg,
+                n_subtypes=m,
                 class_prior=prior,
                 subtype_prior=float(self.subtype_prior),
                 diagonal=float(self.prior_diagonal),
