@@ -191,10 +191,15 @@ def _vb_pruned_loop(
         for j in range(n_act):
             factor[r, j] = np.exp(e_log_v[r, cols[j]])
     prior_kept = np.empty(n_act)
-    cls = np.empty(n_act, dtype=np.int64)
+    # cols is sorted, so each class's kept columns are a run: class kk's are
+    # class_start[kk]:class_start[kk + 1]
+    class_start = np.zeros(n_classes + 1, dtype=np.int64)
     for j in range(n_act):
         prior_kept[j] = prior[cols[j]]
-        cls[j] = cols[j] // m
+        class_start[cols[j] // m + 1] += 1
+    for kk in range(n_classes):
+        class_start[kk + 1] += class_start[kk]
+    q_sum_kept = np.zeros(n_act)
     counts_kept = np.zeros((n_rows, n_act))
     tmp = np.empty(n_act)
     full = np.empty(width)
@@ -217,20 +222,24 @@ def _vb_pruned_loop(
         total = 0.0
         for j in range(n_act):
             total += tmp[j]
-        for kk in range(n_classes):
-            zk[kk] = 0.0
         if total > 1e-280 and left <= PRUNE_TOLERANCE * total:
             log_norm += top_prior
             inv = 1.0 / total
             for j in range(n_act):
                 tmp[j] *= inv
-                q_sum[cols[j]] += tmp[j]
-                zk[cls[j]] += tmp[j]
+                q_sum_kept[j] += tmp[j]
+            for kk in range(n_classes):
+                acc = 0.0
+                for j in range(class_start[kk], class_start[kk + 1]):
+                    acc += tmp[j]
+                zk[kk] = acc
             for a in range(a0, a1):
                 r = key[a]
                 for j in range(n_act):
                     counts_kept[r, j] += tmp[j]
         else:
+            for kk in range(n_classes):
+                zk[kk] = 0.0
             for c in range(width):
                 full[c] = log_prior[c]
             for a in range(a0, a1):
@@ -267,6 +276,8 @@ def _vb_pruned_loop(
     for r in range(n_rows):
         for j in range(n_act):
             counts[r, cols[j]] += counts_kept[r, j]
+    for j in range(n_act):
+        q_sum[cols[j]] += q_sum_kept[j]
     return delta, log_norm + np.log(product)
 
 
