@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from credscore.kernels.backend import backend as _kernel_backend
 from credscore.kernels.backend import compiled, jit
 
 __all__ = ["add_rows_into", "bwa_pass", "kept_columns", "vb_pass"]
@@ -53,6 +54,42 @@ def _add_rows_loop(out: Any, target: Any, source: Any, index: Any) -> None:
         i = index[a]
         for c in range(width):
             out[t, c] += source[i, c]
+
+
+def _log_space_loop(
+    out: Any, log_prior: Any, e_log_v: Any, key: Any, a0: int, a1: int
+) -> Any:  # pragma: no cover - compiled by numba
+    """An object's posterior over every column in log space, for the
+    objects the linear-space product cannot take: ``out[c]`` set to
+    ``exp(L(c) - top)`` with ``L(c) = log_prior[c] + sum of e_log_v[key[a], c]``
+    over its answers ``a0:a1``; returns ``(sum of out, top)``."""
+    width = log_prior.shape[0]
+    for c in range(width):
+        out[c] = log_prior[c]
+    for a in range(a0, a1):
+        r = key[a]
+        for c in range(width):
+            out[c] += e_log_v[r, c]
+    top = -np.inf
+    for c in range(width):
+        if out[c] > top:
+            top = out[c]
+    total = 0.0
+    for c in range(width):
+        out[c] = np.exp(out[c] - top)
+        total += out[c]
+    return total, top
+
+
+#: :func:`_log_space_loop` compiled, set by :func:`_compiled_helpers` before
+#: the passes that call it are compiled.
+_log_space: Any = None
+
+
+def _compiled_helpers() -> None:
+    global _log_space
+    if _log_space is None:
+        _log_space = jit(_log_space_loop)
 
 
 def _vb_pass_for(fixed: int) -> Callable[..., Any]:
@@ -110,20 +147,7 @@ def _vb_pass_for(fixed: int) -> Callable[..., Any]:
             if total > 1e-280:
                 log_norm += top_prior
             else:
-                for c in range(width):
-                    tmp[c] = log_prior[c]
-                for a in range(a0, a1):
-                    r = key[a]
-                    for c in range(width):
-                        tmp[c] += e_log_v[r, c]
-                top = -np.inf
-                for c in range(width):
-                    if tmp[c] > top:
-                        top = tmp[c]
-                total = 0.0
-                for c in range(width):
-                    tmp[c] = np.exp(tmp[c] - top)
-                    total += tmp[c]
+                total, top = _log_space(tmp, log_prior, e_log_v, key, a0, a1)
                 log_norm += top
             product *= total
             if not 1e-200 < product < 1e200:
@@ -240,20 +264,7 @@ def _vb_pruned_loop(
         else:
             for kk in range(n_classes):
                 zk[kk] = 0.0
-            for c in range(width):
-                full[c] = log_prior[c]
-            for a in range(a0, a1):
-                r = key[a]
-                for c in range(width):
-                    full[c] += e_log_v[r, c]
-            top = -np.inf
-            for c in range(width):
-                if full[c] > top:
-                    top = full[c]
-            total = 0.0
-            for c in range(width):
-                full[c] = np.exp(full[c] - top)
-                total += full[c]
+            total, top = _log_space(full, log_prior, e_log_v, key, a0, a1)
             log_norm += top
             inv = 1.0 / total
             for c in range(width):
@@ -463,6 +474,8 @@ def vb_pass(
     ([[0.75, 0.25]], 0.25, -0.693147)
     """
     width = int(log_prior.shape[0])
+    if _kernel_backend() == "numba":
+        _compiled_helpers()
     if cols is not None and len(cols) < width:
         loops = compiled(_LOOPS, key="bayes")
         if loops is None:
