@@ -906,12 +906,17 @@ def _pass_inputs(
 def test_pruned_vb_pass_matches_the_full_pass(data: st.DataObject) -> None:
     """The pass over EBCC's kept columns gives the full pass's class sums,
     column sums, counts and log normaliser (to 1e-12 of each object's mass),
-    including for the objects it must redo over every column."""
+    including for the objects it must redo over every column, and both give
+    a plain numpy E-step's, known objects (held to their class) included."""
     from credscore.kernels.bayes import PRUNE_BELOW, kept_columns, vb_pass
 
     key, bounds, block_obj, e_log_v, log_prior, k, m = _pass_inputs(data.draw)
     width = k * m
     n_o = block_obj.size
+    known = np.full(n_o, -1, dtype=np.int64)
+    if data.draw(st.booleans()):
+        rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+        known = np.where(rng.random(n_o) < 0.5, rng.integers(0, k, n_o), -1).astype(np.int64)
     cols = np.flatnonzero(np.exp(log_prior - log_prior.max()) >= PRUNE_BELOW).astype(np.int64)
     assert cols.size < width
     out = []
@@ -921,7 +926,17 @@ def test_pruned_vb_pass_matches_the_full_pass(data: st.DataObject) -> None:
             counts = np.full((e_log_v.shape[0], width), np.nan)
             q_sum = np.full(width, np.nan)
             got = vb_pass(
-                key, bounds, block_obj, e_log_v, log_prior, k, z, counts, q_sum, cols=use
+                key,
+                bounds,
+                block_obj,
+                e_log_v,
+                log_prior,
+                k,
+                z,
+                counts,
+                q_sum,
+                cols=use,
+                known=known,
             )
             assert got is not None
             out.append((z, counts, q_sum, got))
@@ -935,11 +950,19 @@ def test_pruned_vb_pass_matches_the_full_pass(data: st.DataObject) -> None:
     score = np.stack(
         [log_prior + e_log_v[key[a:b]].sum(axis=0) for a, b in itertools.pairwise(bounds)]
     )
+    held = known[block_obj]
+    outside = (held[:, None] >= 0) & (np.arange(width)[None, :] // m != held[:, None])
+    score[outside] = -np.inf
     top = score.max(axis=1, keepdims=True)
     norm = top[:, 0] + np.log(np.exp(score - top).sum(axis=1))
     q = np.exp(score - norm[:, None])
     np.testing.assert_allclose(z0[block_obj], q.reshape(-1, k, m).sum(axis=2), atol=1e-12)
     assert math.isclose(n0, float(norm.sum()), rel_tol=1e-12, abs_tol=1e-9)
+    np.testing.assert_allclose(s0, q.sum(axis=0), atol=1e-12 * n_o)
+    want = np.zeros_like(c0)
+    for b, (a0, a1) in enumerate(itertools.pairwise(bounds)):
+        np.add.at(want, key[a0:a1], q[b])
+    np.testing.assert_allclose(c0, want, atol=1e-12 * max(1, key.size))
     # and the rule that chose the columns keeps these ones
     assert kept_columns(log_prior, m).tolist() in (cols.tolist(), list(range(width)))
 

@@ -57,12 +57,13 @@ def _add_rows_loop(out: Any, target: Any, source: Any, index: Any) -> None:
 
 
 def _log_space_loop(
-    out: Any, log_prior: Any, e_log_v: Any, key: Any, a0: int, a1: int
+    out: Any, log_prior: Any, e_log_v: Any, key: Any, a0: int, a1: int, m: int, only: int
 ) -> Any:  # pragma: no cover - compiled by numba
     """An object's posterior over every column in log space, for the
     objects the linear-space product cannot take: ``out[c]`` set to
     ``exp(L(c) - top)`` with ``L(c) = log_prior[c] + sum of e_log_v[key[a], c]``
-    over its answers ``a0:a1``; returns ``(sum of out, top)``."""
+    over its answers ``a0:a1`` (and 0 outside class ``only``'s ``m``
+    columns when ``only >= 0``, a known object); returns ``(sum of out, top)``."""
     width = log_prior.shape[0]
     for c in range(width):
         out[c] = log_prior[c]
@@ -70,6 +71,10 @@ def _log_space_loop(
         r = key[a]
         for c in range(width):
             out[c] += e_log_v[r, c]
+    if only >= 0:
+        for c in range(width):
+            if c // m != only:
+                out[c] = -np.inf
     top = -np.inf
     for c in range(width):
         if out[c] > top:
@@ -103,6 +108,7 @@ def _vb_pass_for(fixed: int) -> Callable[..., Any]:
         e_log_v: Any,
         log_prior: Any,
         n_classes: int,
+        known: Any,
         z: Any,
         counts: Any,
         q_sum: Any,
@@ -141,18 +147,26 @@ def _vb_pass_for(fixed: int) -> Callable[..., Any]:
                 r = key[a]
                 for c in range(width):
                     tmp[c] *= factor[r, c]
+            only = known[o]
+            if only >= 0:  # a known object: its class's columns only
+                for c in range(width):
+                    if c // m != only:
+                        tmp[c] = 0.0
             total = 0.0
             for c in range(width):
                 total += tmp[c]
             if total > 1e-280:
                 log_norm += top_prior
             else:
-                total, top = _log_space(tmp, log_prior, e_log_v, key, a0, a1)
+                total, top = _log_space(tmp, log_prior, e_log_v, key, a0, a1, m, only)
                 log_norm += top
-            product *= total
-            if not 1e-200 < product < 1e200:
-                log_norm += np.log(product)
-                product = 1.0
+            if total < 1e-150:  # (a product of two such could underflow)
+                log_norm += np.log(total)
+            else:
+                product *= total
+                if not 1e-150 < product < 1e150:
+                    log_norm += np.log(product)
+                    product = 1.0
             inv = 1.0 / total
             for c in range(width):
                 tmp[c] *= inv
@@ -181,6 +195,7 @@ def _vb_pruned_loop(
     e_log_v: Any,
     log_prior: Any,
     n_classes: int,
+    known: Any,
     cols: Any,
     z: Any,
     counts: Any,
@@ -206,9 +221,11 @@ def _vb_pruned_loop(
     for j in range(n_act):
         kept[cols[j]] = True
     left = 0.0
+    left_class = np.zeros(n_classes)  # what a known object's left-out columns can hold
     for c in range(width):
         if not kept[c]:
             left += prior[c]
+            left_class[c // m] += prior[c]
     # the kept columns, side by side: factors, prior, class, counts
     factor = np.empty((n_rows, n_act))
     for r in range(n_rows):
@@ -243,10 +260,18 @@ def _vb_pruned_loop(
             r = key[a]
             for j in range(n_act):
                 tmp[j] *= factor[r, j]
+        only = known[o]
+        bound = left
+        if only >= 0:  # a known object: its class's columns only
+            bound = left_class[only]
+            for kk in range(n_classes):
+                if kk != only:
+                    for j in range(class_start[kk], class_start[kk + 1]):
+                        tmp[j] = 0.0
         total = 0.0
         for j in range(n_act):
             total += tmp[j]
-        if total > 1e-280 and left <= PRUNE_TOLERANCE * total:
+        if total > 1e-280 and bound <= PRUNE_TOLERANCE * total:
             log_norm += top_prior
             inv = 1.0 / total
             for j in range(n_act):
@@ -264,7 +289,7 @@ def _vb_pruned_loop(
         else:
             for kk in range(n_classes):
                 zk[kk] = 0.0
-            total, top = _log_space(full, log_prior, e_log_v, key, a0, a1)
+            total, top = _log_space(full, log_prior, e_log_v, key, a0, a1, m, only)
             log_norm += top
             inv = 1.0 / total
             for c in range(width):
@@ -275,10 +300,13 @@ def _vb_pruned_loop(
                 r = key[a]
                 for c in range(width):
                     counts[r, c] += full[c]
-        product *= total
-        if not 1e-200 < product < 1e200:
-            log_norm += np.log(product)
-            product = 1.0
+        if total < 1e-150:  # (a product of two such could underflow)
+            log_norm += np.log(total)
+        else:
+            product *= total
+            if not 1e-150 < product < 1e150:
+                log_norm += np.log(product)
+                product = 1.0
         for kk in range(n_classes):
             d = abs(zk[kk] - z[o, kk])
             if d > delta:
@@ -430,6 +458,7 @@ def vb_pass(
     counts: FloatArray,
     q_sum: FloatArray,
     cols: Any = None,
+    known: Any = None,
 ) -> tuple[float, float] | None:
     """The compiled fused pass of :func:`credscore.models._bayes.bcc_vb` (one
     E-step and the next counts), updating ``z``, ``counts`` and ``q_sum`` in
@@ -456,6 +485,10 @@ def vb_pass(
     alone (the others taken as 0, a relative error under
     :data:`PRUNE_TOLERANCE`); any other object is computed over every column.
 
+    ``known``, when given, holds each object's known class (-1 where
+    unknown): a known object's posterior is over its class's ``M`` columns
+    only (its subtypes are still inferred), as ``ln q = -inf`` elsewhere.
+
     Examples
     --------
     One object, two classes, one answer from a worker whose row favours
@@ -476,19 +509,31 @@ def vb_pass(
     width = int(log_prior.shape[0])
     if _kernel_backend() == "numba":
         _compiled_helpers()
+    if known is None:
+        known = np.full(z.shape[0], -1, dtype=np.int64)
     if cols is not None and len(cols) < width:
         loops = compiled(_LOOPS, key="bayes")
         if loops is None:
             return None
         pruned: tuple[float, float] = loops["vb_pruned"](
-            key, obj_start, obj_of_block, e_log_v, log_prior, n_classes, cols, z, counts, q_sum
+            key,
+            obj_start,
+            obj_of_block,
+            e_log_v,
+            log_prior,
+            n_classes,
+            known,
+            cols,
+            z,
+            counts,
+            q_sum,
         )
         return pruned
     loop = _fixed_pass("vb_pass", _vb_pass_for, width)
     if loop is None:
         return None
     out: tuple[float, float] = loop(
-        key, obj_start, obj_of_block, e_log_v, log_prior, n_classes, z, counts, q_sum
+        key, obj_start, obj_of_block, e_log_v, log_prior, n_classes, known, z, counts, q_sum
     )
     return out
 

@@ -169,10 +169,10 @@ class VBFit:
 START_BLOCK = 65536
 
 
-def fused_fit(gold_given: bool) -> bool:
-    """Whether :func:`bcc_vb` will run its compiled passes (numba, and no
-    known objects), which never hold an ``n_objects x K M`` array."""
-    return _kernel_backend() == "numba" and not gold_given
+def fused_fit() -> bool:
+    """Whether :func:`bcc_vb` will run its compiled passes (with numba),
+    which never hold an ``n_objects x K M`` array."""
+    return _kernel_backend() == "numba"
 
 
 def bcc_vb(
@@ -206,10 +206,12 @@ def bcc_vb(
     """
     fast = _kernel_backend() == "numba"
     blocks = None
+    if known is not None and not (known >= 0).any():
+        known = None
     if callable(zg):
         n_o, k = coded.n_objects, coded.k
         m = int(n_subtypes) if n_subtypes is not None else 1
-        if fast and (known is None or not (known >= 0).any()) and n_o > 0:
+        if fast and n_o > 0:
             blocks = zg
             zg = np.zeros((0, k, m))
         else:
@@ -234,20 +236,17 @@ def bcc_vb(
     np.fill_diagonal(beta, float(diagonal))
     beta_rows = np.repeat(beta, m, axis=0)  # (K*M, K): beta[k, l] for row (k, m)
     q = zg.reshape(-1, km)
-    z = zg.sum(axis=2)
     block = None
-    if known is not None and (known >= 0).any():
-        # ln q(k, m) = -inf for every class but the known one
-        block = np.zeros((n_o, k))
-        rows = np.flatnonzero(known >= 0)
-        block[rows] = -np.inf
-        block[rows, known[rows]] = 0.0
-        block = np.repeat(block, m, axis=1)
-        q = np.where(np.isfinite(block), q, 0.0)
-        q /= np.maximum(q.sum(axis=1, keepdims=True), 1e-300)
-        zero = q.sum(axis=1) == 0
-        q[zero] = np.where(np.isfinite(block[zero]), 1.0 / m, 0.0)
-        z = q.reshape(n_o, k, m).sum(axis=2)
+    if known is not None:
+        if blocks is None:
+            q = _hold_known(q, known, k, m)
+        if not fast:
+            # ln q(k, m) = -inf for every class but the known one
+            block = np.where(
+                np.repeat(known[:, None], km, axis=1) == np.arange(km) // m, 0.0, -np.inf
+            )
+            block[known < 0] = 0.0
+    z = q.reshape(-1, k, m).sum(axis=2)
     converged = False
     it = 0
 
@@ -261,7 +260,7 @@ def bcc_vb(
         out: FloatArray = counts.reshape(n_s, k, km) + beta_rows.T[None, :, :]
         return out
 
-    fused = fast and block is None and n_o > 0
+    fused = fast and n_o > 0
     if not fused:
         log_joint = np.log(np.maximum(q, 1e-300))
     if fused:
@@ -275,11 +274,12 @@ def bcc_vb(
             add_rows_into(counts_now, key, np.ascontiguousarray(q, dtype=np.float64), obj)
             q_sum = q.sum(axis=0)
         else:
-            z, q_sum = _start_by_blocks(blocks, obj, key, n_o, k, m, counts_now)
+            z, q_sum = _start_by_blocks(blocks, known, obj, key, n_o, k, m, counts_now)
         del q
         bounds = np.r_[obj_start, obj.shape[0]].astype(np.int64)
         key_c = np.ascontiguousarray(key, dtype=np.int64)
         block_obj = np.ascontiguousarray(obj_of_block, dtype=np.int64)
+        known_c = None if known is None else np.ascontiguousarray(known, dtype=np.int64)
         log_norm = 0.0
         digamma_beta = digamma(beta_rows.T)[None, :, :]
     while fused and it < max_iter:
@@ -300,7 +300,17 @@ def bcc_vb(
             dg_mu = digamma(mu)
         e_log_v = (dg_mu - digamma(mu.sum(axis=1, keepdims=True))).reshape(n_s * k, km)
         got = vb_pass(
-            key_c, bounds, block_obj, e_log_v, log_prior, k, z, counts_now, q_sum, cols=cols
+            key_c,
+            bounds,
+            block_obj,
+            e_log_v,
+            log_prior,
+            k,
+            z,
+            counts_now,
+            q_sum,
+            cols=cols,
+            known=known_c,
         )
         assert got is not None
         delta, log_norm = got
@@ -367,8 +377,24 @@ def bcc_vb(
     )
 
 
+def _hold_known(q: FloatArray, known: IntArray, k: int, m: int) -> FloatArray:
+    """The start ``q`` (rows of ``K M`` columns) with each known object's
+    mass moved to its class's columns, renormalised (``1 / M`` each where it
+    had none there); every row is renormalised."""
+    km = k * m
+    inside = np.repeat(known[:, None], km, axis=1) == np.arange(km) // m
+    inside[known < 0] = True
+    q = np.where(inside, q, 0.0)
+    q /= np.maximum(q.sum(axis=1, keepdims=True), 1e-300)
+    zero = q.sum(axis=1) == 0
+    q[zero] = np.where(inside[zero], 1.0 / m, 0.0)
+    out: FloatArray = q
+    return out
+
+
 def _start_by_blocks(
     rows: Callable[[int, int], FloatArray],
+    known: IntArray | None,
     obj: IntArray,
     key: IntArray,
     n_o: int,
@@ -384,6 +410,8 @@ def _start_by_blocks(
     for lo in range(0, n_o, START_BLOCK):
         hi = min(lo + START_BLOCK, n_o)
         part = np.ascontiguousarray(rows(lo, hi), dtype=np.float64).reshape(hi - lo, k * m)
+        if known is not None:
+            part = _hold_known(part, known[lo:hi], k, m)
         a0, a1 = np.searchsorted(obj, [lo, hi])
         add_rows_into(counts, key[a0:a1], part, obj[a0:a1] - lo)
         q_sum += part.sum(axis=0)

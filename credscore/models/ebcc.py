@@ -81,12 +81,12 @@ class EBCC(GoldFitModel):
     the single subtype, which cancels).
 
     Memory: ``n_sources x K x M x K`` floats for the confusion rows. With
-    numba (and no gold) the start is drawn a block of objects at a time and
+    numba the start is drawn a block of objects at a time and
     the passes keep only each object's class posteriors, ``n_objects x K``;
     once the sparse subtype prior has emptied most subtypes they skip those
     (with a bound on what they could hold:
-    :func:`credscore.kernels.bayes.vb_pass`). In numpy, and with gold, the
-    fit holds ``n_assertions x K x M`` floats.
+    :func:`credscore.kernels.bayes.vb_pass`). In numpy the fit holds
+    ``n_assertions x K x M`` floats.
 
     References
     ----------
@@ -129,7 +129,7 @@ class EBCC(GoldFitModel):
 
     def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
         m = int(self.n_subtypes)
-        compiled = _bayes.fused_fit(gold is not None and gold.objects.size > 0)
+        compiled = _bayes.fused_fit()
 
         def cells(k: int) -> int:
             # the largest arrays, times how many of them live at once in an iteration
