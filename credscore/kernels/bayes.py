@@ -121,7 +121,9 @@ def _vb_pass_for(fixed: int) -> Callable[..., Any]:
         taken in linear space, as the Dawid-Skene kernels do; an object whose
         product falls below 1e-280 is redone in log space. The normalisers
         are multiplied together, their logarithm taken only when the product
-        nears the ends of the floating-point range."""
+        nears the ends of the floating-point range (a normaliser below 1e-150
+        goes to its logarithm at once, so that the product cannot underflow).
+        A known object (``known[o] >= 0``) keeps only its class's columns."""
         n_blocks = obj_start.shape[0] - 1
         width = fixed if fixed > 0 else log_prior.shape[0]
         m = width // n_classes
