@@ -145,6 +145,43 @@ def test_estimated_copy_rate_maximises_the_likelihood(
     assert loglik(c) >= best - 1e-9
 
 
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 200), st.floats(0, 200), st.floats(0, 200), st.floats(0.01, 0.99)),
+        min_size=1,
+        max_size=20,
+    ),
+    st.floats(1, 100),
+)
+def test_copy_rate_is_the_bisection_root(
+    rows: list[tuple[float, float, float, float]], n: float
+) -> None:
+    """The vectorised Newton solve gives, pair by pair, what 80 halvings of
+    the bracket on the likelihood's slope give (plain Python), to 1e-12."""
+    kt, kf, kd, acc = (np.array(col) for col in zip(*rows))
+    got = estimate_copy_rate(kt, kf, kd, acc, n)
+    for i, (t, f, d, A) in enumerate(rows):
+        assert abs(got[i] - _bisect_copy_rate(t, f, d, A, n)) <= 1e-12
+
+
+def _bisect_copy_rate(t: float, f: float, d: float, acc: float, n: float) -> float:
+    """The copy rate by 80 halvings of [0, MAX_COPY_RATE] on the slope."""
+    a, b = (1 - acc) / acc, n / (1 - acc) - 1
+
+    def slope(c: float) -> float:
+        return t * a / (1 + c * a) + f * b / (1 + c * b) - d / (1 - c)
+
+    if slope(0.0) <= 0:
+        return 0.0
+    if slope(MAX_COPY_RATE) >= 0:
+        return MAX_COPY_RATE
+    lo, hi = 0.0, MAX_COPY_RATE
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if slope(mid) > 0 else (lo, mid)
+    return (lo + hi) / 2
+
+
 def test_no_evidence_is_no_copy_rate() -> None:
     """A pair with nothing counted (a flat likelihood) gets rate 0, so that
     P(dependent) alone discounts no vote; it was the largest rate before."""

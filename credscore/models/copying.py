@@ -606,29 +606,42 @@ def estimate_copy_rate(
 
     ``ln L = k_t ln(1 + c a) + k_f ln(1 + c b) + k_d ln(1 - c)`` with
     ``a = (1 - A) / A`` and ``b = n / (1 - A) - 1`` (``A`` the copier's
-    accuracy) is concave in ``c``; its maximum is found by bisection on the
-    slope (60 halvings: below 1e-18).
+    accuracy) is concave in ``c``, so its slope falls: the maximum is at 0
+    when the slope there is not positive, at ``MAX_COPY_RATE`` when the slope
+    there is not negative, and otherwise where the slope is 0. Times
+    ``(1 - c)(1 + c a)(1 + c b)``, positive on ``[0, 1)``, the slope is the
+    quadratic ``(1 - c)(P + c Q) - k_d (1 + c R + c^2 S)`` with ``P = k_t a +
+    k_f b``, ``Q = a b (k_t + k_f)``, ``R = a + b``, ``S = a b``: positive at 0
+    (``P > k_d``) with a non-negative leading coefficient ``-(Q + k_d S)``
+    negated, so it has one positive root, taken in the form that does not
+    cancel.
     """
     a = (1.0 - acc) / acc
     b = n_false / (1.0 - acc) - 1.0
+    kt, kf, kd, a, b = np.broadcast_arrays(kt, kf, kd, a, b)
 
-    def slope(c: FloatArray) -> FloatArray:
+    def slope(c: float) -> FloatArray:
         out: FloatArray = kt * a / (1.0 + c * a) + kf * b / (1.0 + c * b) - kd / (1.0 - c)
         return out
 
-    lo = np.zeros_like(a)
-    hi = np.full_like(a, MAX_COPY_RATE)
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        up = slope(mid) > 0
-        lo = np.where(up, mid, lo)
-        hi = np.where(up, hi, mid)
-    rate = 0.5 * (lo + hi)
-    rate = np.where(slope(np.full_like(a, MAX_COPY_RATE)) >= 0, MAX_COPY_RATE, rate)
     # No slope at 0 (no shared object counted, a flat likelihood) is no
     # evidence of copying: rate 0, not the largest rate.
-    out: FloatArray = np.where(slope(np.zeros_like(a)) <= 0, 0.0, rate)
-    return out
+    rate = np.where(
+        slope(0.0) <= 0, 0.0, np.where(slope(MAX_COPY_RATE) >= 0, MAX_COPY_RATE, np.nan)
+    )
+    inside = np.flatnonzero(np.isnan(rate))
+    if inside.size:
+        ta, tb, tt, tf, td = a[inside], b[inside], kt[inside], kf[inside], kd[inside]
+        p, q = tt * ta + tf * tb, ta * tb * (tt + tf)
+        # A c^2 + B c + C = 0, A >= 0, C = k_d - P < 0: one root of each sign
+        qa = q + td * ta * tb
+        qb = p + td * (ta + tb) - q
+        qc = td - p
+        root = np.sqrt(qb * qb - 4.0 * qa * qc)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = np.where(qb >= 0, 2.0 * qc / (-qb - root), (-qb + root) / (2.0 * qa))
+        rate[inside] = np.clip(c, 0.0, MAX_COPY_RATE)
+    return np.asarray(rate, dtype=np.float64)
 
 
 def directed_probabilities(
