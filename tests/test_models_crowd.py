@@ -967,10 +967,54 @@ def test_pruned_vb_pass_matches_the_full_pass(data: st.DataObject) -> None:
     assert kept_columns(log_prior, m).tolist() in (cols.tolist(), list(range(width)))
 
 
-def test_ebcc_long_fit_with_emptied_subtypes_matches_numpy() -> None:
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("numba") is None, reason="numba is not installed"
+)
+def test_pruned_pass_redoes_a_known_object_whose_class_mass_was_left_out() -> None:
+    """A known object of class 0 whose answers fit only class 0's left-out
+    subtype: its kept columns hold e^-120 of the mass, the left-out one
+    e^-60, so the pruned pass must redo it over every column."""
+    from credscore.kernels.bayes import vb_pass
+
+    log_prior = np.log(np.array([0.5, 1e-26, 0.3, 0.2]))  # class 0: 0, 1; class 1: 2, 3
+    e_log_v = np.array([[-40.0, 0.0, -40.0, -40.0], [-1.0, -1.0, -0.5, -0.5]])
+    key = np.array([0, 0, 0, 1, 1], dtype=np.int64)
+    bounds = np.array([0, 3, 5], dtype=np.int64)
+    block_obj = np.array([0, 1], dtype=np.int64)
+    known = np.array([0, -1], dtype=np.int64)
+    out = []
+    with B.use_backend("numba"):
+        for cols in (None, np.array([0, 2, 3], dtype=np.int64)):
+            z, counts, q_sum = np.full((2, 2), 0.5), np.zeros((2, 4)), np.zeros(4)
+            got = vb_pass(
+                key,
+                bounds,
+                block_obj,
+                e_log_v,
+                log_prior,
+                2,
+                z,
+                counts,
+                q_sum,
+                cols=cols,
+                known=known,
+            )
+            assert got is not None
+            out.append((z, counts, q_sum, got[1]))
+    (z0, c0, s0, n0), (z1, c1, s1, n1) = out
+    assert z0[0].tolist() == [1.0, 0.0]
+    assert s0[1] > 0.99  # the left-out subtype holds object 0
+    np.testing.assert_allclose(z1, z0, atol=1e-12)
+    np.testing.assert_allclose(c1, c0, atol=1e-12)
+    np.testing.assert_allclose(s1, s0, atol=1e-12)
+    assert math.isclose(n1, n0, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("n_gold", [0, 40])
+def test_ebcc_long_fit_with_emptied_subtypes_matches_numpy(n_gold: int) -> None:
     """Over 150 iterations most of EBCC's subtypes empty and the compiled fit
     runs the pruned pass; it still gives the numpy fit (every column, every
-    iteration) to 1e-9, ELBO included."""
+    iteration) to 1e-9, ELBO included, with and without known items."""
     pytest.importorskip("numba")
     import credscore.kernels.bayes as kb
     import credscore.models._bayes as bayes_module
@@ -985,6 +1029,7 @@ def test_ebcc_long_fit_with_emptied_subtypes_matches_numpy() -> None:
             label = truth[i] if rng.random() < acc[w] else rng.integers(0, k)
             rows.append((f"w{w}", f"i{i}", f"l{label}"))
     table = Table.from_rows(rows, numeric=False)
+    gold = {f"i{i}": f"l{truth[i]}" for i in range(n_gold)} or None
     widths: list[int] = []
 
     def spy(log_prior: Any, m: int = 1) -> Any:
@@ -997,7 +1042,7 @@ def test_ebcc_long_fit_with_emptied_subtypes_matches_numpy() -> None:
         model = EBCC(max_iter=150, tol=0, n_subtypes=6, seed=5)
         with B.use_backend(backend), pytest.MonkeyPatch.context() as mp:
             mp.setattr(bayes_module, "kept_columns", spy)
-            fits.append((_fit_quietly(model, table), model.elbo_))
+            fits.append((_fit_quietly_gold(model, table, gold), model.elbo_))
     assert widths and min(widths) < 0.6 * k * 6  # the pruned pass ran
     (r0, e0), (r1, e1) = fits
     np.testing.assert_allclose(r1.claim_probability, r0.claim_probability, atol=1e-9)
