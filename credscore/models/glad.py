@@ -39,13 +39,16 @@ class GLADState(BaseState, total=False):
 State = GLADState
 
 
-def _log_sigmoid(x: FloatArray) -> FloatArray:
-    out: FloatArray = -np.logaddexp(0.0, -x)
-    return out
+def _log_sigmoids(x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``ln sigmoid(x)`` and ``ln sigmoid(-x)``, sharing ``ln(1 + e^-|x|)``
+    (four times faster than two ``numpy.logaddexp``, the same to 1e-15)."""
+    t = np.log1p(np.exp(-np.abs(x)))
+    return np.minimum(x, 0.0) - t, np.minimum(-x, 0.0) - t
 
 
 def _sigmoid(x: FloatArray) -> FloatArray:
-    out: FloatArray = np.exp(_log_sigmoid(x))
+    e = np.exp(-np.abs(x))
+    out: FloatArray = np.where(x >= 0, 1.0, e) / (1.0 + e)
     return out
 
 
@@ -182,43 +185,54 @@ class GLAD(IterativeModel[State]):
             local["log_beta"] = b
         return b
 
-    def _log_joint(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
-        """``(n_objects, K)`` log of p(true label = k, the object's answers)."""
+    def _logits(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
+        """``alpha_j beta_i`` of every answer."""
+        out: FloatArray = (
+            state["alpha"][part.source] * np.exp(self._log_beta(part, local))[part.object]
+        )
+        return out
+
+    def _log_joint(
+        self, part: Table, state: State, local: dict[str, Any], logs: Any = None
+    ) -> FloatArray:
+        """``(n_objects, K)`` log of p(true label = k, the object's answers);
+        ``logs``: ``_log_sigmoids`` of the answers' logits, when at hand."""
         k = len(state["labels"])
         lab = _claim_label(part, state["labels"], local)
-        x = state["alpha"][part.source] * np.exp(self._log_beta(part, local))[part.object]
-        log_right = _log_sigmoid(x)
-        log_wrong = _log_sigmoid(-x) - np.log(max(k - 1, 1))
+        log_right, log_wrong = logs or _log_sigmoids(self._logits(part, state, local))
+        log_wrong = log_wrong - np.log(max(k - 1, 1))
         base = np.bincount(part.object, weights=log_wrong, minlength=part.n_objects)
         bonus = np.bincount(part.claim, weights=log_right - log_wrong, minlength=part.n_claims)
         out: FloatArray = base[:, None] + state["log_prior"][None, :]
         out[part.claim_object, lab] += bonus
         return out
 
-    def _candidate_posterior(self, part: Table, state: State, local: dict[str, Any]) -> FloatArray:
+    def _candidate_posterior(
+        self, part: Table, state: State, local: dict[str, Any], logs: Any = None
+    ) -> FloatArray:
         """Per-object candidates: the posterior of each claim."""
-        x = state["alpha"][part.source] * np.exp(self._log_beta(part, local))[part.object]
-        log_wrong = _log_sigmoid(-x) - np.log(_candidate_counts(part)[part.object] - 1.0)
-        claim, unseen = candidate_log_joint(part, _log_sigmoid(x), log_wrong)
+        log_right, log_sig_neg = logs or _log_sigmoids(self._logits(part, state, local))
+        log_wrong = log_sig_neg - np.log(_candidate_counts(part)[part.object] - 1.0)
+        claim, unseen = candidate_log_joint(part, log_right, log_wrong)
         return candidate_posterior(part, claim, unseen)
 
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
+        b = self._log_beta(part, local)
+        x = self._logits(part, state, local)
+        logs = _log_sigmoids(x)  # once, for the posterior and the step
         if state.get("per_object"):
             t = None
-            q = self._candidate_posterior(part, state, local)[part.claim]
+            q = self._candidate_posterior(part, state, local, logs)[part.claim]
         else:
             lab = _claim_label(part, state["labels"], local)
-            t = _row_softmax(self._log_joint(part, state, local))
+            t = _row_softmax(self._log_joint(part, state, local, logs))
             q = t[part.object, lab[part.claim]]  # posterior that each answer is right
-        alpha: FloatArray = state["alpha"][part.source]
         prec = float(self.prior_precision)
         step = float(self.max_step)
 
         # Fisher scoring step on each item's log beta (object-local).
-        b = self._log_beta(part, local)
-        beta = np.exp(b)[part.object]
-        x = alpha * beta
-        s = _sigmoid(x)
+        s = np.exp(logs[0])
+        del logs
         grad_b: FloatArray = np.bincount(
             part.object, weights=(q - s) * x, minlength=part.n_objects
         ) - prec * (b - self.log_beta_mean)
@@ -227,8 +241,9 @@ class GLAD(IterativeModel[State]):
         local["log_beta"] = b
 
         # Gradient and curvature in alpha at the new difficulties (summed over items).
+        del x
         beta = np.exp(b)[part.object]
-        s = _sigmoid(alpha * beta)
+        s = _sigmoid(state["alpha"][part.source] * beta)
         n_src = state["alpha"].shape[0]
         return {
             "grad_alpha": np.bincount(part.source, weights=(q - s) * beta, minlength=n_src),
