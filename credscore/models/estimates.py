@@ -374,7 +374,8 @@ class ThreeEstimates(_Estimates):
 
         # T(f) from eps(f) and eps(v).
         votes, voters = _counts(part, local)
-        own = np.bincount(c, weights=np.take(error, src), minlength=nc)
+        # (gather_sum(i, x, g, n) is bincount(i, x[g]), one compiled pass with numba)
+        own = _kernels.gather_sum(c, error, src, nc)
         per_object = np.bincount(co, weights=own, minlength=no)
         raw_t = (votes - hard * own + hard * (per_object[co] - own)) / voters[co]
         truth = _normalize(raw_t, state["t_lo"], state["t_hi"], lam)
@@ -382,9 +383,9 @@ class ThreeEstimates(_Estimates):
         # eps(f) from T and the informative voters' eps(v).
         informative = error > _ZERO
         inv = np.where(informative, 1.0 / np.where(informative, error, 1.0), 0.0)
-        z = np.bincount(c, weights=np.take(inv, src), minlength=nc)
+        z = _kernels.gather_sum(c, inv, src, nc)
         z_obj = np.bincount(co, weights=z, minlength=no)
-        nz = np.bincount(c, weights=np.take(informative, src).astype(np.float64), minlength=nc)
+        nz = _kernels.gather_sum(c, informative.astype(np.float64), src, nc)
         nz_obj = np.bincount(co, weights=nz, minlength=no)[co]
         has = nz_obj > 0
         raw_f = ((1.0 - truth) * z + truth * (z_obj[co] - z)) / np.where(has, nz_obj, 1.0)
@@ -397,16 +398,15 @@ class ThreeEstimates(_Estimates):
         safe = np.where(easy, 1.0, hard)
         w = np.where(easy, 0.0, truth / safe)
         miss = np.where(easy, 0.0, (1.0 - truth) / safe)
-        w_obj = np.bincount(co, weights=w, minlength=no)
-        g_obj = np.bincount(co, weights=(~easy).astype(np.float64), minlength=no)
+        w_obj = np.bincount(co, weights=w, minlength=no).astype(np.float64, copy=False)
+        g_obj = np.bincount(co, weights=(~easy).astype(np.float64), minlength=no).astype(
+            np.float64, copy=False
+        )
         n_sources = error.shape[0]
         return {
-            "num": np.bincount(
-                src,
-                weights=np.take(miss, c) + np.take(w_obj, o) - np.take(w, c),
-                minlength=n_sources,
-            ),
-            "den": np.bincount(src, weights=np.take(g_obj, o), minlength=n_sources),
+            "num": _kernels.gather_sum(src, miss - w, c, n_sources)
+            + _kernels.gather_sum(src, w_obj, o, n_sources),
+            "den": _kernels.gather_sum(src, g_obj, o, n_sources),
             "t_lo": float(np.min(raw_t, initial=np.inf)),
             "t_hi": float(np.max(raw_t, initial=-np.inf)),
             "f_lo": float(np.min(raw_f[has], initial=np.inf)),
