@@ -122,6 +122,14 @@ class _Estimates(IterativeModel[State]):
         raise NotImplementedError
 
 
+def _object_sum(index: Any, weights: FloatArray, n: int) -> FloatArray:
+    """``numpy.bincount`` with weights, typed as float64."""
+    out: FloatArray = np.bincount(index, weights=weights, minlength=n).astype(
+        np.float64, copy=False
+    )
+    return out
+
+
 def _counts(part: Table, local: dict[str, Any]) -> tuple[FloatArray, FloatArray]:
     """Cached per partition: sources asserting each claim, and voters on each object."""
     cached: tuple[FloatArray, FloatArray] | None = local.get("counts")
@@ -138,7 +146,7 @@ def _raw_truth(part: Table, error: FloatArray, local: dict[str, Any]) -> FloatAr
     (votes for f) or eps(v) (votes for a rival value)."""
     ix = _index(part, local)
     votes, voters = _counts(part, local)
-    own = np.bincount(ix.claim, weights=np.take(error, ix.source), minlength=part.n_claims)
+    own = _kernels.gather_sum(ix.claim, error, ix.source, part.n_claims)
     per_object = np.bincount(part.claim_object, weights=own, minlength=part.n_objects)
     co = part.claim_object
     out: FloatArray = (votes - 2.0 * own + per_object[co]) / voters[co]
@@ -221,18 +229,18 @@ class TwoEstimates(_Estimates):
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         truth = _raw_truth(part, state["error"], local)
         rounded = _round01(truth)
-        t_sum = np.bincount(part.claim_object, weights=truth, minlength=part.n_objects)
-        r_sum = np.bincount(part.claim_object, weights=rounded, minlength=part.n_objects)
+        t_sum = _object_sum(part.claim_object, truth, part.n_objects)
+        r_sum = _object_sum(part.claim_object, rounded, part.n_objects)
         # Source v's error terms on object o: 1 - T'(f_v) + sum of T'(g) over the
         # rival values g = (sum of T' over o) - 2 T'(f_v) + 1: affine in T'.
         ix = _index(part, local)
         c, o = ix.claim, ix.object
         n_sources = state["error"].shape[0]
-        lin = np.take(t_sum, o) - 2.0 * np.take(truth, c)
-        rnd = np.take(r_sum, o) - 2.0 * np.take(rounded, c)
+        src = ix.source
+        gather = _kernels.gather_sum  # bincount(i, x[g]), compiled with numba
         stats = {
-            "lin": np.bincount(ix.source, weights=lin, minlength=n_sources),
-            "rnd": np.bincount(ix.source, weights=rnd, minlength=n_sources),
+            "lin": gather(src, t_sum, o, n_sources) - 2.0 * gather(src, truth, c, n_sources),
+            "rnd": gather(src, r_sum, o, n_sources) - 2.0 * gather(src, rounded, c, n_sources),
             "t_lo": float(np.min(truth, initial=np.inf)),
             "t_hi": float(np.max(truth, initial=-np.inf)),
         }
@@ -240,7 +248,7 @@ class TwoEstimates(_Estimates):
             # First pass: F(v), the number of facts each source votes on (all
             # the values of its objects), summed like any other statistic.
             k = np.diff(part.object_start).astype(np.float64)
-            stats["facts"] = np.bincount(ix.source, weights=np.take(k, o), minlength=n_sources)
+            stats["facts"] = _kernels.gather_sum(ix.source, k, o, n_sources)
         return stats
 
     def update_state(self, state: State, stats: Stats) -> State:
