@@ -271,19 +271,30 @@ def _vb_pruned_loop(
                     for j in range(class_start[kk], class_start[kk + 1]):
                         tmp[j] = 0.0
         total = 0.0
-        for j in range(n_act):
-            total += tmp[j]
-        if total > 1e-280 and bound <= PRUNE_TOLERANCE * total:
+        for kk in range(n_classes):
+            acc = 0.0
+            for j in range(class_start[kk], class_start[kk + 1]):
+                acc += tmp[j]
+            zk[kk] = acc
+            total += acc
+        fine = total > 1e-280 and bound <= PRUNE_TOLERANCE * total
+        # The result renormalises each object's posterior over the values it
+        # was given, however small their share: each answered class must hold
+        # its own kept mass to the same tolerance.
+        for a in range(a0, a1):
+            if not fine:
+                break
+            kk = key[a] % n_classes
+            if (only < 0 or kk == only) and left_class[kk] > PRUNE_TOLERANCE * zk[kk]:
+                fine = False
+        if fine:
             log_norm += top_prior
             inv = 1.0 / total
             for j in range(n_act):
                 tmp[j] *= inv
                 q_sum_kept[j] += tmp[j]
             for kk in range(n_classes):
-                acc = 0.0
-                for j in range(class_start[kk], class_start[kk + 1]):
-                    acc += tmp[j]
-                zk[kk] = acc
+                zk[kk] *= inv
             for a in range(a0, a1):
                 r = key[a]
                 for j in range(n_act):
@@ -483,9 +494,13 @@ def vb_pass(
     prior weight falls to about 1e-45 of the largest. Each factor
     ``exp(e_log_v)`` is at most 1, so the columns left out hold at most the
     sum ``left`` of their prior weights: an object whose kept columns' mass
-    is at least ``left / PRUNE_TOLERANCE`` gets its posterior from those
-    alone (the others taken as 0, a relative error under
-    :data:`PRUNE_TOLERANCE`); any other object is computed over every column.
+    is at least ``left / PRUNE_TOLERANCE``, and each of whose answered
+    classes holds at least its own left-out columns' weight over
+    :data:`PRUNE_TOLERANCE` (the result renormalises over the answered
+    values, however small their share), gets its posterior from those alone
+    (the others taken as 0, a relative error under :data:`PRUNE_TOLERANCE`
+    for every answered class); any other object is computed over every
+    column.
 
     ``known``, when given, holds each object's known class (-1 where
     unknown): a known object's posterior is over its class's ``M`` columns
