@@ -55,6 +55,7 @@ __all__ = [
     "segment_softmax",
     "segment_sum",
     "sums_step",
+    "weighted_count",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -190,6 +191,24 @@ _LOOPS: dict[str, Callable[..., None]] = {
 
 # --------------------------------------------------------------------------
 # Public kernels: numba loop when available, else numpy.
+
+
+def weighted_count(index: Any, weights: Any, n: int) -> FloatArray:
+    """``numpy.bincount(index, weights, minlength=n)``, typed as float64
+    (``weights`` None counts the entries).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> weighted_count(np.array([2, 0, 2]), np.array([0.5, 1.0, 2.0]), 4).tolist()
+    [1.0, 0.0, 2.5, 0.0]
+    >>> weighted_count(np.array([1, 1]), None, 3).tolist()
+    [0.0, 2.0, 0.0]
+    """
+    out: FloatArray = np.bincount(index, weights=weights, minlength=n).astype(
+        np.float64, copy=False
+    )
+    return out
 
 
 def gather_sum(index: AnyIndex, values: FloatArray, gather: AnyIndex, n: int) -> FloatArray:

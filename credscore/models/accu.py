@@ -200,7 +200,7 @@ class Accu(IterativeModel[State]):
         prob = self._probabilities(part, state, local)
         n = state["reliability"].shape[0]
         if "count" not in local:
-            local["count"] = copying.weighted_count(part.source, None, n)
+            local["count"] = _kernels.weighted_count(part.source, None, n)
         return {
             "correct": _kernels.gather_sum(part.source, prob, part.claim, n),
             "count": local["count"],
@@ -510,7 +510,7 @@ class AccuCopy(Accu):
         n_pairs = state["pair_key"].shape[0]
         n = state["reliability"].shape[0]
         if "count" not in local:
-            local["count"] = copying.weighted_count(table.source, None, n)
+            local["count"] = _kernels.weighted_count(table.source, None, n)
         m = np.diff(table.object_start).astype(np.float64)
         if neutral:
             # An object with one candidate says nothing: sources agree there by
@@ -523,13 +523,13 @@ class AccuCopy(Accu):
             p_claim = np.zeros(table.n_claims)
             p_claim[_best_claims(prob, table)] = 1.0
             weight = np.ones(table.n_claims)
-            correct = copying.weighted_count(table.source, p_claim[table.claim], n)
+            correct = _kernels.weighted_count(table.source, p_claim[table.claim], n)
             acc = np.divide(correct, local["count"], out=np.full(n, 0.5), where=local["count"] > 0)
         acc = np.clip(acc, self.eps, 1.0 - self.eps)
         on = agree["agree_claim"]
         stats = {
-            "shared_true": copying.weighted_count(agree["agree_pair"], p_claim[on], n_pairs),
-            "shared_false": copying.weighted_count(
+            "shared_true": _kernels.weighted_count(agree["agree_pair"], p_claim[on], n_pairs),
+            "shared_false": _kernels.weighted_count(
                 agree["agree_pair"], weight[on] - p_claim[on], n_pairs
             ),
             "different": agree["different"],
@@ -586,8 +586,8 @@ class AccuCopy(Accu):
         return self._with_dependence(
             state,
             {
-                "shared_true": copying.weighted_count(agree["agree_pair"], p_shared, n_pairs),
-                "shared_false": copying.weighted_count(
+                "shared_true": _kernels.weighted_count(agree["agree_pair"], p_shared, n_pairs),
+                "shared_false": _kernels.weighted_count(
                     agree["agree_pair"], 1.0 - p_shared, n_pairs
                 ),
                 "different": agree["different"],
@@ -603,7 +603,7 @@ class AccuCopy(Accu):
         (few) assertions they involve, and the count of differing values
         per pair."""
         same = part.claim[first] == part.claim[second]
-        different = copying.weighted_count(pair[~same], None, n_pairs)
+        different = _kernels.weighted_count(pair[~same], None, n_pairs)
         first, second, pair = first[same], second[same], pair[same]
         # (np.unique with return_inverse sorts; without, numpy 2 hashes, slowly.)
         involved, position = np.unique(np.concatenate([first, second]), return_inverse=True)
@@ -652,10 +652,10 @@ class AccuCopy(Accu):
         pair = agree["agree_pair"]
         who = np.where(j_later[pair], agree["agree_second"], agree["agree_first"])
         log_factor = log_keep[pair]
-        log_indep = copying.weighted_count(who, log_factor, n_involved)
+        log_indep = _kernels.weighted_count(who, log_factor, n_involved)
         change = weight[agree["involved_source"]] * np.expm1(log_indep)
         claims = agree["claims"]
-        votes[claims] += copying.weighted_count(agree["involved_claim"], change, claims.shape[0])
+        votes[claims] += _kernels.weighted_count(agree["involved_claim"], change, claims.shape[0])
         return votes
 
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
@@ -665,12 +665,12 @@ class AccuCopy(Accu):
         agree = self._agreements(part, state, local)
         p_shared = prob[agree["agree_claim"]]
         if "count" not in local:
-            local["count"] = copying.weighted_count(part.source, None, n)
+            local["count"] = _kernels.weighted_count(part.source, None, n)
         return {
             "correct": _kernels.gather_sum(part.source, prob, part.claim, n),
             "count": local["count"],
-            "shared_true": copying.weighted_count(agree["agree_pair"], p_shared, n_pairs),
-            "shared_false": copying.weighted_count(agree["agree_pair"], 1.0 - p_shared, n_pairs),
+            "shared_true": _kernels.weighted_count(agree["agree_pair"], p_shared, n_pairs),
+            "shared_false": _kernels.weighted_count(agree["agree_pair"], 1.0 - p_shared, n_pairs),
             "different": agree["different"],
         }
 

@@ -222,9 +222,9 @@ def _squared_errors(
     zo = z[obj]
     if cell is None:
         cell = (src[:, None] * k + np.arange(k)[None, :]).ravel()
-    out = np.bincount(cell, weights=(zo * zo).ravel(), minlength=n_s * k).astype(np.float64)
-    out += np.bincount(
-        src * k + lab, weights=1.0 - 2.0 * zo[np.arange(zo.shape[0]), lab], minlength=n_s * k
+    out = _kernels.weighted_count(cell, (zo * zo).ravel(), n_s * k)
+    out += _kernels.weighted_count(
+        src * k + lab, 1.0 - 2.0 * zo[np.arange(zo.shape[0]), lab], n_s * k
     )
     res: FloatArray = out.reshape(n_s, k)
     return res

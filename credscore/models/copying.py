@@ -80,6 +80,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore.errors import InvalidTableError
+from credscore.kernels.segments import weighted_count
 from credscore.table.table import Table
 
 __all__ = ["CLOSED_DOMAIN", "copy_pairs", "copy_probabilities", "observed_false_values"]
@@ -137,12 +138,6 @@ def observed_false_values(table: Table) -> float:
     m = np.diff(table.object_start)
     contested = m[m > 1]
     return float(contested.mean() - 1.0) if contested.shape[0] else 1.0
-
-
-def weighted_count(index: Any, weights: Any, n: int) -> FloatArray:
-    """``numpy.bincount`` with weights, typed as float64."""
-    out: FloatArray = np.bincount(index, weights=weights, minlength=n).astype(np.float64)
-    return out
 
 
 def cooccurrences(table: Table) -> tuple[Int64Array, Int64Array]:

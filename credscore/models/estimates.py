@@ -122,14 +122,6 @@ class _Estimates(IterativeModel[State]):
         raise NotImplementedError
 
 
-def _object_sum(index: Any, weights: FloatArray, n: int) -> FloatArray:
-    """``numpy.bincount`` with weights, typed as float64."""
-    out: FloatArray = np.bincount(index, weights=weights, minlength=n).astype(
-        np.float64, copy=False
-    )
-    return out
-
-
 def _counts(part: Table, local: dict[str, Any]) -> tuple[FloatArray, FloatArray]:
     """Cached per partition: sources asserting each claim, and voters on each object."""
     cached: tuple[FloatArray, FloatArray] | None = local.get("counts")
@@ -229,8 +221,8 @@ class TwoEstimates(_Estimates):
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         truth = _raw_truth(part, state["error"], local)
         rounded = _round01(truth)
-        t_sum = _object_sum(part.claim_object, truth, part.n_objects)
-        r_sum = _object_sum(part.claim_object, rounded, part.n_objects)
+        t_sum = _kernels.weighted_count(part.claim_object, truth, part.n_objects)
+        r_sum = _kernels.weighted_count(part.claim_object, rounded, part.n_objects)
         # Source v's error terms on object o: 1 - T'(f_v) + sum of T'(g) over the
         # rival values g = (sum of T' over o) - 2 T'(f_v) + 1: affine in T'.
         ix = _index(part, local)
