@@ -899,30 +899,25 @@ def _pass_inputs(
     return key, bounds, block_obj, e_log_v, log_prior, k, m
 
 
-@pytest.mark.skipif(
-    __import__("importlib").util.find_spec("numba") is None, reason="numba is not installed"
-)
-@given(st.data())
-def test_pruned_vb_pass_matches_the_full_pass(data: st.DataObject) -> None:
-    """The pass over EBCC's kept columns gives the full pass's class sums,
-    column sums, counts and log normaliser (to 1e-12 of each object's mass),
-    including for the objects it must redo over every column, and both give
-    a plain numpy E-step's, known objects (held to their class) included."""
-    from credscore.kernels.bayes import PRUNE_BELOW, kept_columns, vb_pass
+def _full_and_pruned_passes(
+    key: Any,
+    bounds: Any,
+    block_obj: Any,
+    e_log_v: Any,
+    log_prior: Any,
+    k: int,
+    cols: Any,
+    known: Any,
+) -> list[tuple[Any, Any, Any, tuple[float, float]]]:
+    """``(z, counts, q_sum, (delta, log_norm))`` of the full pass, then of the
+    pass over ``cols``, each from a uniform ``z`` and unset sums."""
+    from credscore.kernels.bayes import vb_pass
 
-    key, bounds, block_obj, e_log_v, log_prior, k, m = _pass_inputs(data.draw)
-    width = k * m
-    n_o = block_obj.size
-    known = np.full(n_o, -1, dtype=np.int64)
-    if data.draw(st.booleans()):
-        rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
-        known = np.where(rng.random(n_o) < 0.5, rng.integers(0, k, n_o), -1).astype(np.int64)
-    cols = np.flatnonzero(np.exp(log_prior - log_prior.max()) >= PRUNE_BELOW).astype(np.int64)
-    assert cols.size < width
+    width = log_prior.shape[0]
     out = []
     with B.use_backend("numba"):
         for use in (None, cols):
-            z = np.full((n_o, k), 1.0 / k)
+            z = np.full((block_obj.size, k), 1.0 / k)
             counts = np.full((e_log_v.shape[0], width), np.nan)
             q_sum = np.full(width, np.nan)
             got = vb_pass(
@@ -940,7 +935,31 @@ def test_pruned_vb_pass_matches_the_full_pass(data: st.DataObject) -> None:
             )
             assert got is not None
             out.append((z, counts, q_sum, got))
-    (z0, c0, s0, (d0, n0)), (z1, c1, s1, (d1, n1)) = out
+    return out
+
+
+@pytest.mark.skipif(
+    __import__("importlib").util.find_spec("numba") is None, reason="numba is not installed"
+)
+@given(st.data())
+def test_pruned_vb_pass_matches_the_full_pass(data: st.DataObject) -> None:
+    """The pass over EBCC's kept columns gives the full pass's class sums,
+    column sums, counts and log normaliser (to 1e-12 of each object's mass),
+    including for the objects it must redo over every column, and both give
+    a plain numpy E-step's, known objects (held to their class) included."""
+    from credscore.kernels.bayes import PRUNE_BELOW, kept_columns
+
+    key, bounds, block_obj, e_log_v, log_prior, k, m = _pass_inputs(data.draw)
+    width = k * m
+    n_o = block_obj.size
+    known = np.full(n_o, -1, dtype=np.int64)
+    if data.draw(st.booleans()):
+        rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+        known = np.where(rng.random(n_o) < 0.5, rng.integers(0, k, n_o), -1).astype(np.int64)
+    cols = np.flatnonzero(np.exp(log_prior - log_prior.max()) >= PRUNE_BELOW).astype(np.int64)
+    assert cols.size < width
+    passes = _full_and_pruned_passes(key, bounds, block_obj, e_log_v, log_prior, k, cols, known)
+    (z0, c0, s0, (d0, n0)), (z1, c1, s1, (d1, n1)) = passes
     np.testing.assert_allclose(z1, z0, rtol=0, atol=1e-12)
     # the result renormalises over the answered values: their classes' sums
     # must agree relatively, however small
@@ -981,7 +1000,6 @@ def test_pruned_pass_redoes_a_known_object_whose_class_mass_was_left_out() -> No
     """A known object of class 0 whose answers fit only class 0's left-out
     subtype: its kept columns hold e^-120 of the mass, the left-out one
     e^-60, so the pruned pass must redo it over every column."""
-    from credscore.kernels.bayes import vb_pass
 
     log_prior = np.log(np.array([0.5, 1e-26, 0.3, 0.2]))  # class 0: 0, 1; class 1: 2, 3
     e_log_v = np.array([[-40.0, 0.0, -40.0, -40.0], [-1.0, -1.0, -0.5, -0.5]])
@@ -989,26 +1007,9 @@ def test_pruned_pass_redoes_a_known_object_whose_class_mass_was_left_out() -> No
     bounds = np.array([0, 3, 5], dtype=np.int64)
     block_obj = np.array([0, 1], dtype=np.int64)
     known = np.array([0, -1], dtype=np.int64)
-    out = []
-    with B.use_backend("numba"):
-        for cols in (None, np.array([0, 2, 3], dtype=np.int64)):
-            z, counts, q_sum = np.full((2, 2), 0.5), np.zeros((2, 4)), np.zeros(4)
-            got = vb_pass(
-                key,
-                bounds,
-                block_obj,
-                e_log_v,
-                log_prior,
-                2,
-                z,
-                counts,
-                q_sum,
-                cols=cols,
-                known=known,
-            )
-            assert got is not None
-            out.append((z, counts, q_sum, got[1]))
-    (z0, c0, s0, n0), (z1, c1, s1, n1) = out
+    cols = np.array([0, 2, 3], dtype=np.int64)
+    passes = _full_and_pruned_passes(key, bounds, block_obj, e_log_v, log_prior, 2, cols, known)
+    (z0, c0, s0, (_, n0)), (z1, c1, s1, (_, n1)) = passes
     assert z0[0].tolist() == [1.0, 0.0]
     assert s0[1] > 0.99  # the left-out subtype holds object 0
     np.testing.assert_allclose(z1, z0, atol=1e-12)

@@ -86,15 +86,33 @@ def _log_space_loop(
     return total, top
 
 
-#: :func:`_log_space_loop` compiled, set by :func:`_compiled_helpers` before
-#: the passes that call it are compiled.
+def _add_norm_loop(
+    total: float, product: float, log_norm: float
+) -> Any:  # pragma: no cover - compiled by numba
+    """Fold an object's normaliser ``total`` into the running ``(product,
+    log_norm)`` whose ``log_norm + ln(product)`` is the sum of the logs: the
+    product is logged when it nears the ends of the floating-point range, and
+    a normaliser below 1e-150 goes to the log at once (two such in a row
+    could underflow)."""
+    if total < 1e-150:
+        return product, log_norm + np.log(total)
+    product *= total
+    if not 1e-150 < product < 1e150:
+        return 1.0, log_norm + np.log(product)
+    return product, log_norm
+
+
+#: :func:`_log_space_loop` and :func:`_add_norm_loop` compiled, set by
+#: :func:`_compiled_helpers` before the passes that call them are compiled.
 _log_space: Any = None
+_add_norm: Any = None
 
 
 def _compiled_helpers() -> None:
-    global _log_space
+    global _log_space, _add_norm
     if _log_space is None:
         _log_space = jit(_log_space_loop)
+        _add_norm = jit(_add_norm_loop)
 
 
 def _vb_pass_for(fixed: int) -> Callable[..., Any]:
@@ -120,10 +138,7 @@ def _vb_pass_for(fixed: int) -> Callable[..., Any]:
         The product of an object's factors ``exp(e_log_v)`` (all at most 1) is
         taken in linear space, as the Dawid-Skene kernels do; an object whose
         product falls below 1e-280 is redone in log space. The normalisers
-        are multiplied together, their logarithm taken only when the product
-        nears the ends of the floating-point range (a normaliser below 1e-150
-        goes to its logarithm at once, so that the product cannot underflow).
-        A known object (``known[o] >= 0``) keeps only its class's columns."""
+        are multiplied together (:func:`_add_norm_loop`). A known object (``known[o] >= 0``) keeps only its class's columns."""
         n_blocks = obj_start.shape[0] - 1
         width = fixed if fixed > 0 else log_prior.shape[0]
         m = width // n_classes
@@ -162,13 +177,7 @@ def _vb_pass_for(fixed: int) -> Callable[..., Any]:
             else:
                 total, top = _log_space(tmp, log_prior, e_log_v, key, a0, a1, m, only)
                 log_norm += top
-            if total < 1e-150:  # (a product of two such could underflow)
-                log_norm += np.log(total)
-            else:
-                product *= total
-                if not 1e-150 < product < 1e150:
-                    log_norm += np.log(product)
-                    product = 1.0
+            product, log_norm = _add_norm(total, product, log_norm)
             inv = 1.0 / total
             for c in range(width):
                 tmp[c] *= inv
@@ -313,13 +322,7 @@ def _vb_pruned_loop(
                 r = key[a]
                 for c in range(width):
                     counts[r, c] += full[c]
-        if total < 1e-150:  # (a product of two such could underflow)
-            log_norm += np.log(total)
-        else:
-            product *= total
-            if not 1e-150 < product < 1e150:
-                log_norm += np.log(product)
-                product = 1.0
+        product, log_norm = _add_norm(total, product, log_norm)
         for kk in range(n_classes):
             d = abs(zk[kk] - z[o, kk])
             if d > delta:

@@ -279,7 +279,7 @@ def bcc_vb(
         bounds = np.r_[obj_start, obj.shape[0]].astype(np.int64)
         key_c = np.ascontiguousarray(key, dtype=np.int64)
         block_obj = np.ascontiguousarray(obj_of_block, dtype=np.int64)
-        known_c = None if known is None else np.ascontiguousarray(known, dtype=np.int64)
+        known_c = np.full(n_o, -1, dtype=np.int64) if known is None else known.astype(np.int64)
         log_norm = 0.0
         digamma_beta = digamma(beta_rows.T)[None, :, :]
     while fused and it < max_iter:
