@@ -871,8 +871,8 @@ def _pass_inputs(
     """A random fused-pass problem: objects with 1-8 answers, K classes of
     m subtypes, some subtypes' log prior weight far below the others'."""
     k = draw(st.integers(2, 4))
-    m = draw(st.integers(2, 5))
-    width = k * m
+    m = draw(st.integers(2, 6))
+    width = k * m  # above MAX_FIXED_WIDTH (16) the pass of any width is used
     n_rows = draw(st.integers(1, 6)) * k
     sizes = draw(st.lists(st.integers(1, 8), min_size=1, max_size=12))
     seed = draw(st.integers(0, 2**16))

@@ -102,17 +102,34 @@ def _add_norm_loop(
     return product, log_norm
 
 
-#: :func:`_log_space_loop` and :func:`_add_norm_loop` compiled, set by
+def _class_sums_loop(q: Any, out: Any, m: int) -> float:  # pragma: no cover - compiled by numba
+    """``out[k]`` the sum of class ``k``'s ``m`` columns of ``q``; returns
+    their total. K short chains of additions, not one of K M: with EBCC's
+    50 columns that one chain bounded the pass (32 -> 29 ns per assertion)."""
+    total = 0.0
+    for kk in range(out.shape[0]):
+        acc = 0.0
+        for mm in range(m):
+            acc += q[kk * m + mm]
+        out[kk] = acc
+        total += acc
+    return total
+
+
+#: :func:`_log_space_loop`, :func:`_add_norm_loop` and
+#: :func:`_class_sums_loop` compiled, set by
 #: :func:`_compiled_helpers` before the passes that call them are compiled.
 _log_space: Any = None
 _add_norm: Any = None
+_class_sums: Any = None
 
 
 def _compiled_helpers() -> None:
-    global _log_space, _add_norm
+    global _log_space, _add_norm, _class_sums
     if _log_space is None:
         _log_space = jit(_log_space_loop)
         _add_norm = jit(_add_norm_loop)
+        _class_sums = jit(_class_sums_loop)
 
 
 def _vb_pass_for(fixed: int) -> Callable[..., Any]:
@@ -143,6 +160,7 @@ def _vb_pass_for(fixed: int) -> Callable[..., Any]:
         width = fixed if fixed > 0 else log_prior.shape[0]
         m = width // n_classes
         tmp = np.empty(width)
+        zs = np.empty(n_classes)
         factor = np.exp(e_log_v)
         top_prior = -np.inf
         for c in range(width):
@@ -169,23 +187,33 @@ def _vb_pass_for(fixed: int) -> Callable[..., Any]:
                 for c in range(width):
                     if c // m != only:
                         tmp[c] = 0.0
-            total = 0.0
-            for c in range(width):
-                total += tmp[c]
+            # A fixed width (IBCC's K, unrolled) sums its columns in one
+            # chain; K M columns (EBCC) sum K class sums (_class_sums_loop).
+            if fixed > 0:
+                total = 0.0
+                for c in range(width):
+                    total += tmp[c]
+            else:
+                total = _class_sums(tmp, zs, m)
             if total > 1e-280:
                 log_norm += top_prior
             else:
                 total, top = _log_space(tmp, log_prior, e_log_v, key, a0, a1, m, only)
                 log_norm += top
+                if fixed == 0:
+                    _class_sums(tmp, zs, m)
             product, log_norm = _add_norm(total, product, log_norm)
             inv = 1.0 / total
             for c in range(width):
                 tmp[c] *= inv
                 q_sum[c] += tmp[c]
             for kk in range(n_classes):
-                zk = 0.0
-                for mm in range(m):
-                    zk += tmp[kk * m + mm]
+                if fixed > 0:
+                    zk = 0.0
+                    for mm in range(m):
+                        zk += tmp[kk * m + mm]
+                else:
+                    zk = zs[kk] * inv
                 d = abs(zk - z[o, kk])
                 if d > delta:
                     delta = d
