@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from credscore.datasets import synthetic
 from credscore.errors import ConvergenceWarning, InvalidTableError, NotFittedError
+from credscore.kernels import backend as B
 from credscore.models import get_model
 from credscore.table.table import Table
 
@@ -35,6 +36,19 @@ FIELDS = (
 )
 TIGHT = {"tol": 1e-12, "max_iter": 20_000}
 
+#: Table.append merges in numpy, or in one compiled loop per merge with numba
+#: (credscore.kernels.splice): both are checked.
+BACKENDS = [
+    "numpy",
+    pytest.param(
+        "numba",
+        marks=pytest.mark.skipif(
+            __import__("importlib").util.find_spec("numba") is None,
+            reason="numba is not installed",
+        ),
+    ),
+]
+
 
 def rows(n_sources: int, n_objects: int, n_values: int) -> Any:
     return st.lists(
@@ -48,12 +62,16 @@ def rows(n_sources: int, n_objects: int, n_values: int) -> Any:
     )
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=200, deadline=None)
 @given(rows(6, 8, 4), st.data())
-def test_append_equals_compiling_all_rows(data: list[tuple[str, str, str]], draw: Any) -> None:
+def test_append_equals_compiling_all_rows(
+    backend: str, data: list[tuple[str, str, str]], draw: Any
+) -> None:
     k = draw.draw(st.integers(1, len(data) - 1))
     whole = Table.from_rows(data)
-    joined = Table.from_rows(data[:k]).append(Table.from_rows(data[k:]))
+    with B.use_backend(backend):
+        joined = Table.from_rows(data[:k]).append(Table.from_rows(data[k:]))
     for field in FIELDS:
         assert np.array_equal(getattr(joined, field), getattr(whole, field)), field
         assert getattr(joined, field).dtype == getattr(whole, field).dtype, field
@@ -62,9 +80,12 @@ def test_append_equals_compiling_all_rows(data: list[tuple[str, str, str]], draw
     assert np.array_equal(joined.claim_label, whole.claim_label)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=150, deadline=None)
 @given(rows(6, 8, 4), st.sampled_from(["new objects", "old objects", "old labels"]))
-def test_append_that_touches_few_objects(data: list[tuple[str, str, str]], how: str) -> None:
+def test_append_that_touches_few_objects(
+    backend: str, data: list[tuple[str, str, str]], how: str
+) -> None:
     # Table.append keeps the objects the new rows leave alone as they are and
     # compiles only the others: new rows on objects of their own, on objects
     # the table holds, and with no label of any kind that it lacks (every map
@@ -86,7 +107,8 @@ def test_append_that_touches_few_objects(data: list[tuple[str, str, str]], how: 
         whole = Table.from_rows(first + second)
     if not first or not second:
         return
-    joined = Table.from_rows(first).append(Table.from_rows(second))
+    with B.use_backend(backend):
+        joined = Table.from_rows(first).append(Table.from_rows(second))
     for field in FIELDS:
         assert np.array_equal(getattr(joined, field), getattr(whole, field)), field
     assert np.array_equal(joined.claim_label, whole.claim_label)

@@ -24,7 +24,7 @@ by row order), as a later report supersedes an earlier one in a case.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -35,6 +35,7 @@ from credscore._validators import show
 from credscore.errors import InvalidTableError
 from credscore.kernels.codes import compile_by_object, concat_ranges
 from credscore.kernels.segments import compile_codes, factorize
+from credscore.kernels.splice import merger, splice_assertions, splice_claims
 
 __all__ = ["Table"]
 
@@ -607,7 +608,7 @@ def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -
     obj_a = o_old[a.object[rows]]
     obj_b = o_new[b.object]
     at = np.searchsorted(obj_a, obj_b, side="right") + np.arange(obj_b.shape[0])
-    merge, _ = _merger(obj_a.shape[0] + obj_b.shape[0], at)
+    merge, _ = merger(obj_a.shape[0] + obj_b.shape[0], at)
     small = compile_by_object(
         merge(s_old[a.source[rows]], s_new[b.source], np.int32),
         merge(obj_a, obj_b, np.int32),
@@ -618,54 +619,35 @@ def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -
     )
     if small is None:  # pragma: no cover - b has at least one assertion
         raise InvalidTableError("value: the new rows hold no assertion")
-    sm_source, sm_claim, sm_claim_object, sm_code, _, _ = small
-    # A map that keeps every label in place (no new label of its kind: _union
-    # returned a's own labels) is skipped; so is the selection when b touches
-    # none of a's objects.
-    same_s, same_o, same_v = (
-        labels is mine
-        for labels, mine in (
-            (source_ids, a.source_ids),
-            (object_ids, a.object_ids),
-            (value_ids, a.labels),
-        )
-    )
-    alone = idx.shape[0] == 0
-    kept_c = None if alone else np.flatnonzero(~touched_a[a.claim_object])
-
-    def pick(x: np.ndarray[Any, Any], at: np.ndarray[Any, Any] | None) -> Any:
-        return x if at is None else x[at]
-
+    sm_source, sm_claim, sm_claim_object, sm_code, _, sm_object = small
     # Claims: a's on the objects b leaves alone, and the small table's, in
-    # object order (no object is in both).
-    claim_obj_a = pick(a.claim_object, kept_c)
-    if not same_o:
-        claim_obj_a = o_old[claim_obj_a]
-    code_a = pick(a.claim_label, kept_c)
-    if not same_v:
-        code_a = v_old[code_a]
-    pos_s = np.searchsorted(claim_obj_a, sm_claim_object) + np.arange(sm_claim_object.shape[0])
-    merge, from_a = _merger(claim_obj_a.shape[0] + sm_claim_object.shape[0], pos_s)
-    claim_object = merge(claim_obj_a, sm_claim_object, np.int32)
-    claim_code = merge(code_a, sm_code, np.int64)
-    if alone:
-        claim_map = np.flatnonzero(from_a).astype(np.int32)
-    else:
-        claim_map = np.full(a.n_claims, -1, dtype=np.int32)
-        claim_map[kept_c] = np.flatnonzero(from_a)
-    # Assertions: a's on the kept claims and the small table's, in claim order.
-    keep = None if alone else ~touched_a[a.object]
-    claim_a = claim_map[pick(a.claim, keep)]
-    src_a = pick(a.source, keep)
-    if not same_s:
-        src_a = s_old[src_a]
-    claim_s = pos_s[sm_claim].astype(np.int32)
-    pos = np.searchsorted(claim_a, claim_s) + np.arange(claim_s.shape[0])
-    merge, _ = _merger(claim_a.shape[0] + claim_s.shape[0], pos)
-    source = merge(src_a, sm_source, np.int32)
-    claim = merge(claim_a, claim_s, np.int32)
-    object_start = np.zeros(n_obj + 1, dtype=np.int64)
-    np.cumsum(np.bincount(claim_object, minlength=n_obj), out=object_start[1:])
+    # object order (no object is in both); then the assertions, in claim
+    # order (credscore.kernels.splice).
+    n_claims_kept = a.n_claims - int(np.diff(a.object_start)[idx].sum())
+    claim_object, claim_code, claim_map, pos_s, object_start = splice_claims(
+        a.claim_object,
+        a.claim_label,
+        touched_a,
+        o_old,
+        v_old,
+        sm_claim_object,
+        sm_code,
+        n_obj,
+        n_claims_kept,
+    )
+    source, claim, obj = splice_assertions(
+        a.claim,
+        a.source,
+        a.object,
+        touched_a,
+        claim_map,
+        s_old,
+        o_old,
+        pos_s[sm_claim].astype(np.int32),
+        sm_source,
+        sm_object,
+        a.n_assertions - rows.shape[0],
+    )
     table = Table(
         source_ids=_readonly(source_ids),
         object_ids=_readonly(object_ids),
@@ -674,31 +656,13 @@ def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -
         object_start=_readonly(object_start),
         source=_readonly(source),
         claim=_readonly(claim),
-        object=_readonly(claim_object[claim]),
+        object=_readonly(obj),
         numeric=a.numeric,
         n_rows=None,
     )
     present, code = factorize(claim_code)
     table._set_labels(value_ids[present], code)
     return table
-
-
-def _merger(
-    n: int, at: IndexArray
-) -> tuple[Callable[[Any, Any, Any], np.ndarray[Any, Any]], npt.NDArray[np.bool_]]:
-    """``merge(x, y, dtype)``: an array of ``n`` holding ``y[i]`` at ``at[i]``
-    and ``x`` in order elsewhere; and where ``x`` goes (a mask)."""
-    at_y = np.zeros(n, dtype=bool)
-    at_y[at] = True
-    at_x = ~at_y
-
-    def merge(x: Any, y: Any, dtype: Any) -> np.ndarray[Any, Any]:
-        out = np.empty(n, dtype=dtype)
-        out[at_x] = x
-        out[at_y] = y
-        return out
-
-    return merge, at_x
 
 
 def _kind(a: np.ndarray[Any, Any]) -> str:
