@@ -252,6 +252,50 @@ def test_oc_step(
     assert close(total, want_total)
 
 
+@st.composite
+def long_one_coin_cases(draw: st.DrawFn) -> dict[str, Any]:
+    """Objects of 100-400 answers, mostly of one label, from sources of
+    accuracy near 1 or near 0: the products of acc / wrong leave the range
+    of doubles upwards and downwards."""
+    case = draw(cases(longest=1, max_objects=0))
+    n_k = draw(st.sampled_from([2, 3, 5]))
+    n_src = draw(st.integers(1, 3))
+    acc = draw(
+        st.lists(st.sampled_from([0.999, 0.99, 0.6, 0.01, 0.001]), min_size=n_src, max_size=n_src)
+    )
+    lengths = draw(st.lists(st.integers(100, 400), min_size=1, max_size=3))
+    source: list[int] = []
+    label: list[int] = []
+    start = [0]
+    for ln in lengths:
+        main = draw(st.integers(0, n_k - 1))
+        source += draw(st.lists(st.integers(0, n_src - 1), min_size=ln, max_size=ln))
+        label += [
+            main if draw(st.integers(0, 9)) else draw(st.integers(0, n_k - 1)) for _ in range(ln)
+        ]
+        start.append(start[-1] + ln)
+    prior = draw(st.lists(st.floats(0.01, 1.0), min_size=n_k, max_size=n_k))
+    case.update(
+        n_src=n_src, n_k=n_k, source=source, label=label, start=start, acc=acc, prior=prior
+    )
+    return case
+
+
+@pytest.mark.parametrize(("backend", "chunk", "dense", "prefetch"), SETTINGS)
+@given(long_one_coin_cases())
+def test_oc_step_long_objects(
+    backend: str, chunk: int, dense: int, prefetch: int, case: dict[str, Any]
+) -> None:
+    """The compiled one-coin pass multiplies only the label given, by
+    acc / wrong: on long objects its products can leave the range of doubles
+    upwards as well as downwards, and the object is then redone in log space."""
+    with settings(backend, chunk, dense, prefetch):
+        correct, total = D.oc_step(make_plan(case), np.array(case["acc"]), np.array(case["prior"]))
+    want_correct, want_total = ref_oc_step(case, False)
+    assert close(correct, want_correct)
+    assert close(total, want_total)
+
+
 @pytest.mark.parametrize(("backend", "chunk", "dense", "prefetch"), SETTINGS)
 @given(cases())
 def test_claim_probability(

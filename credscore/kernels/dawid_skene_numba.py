@@ -197,6 +197,10 @@ def _oc_loop(kk: int, tiny: float) -> Callable[..., None]:
         # A heap buffer: the label given is a run-time index (a stack buffer
         # indexed so would not stay in registers anyway).
         p = np.empty(n_k)
+        # Each answer multiplies every label by wrong[s] and the one given by
+        # acc[s] instead: up to the object's normaliser, only the label given
+        # by ratio[s] = acc[s] / wrong[s], one product per answer, not K.
+        ratio = acc / wrong
         for i in range(start.shape[0] - 1):
             lo = start[i]
             hi = start[i + 1]
@@ -212,17 +216,15 @@ def _oc_loop(kk: int, tiny: float) -> Callable[..., None]:
                 for k in range(n_k):
                     p[k] = prior[k]
                 for a in range(lo, hi):
-                    s = source[a]
-                    g = given[a]
-                    right = p[g] * acc[s]
-                    w = wrong[s]
-                    for k in range(n_k):
-                        p[k] *= w
-                    p[g] = right
+                    p[given[a]] *= ratio[source[a]]
+                # The ratios may exceed 1: kept in linear space while every
+                # label stays within (tiny, 1 / tiny).
                 low = p[0]
+                top = p[0]
                 for k in range(1, n_k):
                     low = min(low, p[k])
-                if not low >= tiny:
+                    top = max(top, p[k])
+                if not (low >= tiny and top <= 1.0 / tiny):
                     for k in range(n_k):
                         p[k] = np.log(prior[k])
                     for a in range(lo, hi):
