@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from credscore.errors import InvalidTableError
+from credscore.kernels import backend as B
 from credscore.models import copying
 from credscore.models.copying import copy_probabilities
 from credscore.table.table import Table
@@ -71,6 +72,21 @@ def test_pairs_are_exactly_the_sources_sharing_min_shared_objects(t: Table, m: i
     assert np.all(np.diff(i * t.n_sources + j) > 0)  # sorted
 
 
+#: candidate_cooccurrences counts in numpy block by block, or with numba in
+#: one compiled pass over a sources x sources table: both are checked.
+BACKENDS = [
+    "numpy",
+    pytest.param(
+        "numba",
+        marks=pytest.mark.skipif(
+            __import__("importlib").util.find_spec("numba") is None,
+            reason="numba is not installed",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @given(
     t=tables(max_sources=8, max_objects=8),
     m=st.integers(1, 3),
@@ -78,18 +94,20 @@ def test_pairs_are_exactly_the_sources_sharing_min_shared_objects(t: Table, m: i
     data=st.data(),
 )
 def test_candidate_cooccurrences_are_those_of_the_kept_pairs_in_any_block_size(
-    t: Table, m: int, block: int, data: st.DataObject
+    backend: str, t: Table, m: int, block: int, data: st.DataObject
 ) -> None:
-    """Block by block or all at once, the kept co-occurrences are exactly the
-    pairs of assertions on one object by two non-excluded sources of a kept
-    pair, lower source first; cooccurrences_of finds the same from the keys."""
+    """Block by block or all at once (in numpy), or in the compiled pass, the
+    kept co-occurrences are exactly the pairs of assertions on one object by
+    two non-excluded sources of a kept pair, lower source first;
+    cooccurrences_of finds the same from the keys."""
     exclude = np.array(
         data.draw(st.lists(st.booleans(), min_size=t.n_sources, max_size=t.n_sources))
     )
     dense = data.draw(st.sampled_from([None, True, False]))
-    keys, first, second, pair = copying.candidate_cooccurrences(
-        t, m, exclude=exclude, block=block, dense=dense
-    )
+    with B.use_backend(backend):
+        keys, first, second, pair = copying.candidate_cooccurrences(
+            t, m, exclude=exclude, block=block, dense=dense
+        )
     n = t.n_sources
     src, obj = t.source.tolist(), t.object.tolist()
     shared: dict[tuple[int, int], int] = {}
@@ -208,8 +226,9 @@ def test_sources_split_in_pieces_give_the_same_pairs(dense: bool) -> None:
     assert max(len(pieces) for _, _, pieces in copying._blocks(t, 50, None)) > 1
     exclude = np.zeros(t.n_sources, dtype=bool)
     exclude[[3, 7]] = True
-    whole = copying.candidate_cooccurrences(t, 2, exclude=exclude, block=10**9)
-    split = copying.candidate_cooccurrences(t, 2, exclude=exclude, block=50, dense=dense)
+    with B.use_backend("numpy"):  # the blocks are numpy's (numba counts in one pass)
+        whole = copying.candidate_cooccurrences(t, 2, exclude=exclude, block=10**9)
+        split = copying.candidate_cooccurrences(t, 2, exclude=exclude, block=50, dense=dense)
     assert split[0].tolist() == whole[0].tolist()
     assert sorted(zip(*(x.tolist() for x in split[1:]))) == sorted(
         zip(*(x.tolist() for x in whole[1:]))

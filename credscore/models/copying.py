@@ -50,8 +50,10 @@ source with more co-occurrences than a block is generated in pieces whose
 counts are added up, then generated again to pick its kept co-occurrences.
 Memory beyond the table is thus a block plus the kept co-occurrences, and
 the time grows
-with ``sum_o k_o**2`` for ``k_o`` sources on object ``o``. There is never
-an ``n_sources x n_sources`` matrix.
+with ``sum_o k_o**2`` for ``k_o`` sources on object ``o``. The numpy path
+never holds an ``n_sources x n_sources`` matrix; with numba, a table of up
+to 2,048 sources is counted in one compiled pass into one of at most 32 MB
+(:data:`DENSE_PAIRS`), about ten times faster.
 
 The discount of copied votes, :func:`independence_log_weight`, follows the
 paper's vote count with dependence: sources are taken in an order, and a
@@ -80,6 +82,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore.errors import InvalidTableError
+from credscore.kernels.backend import compiled
 from credscore.kernels.segments import weighted_count
 from credscore.table.table import Table
 
@@ -405,6 +408,77 @@ def _kept_of_pieces(
     return uniq[_good_sparse(uniq, total, low, n_s, min_shared, exclude)]
 
 
+#: With numba, the pairs are counted in one compiled pass over an
+#: ``n_sources x n_sources`` table of counts when it holds at most this many
+#: entries (32 MB: up to 2,048 sources); beyond it, block by block in numpy.
+DENSE_PAIRS = 1 << 22
+
+
+def _runs_pairs_loop(
+    src: Any, obj: Any, exclude: Any, n_s: int, index: Any, first: Any, second: Any, pair: Any
+) -> None:  # pragma: no cover - compiled by numba
+    """Every pair of assertions on one object by two sources not excluded:
+    with ``first`` of size 0, ``index[i * n_s + j] += 1`` for the pair
+    ``(i, j)``, ``i < j``, of their sources; else the co-occurrences of the
+    pairs with ``index >= 0`` written to ``first``, ``second`` (the lower
+    source's assertion first) and ``pair`` (that index). The assertions are
+    sorted by object: each object's are one run."""
+    n = src.shape[0]
+    emit = first.shape[0] > 0
+    k = 0
+    x = 0
+    while x < n:
+        end = x + 1
+        while end < n and obj[end] == obj[x]:
+            end += 1
+        for a in range(x, end):
+            s = src[a]
+            if exclude[s]:
+                continue
+            for b in range(a + 1, end):
+                r = src[b]
+                if exclude[r]:
+                    continue
+                lo, hi, fa, fb = (s, r, a, b) if s < r else (r, s, b, a)
+                key = lo * n_s + hi
+                if not emit:
+                    index[key] += 1
+                elif index[key] >= 0:
+                    first[k] = fa
+                    second[k] = fb
+                    pair[k] = index[key]
+                    k += 1
+        x = end
+
+
+_PAIR_LOOPS: dict[str, Callable[..., None]] = {"runs_pairs": _runs_pairs_loop}
+
+
+def _dense_cooccurrences(
+    table: Table, min_shared: int, exclude: Any, jit: dict[str, Callable[..., Any]]
+) -> tuple[Int64Array, Int64Array, Int64Array, Int64Array]:
+    """:func:`candidate_cooccurrences` in two compiled passes over the
+    assertions: count every pair, then write the kept pairs' co-occurrences."""
+    n_s = table.n_sources
+    ex = np.zeros(n_s, dtype=bool) if exclude is None else exclude
+    src = np.ascontiguousarray(table.source)
+    obj = np.ascontiguousarray(table.object)
+    count = np.zeros(n_s * n_s, dtype=np.int64)
+    none = np.zeros(0, dtype=np.int64)
+    jit["runs_pairs"](src, obj, ex, n_s, count, none, none, none)
+    keys = np.flatnonzero(count >= min_shared).astype(np.int64)
+    n_co = int(count[keys].sum())
+    if n_co == 0:
+        return keys, none, none.copy(), none.copy()
+    count[:] = -1
+    count[keys] = np.arange(keys.shape[0])
+    first = np.empty(n_co, dtype=np.int64)
+    second = np.empty(n_co, dtype=np.int64)
+    pair = np.empty(n_co, dtype=np.int64)
+    jit["runs_pairs"](src, obj, ex, n_s, count, first, second, pair)
+    return keys, first, second, pair
+
+
 def candidate_cooccurrences(
     table: Table,
     min_shared: int = 1,
@@ -415,6 +489,12 @@ def candidate_cooccurrences(
     dense: bool | None = None,
 ) -> tuple[Int64Array, Int64Array, Int64Array, Int64Array]:
     """The candidate pairs and their co-occurrences, block by block.
+
+    With numba (the ``fast`` extra) and at most :data:`DENSE_PAIRS` ordered
+    pairs of sources, the pairs are instead counted in one compiled pass
+    over the assertions into an ``n_sources x n_sources`` table, and the
+    kept ones' co-occurrences written in a second (``order``, ``block`` and
+    ``dense`` do not apply; the co-occurrences come in another order).
 
     Parameters
     ----------
@@ -453,6 +533,9 @@ def candidate_cooccurrences(
     n_s = table.n_sources
     if exclude is not None:
         exclude = np.asarray(exclude, dtype=bool)
+    jit = compiled(_PAIR_LOOPS, key="copy-pairs")
+    if jit is not None and n_s * n_s <= DENSE_PAIRS:
+        return _dense_cooccurrences(table, min_shared, exclude, jit)
     keys, firsts, seconds, pairs = [], [], [], []
     offset = 0
     for low, rows, pieces in _blocks(table, max(int(block), 1), order):
