@@ -12,6 +12,7 @@ from credscore.kernels import backend as B
 from credscore.models import copying
 from credscore.models.copying import copy_probabilities
 from credscore.table.table import Table
+from tests.backends import BACKENDS
 from tests.reference_accu import directed_copy_probabilities
 
 
@@ -70,20 +71,6 @@ def test_pairs_are_exactly_the_sources_sharing_min_shared_objects(t: Table, m: i
     assert set(zip(i.tolist(), j.tolist())) == expected
     assert len(i) == len(expected)
     assert np.all(np.diff(i * t.n_sources + j) > 0)  # sorted
-
-
-#: candidate_cooccurrences counts in numpy block by block, or with numba in
-#: one compiled pass over a sources x sources table: both are checked.
-BACKENDS = [
-    "numpy",
-    pytest.param(
-        "numba",
-        marks=pytest.mark.skipif(
-            __import__("importlib").util.find_spec("numba") is None,
-            reason="numba is not installed",
-        ),
-    ),
-]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

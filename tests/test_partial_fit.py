@@ -23,6 +23,7 @@ from credscore.errors import ConvergenceWarning, InvalidTableError, NotFittedErr
 from credscore.kernels import backend as B
 from credscore.models import get_model
 from credscore.table.table import Table
+from tests.backends import BACKENDS
 
 FIELDS = (
     "source_ids",
@@ -35,19 +36,6 @@ FIELDS = (
     "object",
 )
 TIGHT = {"tol": 1e-12, "max_iter": 20_000}
-
-#: Table.append merges in numpy, or in one compiled loop per merge with numba
-#: (credscore.kernels.splice): both are checked.
-BACKENDS = [
-    "numpy",
-    pytest.param(
-        "numba",
-        marks=pytest.mark.skipif(
-            __import__("importlib").util.find_spec("numba") is None,
-            reason="numba is not installed",
-        ),
-    ),
-]
 
 
 def rows(n_sources: int, n_objects: int, n_values: int) -> Any:
