@@ -11,8 +11,11 @@ compiled by numba when the ``fast`` extra is installed and the kernels of
 ``auto`` or ``numba``). The compilation is cached on disk (``cache=True``).
 
 The loop follows the model's definitions literally (the softmax is shifted by
-each object's largest score); ``tests/test_models_corroboration.py`` checks
-that both forms give the same fits to 1e-9.
+each object's largest score), with one shortcut: when every ratio has the
+same sign and every claim's score stays within ``+-no_shift``, the scores'
+exponentials are products of the cells' ``exp(ratio)`` rather than an ``exp``
+per claim. ``tests/test_models_corroboration.py`` checks that both forms give
+the same fits to 1e-9 (with many confirmations of one claim, too).
 
 Examples
 --------
@@ -95,7 +98,38 @@ def _estep_loop(
     object_start, claim, key, vc, k_full, phantom_fixed = lay
     prior_on, log_prior, prior = pri
     score, have_score, unit, shown, want_shown, cell_p, want_stats, mass_full, mass_unit = out
+    # When every ratio has one sign, the partial products of exp(ratio) are
+    # monotone: if each claim's product (and with it, its prior) is within
+    # exp(+-no_shift), so was every partial product, and the products give
+    # exp(score) without an exp per claim (1.0e6 assertions: about 1.5 ms of
+    # 6 per pass). Otherwise, or past the bounds, the sums of logs.
+    linear = False
     if not have_score:
+        up = True
+        down = True
+        for j in range(cell_ell.shape[0]):
+            up = up and cell_ell[j] >= 0.0
+            down = down and cell_ell[j] <= 0.0
+        linear = up or down
+    if linear:
+        cell_exp = np.exp(cell_ell)
+        big = np.exp(no_shift)
+        small = np.exp(-no_shift)
+        for c in range(score.shape[0]):
+            score[c] = 1.0
+        for a in range(key.shape[0]):
+            score[claim[a]] *= cell_exp[key[a]]
+        for c in range(score.shape[0]):
+            e = score[c]
+            if prior_on:
+                e *= prior[vc[c]]
+            if not (small <= score[c] <= big and small <= e <= big):
+                linear = False
+                break
+        if not linear:
+            for c in range(score.shape[0]):
+                score[c] = 0.0
+    if not have_score and not linear:
         for a in range(key.shape[0]):
             score[claim[a]] += cell_ell[key[a]]
     # Add the log prior; if every score is within +-no_shift, no object needs
@@ -103,13 +137,15 @@ def _estep_loop(
     highest = -np.inf
     lowest = np.inf
     for c in range(score.shape[0]):
+        if linear:
+            break
         s = score[c]
         if prior_on:
             s += log_prior[vc[c]]
             score[c] = s
         highest = max(highest, s)
         lowest = min(lowest, s)
-    unshifted = highest <= no_shift and lowest >= -no_shift
+    unshifted = linear or (highest <= no_shift and lowest >= -no_shift)
     for o in range(object_start.shape[0] - 1):
         lo = object_start[o]
         hi = object_start[o + 1]
@@ -117,7 +153,10 @@ def _estep_loop(
         asserted = 0.0
         if unshifted:
             for c in range(lo, hi):
-                e = np.exp(score[c])
+                if linear:
+                    e = score[c] * prior[vc[c]] if prior_on else score[c]
+                else:
+                    e = np.exp(score[c])
                 score[c] = e
                 asserted += e
                 if prior_on:
