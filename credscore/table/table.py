@@ -681,8 +681,10 @@ def _union(
 ) -> tuple[np.ndarray[Any, Any], IntArray, IntArray]:
     """Sorted union of two sorted label arrays and where each one's labels go.
 
-    When ``b`` brings no new label the union is ``a`` itself (and ``a``'s
-    map the identity), which :func:`_splice` relies on to skip that map."""
+    When ``b`` brings no new label the union is ``a`` itself and ``a``'s map
+    the identity. The maps are strictly increasing (``a`` is sorted), which
+    the numpy merges of :mod:`credscore.kernels.splice` rely on to tell the
+    identity from its last entry and skip it."""
     if _kind(a) != _kind(b):
         raise InvalidTableError(
             f"{name}: the new rows' labels are {_kind(b)} and the table's are {_kind(a)}"
