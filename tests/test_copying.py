@@ -224,3 +224,12 @@ def test_sources_split_in_pieces_give_the_same_pairs(dense: bool) -> None:
     assert sorted(zip(f.tolist(), s.tolist(), p.tolist())) == sorted(
         zip(*(x.tolist() for x in whole[1:]))
     )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_exclude_of_the_wrong_length_is_refused(backend: str) -> None:
+    """exclude holds one flag per source; another length is a named error (the
+    compiled pass would otherwise read past its end)."""
+    t = Table.from_rows([("a", 1, "x"), ("b", 1, "x"), ("c", 1, "y")])
+    with B.use_backend(backend), pytest.raises(ValueError, match="exclude: expected 3 flags"):
+        copying.candidate_cooccurrences(t, 1, exclude=[False, True])

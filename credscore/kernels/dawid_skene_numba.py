@@ -218,13 +218,12 @@ def _oc_loop(kk: int, tiny: float) -> Callable[..., None]:
                 for a in range(lo, hi):
                     p[given[a]] *= ratio[source[a]]
                 # The ratios may exceed 1: kept in linear space while every
-                # label stays within (tiny, 1 / tiny).
-                low = p[0]
-                top = p[0]
-                for k in range(1, n_k):
-                    low = min(low, p[k])
-                    top = max(top, p[k])
-                if not (low >= tiny and top <= 1.0 / tiny):
+                # label stays within [tiny, 1 / tiny] (a NaN does not).
+                inside = True
+                for k in range(n_k):
+                    if not tiny <= p[k] <= 1.0 / tiny:
+                        inside = False
+                if not inside:
                     for k in range(n_k):
                         p[k] = np.log(prior[k])
                     for a in range(lo, hi):

@@ -533,6 +533,10 @@ def candidate_cooccurrences(
     n_s = table.n_sources
     if exclude is not None:
         exclude = np.asarray(exclude, dtype=bool)
+        if exclude.shape != (n_s,):
+            raise ValueError(
+                f"exclude: expected {n_s} flags, one per source, got shape {exclude.shape}"
+            )
     jit = compiled(_PAIR_LOOPS, key="copy-pairs")
     if jit is not None and n_s * n_s <= DENSE_PAIRS:
         return _dense_cooccurrences(table, min_shared, exclude, jit)
