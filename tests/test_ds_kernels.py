@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from credscore.kernels import backend as B
@@ -282,6 +283,7 @@ def long_one_coin_cases(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("backend", "chunk", "dense", "prefetch"), SETTINGS)
+@hypothesis_settings(max_examples=40, deadline=None)  # long objects, a slow reference
 @given(long_one_coin_cases())
 def test_oc_step_long_objects(
     backend: str, chunk: int, dense: int, prefetch: int, case: dict[str, Any]
