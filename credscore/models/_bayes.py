@@ -170,8 +170,9 @@ START_BLOCK = 65536
 
 
 def fused_fit() -> bool:
-    """Whether :func:`bcc_vb` will run its compiled passes (with numba),
-    which never hold an ``n_objects x K M`` array."""
+    """Whether the Bayesian fits run their compiled passes (with numba):
+    :func:`bcc_vb`'s never hold an ``n_objects x K M`` array, BWA's never an
+    ``n_assertions x K`` one."""
     return _kernel_backend() == "numba"
 
 
@@ -204,7 +205,7 @@ def bcc_vb(
     The assertions are grouped by (source, answer) for the counts and by
     object for the posteriors, so both are row sums of contiguous blocks.
     """
-    fast = _kernel_backend() == "numba"
+    fast = fused_fit()
     blocks = None
     if known is not None and not (known >= 0).any():
         known = None

@@ -18,7 +18,6 @@ import numpy as np
 
 from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
-from credscore.kernels.backend import backend as _kernel_backend
 from credscore.kernels.bayes import bwa_pass
 from credscore.models import _bayes
 from credscore.models._gold import Gold
@@ -118,7 +117,7 @@ class BWA(GoldFitModel):
     labels_: np.ndarray[Any, Any] | None = attrs.field(default=None, init=False, repr=False)
 
     def _fit(self, table: Table, gold: Gold | None) -> FusionResult:
-        compiled = _kernel_backend() == "numba"
+        compiled = _bayes.fused_fit()
 
         def cells(k: int) -> int:
             # the largest arrays, times how many of them live at once in an iteration

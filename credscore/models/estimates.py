@@ -398,10 +398,8 @@ class ThreeEstimates(_Estimates):
         safe = np.where(easy, 1.0, hard)
         w = np.where(easy, 0.0, truth / safe)
         miss = np.where(easy, 0.0, (1.0 - truth) / safe)
-        w_obj = np.bincount(co, weights=w, minlength=no).astype(np.float64, copy=False)
-        g_obj = np.bincount(co, weights=(~easy).astype(np.float64), minlength=no).astype(
-            np.float64, copy=False
-        )
+        w_obj = _kernels.weighted_count(co, w, no)
+        g_obj = _kernels.weighted_count(co, (~easy).astype(np.float64), no)
         n_sources = error.shape[0]
         return {
             "num": _kernels.gather_sum(src, miss - w, c, n_sources)
