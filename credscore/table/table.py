@@ -623,7 +623,7 @@ def _splice(a: Table, b: Table, sources: Union, objects: Union, values: Union) -
     # Claims: a's on the objects b leaves alone, and the small table's, in
     # object order (no object is in both); then the assertions, in claim
     # order (credscore.kernels.splice).
-    n_claims_kept = a.n_claims - int(np.diff(a.object_start)[idx].sum())
+    n_claims_kept = a.n_claims - int((a.object_start[idx + 1] - a.object_start[idx]).sum())
     claim_object, claim_code, claim_map, pos_s, object_start = splice_claims(
         a.claim_object,
         a.claim_label,
