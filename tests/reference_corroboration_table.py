@@ -35,9 +35,14 @@ def corroboration(
     guess: str = "learned",
     groups: dict[Any, Any] | None = None,
     group_dependence: float = 0.8,
+    gold: dict[Any, Any] | None = None,
 ) -> tuple[dict[tuple[Any, Any], float], dict[Any, float]]:
     """Run ``n_iter`` EM iterations; return ``({(object, value): probability},
-    {source: reliability})``."""
+    {source: reliability})``. The objects of ``gold`` (``{object: value}``)
+    have, in every M-step, posterior 1 on their known value and 0 on every
+    other; the probabilities returned are those of the E-step, for all
+    objects."""
+    gold = gold or {}
     candidates: dict[Any, list[Any]] = defaultdict(list)
     said: dict[tuple[Any, Any], list[Any]] = defaultdict(list)  # claim -> sources
     for s, o, v in rows:
@@ -118,6 +123,11 @@ def corroboration(
     alpha = prior_strength * prior_reliability
     for _ in range(n_iter):
         post, _ = e_step()
+        for o, v in post:
+            if o in gold:
+                post[(o, v)] = 1.0 if v == gold[o] else 0.0
+        for o, g in gold.items():
+            post[(o, g)] = 1.0  # also a known value that no source gave
         new_rho = {}
         new_guess = {}
         for s in sources:
@@ -137,7 +147,10 @@ def corroboration(
                 # Assertions alone on their object are left out when the prior
                 # is uniform (their likelihood does not depend on rho).
                 skip_alone = not (closed and learn_prior)
-                kept = [(o, v) for o, v in mine if not (skip_alone and n_on[o] == 1)]
+                # (A known object's truth is given: its lone assertions count.)
+                kept = [
+                    (o, v) for o, v in mine if not (skip_alone and n_on[o] == 1 and o not in gold)
+                ]
                 excess = sum(post[(o, v)] - a_obj[o] for o, v in kept)
                 info = sum(1.0 - a_obj[o] for o, v in kept)
                 new_rho[s] = (excess + alpha) / (info + prior_strength)
@@ -158,10 +171,16 @@ def corroboration(
 
 
 def corroboration_numeric(
-    rows: list[tuple[Any, Any, float]], *, n_iter: int, prior_strength: float = 2.0
+    rows: list[tuple[Any, Any, float]],
+    *,
+    n_iter: int,
+    prior_strength: float = 2.0,
+    gold: dict[Any, float] | None = None,
 ) -> tuple[dict[Any, float], dict[tuple[Any, float], float], dict[Any, float]]:
     """Gaussian form: ``({object: estimate}, {(object, value): probability},
-    {source: reliability})`` after ``n_iter`` iterations."""
+    {source: reliability})`` after ``n_iter`` iterations. In the M-steps the
+    objects of ``gold`` are at their known value, with no uncertainty."""
+    gold = gold or {}
     objects = sorted({o for _, o, _ in rows})
     sources = sorted({s for s, _, _ in rows})
     mean = {
@@ -187,7 +206,10 @@ def corroboration_numeric(
         new = {}
         for s in sources:
             mine = [(o, x) for s2, o, x in rows if s2 == s]
-            sq = sum((x - est[o]) ** 2 + 1.0 / total[o] for o, x in mine)
+            sq = sum(
+                (x - gold[o]) ** 2 if o in gold else (x - est[o]) ** 2 + 1.0 / total[o]
+                for o, x in mine
+            )
             new[s] = (sq + prior_strength * v0) / (len(mine) + prior_strength)
         var = new
     est, total = estimate()

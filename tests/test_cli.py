@@ -501,6 +501,7 @@ def test_as_of_says_that_untimed_reports_are_left_out(kursk_file: Path) -> None:
 
 def test_models_lists_every_registered_model_with_its_values_and_paper() -> None:
     from credscore.models import available_models
+    from credscore.models.registry import gold_models
 
     proc = run("models")
     assert proc.returncode == 0, proc.stderr
@@ -517,7 +518,12 @@ def test_models_lists_every_registered_model_with_its_values_and_paper() -> None
     assert [r["name"] for r in table] == sorted(available_models())
     for r in table:
         assert r["values"] and set(r["values"]) <= {"categorical", "numeric"}
+        assert r["gold"] == (r["name"] in gold_models()), r["name"]
         assert r["summary"] and "`" not in r["summary"] and ":math:" not in r["summary"]
+    assert "--fit-gold]" in next(ln for ln in table_part.splitlines() if ln.startswith("  ibcc"))
+    assert "--fit-gold" not in next(
+        ln for ln in table_part.splitlines() if ln.startswith("  majority")
+    )
     majority = next(r for r in table if r["name"] == "majority")
     assert majority["values"] == ["categorical"]
     accu = next(r for r in table if r["name"] == "accu")

@@ -60,7 +60,10 @@ def describe_models() -> list[dict[str, Any]]:
     """One entry per registered model: ``scale`` (``case`` for ``credscore
     score --model``, ``table`` for ``credscore fuse --model``), ``name``,
     ``values`` (the kinds of table values it accepts; ``None`` for case
-    models), ``summary`` and ``paper`` (``None`` when its docstring cites none).
+    models), ``gold`` (whether it holds known values in its fit,
+    ``fit(table, gold=...)`` or ``credscore fuse --fit-gold``; ``None`` for
+    case models), ``summary`` and ``paper`` (``None`` when its docstring
+    cites none).
 
     Examples
     --------
@@ -68,8 +71,8 @@ def describe_models() -> list[dict[str, Any]]:
     >>> [r["name"] for r in rows if r["scale"] == "case"][:2]
     ['corroboration', 'independent']
     >>> majority = next(r for r in rows if r["name"] == "majority")
-    >>> majority["values"], majority["summary"][:13]
-    (['categorical'], 'Majority vote')
+    >>> majority["values"], majority["gold"], majority["summary"][:13]
+    (['categorical'], False, 'Majority vote')
     """
     import credscore.models  # noqa: F401  (registers the built-in models)
     from credscore.case.registry import _CASE_MODELS
@@ -81,7 +84,7 @@ def describe_models() -> list[dict[str, Any]]:
             model = factory()
         except Exception as exc:  # a user's factory: list it, say what went wrong
             out.append(
-                {"scale": "case", "name": name, "values": None,
+                {"scale": "case", "name": name, "values": None, "gold": None,
                  "summary": f"(its factory fails: {type(exc).__name__}: {exc})", "paper": None}
             )  # fmt: skip
             continue
@@ -91,15 +94,15 @@ def describe_models() -> list[dict[str, Any]]:
         if own:
             summary = f"{summary} With {own}."
         out.append(
-            {"scale": "case", "name": name, "values": None, "summary": summary,
-             "paper": _paper(doc)}
+            {"scale": "case", "name": name, "values": None, "gold": None,
+             "summary": summary, "paper": _paper(doc)}
         )  # fmt: skip
     for name in sorted(_REGISTRY):
         cls = _REGISTRY[name]
         doc = cls.__doc__ or ""
         out.append(
             {"scale": "table", "name": name, "values": sorted(cls.kinds),
-             "summary": _summary(doc), "paper": _paper(doc)}
+             "gold": cls.accepts_gold(), "summary": _summary(doc), "paper": _paper(doc)}
         )  # fmt: skip
     return out
 
@@ -128,7 +131,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="list the registered models",
         description="List every registered model: the case models of "
         "`credscore score --model` and the table models of `credscore fuse --model`, "
-        "with the values each accepts, a one-line summary and the paper it follows.",
+        "with the values each accepts (and --fit-gold for those that hold known values "
+        "in their fit), a one-line summary and the paper it follows.",
     )
     p.add_argument("--json", action="store_true", help="print the list as JSON")
     p.set_defaults(_run=run)
@@ -150,7 +154,8 @@ def run(args: argparse.Namespace, out: IO[str] | None = None) -> int:
         width = max(len(r["name"]) for r in chosen)
         print(title, file=out)
         for r in chosen:
-            kinds = f" [{', '.join(r['values'])}]" if r["values"] else ""
+            tags = list(r["values"] or []) + (["--fit-gold"] if r["gold"] else [])
+            kinds = f" [{', '.join(tags)}]" if tags else ""
             print(f"  {r['name']:<{width}}  {r['summary']}{kinds}", file=out)
             if r["paper"]:
                 print(f"  {'':<{width}}  after {r['paper']}", file=out)

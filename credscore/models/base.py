@@ -630,7 +630,10 @@ class IterativeModel(TruthModel, Generic[S]):
 
     @classmethod
     def accepts_gold(cls) -> bool:
-        return cls.gold_stats is not IterativeModel.gold_stats or super().accepts_gold()
+        # gold_stats, or an estimate_gold of its own (this class's refuses
+        # without gold_stats).
+        own = cls.estimate_gold not in (IterativeModel.estimate_gold, TruthModel.estimate_gold)
+        return cls.gold_stats is not IterativeModel.gold_stats or own
 
     def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
         if type(self).gold_stats is IterativeModel.gold_stats:

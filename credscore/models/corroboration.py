@@ -58,6 +58,7 @@ from credscore import _validators as _v
 from credscore.errors import CredscoreWarning, InvalidTableError, outside_stacklevel
 from credscore.kernels import corroboration as _ck
 from credscore.kernels import segments as _kernels
+from credscore.models._gold import Gold
 from credscore.models._priors import (
     copied_llr,
     copier_rates,
@@ -329,6 +330,14 @@ class Corroboration(IterativeModel[State]):
     reliability is ``v0 / (v0 + v_s)`` (0.5 for an average source). The
     probability of a candidate value is its Gaussian likelihood given all
     reports, normalised over the object's candidates.
+
+    *Known values.* ``fit(table, gold={object: value})`` holds the known
+    objects at their value in every M-step: an assertion of the known value
+    counts as right and every other as wrong, including an assertion alone
+    on its object (its truth is given), and with a learned prior the known
+    values count in it. On a closed label set a known value must be a label.
+    With learned dependence, every judgement after the first takes the known
+    objects as decided. The known objects are reported at their value.
 
     *Computation.* An assertion's ratio ``ell`` depends only on its source
     and on ``a`` (its value's guessing probability, or the object's ``K``),
@@ -884,7 +893,46 @@ class Corroboration(IterativeModel[State]):
                 "sq": np.bincount(part.source, weights=sq, minlength=n_src),
                 "n": np.bincount(part.source, minlength=n_src).astype(np.float64),
             }
-        post = self._posterior(part, state, local)
+        return self._source_stats(state, self._posterior(part, state, local), skip=True)
+
+    def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
+        """:meth:`partition_stats` of a partition of known objects, each
+        posterior certain of its known value: an assertion of that value is
+        right, every other wrong. An assertion alone on its object counts
+        here (with the truth known, its likelihood depends on ``rho``)."""
+        n_src = state["reliability"].shape[0]
+        if part.numeric:
+            truth = np.zeros(part.n_objects)
+            truth[gold.objects] = np.asarray(gold.values, dtype=np.float64)
+            x = np.asarray(part.claim_value, dtype=np.float64)[part.claim]
+            err = x - truth[part.object]
+            return {
+                "sq": np.bincount(part.source, weights=err * err, minlength=n_src),
+                "n": np.bincount(part.source, minlength=n_src).astype(np.float64),
+            }
+        lay = self._layout(part, state, local)
+        ell, a = self._cell_ell(state, lay)
+        values = state["values"]
+        # On a closed label set a known value must be a label (named error).
+        codes = None if values is None else gold.labels(values, part, self.name)
+        right = np.zeros(part.n_claims)
+        right[gold.claims[gold.claims >= 0]] = 1.0
+        post: dict[str, Any] = {
+            "layout": lay,
+            "ell": ell,
+            "a": a,
+            "cell_p": _wsum(lay["key"], right[part.claim], lay["n_cells"]),
+        }
+        if lay["prior_on"]:
+            assert codes is not None and values is not None
+            post["mass"] = _wsum(codes, np.ones(codes.shape[0]), int(values.shape[0]))
+        return self._source_stats(state, post, skip=False)
+
+    def _source_stats(self, state: State, post: dict[str, Any], *, skip: bool) -> Stats:
+        """The M-step's sums per source from an E-step's ``post`` (see
+        :meth:`_posterior`); ``skip`` leaves out the assertions alone on
+        their object where the layout marks them."""
+        n_src = state["reliability"].shape[0]
         lay = post["layout"]
         cell_p, count = post["cell_p"], lay["count"]
 
@@ -908,7 +956,7 @@ class Corroboration(IterativeModel[State]):
             a = post["a"]
             excess = cell_p - a * count
             info = (1.0 - a) * count
-            if lay["skip"] is not None:
+            if skip and lay["skip"] is not None:
                 # With a uniform prior, the likelihood of an assertion alone on
                 # its object (1/K) does not depend on rho, and its term cancels
                 # at the fixed point: leaving it out gives the same estimate,
@@ -987,7 +1035,7 @@ class Corroboration(IterativeModel[State]):
     # ------------------------------------------------------------------
     # fitting, with the optional outer loop over learned dependence
 
-    def estimate(self, table: Table) -> FusionResult:
+    def _check_settings(self, table: Table) -> None:
         if table.numeric and (self.dependence == "learned" or self.groups is not None):
             raise InvalidTableError(
                 "value: dependence between sources (groups=, dependence='learned') "
@@ -997,6 +1045,9 @@ class Corroboration(IterativeModel[State]):
             raise InvalidTableError("value: copiers= needs categorical values")
         if self.dependence == "learned" and self.groups is not None:
             raise ValueError("groups: give either groups= or dependence='learned', not both")
+
+    def estimate(self, table: Table) -> FusionResult:
+        self._check_settings(table)
         if not self._learns_dependence(table):
             return super().estimate(table)
         n_src = table.n_sources
@@ -1006,6 +1057,23 @@ class Corroboration(IterativeModel[State]):
             np.zeros(n_src),
             lambda: IterativeModel.estimate(self, table),
             first=None,
+        )
+
+    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
+        """:meth:`estimate` with the known objects held at their values in
+        every iteration; with learned dependence, each judgement after the
+        first also takes them as decided."""
+        self._check_settings(table)
+        if not self._learns_dependence(table):
+            return super().estimate_gold(table, gold)
+        n_src = table.n_sources
+        return self._dependence_rounds(
+            table,
+            np.arange(n_src, dtype=np.int64),
+            np.zeros(n_src),
+            lambda: IterativeModel.estimate_gold(self, table, gold),
+            first=None,
+            gold=gold,
         )
 
     def estimate_warm(self, table: Table, previous: FusionResult) -> FusionResult:
@@ -1044,12 +1112,14 @@ class Corroboration(IterativeModel[State]):
         fit: Callable[[], FusionResult],
         *,
         first: Callable[[], FusionResult] | None,
+        gold: Gold | None = None,
     ) -> FusionResult:
         """The outer loop of learned dependence: judge which sources copy,
         fit with them pooled, judge again from the fused values, until the
         groups stop changing or ``copy_rounds`` rounds. ``first=None``
         starts from a judgement of agreement alone; else ``first`` fits with
-        ``group``/``group_r`` before the first judgement."""
+        ``group``/``group_r`` before the first judgement. The objects of
+        ``gold`` are judged at their known values."""
         n_src = table.n_sources
         # The copy model's chance that two independent wrong sources agree,
         # 1 / n_false, is this model's a: on a closed label set of K values,
@@ -1094,6 +1164,9 @@ class Corroboration(IterativeModel[State]):
                 # copying.
                 prob = np.zeros(table.n_claims)
                 prob[result.best_claim] = 1.0
+                if gold is not None:  # known values (some no source gave)
+                    prob[gold.object_mask(table.n_objects)[table.claim_object]] = 0.0
+                    prob[gold.claims[gold.claims >= 0]] = 1.0
                 accuracy = _wsum(table.source, prob[table.claim], n_src) / np.bincount(
                     table.source, minlength=n_src
                 )
