@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore.case.model import Case, Claim, Group, Link, Report, Source, Stance
-from credscore.errors import ConvergenceWarning, NotFittedError
+from credscore.errors import ConvergenceWarning, GoldNotSupportedError, NotFittedError
 from credscore.examples import kursk
 from credscore.models.base import FusionResult, TruthModel
 from credscore.table.table import Table
@@ -369,6 +369,55 @@ def _check_partial_fit(
             )
 
 
+def _check_gold(
+    model: TruthModel, table: Table, plain: FusionResult, where: str, seeded: bool
+) -> None:
+    """Every third object given as known, at the value ``plain`` (the fit
+    without gold) finds least likely: each comes out at that value with
+    probability 1, and unless every known value is the one ``plain`` chose,
+    some reliability moves. A model whose ``accepts_gold()`` is false must
+    raise :class:`~credscore.errors.GoldNotSupportedError` instead."""
+    objects = list(range(0, table.n_objects, 3))
+    start = table.object_start
+    prob0 = np.asarray(plain.claim_probability, dtype=np.float64)
+    known = [int(start[o]) + int(np.argmin(prob0[start[o] : start[o + 1]])) for o in objects]
+    ids, values = table.object_ids.tolist(), table.claim_value.tolist()
+    gold = {ids[o]: values[c] for o, c in zip(objects, known)}
+    fresh = _fresh(model, seed=0) if seeded else _fresh(model)
+    if not type(model).accepts_gold():
+        try:
+            fresh.fit(table, gold=gold)
+        except GoldNotSupportedError:
+            return
+        raise AssertionError(
+            f"{where}: accepts_gold() is false, but fit(table, gold=...) does not raise "
+            "GoldNotSupportedError"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = fresh.fit(table, gold=gold).result
+    prob = np.asarray(res.claim_probability, dtype=np.float64)
+    if not np.isfinite(prob).all():
+        raise AssertionError(f"{where}: with gold, claim probabilities are not finite")
+    sums = np.bincount(table.claim_object, weights=prob, minlength=table.n_objects)
+    if np.any(np.abs(sums - 1.0) > 1e-6):
+        raise AssertionError(f"{where}: with gold, an object's probabilities do not sum to 1")
+    for o, c in zip(objects, known):
+        if prob[c] != 1.0:
+            raise AssertionError(
+                f"{where}: object {ids[o]!r}, given as known, has probability {prob[c]!r} "
+                "for its known value, not 1"
+            )
+    best = plain.best_claim
+    if any(int(best[o]) != c for o, c in zip(objects, known)):
+        moved = np.abs(np.asarray(res.reliability) - np.asarray(plain.reliability))
+        if not float(np.max(moved, initial=0.0)) > 0.0:
+            raise AssertionError(
+                f"{where}: known values that contradict the fit without them move no "
+                "reliability: are they used in the fit?"
+            )
+
+
 def check_table_model(model: TruthModel, tol: float = 1e-6) -> None:
     """Check a table-scale (truth-discovery) model.
 
@@ -381,6 +430,11 @@ def check_table_model(model: TruthModel, tol: float = 1e-6) -> None:
     shuffling the rows and the order of sources and objects changes no
     result by more than ``tol``; with a fixed
     ``seed`` (when the model has one) two fits give identical results;
+    with every third object known (``fit(table, gold=...)``) at the value
+    the fit without gold finds least likely, those objects come out at that
+    value with probability 1 and some reliability moves (or, when
+    ``accepts_gold()`` is false, the fit raises
+    :class:`~credscore.errors.GoldNotSupportedError`);
     ``partial_fit`` of the last third of the rows, after a fit of the rest,
     returns the model and gives the fit of the whole table: its table, and
     on the larger sample tables claim probabilities and reliabilities within
@@ -481,6 +535,7 @@ def check_table_model(model: TruthModel, tol: float = 1e-6) -> None:
             _check_partial_fit(
                 model, table, res, where, seeded, compare=not table_name.endswith("-small")
             )
+            _check_gold(model, table, res, where, seeded)
 
             ra = dict(zip(table.source_ids.tolist(), rel.tolist()))
             rb = {

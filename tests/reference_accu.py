@@ -167,8 +167,13 @@ def accu_reference(
     schedule: str = "paper",
     copy_rounds: int = 5,
     adversarial: bool = False,
+    gold: dict[int, int] | None = None,
 ) -> tuple[list[float], list[float], dict[tuple[int, int], float]]:
     """Run ``n_iter`` iterations of Accu, PopAccu or AccuCopy (``kind``).
+
+    ``gold`` (Accu, PopAccu): ``{object: claim of its known value, or -1}``;
+    in every accuracy step those objects' claims count as 1 (the known one)
+    or 0.
 
     Returns the final claim probabilities (over the observed values), the
     accuracies and, for AccuCopy, ``{(i, j): P(dependent)}``.
@@ -264,6 +269,11 @@ def accu_reference(
         return prob
 
     def accuracy_step(prob: list[float]) -> None:
+        if gold:
+            prob = list(prob)
+            for o, known in gold.items():
+                for c in claims[o]:
+                    prob[c] = 1.0 if c == known else 0.0
         for s in range(n_s):
             mine = [c for given in given_by.values() for t, c in given.items() if t == s]
             # a Beta prior: prior_strength pseudo-values of probability initial_accuracy

@@ -583,8 +583,9 @@ def digamma(x: float) -> float:
 
 
 def _dirichlet_expected_logs(alpha: list[float]) -> list[float]:
+    """E ln theta; a component of parameter 0 is 0 for certain: -inf."""
     total = digamma(sum(alpha))
-    return [digamma(a) - total for a in alpha]
+    return [digamma(a) - total if a > 0 else -math.inf for a in alpha]
 
 
 def _dirichlet_entropy(alpha: list[float]) -> float:
@@ -674,6 +675,7 @@ def ebcc(
     elbo = 0.0
     dirichlets = [nu] + eta + [mu[s][t][g] for s in range(n_s) for t in range(k) for g in range(m)]
     for alpha in dirichlets:
+        alpha = [a for a in alpha if a > 0]  # a component fixed at 0 adds nothing
         e_log = _dirichlet_expected_logs(alpha)
         elbo += sum((a - 1.0) * e for a, e in zip(alpha, e_log)) + _dirichlet_entropy(alpha)
     for o in range(n_o):

@@ -22,7 +22,17 @@ from credscore.models.ebcc import start_split
 from credscore.models.registry import available_models, gold_models
 from credscore.table.table import Table
 
-GOLD_MODELS = ["dawid-skene", "one-coin", "ibcc", "ebcc", "bwa", "mace", "corroboration"]
+GOLD_MODELS = [
+    "dawid-skene",
+    "one-coin",
+    "ibcc",
+    "ebcc",
+    "bwa",
+    "mace",
+    "corroboration",
+    "accu",
+    "pop-accu",
+]
 
 
 @st.composite

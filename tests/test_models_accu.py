@@ -66,6 +66,37 @@ def test_models_match_reference(kind: str, data: st.DataObject, t: Table) -> Non
         )
 
 
+@pytest.mark.parametrize("kind", ["accu", "pop-accu"])
+@settings(max_examples=40)
+@given(data=st.data(), t=tables(max_sources=5, max_objects=5))
+def test_models_with_gold_match_reference(kind: str, data: st.DataObject, t: Table) -> None:
+    """With gold, Accu and PopAccu equal the reference that counts the known
+    objects' claims as 1 (the known value) or 0 in every accuracy step, to
+    1e-9; the known objects come out at their value."""
+    kw = data.draw(settings_for(kind))
+    n_iter = data.draw(st.integers(1, 6))
+    chosen = data.draw(st.lists(st.integers(0, t.n_objects - 1), unique=True))
+    by_index: dict[int, int] = {}
+    gold: dict[object, object] = {}
+    for o in chosen:
+        lo, hi = int(t.object_start[o]), int(t.object_start[o + 1])
+        c = data.draw(st.sampled_from([*range(lo, hi), -1]))  # -1: a value nobody gave
+        by_index[o] = c
+        gold[t.object_ids[o].item()] = t.claim_value[c].item() if c >= 0 else "nobody's"
+    model = MODELS[kind](max_iter=n_iter, tol=0.0, **kw).fit(t, gold=gold)
+    prob, acc, _ = accu_reference(t, n_iter, kind=kind, gold=by_index, **kw)  # type: ignore[arg-type]
+    np.testing.assert_allclose(model.reliability_, acc, rtol=0, atol=1e-9)
+    got = model.result.claim_probability
+    for o in range(t.n_objects):
+        lo, hi = int(t.object_start[o]), int(t.object_start[o + 1])
+        if by_index.get(o, -1) >= 0:
+            assert [got[c] for c in range(lo, hi)] == [
+                float(c == by_index[o]) for c in range(lo, hi)
+            ]
+        else:
+            np.testing.assert_allclose(got[lo:hi], prob[lo:hi], rtol=0, atol=1e-9)
+
+
 @pytest.mark.parametrize("kind", sorted(MODELS))
 @given(t=tables())
 def test_probabilities_sum_to_one_per_object(kind: str, t: Table) -> None:

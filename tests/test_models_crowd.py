@@ -39,6 +39,7 @@ from credscore.models.base import IterativeModel, combine_stats
 from credscore.models.crh import chi2_lower_quantile
 from credscore.models.ebcc import start_split
 from credscore.table.table import Table
+from tests.backends import BACKENDS
 
 CATEGORICAL = ["dawid-skene", "one-coin", "glad", "crh", "catd"]
 #: the label models fitted by variational Bayes or Bayesian averaging (no partitioned fit)
@@ -363,6 +364,28 @@ def test_ebcc_matches_reference(
     _assert_agrees(r, (prob, value, rel), values="none")
     assert model.elbo_ is not None
     assert math.isclose(model.elbo_, elbo, rel_tol=1e-9, abs_tol=1e-9)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@given(tables(), st.integers(1, 4), st.integers(1, 3))
+def test_ebcc_with_a_label_nobody_gave_matches_reference(
+    backend: str, table: Table, n_iter: int, m: int
+) -> None:
+    """On a label set with a label nobody gave, EBCC's empirical class prior
+    is 0 for it: that class is impossible (its log prior -inf, no ELBO
+    term), with no warning, on both backends, as in the reference. (The
+    compiled fit once took the class's parameter as 0.1 - 10 x 0.01 =
+    -1e-17, whose digamma is +7e16, and put every item in that class.)"""
+    labels = sorted(set(table.claim_value.tolist()))
+    wide = table.with_label_set([*labels, "zz-nobody"])
+    model = EBCC(max_iter=n_iter, tol=0, n_subtypes=m, seed=0)
+    with B.use_backend(backend), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = model.fit_score(wide)
+    split = start_split(0, wide.n_objects, len(labels) + 1, m).tolist()
+    prob, value, rel, elbo = ref.ebcc(wide, n_iter, split, class_prior=None)
+    _assert_agrees(r, (prob, value, rel), values="none")
+    assert model.elbo_ is not None and math.isclose(model.elbo_, elbo, rel_tol=1e-9, abs_tol=1e-9)
 
 
 @given(tables(), st.integers(1, 5), st.sampled_from([(15.0, 1.0, True), (2.0, 3.0, False)]))

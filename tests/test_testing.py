@@ -190,6 +190,27 @@ class WarmStartWithoutIterations(DawidSkene):
         return self._result(table, state, local, 0, True)
 
 
+@attrs.define(kw_only=True)
+class IgnoresGold(DawidSkene):
+    """Says it takes gold, and fits as if none were given."""
+
+    name: ClassVar[str] = "ignores-gold"
+
+    def estimate_gold(self, table: Table, gold: Any) -> FusionResult:
+        return self.estimate(table)
+
+
+@attrs.define(kw_only=True)
+class DeniesGold(DawidSkene):
+    """Takes gold, but says it does not."""
+
+    name: ClassVar[str] = "denies-gold"
+
+    @classmethod
+    def accepts_gold(cls) -> bool:
+        return False
+
+
 @pytest.mark.parametrize(
     ("model", "message"),
     [
@@ -199,6 +220,8 @@ class WarmStartWithoutIterations(DawidSkene):
         (FirstRowWins(), "shuffling the rows"),
         (ReturnsResult(), "not the model itself"),
         (Restless(), "seed=0 differ"),
+        (IgnoresGold(), "move no reliability"),
+        (DeniesGold(), "does not raise GoldNotSupportedError"),
     ],
 )
 def test_broken_table_models_fail(model: TruthModel, message: str) -> None:

@@ -289,7 +289,9 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
                 else f" ({unmatched:,} gold objects are not in the table and were not scored)"
             )
         if fit_gold is not None:
-            line += f"; the {len(fit_gold):,} values of --fit-gold are not scored"
+            n_fit = len(fit_gold)
+            what = "value of --fit-gold is" if n_fit == 1 else "values of --fit-gold are"
+            line += f"; the {n_fit:,} {what} not scored"
         print(line, file=out)
     top = args.top
     n_obj = t.n_objects if top is None else min(top, t.n_objects)

@@ -287,8 +287,10 @@ def bcc_vb(
         it += 1
         eta = subtype_prior / m + q_sum.reshape(k, m)
         e_log_pi = digamma(eta) - digamma(eta.sum(axis=1, keepdims=True))
-        nu = class_prior + eta.sum(axis=1) - subtype_prior
-        e_log_tau = digamma(nu) - digamma(nu.sum())
+        # (not eta.sum - subtype_prior: that rounds a class without prior or
+        # mass to -1e-17, whose digamma is +7e16)
+        nu = class_prior + q_sum.reshape(k, m).sum(axis=1)
+        e_log_tau = _e_log_class(nu)
         log_prior = np.ascontiguousarray((e_log_pi + e_log_tau[:, None]).ravel())
         cols = kept_columns(log_prior, m)
         mu = counts_now.reshape(n_s, k, km) + beta_rows.T[None, :, :]
@@ -325,7 +327,7 @@ def bcc_vb(
         eta = subtype_prior / m + q.sum(axis=0).reshape(k, m)
         e_log_pi = digamma(eta) - digamma(eta.sum(axis=1, keepdims=True))
         nu = class_prior + z.sum(axis=0)
-        e_log_tau = digamma(nu) - digamma(nu.sum())
+        e_log_tau = _e_log_class(nu)
         mu = confusion(q)
         e_log_v = (digamma(mu) - digamma(mu.sum(axis=1, keepdims=True))).reshape(n_s * k, km)
         score = np.zeros((n_o, km))
@@ -362,7 +364,8 @@ def bcc_vb(
         # sum of q ln q from ln q_o(c) = log_prior(c) + sum of the object's
         # e_log_v(r, c) - ln Z_o, summed against q: no q needed
         mu = counts_now.reshape(n_s, k, km) + beta_rows.T[None, :, :]
-        plogp = float(q_sum @ log_prior + np.sum(counts_now * e_log_v) - log_norm)
+        on = q_sum > 0  # (a class of log prior -inf has no mass: no 0 * -inf)
+        plogp = float(q_sum[on] @ log_prior[on] + np.sum(counts_now * e_log_v) - log_norm)
     else:
         mu = confusion(q)  # the posteriors of the final q, for the ELBO and the result
         q_sum = q.sum(axis=0)
@@ -420,6 +423,22 @@ def _start_by_blocks(
     return z, q_sum
 
 
+def _e_log_class(nu: FloatArray) -> FloatArray:
+    """``E ln tau`` under Dirichlet(``nu``). A class of parameter 0 (an
+    empirical prior of 0 and no posterior mass: a label of the label set
+    that nobody gave) has ``tau = 0`` for certain: ``-inf``.
+
+    Examples
+    --------
+    >>> _e_log_class(np.array([1.0, 1.0, 0.0])).round(6).tolist()
+    [-1.0, -1.0, -inf]
+    """
+    out = np.full(nu.shape, -np.inf)
+    on = nu > 0
+    out[on] = digamma(nu[on]) - digamma(nu[on].sum())
+    return out
+
+
 def _dirichlet_entropy(alpha: FloatArray) -> FloatArray:
     """Entropy of Dirichlet(alpha) for each row of ``alpha`` (last axis)."""
     a0 = alpha.sum(axis=-1)
@@ -451,7 +470,9 @@ def _elbo(
     nu = class_prior + z.sum(axis=0)
     rows = mu.transpose(0, 2, 1)  # (sources, K*M, K)
     total = 0.0
-    for alpha in (nu[None, :], eta, rows.reshape(-1, k)):
+    # A class of parameter 0 has tau = 0 for certain, under the prior and
+    # the posterior alike: no term (the Dirichlet is over the others).
+    for alpha in (nu[None, nu > 0], eta, rows.reshape(-1, k)):
         e_log = digamma(alpha) - digamma(alpha.sum(axis=-1, keepdims=True))
         total += float(((alpha - 1.0) * e_log).sum() + _dirichlet_entropy(alpha).sum())
     return total - plogp

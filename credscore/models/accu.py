@@ -30,6 +30,7 @@ from credscore import _validators as _v
 from credscore.errors import NotFittedError
 from credscore.kernels import segments as _kernels
 from credscore.models import copying
+from credscore.models._gold import Gold
 from credscore.models.base import (
     BaseState,
     FloatArray,
@@ -197,7 +198,18 @@ class Accu(IterativeModel[State]):
         return out
 
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
-        prob = self._probabilities(part, state, local)
+        return self._accuracy_stats(part, state, local, self._probabilities(part, state, local))
+
+    def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
+        """The statistics of known objects: each source right where it gave
+        the known value, wrong elsewhere."""
+        right = np.zeros(part.n_claims)
+        right[gold.claims[gold.claims >= 0]] = 1.0
+        return self._accuracy_stats(part, state, local, right)
+
+    def _accuracy_stats(
+        self, part: Table, state: State, local: dict[str, Any], prob: FloatArray
+    ) -> Stats:
         n = state["reliability"].shape[0]
         if "count" not in local:
             local["count"] = _kernels.weighted_count(part.source, None, n)
@@ -441,6 +453,8 @@ class AccuCopy(Accu):
     """
 
     name: ClassVar[str] = "accu-copy"
+    # No known values: the judgements of copying would have to take them too.
+    gold_stats = IterativeModel.gold_stats
     init_reads: ClassVar[InitReads] = "table"  # the source pairs
 
     alpha: float = _v.number(0.2, low=0, high=1, open_low=True, open_high=True)
