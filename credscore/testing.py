@@ -427,6 +427,7 @@ def check_table_model(model: TruthModel, tol: float = 1e-6) -> None:
     :class:`~credscore.NotFittedError`; ``fit`` returns the model itself;
     claim probabilities are finite, in [0, 1] and sum to 1 within each
     object; reliabilities and values have one entry per source and object;
+    on the label set, no object comes out at the label nobody gave;
     shuffling the rows and the order of sources and objects changes no
     result by more than ``tol``; with a fixed
     ``seed`` (when the model has one) two fits give identical results;
@@ -495,6 +496,14 @@ def check_table_model(model: TruthModel, tol: float = 1e-6) -> None:
                 raise AssertionError(f"{where}: reliability must be finite, one per source: {rel}")
             if len(res.value) != table.n_objects:
                 raise AssertionError(f"{where}: value must have one entry per object")
+            if table.label_set:
+                # "v3" is in the label set, but no source gave it (and every
+                # source is better than chance): no object is it.
+                nobody = [o for o, v in res.truths().items() if v == "v3"]
+                if nobody:
+                    raise AssertionError(
+                        f"{where}: object {nobody[0]!r} comes out 'v3', a label no source gave"
+                    )
 
             # determinism
             if seeded:

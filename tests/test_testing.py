@@ -191,6 +191,19 @@ class WarmStartWithoutIterations(DawidSkene):
 
 
 @attrs.define(kw_only=True)
+class PicksTheLastLabel(Majority):
+    """Each object's last value in sorted order, whoever gave it."""
+
+    name: ClassVar[str] = "picks-the-last-label"
+
+    def estimate(self, table: Table) -> FusionResult:
+        r = super().estimate(table)
+        prob = np.zeros(table.n_claims)
+        prob[table.object_start[1:] - 1] = 1.0
+        return attrs.evolve(r, claim_probability=prob, value=table.claim_value[prob == 1.0])
+
+
+@attrs.define(kw_only=True)
 class IgnoresGold(DawidSkene):
     """Says it takes gold, and fits as if none were given."""
 
@@ -220,6 +233,7 @@ class DeniesGold(DawidSkene):
         (FirstRowWins(), "shuffling the rows"),
         (ReturnsResult(), "not the model itself"),
         (Restless(), "seed=0 differ"),
+        (PicksTheLastLabel(), "'v3', a label no source gave"),
         (IgnoresGold(), "move no reliability"),
         (DeniesGold(), "does not raise GoldNotSupportedError"),
     ],
