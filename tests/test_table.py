@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credscore.errors import InvalidTableError
+from credscore.errors import CredscoreWarning, InvalidTableError
 from credscore.table import Table, read_table
 
 # --------------------------------------------------------------------------
@@ -189,10 +189,14 @@ def test_numeric_values(tmp_path: Path) -> None:
     assert t.numeric and t.claim_value.tolist() == [1.5, 2.0]
 
 
-def test_blank_lines_and_empty_values_skipped(tmp_path: Path) -> None:
-    """Blank lines are skipped; a row with an empty value asserts nothing."""
-    p = write(tmp_path, "t.csv", "source,object,value\ns1,x,a\n\ns2,x,\ns3,y,b\n")
-    t = read_table(p)
+@pytest.mark.parametrize("quoted", [False, True])  # the fast reader, the csv module
+def test_blank_lines_and_empty_values_skipped(tmp_path: Path, quoted: bool) -> None:
+    """Blank lines are skipped; a row with an empty value asserts nothing
+    and is counted in a warning."""
+    first = '"s1","x","a"' if quoted else "s1,x,a"
+    p = write(tmp_path, "t.csv", f"source,object,value\n{first}\n\ns2,x,\ns3,y,b\n")
+    with pytest.warns(CredscoreWarning, match=r"t.csv: 1 of 3 rows have an empty 'value' cell"):
+        t = read_table(p)
     assert t.n_assertions == 2 and t.source_ids.tolist() == ["s1", "s3"]
 
 
@@ -295,6 +299,7 @@ def test_from_dataframe_errors() -> None:
         Table.from_dataframe({"source": ["a"]})
 
 
+@pytest.mark.filterwarnings("ignore:.*empty .value. cell")
 def test_spaces_around_cells_are_stripped(tmp_path: Path) -> None:
     """'s1, x, a' names source s1, object x and value a; a blank value is empty."""
     p = write(tmp_path, "t.csv", "source, object, value\ns1, x, a\ns2, x,  \ns3 ,x,a\n")

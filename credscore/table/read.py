@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,13 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore._validators import show
-from credscore.errors import DataNotFoundError, InvalidInputError, InvalidTableError
+from credscore.errors import (
+    CredscoreWarning,
+    DataNotFoundError,
+    InvalidInputError,
+    InvalidTableError,
+    outside_stacklevel,
+)
 from credscore.io.text import open_text, sniff_delimiter
 from credscore.table._fastcsv import simple, split_columns
 from credscore.table.table import MAX_NUMERIC, Table
@@ -90,7 +97,8 @@ def read_table(
     Notes
     -----
     Spaces around cells are stripped. A row whose value cell is empty asserts
-    nothing and is skipped (a source that left a field blank has not claimed a
+    nothing and is left out, with a :class:`~credscore.errors.CredscoreWarning`
+    that counts them (a source that left a field blank has not claimed a
     value); blank lines are skipped. The file is parsed with the :mod:`csv`
     module and compiled with numpy, so millions of rows take seconds and
     pandas is not needed.
@@ -179,6 +187,7 @@ def read_table(
         lines = lines[keep]
         if not keep.any():
             raise InvalidTableError(f"{where}: every {names['value']!r} cell is empty")
+        _warn_skipped(where, int(keep.shape[0] - keep.sum()), int(keep.shape[0]), names["value"])
 
     val: np.ndarray[Any, Any] = arrays["value"]
     if numeric:
@@ -190,6 +199,16 @@ def read_table(
             time_a = time_a.astype(np.float64)
     return Table.from_arrays(
         arrays["source"], arrays["object"], val, time=time_a, numeric=bool(numeric)
+    )
+
+
+def _warn_skipped(where: str, n_skipped: int, n_rows: int, column: str) -> None:
+    """Say how many rows an empty value cell left out (they assert nothing)."""
+    warnings.warn(
+        f"{where}: {n_skipped:,} of {n_rows:,} rows have an empty {column!r} cell and "
+        "assert nothing; they are left out",
+        CredscoreWarning,
+        stacklevel=outside_stacklevel(),
     )
 
 
@@ -289,6 +308,7 @@ def _read_simple(
         keep = codes["value"] != 0
         if not keep.any():
             raise InvalidTableError(f"{where}: every {names['value']!r} cell is empty")
+        _warn_skipped(where, int(keep.shape[0] - keep.sum()), int(keep.shape[0]), names["value"])
         lines = lines[keep]
         for role, c in codes.items():  # labels only on skipped rows go too
             c = c[keep]
