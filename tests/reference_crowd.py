@@ -270,8 +270,10 @@ def glad(
     log_beta_mean: float = 0.0,
     prior_precision: float = 1.0,
     max_step: float = 1.0,
+    gold: dict[int, Any] | None = None,
 ) -> Result:
-    """Whitehill et al. (2009), one Fisher step on each b, one Newton step on each alpha."""
+    """Whitehill et al. (2009), one Fisher step on each b, one Newton step on
+    each alpha; ``gold`` as in :func:`dawid_skene` (posteriors held)."""
     labels = sorted({v for _, v in claims(table)})
     k = len(labels)
     index = {lab: i for i, lab in enumerate(labels)}
@@ -292,12 +294,12 @@ def glad(
         return logp
 
     for _ in range(n_iter):
-        post = {o: softmax(lp) for o, lp in log_posterior().items()}
+        post = _hold({o: softmax(lp) for o, lp in log_posterior().items()}, gold, index)
         q = [post[o][index[v]] for s, o, v in data]
         alpha, b = _glad_step(
             data, q, alpha, b, alpha_mean, log_beta_mean, prior_precision, max_step
         )
-    prob = _claim_posterior(table, log_posterior(), index)
+    prob = clamp_claims(table, _claim_posterior(table, log_posterior(), index), gold)
     return prob, _best_values(table, prob), [math.exp(log_sigmoid(a)) for a in alpha]
 
 

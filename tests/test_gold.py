@@ -16,7 +16,17 @@ from test_models_crowd import tables
 
 from credscore import fuse
 from credscore.errors import GoldNotSupportedError, InvalidTableError
-from credscore.models import BWA, EBCC, IBCC, MACE, DawidSkene, Majority, OneCoin, get_model
+from credscore.models import (
+    BWA,
+    EBCC,
+    GLAD,
+    IBCC,
+    MACE,
+    DawidSkene,
+    Majority,
+    OneCoin,
+    get_model,
+)
 from credscore.models._gold import resolve_gold, select_objects
 from credscore.models.ebcc import start_split
 from credscore.models.registry import available_models, gold_models
@@ -32,6 +42,7 @@ GOLD_MODELS = [
     "corroboration",
     "accu",
     "pop-accu",
+    "glad",
 ]
 
 
@@ -71,6 +82,16 @@ def test_dawid_skene_and_one_coin_with_gold_match_references(data: Any, n_iter: 
     _agrees(r, ref.dawid_skene(table, n_iter, gold=by_index))
     r = _fit(OneCoin(max_iter=n_iter, tol=0), table, by_id)
     _agrees(r, ref.one_coin(table, n_iter, gold=by_index))
+
+
+@given(tables_with_gold(), st.integers(1, 4), st.sampled_from([0.5, 1.0, 3.0]))
+def test_glad_with_gold_matches_reference(data: Any, n_iter: int, precision: float) -> None:
+    """GLAD with gold agrees with its reference, which holds the known
+    posteriors at their value in every step (the known items' difficulties
+    are learned from their answers too), to 1e-9."""
+    table, by_id, by_index = data
+    r = _fit(GLAD(max_iter=n_iter, tol=0, prior_precision=precision), table, by_id)
+    _agrees(r, ref.glad(table, n_iter, prior_precision=precision, gold=by_index))
 
 
 @given(tables_with_gold(), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2))

@@ -661,7 +661,21 @@ class IterativeModel(TruthModel, Generic[S]):
             return combine_stats(parts, self.stat_reductions) if len(parts) > 1 else parts[0]
 
         state, n_iter, converged = self.converge(self.init_state(table), stats)
-        return self._result(table, state, {}, n_iter, converged)
+        # Scored part by part, with what each part keeps of its own (GLAD's
+        # item difficulties), then put back in the table's order.
+        self._state = state
+        prob = np.zeros(table.n_claims)
+        value: np.ndarray[Any, Any] | None = None
+        for part, part_local, where in ((given, given_local, known), (rest, rest_local, ~known)):
+            if part is None:
+                continue
+            p, v = self.claim_scores(part, state, part_local)
+            prob[where[table.claim_object]] = p
+            if v is not None:
+                if value is None:
+                    value = np.empty(table.n_objects, dtype=np.asarray(v).dtype)
+                value[where] = v
+        return self.finish(table, state, prob, value, n_iter, converged)
 
     def iterate(
         self, state: S, local_stats: Callable[[S], Stats], *, stacklevel: int | None = None

@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
+from credscore.models._gold import Gold
 from credscore.models.base import BaseState, FloatArray, InitReads, IterativeModel, Stats
 from credscore.models.dawid_skene import (
     _candidate_counts,
@@ -217,7 +218,6 @@ class GLAD(IterativeModel[State]):
         return candidate_posterior(part, claim, unseen)
 
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
-        b = self._log_beta(part, local)
         x = self._logits(part, state, local)
         logs = _log_sigmoids(x)  # once, for the posterior and the step
         if state.get("per_object"):
@@ -227,6 +227,42 @@ class GLAD(IterativeModel[State]):
             lab = _claim_label(part, state["labels"], local)
             t = _row_softmax(self._log_joint(part, state, local, logs))
             q = t[part.object, lab[part.claim]]  # posterior that each answer is right
+        return self._step_stats(part, state, local, x, logs, q, t)
+
+    def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
+        """:meth:`partition_stats` with each item certain of its known label:
+        an answer is right exactly when it gives it."""
+        x = self._logits(part, state, local)
+        logs = _log_sigmoids(x)
+        if state.get("per_object"):
+            known = np.full(part.n_objects, -2, dtype=np.int64)
+            known[gold.objects] = gold.claims
+            return self._step_stats(
+                part, state, local, x, logs, (part.claim == known[part.object]) * 1.0, None
+            )
+        k = len(state["labels"])
+        true = np.full(part.n_objects, -1, dtype=np.int64)
+        true[gold.objects] = gold.labels(state["labels"], part, self.name)
+        lab = _claim_label(part, state["labels"], local)
+        q = (lab[part.claim] == true[part.object]).astype(np.float64)
+        t = np.zeros((part.n_objects, k))
+        t[np.arange(part.n_objects), true] = 1.0
+        return self._step_stats(part, state, local, x, logs, q, t)
+
+    def _step_stats(
+        self,
+        part: Table,
+        state: State,
+        local: dict[str, Any],
+        x: FloatArray,
+        logs: Any,
+        q: FloatArray,
+        t: FloatArray | None,
+    ) -> Stats:
+        """Each item's Fisher step in ``b`` (kept in ``local``), then the
+        workers' sums for their step in ``alpha``, from the posterior ``q``
+        that each answer is right (and ``t`` over the labels)."""
+        b = self._log_beta(part, local)
         prec = float(self.prior_precision)
         step = float(self.max_step)
 
