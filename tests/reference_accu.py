@@ -171,9 +171,9 @@ def accu_reference(
 ) -> tuple[list[float], list[float], dict[tuple[int, int], float]]:
     """Run ``n_iter`` iterations of Accu, PopAccu or AccuCopy (``kind``).
 
-    ``gold`` (Accu, PopAccu): ``{object: claim of its known value, or -1}``;
-    in every accuracy step those objects' claims count as 1 (the known one)
-    or 0.
+    ``gold``: ``{object: claim of its known value, or -1}``; in every
+    accuracy step and every judgement of copying but the first of the
+    rounds, those objects' claims count as 1 (the known one) or 0.
 
     Returns the final claim probabilities (over the observed values), the
     accuracies and, for AccuCopy, ``{(i, j): P(dependent)}``.
@@ -268,12 +268,15 @@ def accu_reference(
                 prob[c] = p
         return prob
 
+    def held(prob: list[float]) -> list[float]:
+        """``prob`` with the known objects' claims at 1 (the known one) or 0."""
+        prob = list(prob)
+        for o, known in (gold or {}).items():
+            for c in claims[o]:
+                prob[c] = 1.0 if c == known else 0.0
+        return prob
+
     def accuracy_step(prob: list[float]) -> None:
-        if gold:
-            prob = list(prob)
-            for o, known in gold.items():
-                for c in claims[o]:
-                    prob[c] = 1.0 if c == known else 0.0
         for s in range(n_s):
             mine = [c for given in given_by.values() for t, c in given.items() if t == s]
             # a Beta prior: prior_strength pseudo-values of probability initial_accuracy
@@ -306,7 +309,7 @@ def accu_reference(
         split[0] = False
         for k in range(copy_rounds):
             for _ in range(n_iter):
-                accuracy_step(probabilities(unobserved))
+                accuracy_step(held(probabilities(unobserved)))
             if k == copy_rounds - 1:
                 break
             prob = probabilities(unobserved)
@@ -314,6 +317,7 @@ def accu_reference(
             for o in claims:
                 top = max(prob[c] for c in claims[o])
                 hard[min(c for c in claims[o] if prob[c] >= top)] = 1.0
+            hard = held(hard)
             mine_of = {
                 s: [c for given in given_by.values() for t, c in given.items() if t == s]
                 for s in range(n_s)
@@ -330,7 +334,7 @@ def accu_reference(
                 break
     else:
         for _ in range(n_iter):
-            prob = probabilities(unobserved)
+            prob = held(probabilities(unobserved))
             accuracy_step(prob)
             if kind == "accu-copy":
                 judge(prob, acc, None)

@@ -43,6 +43,7 @@ GOLD_MODELS = [
     "accu",
     "pop-accu",
     "glad",
+    "accu-copy",
 ]
 
 

@@ -66,14 +66,24 @@ def test_models_match_reference(kind: str, data: st.DataObject, t: Table) -> Non
         )
 
 
-@pytest.mark.parametrize("kind", ["accu", "pop-accu"])
+@pytest.mark.parametrize(
+    ("kind", "schedule"),
+    [("accu", None), ("pop-accu", None), ("accu-copy", "paper"), ("accu-copy", "rounds")],
+)
 @settings(max_examples=40)
 @given(data=st.data(), t=tables(max_sources=5, max_objects=5))
-def test_models_with_gold_match_reference(kind: str, data: st.DataObject, t: Table) -> None:
-    """With gold, Accu and PopAccu equal the reference that counts the known
-    objects' claims as 1 (the known value) or 0 in every accuracy step, to
-    1e-9; the known objects come out at their value."""
+def test_models_with_gold_match_reference(
+    kind: str, schedule: str | None, data: st.DataObject, t: Table
+) -> None:
+    """With gold, Accu, PopAccu and AccuCopy (both schedules) equal the
+    reference that counts the known objects' claims as 1 (the known value)
+    or 0 in every accuracy step and every judgement of copying but the
+    first of the rounds, to 1e-9; the known objects come out at their value."""
     kw = data.draw(settings_for(kind))
+    if schedule is not None:
+        kw["schedule"] = schedule
+    if schedule == "rounds":
+        kw["copy_rounds"] = data.draw(st.integers(1, 4))
     n_iter = data.draw(st.integers(1, 6))
     chosen = data.draw(st.lists(st.integers(0, t.n_objects - 1), unique=True))
     by_index: dict[int, int] = {}

@@ -20,6 +20,7 @@ AccuCopy, per-pair soft counts of shared values) are the only statistics.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -453,8 +454,6 @@ class AccuCopy(Accu):
     """
 
     name: ClassVar[str] = "accu-copy"
-    # No known values: the judgements of copying would have to take them too.
-    gold_stats = IterativeModel.gold_stats
     init_reads: ClassVar[InitReads] = "table"  # the source pairs
 
     alpha: float = _v.number(0.2, low=0, high=1, open_low=True, open_high=True)
@@ -478,28 +477,47 @@ class AccuCopy(Accu):
         # the candidate pairs are kept for the iterations (not found twice).
         local: dict[str, Any] = {}
         state = self._start(table, local)
+        state, n_iter, converged = self._converge_copy(
+            table, state, local, lambda st: self.partition_stats(table, st, local), None
+        )
+        return self._result(table, state, local, n_iter, converged)
+
+    def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
+        """:meth:`estimate` with the known objects held at their values in
+        every iteration and every judgement of dependence but the first
+        (which judges agreement alone)."""
+        stats, score = self._gold_split(table, gold)
+        local: dict[str, Any] = {}
+        state = self._start(table, local)
+        return score(*self._converge_copy(table, state, local, stats, gold))
+
+    def _converge_copy(
+        self,
+        table: Table,
+        state: State,
+        local: dict[str, Any],
+        stats: Callable[[State], Stats],
+        gold: Gold | None,
+    ) -> tuple[State, int, bool]:
+        """The iterations, by the ``schedule``, from the start ``state``."""
         if self.schedule == "paper" or self._binary(table):
-            state, n_iter, converged = self.iterate(
-                state, lambda st: self.partition_stats(table, st, local)
-            )
-            return self._result(table, state, local, n_iter, converged)
+            return self.iterate(state, stats)
         # Rounds: dependence judged before any truth, then held fixed while
         # Accu converges, then judged again from the fused values, until the
         # judgement no longer changes.
         state = self._judged(table, state, local, neutral=True)
         total = 0
+        converged = False
         for k in range(self.copy_rounds):
             object.__setattr__(self, "_hold", True)
             try:
-                state, n_iter, converged = self.iterate(
-                    state, lambda st: self.partition_stats(table, st, local)
-                )
+                state, n_iter, converged = self.iterate(state, stats)
             finally:
                 object.__setattr__(self, "_hold", False)
             total += n_iter
             if k == self.copy_rounds - 1:
                 break
-            judged = self._judged(table, state, local, neutral=False)
+            judged = self._judged(table, state, local, neutral=False, gold=gold)
             same = all(
                 np.allclose(judged[key], state[key], rtol=0.0, atol=1e-4)
                 for key in ("discount_ij", "discount_ji")
@@ -507,10 +525,16 @@ class AccuCopy(Accu):
             state = judged
             if same:
                 break
-        return self._result(table, state, local, total, converged)
+        return state, total, converged
 
     def _judged(
-        self, table: Table, state: State, local: dict[str, Any], *, neutral: bool
+        self,
+        table: Table,
+        state: State,
+        local: dict[str, Any],
+        *,
+        neutral: bool,
+        gold: Gold | None = None,
     ) -> State:
         """``state`` with the dependence of the candidate pairs judged anew.
 
@@ -519,7 +543,8 @@ class AccuCopy(Accu):
         accuracy 1/2 (agreement alone). Otherwise from the fused values,
         taken as decided (soft probabilities understate accuracies, which
         makes any agreement look like copying), with each source's accuracy
-        its share of fused values.
+        its share of fused values; the objects of ``gold`` at their known
+        values.
         """
         agree = self._agreements(table, state, local)
         n_pairs = state["pair_key"].shape[0]
@@ -537,6 +562,9 @@ class AccuCopy(Accu):
             prob = self._probabilities(table, state, local)
             p_claim = np.zeros(table.n_claims)
             p_claim[_best_claims(prob, table)] = 1.0
+            if gold is not None:  # known values (some no source gave)
+                p_claim[gold.object_mask(table.n_objects)[table.claim_object]] = 0.0
+                p_claim[gold.claims[gold.claims >= 0]] = 1.0
             weight = np.ones(table.n_claims)
             correct = _kernels.weighted_count(table.source, p_claim[table.claim], n)
             acc = np.divide(correct, local["count"], out=np.full(n, 0.5), where=local["count"] > 0)
@@ -673,21 +701,19 @@ class AccuCopy(Accu):
         votes[claims] += _kernels.weighted_count(agree["involved_claim"], change, claims.shape[0])
         return votes
 
-    def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
-        prob = self._probabilities(part, state, local)
-        n = state["reliability"].shape[0]
+    def _accuracy_stats(
+        self, part: Table, state: State, local: dict[str, Any], prob: FloatArray
+    ) -> Stats:
+        """Accu's sums, and per candidate pair the shared values weighted by
+        their probability of being true and false, and the differing ones."""
+        out = super()._accuracy_stats(part, state, local, prob)
         n_pairs = state["pair_key"].shape[0]
         agree = self._agreements(part, state, local)
         p_shared = prob[agree["agree_claim"]]
-        if "count" not in local:
-            local["count"] = _kernels.weighted_count(part.source, None, n)
-        return {
-            "correct": _kernels.gather_sum(part.source, prob, part.claim, n),
-            "count": local["count"],
-            "shared_true": _kernels.weighted_count(agree["agree_pair"], p_shared, n_pairs),
-            "shared_false": _kernels.weighted_count(agree["agree_pair"], 1.0 - p_shared, n_pairs),
-            "different": agree["different"],
-        }
+        out["shared_true"] = _kernels.weighted_count(agree["agree_pair"], p_shared, n_pairs)
+        out["shared_false"] = _kernels.weighted_count(agree["agree_pair"], 1.0 - p_shared, n_pairs)
+        out["different"] = agree["different"]
+        return out
 
     def update_state(self, state: State, stats: Stats) -> State:
         if self._hold:

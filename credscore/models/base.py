@@ -638,6 +638,19 @@ class IterativeModel(TruthModel, Generic[S]):
     def estimate_gold(self, table: Table, gold: Gold) -> FusionResult:
         if type(self).gold_stats is IterativeModel.gold_stats:
             return super().estimate_gold(table, gold)
+        stats, score = self._gold_split(table, gold)
+        state, n_iter, converged = self.converge(self.init_state(table), stats)
+        return score(state, n_iter, converged)
+
+    def _gold_split(
+        self, table: Table, gold: Gold
+    ) -> tuple[Callable[[S], Stats], Callable[[S, int, bool], FusionResult]]:
+        """For a fit of ``table`` with the objects of ``gold`` known: the
+        statistics of an iteration (the known objects' :meth:`gold_stats`
+        plus the others' :meth:`partition_stats`) and the function that
+        scores the result, ``score(state, n_iter, converged)``. Each part is
+        scored with what it keeps of its own (GLAD's item difficulties),
+        and the claims are put back in the table's order."""
         known = gold.object_mask(table.n_objects)
         rest = select_objects(table, ~known) if not known.all() else None
         given = select_objects(table, known)
@@ -660,22 +673,23 @@ class IterativeModel(TruthModel, Generic[S]):
                 parts.append(self.partition_stats(rest, st, rest_local))
             return combine_stats(parts, self.stat_reductions) if len(parts) > 1 else parts[0]
 
-        state, n_iter, converged = self.converge(self.init_state(table), stats)
-        # Scored part by part, with what each part keeps of its own (GLAD's
-        # item difficulties), then put back in the table's order.
-        self._state = state
-        prob = np.zeros(table.n_claims)
-        value: np.ndarray[Any, Any] | None = None
-        for part, part_local, where in ((given, given_local, known), (rest, rest_local, ~known)):
-            if part is None:
-                continue
-            p, v = self.claim_scores(part, state, part_local)
-            prob[where[table.claim_object]] = p
-            if v is not None:
-                if value is None:
-                    value = np.empty(table.n_objects, dtype=np.asarray(v).dtype)
-                value[where] = v
-        return self.finish(table, state, prob, value, n_iter, converged)
+        def score(state: S, n_iter: int, converged: bool) -> FusionResult:
+            self._state = state
+            prob = np.zeros(table.n_claims)
+            value: np.ndarray[Any, Any] | None = None
+            parts = ((given, given_local, known), (rest, rest_local, ~known))
+            for part, part_local, where in parts:
+                if part is None:
+                    continue
+                p, v = self.claim_scores(part, state, part_local)
+                prob[where[table.claim_object]] = p
+                if v is not None:
+                    if value is None:
+                        value = np.empty(table.n_objects, dtype=np.asarray(v).dtype)
+                    value[where] = v
+            return self.finish(table, state, prob, value, n_iter, converged)
+
+        return stats, score
 
     def iterate(
         self, state: S, local_stats: Callable[[S], Stats], *, stacklevel: int | None = None
