@@ -418,12 +418,46 @@ def _weighted_truths(
     return prob, truths, loss
 
 
-def crh(table: Table, n_iter: int, loss: str = "squared", smoothing: float = 0.5) -> Result:
-    """Li et al. (SIGMOD 2014): w_s = -log(loss share)."""
+def _gold_losses(
+    table: Table,
+    losses: dict[tuple[int, int], float],
+    gold: dict[int, Any] | None,
+    loss_kind: str,
+) -> dict[tuple[int, int], float]:
+    """``losses`` with the known objects' answers scored against their known
+    values (0-1 on labels; on numbers the distance over the answers' spread)."""
+    if not gold:
+        return losses
+    out = dict(losses)
+    groups = _group(table)
+    for o, g in gold.items():
+        ans = groups[o]
+        if not table.numeric:
+            for s, v in ans:
+                out[(s, o)] = 0.0 if v == g else 1.0
+            continue
+        m = sum(v for _, v in ans) / len(ans)
+        sd = math.sqrt(sum((v - m) ** 2 for _, v in ans) / len(ans))
+        for s, v in ans:
+            d = abs(v - g) if loss_kind == "absolute" else (v - g) ** 2
+            out[(s, o)] = d / sd if sd > 0 else 0.0
+    return out
+
+
+def crh(
+    table: Table,
+    n_iter: int,
+    loss: str = "squared",
+    smoothing: float = 0.5,
+    gold: dict[int, Any] | None = None,
+) -> Result:
+    """Li et al. (SIGMOD 2014): w_s = -log(loss share); ``gold``
+    ({object: value}): those objects' answers lose against the known value."""
     n_src = table.n_sources
     weight = [1.0] * n_src
     for _ in range(n_iter):
         _, _, losses = _weighted_truths(table, weight, loss)
+        losses = _gold_losses(table, losses, gold, loss)
         per_src = [smoothing] * n_src
         for (s, _), d in losses.items():
             per_src[s] += d
@@ -434,8 +468,15 @@ def crh(table: Table, n_iter: int, loss: str = "squared", smoothing: float = 0.5
     return prob, truths, [w / top if top > 0 else 1.0 for w in weight]
 
 
-def catd(table: Table, n_iter: int, alpha: float = 0.05, smoothing: float = 0.5) -> Result:
-    """Li et al. (VLDB 2015): w_s = chi2_{alpha/2}(N_s) / loss_s."""
+def catd(
+    table: Table,
+    n_iter: int,
+    alpha: float = 0.05,
+    smoothing: float = 0.5,
+    gold: dict[int, Any] | None = None,
+) -> Result:
+    """Li et al. (VLDB 2015): w_s = chi2_{alpha/2}(N_s) / loss_s; ``gold`` as
+    in :func:`crh`."""
     n_src = table.n_sources
     n_ans = [0] * n_src
     for s, _, _ in rows(table):
@@ -444,6 +485,7 @@ def catd(table: Table, n_iter: int, alpha: float = 0.05, smoothing: float = 0.5)
     weight = [1.0] * n_src
     for _ in range(n_iter):
         _, _, losses = _weighted_truths(table, weight, "squared")
+        losses = _gold_losses(table, losses, gold, "squared")
         per_src = [smoothing] * n_src
         for (s, _), d in losses.items():
             per_src[s] += d

@@ -18,6 +18,8 @@ from credscore import fuse
 from credscore.errors import GoldNotSupportedError, InvalidTableError
 from credscore.models import (
     BWA,
+    CATD,
+    CRH,
     EBCC,
     GLAD,
     IBCC,
@@ -44,6 +46,8 @@ GOLD_MODELS = [
     "pop-accu",
     "glad",
     "accu-copy",
+    "crh",
+    "catd",
 ]
 
 
@@ -93,6 +97,43 @@ def test_glad_with_gold_matches_reference(data: Any, n_iter: int, precision: flo
     table, by_id, by_index = data
     r = _fit(GLAD(max_iter=n_iter, tol=0, prior_precision=precision), table, by_id)
     _agrees(r, ref.glad(table, n_iter, prior_precision=precision, gold=by_index))
+
+
+@given(tables_with_gold(), st.integers(1, 4), st.sampled_from([0.01, 0.5]))
+def test_crh_and_catd_with_gold_match_references(data: Any, n_iter: int, smoothing: float) -> None:
+    """CRH and CATD with gold agree with their references, whose known
+    objects' answers lose against the known value (0-1), to 1e-9."""
+    table, by_id, by_index = data
+    r = _fit(CRH(max_iter=n_iter, tol=0, smoothing=smoothing), table, by_id)
+    prob, _, rel = ref.crh(table, n_iter, smoothing=smoothing, gold=by_index)
+    _agrees(r, (ref.clamp_claims(table, prob, by_index), [], rel))
+    r = _fit(CATD(max_iter=n_iter, tol=0, smoothing=smoothing), table, by_id)
+    prob, _, rel = ref.catd(table, n_iter, smoothing=smoothing, gold=by_index)
+    _agrees(r, (ref.clamp_claims(table, prob, by_index), [], rel))
+
+
+@given(
+    tables(numeric=True), st.integers(1, 4), st.sampled_from(["squared", "absolute"]), st.data()
+)
+def test_numeric_crh_and_catd_with_gold_match_references(
+    table: Table, n_iter: int, loss: Any, data: st.DataObject
+) -> None:
+    """On numbers, the known objects' answers lose their distance to the known
+    value over the spread of the object's answers; the estimates of the
+    other objects and the reliabilities agree with the references to 1e-9."""
+    chosen = data.draw(st.lists(st.integers(0, table.n_objects - 1), unique=True))
+    by_index = {o: data.draw(st.sampled_from([-1.0, 0.5, 2.0])) for o in chosen}
+    by_id = {table.object_ids[o].item(): v for o, v in by_index.items()}
+    fits = [
+        (_fit(CRH(max_iter=n_iter, tol=0, loss=loss), table, by_id),
+         ref.crh(table, n_iter, loss=loss, gold=by_index)),
+        (_fit(CATD(max_iter=n_iter, tol=0), table, by_id), ref.catd(table, n_iter, gold=by_index)),
+    ]  # fmt: skip
+    for r, (_, truths, rel) in fits:
+        np.testing.assert_allclose(r.reliability, rel, rtol=1e-9, atol=1e-9)
+        for o in range(table.n_objects):
+            if o not in by_index:
+                assert float(r.value[o]) == pytest.approx(truths[o], rel=1e-9, abs=1e-9)
 
 
 @given(tables_with_gold(), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2))

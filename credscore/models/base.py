@@ -668,7 +668,9 @@ class IterativeModel(TruthModel, Generic[S]):
         given_local: dict[str, Any] = {}
 
         def stats(st: S) -> Stats:
-            parts = [self.gold_stats(given, st, given_local, local_gold)]
+            parts = []
+            if given.n_objects:
+                parts.append(self.gold_stats(given, st, given_local, local_gold))
             if rest is not None:
                 parts.append(self.partition_stats(rest, st, rest_local))
             return combine_stats(parts, self.stat_reductions) if len(parts) > 1 else parts[0]
@@ -679,7 +681,7 @@ class IterativeModel(TruthModel, Generic[S]):
             value: np.ndarray[Any, Any] | None = None
             parts = ((given, given_local, known), (rest, rest_local, ~known))
             for part, part_local, where in parts:
-                if part is None:
+                if part is None or part.n_objects == 0:
                     continue
                 p, v = self.claim_scores(part, state, part_local)
                 prob[where[table.claim_object]] = p

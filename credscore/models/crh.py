@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from credscore import _validators as _v
 from credscore.kernels import segments as _kernels
+from credscore.models._gold import Gold
 from credscore.models.base import (
     BaseState,
     FloatArray,
@@ -251,6 +252,28 @@ class _LossWeighted(IterativeModel[State]):
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         _, _, loss = self._truths(part, state, local, with_prob=False)
         n_src = state["weight"].shape[0]
+        return {
+            "loss": np.bincount(part.source, weights=loss, minlength=n_src),
+            "count": np.bincount(part.source, minlength=n_src).astype(np.float64),
+        }
+
+    def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
+        """The losses of the known objects' answers against their known
+        values: 0-1 on labels; on numbers the distance divided by the
+        spread of the object's answers, as for the others."""
+        n_src = state["weight"].shape[0]
+        if part.numeric:
+            truth = np.zeros(part.n_objects)
+            truth[gold.objects] = np.asarray(gold.values, dtype=np.float64)
+            v = np.asarray(part.claim_value, dtype=np.float64)[part.claim]
+            diff = v - truth[part.object]
+            dist = np.abs(diff) if self._loss_kind() == "absolute" else diff * diff
+            sd = _object_std(part, local)[part.object]
+            loss = np.divide(dist, sd, out=np.zeros_like(dist), where=sd > 0)
+        else:
+            known = np.full(part.n_objects, -2, dtype=np.int64)
+            known[gold.objects] = gold.claims  # -1: no source gave it
+            loss = (part.claim != known[part.object]).astype(np.float64)
         return {
             "loss": np.bincount(part.source, weights=loss, minlength=n_src),
             "count": np.bincount(part.source, minlength=n_src).astype(np.float64),
