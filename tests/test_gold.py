@@ -48,6 +48,7 @@ GOLD_MODELS = [
     "accu-copy",
     "crh",
     "catd",
+    "truthfinder",
 ]
 
 

@@ -101,6 +101,32 @@ def test_truthfinder_matches_reference(
     _compare(rows, model, ref.truthfinder, n, rho=rho, base_sim=base_sim)
 
 
+@given(small_tables(), st.integers(1, 6), st.sampled_from([0.0, 0.5]), st.data())
+def test_truthfinder_with_gold_matches_reference(
+    rows: list[Row], n: int, rho: float, data: st.DataObject
+) -> None:
+    """With gold, TruthFinder equals the reference whose known facts have
+    confidence 1 (the known value, maybe one nobody gave) or 0 in every
+    trust step; the known objects come out at their value."""
+    objects = sorted({o for _, o, _ in rows})
+    chosen = data.draw(st.lists(st.sampled_from(objects), unique=True))
+    gold = {o: data.draw(st.sampled_from(["v0", "v1", "v2", "v9"])) for o in chosen}
+    table = Table.from_rows(rows)
+    model = get_model("truthfinder", max_iter=n, tol=0, rho=rho)
+    result = model.fit_score(table, gold=gold)
+    trust, prob = ref.truthfinder(rows, n, rho=rho, gold=gold)
+    got_trust = result.reliabilities()
+    for s, r in trust.items():
+        assert got_trust[s] == pytest.approx(r, abs=1e-9), f"reliability of {s}"
+    objects_of = table.object_ids[table.claim_object].tolist()
+    given = {(o, v) for o, v in zip(objects_of, table.claim_value.tolist())}
+    for o, v, p in zip(objects_of, table.claim_value.tolist(), result.claim_probability.tolist()):
+        if o in gold and (o, gold[o]) in given:
+            assert p == (1.0 if v == gold[o] else 0.0)
+        elif o not in gold:
+            assert p == pytest.approx(prob[(o, v)], abs=1e-9), f"probability of {(o, v)}"
+
+
 def _first_letter_similarity(a: Hashable, b: Hashable) -> float:
     return 0.8 if str(a)[:1] == str(b)[:1] else 0.1
 

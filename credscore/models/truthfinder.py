@@ -19,6 +19,7 @@ import numpy.typing as npt
 from credscore import _validators as _v
 from credscore.errors import InvalidTableError
 from credscore.kernels import segments as _kernels
+from credscore.models._gold import Gold
 from credscore.models.base import (
     BaseState,
     FloatArray,
@@ -252,6 +253,14 @@ class TruthFinder(IterativeModel[State]):
         z = self.gamma * self._adjusted(part, state, local)
         with np.errstate(over="ignore"):
             miss = 1.0 / (1.0 + np.exp(z))  # 1 - s(f); e^z = inf gives 0
+        ix = _index(part, local)
+        n_sources = state["reliability"].shape[0]
+        return {"miss": _kernels.gather_sum(ix.source, miss, ix.claim, n_sources)}
+
+    def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
+        """The known objects' facts at confidence 1 (the known value) or 0."""
+        miss = np.ones(part.n_claims)
+        miss[gold.claims[gold.claims >= 0]] = 0.0
         ix = _index(part, local)
         n_sources = state["reliability"].shape[0]
         return {"miss": _kernels.gather_sum(ix.source, miss, ix.claim, n_sources)}
