@@ -39,6 +39,45 @@ class Gold:
         out[self.objects] = True
         return out
 
+    def right_claims(self, n_claims: int) -> FloatArray:
+        """1 at the claim of each known value, 0 elsewhere (a known value no
+        source gave has no claim).
+
+        Examples
+        --------
+        >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "2"), ("a", "y", "1")])
+        >>> resolve_gold(t, {"x": "2", "y": "3"}).right_claims(t.n_claims).tolist()
+        [0.0, 1.0, 0.0]
+        """
+        out = np.zeros(n_claims)
+        out[self.claims[self.claims >= 0]] = 1.0
+        return out
+
+    def hold(self, table: Table, prob: FloatArray) -> FloatArray:
+        """``prob`` (one number per claim of ``table``) with each known
+        object's claims at 1 for its known value and 0 for the others (all 0
+        where no source gave it), as a new array; unlike
+        :func:`clamp_probability`, for a fit taking the known values as decided.
+
+        Examples
+        --------
+        >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "2"), ("a", "y", "1")])
+        >>> g = resolve_gold(t, {"x": "2", "y": "3"})
+        >>> g.hold(t, np.array([0.9, 0.1, 1.0])).tolist()
+        [0.0, 1.0, 0.0]
+        """
+        out = np.array(prob, dtype=np.float64, copy=True)
+        out[self.object_mask(table.n_objects)[table.claim_object]] = 0.0
+        out[self.claims[self.claims >= 0]] = 1.0
+        return out
+
+    def numbers(self, n_objects: int) -> FloatArray:
+        """Each known object's value as a number (on a numeric table), 0 for
+        the other objects."""
+        out = np.zeros(n_objects)
+        out[self.objects] = np.asarray(self.values, dtype=np.float64)
+        return out
+
     def labels(self, labels: np.ndarray[Any, Any], table: Table, model: str) -> IntArray:
         """Each known value's index in a model's label space ``labels``.
 

@@ -204,9 +204,7 @@ class Accu(IterativeModel[State]):
     def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
         """The statistics of known objects: each source right where it gave
         the known value, wrong elsewhere."""
-        right = np.zeros(part.n_claims)
-        right[gold.claims[gold.claims >= 0]] = 1.0
-        return self._accuracy_stats(part, state, local, right)
+        return self._accuracy_stats(part, state, local, gold.right_claims(part.n_claims))
 
     def _accuracy_stats(
         self, part: Table, state: State, local: dict[str, Any], prob: FloatArray
@@ -562,9 +560,8 @@ class AccuCopy(Accu):
             prob = self._probabilities(table, state, local)
             p_claim = np.zeros(table.n_claims)
             p_claim[_best_claims(prob, table)] = 1.0
-            if gold is not None:  # known values (some no source gave)
-                p_claim[gold.object_mask(table.n_objects)[table.claim_object]] = 0.0
-                p_claim[gold.claims[gold.claims >= 0]] = 1.0
+            if gold is not None:
+                p_claim = gold.hold(table, p_claim)
             weight = np.ones(table.n_claims)
             correct = _kernels.weighted_count(table.source, p_claim[table.claim], n)
             acc = np.divide(correct, local["count"], out=np.full(n, 0.5), where=local["count"] > 0)

@@ -902,10 +902,8 @@ class Corroboration(IterativeModel[State]):
         here (with the truth known, its likelihood depends on ``rho``)."""
         n_src = state["reliability"].shape[0]
         if part.numeric:
-            truth = np.zeros(part.n_objects)
-            truth[gold.objects] = np.asarray(gold.values, dtype=np.float64)
             x = np.asarray(part.claim_value, dtype=np.float64)[part.claim]
-            err = x - truth[part.object]
+            err = x - gold.numbers(part.n_objects)[part.object]
             return {
                 "sq": np.bincount(part.source, weights=err * err, minlength=n_src),
                 "n": np.bincount(part.source, minlength=n_src).astype(np.float64),
@@ -915,8 +913,7 @@ class Corroboration(IterativeModel[State]):
         values = state["values"]
         # On a closed label set a known value must be a label (named error).
         codes = None if values is None else gold.labels(values, part, self.name)
-        right = np.zeros(part.n_claims)
-        right[gold.claims[gold.claims >= 0]] = 1.0
+        right = gold.right_claims(part.n_claims)
         post: dict[str, Any] = {
             "layout": lay,
             "ell": ell,
@@ -1164,9 +1161,8 @@ class Corroboration(IterativeModel[State]):
                 # copying.
                 prob = np.zeros(table.n_claims)
                 prob[result.best_claim] = 1.0
-                if gold is not None:  # known values (some no source gave)
-                    prob[gold.object_mask(table.n_objects)[table.claim_object]] = 0.0
-                    prob[gold.claims[gold.claims >= 0]] = 1.0
+                if gold is not None:
+                    prob = gold.hold(table, prob)
                 accuracy = _wsum(table.source, prob[table.claim], n_src) / np.bincount(
                     table.source, minlength=n_src
                 )

@@ -263,17 +263,13 @@ class _LossWeighted(IterativeModel[State]):
         spread of the object's answers, as for the others."""
         n_src = state["weight"].shape[0]
         if part.numeric:
-            truth = np.zeros(part.n_objects)
-            truth[gold.objects] = np.asarray(gold.values, dtype=np.float64)
             v = np.asarray(part.claim_value, dtype=np.float64)[part.claim]
-            diff = v - truth[part.object]
+            diff = v - gold.numbers(part.n_objects)[part.object]
             dist = np.abs(diff) if self._loss_kind() == "absolute" else diff * diff
             sd = _object_std(part, local)[part.object]
             loss = np.divide(dist, sd, out=np.zeros_like(dist), where=sd > 0)
         else:
-            known = np.full(part.n_objects, -2, dtype=np.int64)
-            known[gold.objects] = gold.claims  # -1: no source gave it
-            loss = (part.claim != known[part.object]).astype(np.float64)
+            loss = 1.0 - gold.right_claims(part.n_claims)[part.claim]
         return {
             "loss": np.bincount(part.source, weights=loss, minlength=n_src),
             "count": np.bincount(part.source, minlength=n_src).astype(np.float64),

@@ -643,9 +643,7 @@ class OneCoin(IterativeModel[State]):
     def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
         n_s = len(state["reliability"])
         if state.get("per_object"):
-            known = np.full(part.n_objects, -2, dtype=np.int64)
-            known[gold.objects] = gold.claims
-            right = (part.claim == known[part.object]).astype(np.float64)
+            right = gold.right_claims(part.n_claims)[part.claim]
             return {
                 "correct": np.bincount(part.source, weights=right, minlength=n_s),
                 "total": np.bincount(part.source, minlength=n_s).astype(np.float64),

@@ -235,11 +235,8 @@ class GLAD(IterativeModel[State]):
         x = self._logits(part, state, local)
         logs = _log_sigmoids(x)
         if state.get("per_object"):
-            known = np.full(part.n_objects, -2, dtype=np.int64)
-            known[gold.objects] = gold.claims
-            return self._step_stats(
-                part, state, local, x, logs, (part.claim == known[part.object]) * 1.0, None
-            )
+            q = gold.right_claims(part.n_claims)[part.claim]
+            return self._step_stats(part, state, local, x, logs, q, None)
         k = len(state["labels"])
         true = np.full(part.n_objects, -1, dtype=np.int64)
         true[gold.objects] = gold.labels(state["labels"], part, self.name)

@@ -124,8 +124,7 @@ class MACE(GoldFitModel):
             # the known objects' claims: 1 for the known value, 0 for the rest (all 0
             # when no source gave it: every answer there was spam)
             fixed = gold.object_mask(table.n_objects)[table.claim_object]
-            known_value = np.zeros(n_c)
-            known_value[gold.claims[gold.claims >= 0]] = 1.0
+            known_value = gold.right_claims(n_c)
             start = np.where(fixed, known_value, start)
         theta, xi = _m_step(1.0 - start[clm], src, pair, pair_src, n_j, n_s, k, s)
         prob = (

@@ -259,8 +259,7 @@ class TruthFinder(IterativeModel[State]):
 
     def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
         """The known objects' facts at confidence 1 (the known value) or 0."""
-        miss = np.ones(part.n_claims)
-        miss[gold.claims[gold.claims >= 0]] = 0.0
+        miss = 1.0 - gold.right_claims(part.n_claims)
         ix = _index(part, local)
         n_sources = state["reliability"].shape[0]
         return {"miss": _kernels.gather_sum(ix.source, miss, ix.claim, n_sources)}

@@ -187,7 +187,7 @@ def read_table(
         lines = lines[keep]
         if not keep.any():
             raise InvalidTableError(f"{where}: every {names['value']!r} cell is empty")
-        _warn_skipped(where, int(keep.shape[0] - keep.sum()), int(keep.shape[0]), names["value"])
+        _warn_skipped(where, keep, names["value"])
 
     val: np.ndarray[Any, Any] = arrays["value"]
     if numeric:
@@ -202,10 +202,12 @@ def read_table(
     )
 
 
-def _warn_skipped(where: str, n_skipped: int, n_rows: int, column: str) -> None:
-    """Say how many rows an empty value cell left out (they assert nothing)."""
+def _warn_skipped(where: str, keep: npt.NDArray[np.bool_], column: str) -> None:
+    """Say how many rows (``keep`` false) an empty value cell left out: they
+    assert nothing."""
+    n_rows = int(keep.shape[0])
     warnings.warn(
-        f"{where}: {n_skipped:,} of {n_rows:,} rows have an empty {column!r} cell and "
+        f"{where}: {n_rows - int(keep.sum()):,} of {n_rows:,} rows have an empty {column!r} cell and "
         "assert nothing; they are left out",
         CredscoreWarning,
         stacklevel=outside_stacklevel(),
@@ -308,7 +310,7 @@ def _read_simple(
         keep = codes["value"] != 0
         if not keep.any():
             raise InvalidTableError(f"{where}: every {names['value']!r} cell is empty")
-        _warn_skipped(where, int(keep.shape[0] - keep.sum()), int(keep.shape[0]), names["value"])
+        _warn_skipped(where, keep, names["value"])
         lines = lines[keep]
         for role, c in codes.items():  # labels only on skipped rows go too
             c = c[keep]
