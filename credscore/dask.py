@@ -24,6 +24,11 @@ How it works (the map-reduce protocol of
 5. ``claim_scores`` runs on every partition, and the per-claim results are
    gathered into one result over the global index.
 
+With known values (``gold=``), each partition resolves the known objects it
+holds and adds their ``gold_stats`` to the others' ``partition_stats``
+(:meth:`~credscore.models.IterativeModel.gold_parts`); a model with a gold
+fit of its own is fitted on the gathered table.
+
 The start state (``init_state``) of most models is built from per-partition
 summaries (source counts, the label set), as the model's ``init_reads``
 declares (see :class:`~credscore.models.IterativeModel`); for a model whose
@@ -60,7 +65,7 @@ Examples
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -68,6 +73,7 @@ import attrs
 import numpy as np
 
 from credscore.errors import InvalidTableError
+from credscore.models._gold import resolve_gold
 from credscore.models.base import (
     FusionResult,
     IterativeModel,
@@ -75,7 +81,9 @@ from credscore.models.base import (
     Stats,
     TruthModel,
     combine_stats,
+    gold_refused,
     start_stub,
+    with_known_values,
 )
 from credscore.models.registry import get_model
 from credscore.table.table import Table
@@ -91,6 +99,9 @@ _STORE: dict[str, _Part] = {}
 class _Part:
     table: Table
     local: dict[str, Any]
+    #: with known values: the partition's statistics and claim scores
+    #: (:meth:`~credscore.models.IterativeModel.gold_parts`)
+    gold: tuple[Callable[[Any], Stats], Callable[[Any], Any]] | None = None
 
 
 @attrs.frozen
@@ -119,6 +130,7 @@ def fuse(
     columns: Sequence[str] = ("source", "object", "value"),
     numeric: bool | None = None,
     keep_assertions: bool = True,
+    gold: Mapping[Any, Any] | None = None,
     **settings: Any,
 ) -> FusionResult:
     """Fit a model to a table held in a Dask DataFrame or in Parquet files.
@@ -144,6 +156,15 @@ def fuse(
         the in-memory table. With False, ``result.table`` holds the sources,
         objects and claims but no assertions (``n_assertions == 0``), which
         keeps the client's memory to per-claim arrays.
+    gold : mapping of object id to value, optional
+        Known values of some objects, held fixed while the model learns and
+        reported with probability 1, as in :meth:`TruthModel.fit
+        <credscore.models.TruthModel.fit>`; objects not in the table are
+        ignored. Models that fit partition by partition (Dawid-Skene,
+        one-coin, GLAD, Accu, CRH, CATD, TruthFinder, ...) hold the known
+        objects on the partitions where they live; the others
+        (:class:`~credscore.models.IBCC`, ``corroboration``, ``accu-copy``,
+        ...) are fitted on the gathered table.
     **settings
         Model settings (``max_iter``, ``tol``, ``progress``, ...), when
         ``model`` is a name.
@@ -159,7 +180,10 @@ def fuse(
     ImportError
         When dask or distributed are not installed.
     InvalidTableError
-        When the table is empty or a column is missing.
+        When the table is empty or a column is missing, or a known value is
+        of the wrong kind (the message names the object).
+    GoldNotSupportedError
+        When ``gold`` is given to a model that cannot use it.
 
     Notes
     -----
@@ -186,6 +210,13 @@ def fuse(
         fitted = model
     else:
         raise TypeError(f"model: expected a name or a TruthModel, got {type(model).__name__}")
+    if gold is not None:
+        if not isinstance(gold, Mapping):
+            raise TypeError(
+                f"gold: expected a mapping of object id to value, got {type(gold).__name__}"
+            )
+        if not fitted.accepts_gold():
+            raise gold_refused(fitted.name)
     if len(columns) != 3:
         raise ValueError(f"columns: expected (source, object, value), got {columns!r}")
     src_col, obj_col, val_col = columns
@@ -221,20 +252,29 @@ def fuse(
     try:
         if isinstance(fitted, IterativeModel):
             whole = None
-            if fitted.init_reads == "table":  # gathered for the start anyway
+            in_memory = gold is not None and not _gold_by_parts(fitted)
+            if fitted.init_reads == "table" or in_memory:  # gathered for the start anyway
                 whole = _gather_table(client, infos, source_ids, bool(numeric), True)
-                if fitted.fits_whole_table(whole):
-                    return fitted.fit_score(whole)
+                if in_memory or fitted.fits_whole_table(whole):
+                    return fitted.fit_score(whole, gold=gold)
             return _fit_iterative(
-                client, fitted, infos, source_ids, bool(numeric), keep_assertions, whole
+                client, fitted, infos, source_ids, bool(numeric), keep_assertions, whole, gold
             )
         table = _gather_table(client, infos, source_ids, bool(numeric), True)
-        return fitted.fit_score(table)
+        return fitted.fit_score(table, gold=gold)
     finally:
         for info in infos:
             client.submit(
                 _drop_part, info["token"], workers=[info["worker"]], pure=False
             ).release()
+
+
+def _gold_by_parts(model: IterativeModel[Any]) -> bool:
+    """Whether ``model`` fits with known values by the map-reduce protocol:
+    the known objects' ``gold_stats`` beside the others' ``partition_stats``
+    (:meth:`~credscore.models.IterativeModel.gold_parts`), with no fit of
+    its own (``corroboration``'s and ``accu-copy``'s rounds)."""
+    return type(model).estimate_gold is IterativeModel.estimate_gold
 
 
 def _is_numeric(dtype: Any) -> bool:
@@ -295,8 +335,16 @@ def _drop_part(token: str) -> None:
     _STORE.pop(token, None)
 
 
+def _gold_task(token: str, model: _Box, gold: _Box) -> None:
+    """Resolve the known values on this partition and keep its split."""
+    p = _STORE[token]
+    p.gold = model.value.gold_parts(p.table, resolve_gold(p.table, gold.value))
+
+
 def _local_task(token: str, model: _Box, state: _Box) -> Any:
     p = _STORE[token]
+    if p.gold is not None:
+        return p.gold[0](state.value)
     return model.value.partition_stats(p.table, state.value, p.local)
 
 
@@ -306,7 +354,10 @@ def _combine_task(reduce: dict[str, Any], *parts: Any) -> Any:
 
 def _claims_task(token: str, model: _Box, state: _Box, keep_assertions: bool) -> dict[str, Any]:
     p = _STORE[token]
-    prob, value = model.value.claim_scores(p.table, state.value, p.local)
+    if p.gold is not None:
+        prob, value = p.gold[1](state.value)
+    else:
+        prob, value = model.value.claim_scores(p.table, state.value, p.local)
     return {**_arrays(p.table, keep_assertions), "prob": prob, "value": value}
 
 
@@ -409,10 +460,20 @@ def _fit_iterative(
     numeric: bool,
     keep_assertions: bool,
     whole: Table | None = None,
+    gold: Mapping[Any, Any] | None = None,
 ) -> FusionResult:
     state = _init_state(client, model, infos, source_ids, numeric, whole)
     remote = client.scatter(_Box(attrs.evolve(model, progress=None)), broadcast=True, hash=False)
     ordered = _ordered(infos)
+    if gold is not None:
+        gold_f = client.scatter(_Box(dict(gold)), broadcast=True, hash=False)
+        setup = [
+            client.submit(
+                _gold_task, i["token"], remote, gold_f, workers=[i["worker"]], pure=False
+            )
+            for i in ordered
+        ]
+        client.gather(setup)  # a known value of the wrong kind raises here
 
     def each(fn: Any, state: State, *args: Any) -> list[Any]:
         state_f = client.scatter(_Box(state), broadcast=True, hash=False)
@@ -449,4 +510,7 @@ def _fit_iterative(
     value = None
     if all(p["value"] is not None for p in pieces):
         value = np.concatenate([p["value"] for p in pieces])
-    return model.finish(table, state, prob, value, it, converged)
+    result = model.finish(table, state, prob, value, it, converged)
+    if gold is None:
+        return result
+    return with_known_values(result, resolve_gold(table, gold))

@@ -20,9 +20,13 @@ pd = pytest.importorskip("pandas")
 from distributed import Client, LocalCluster  # noqa: E402
 
 from credscore.dask import fuse  # noqa: E402
-from credscore.errors import ConvergenceWarning, InvalidTableError  # noqa: E402
+from credscore.errors import (  # noqa: E402
+    ConvergenceWarning,
+    GoldNotSupportedError,
+    InvalidTableError,
+)
 from credscore.models import FusionResult, IterativeModel, Progress, get_model  # noqa: E402
-from credscore.models.registry import _REGISTRY  # noqa: E402
+from credscore.models.registry import _REGISTRY, gold_models  # noqa: E402
 from credscore.table.table import Table  # noqa: E402
 
 TOL = 1e-9
@@ -57,11 +61,13 @@ def make_rows(
     return rows.sample(frac=1.0, random_state=seed).reset_index(drop=True)
 
 
-def in_memory(rows: pd.DataFrame, name: str, **kw: Any) -> FusionResult:
+def in_memory(
+    rows: pd.DataFrame, name: str, gold: dict[Any, Any] | None = None, **kw: Any
+) -> FusionResult:
     t = Table.from_arrays(
         rows["source"].to_numpy(), rows["object"].to_numpy(), rows["value"].to_numpy()
     )
-    return get_model(name, **kw).fit_score(t)
+    return get_model(name, **kw).fit_score(t, gold=gold)
 
 
 def assert_same(a: FusionResult, b: FusionResult, assertions: bool = True) -> None:
@@ -138,6 +144,87 @@ def test_generated_tables_match(
         **kw,
     )
     assert_same(expect, got)
+
+
+def known_values(rows: pd.DataFrame) -> dict[Any, Any]:
+    """Every fourth object at its least given value, one object at a label of
+    the table that none of its sources gave, and one object not in the table."""
+    least = rows.groupby("object")["value"].min()
+    gold: dict[Any, Any] = {o: least[o] for o in least.index[::4]}
+    labels = set(rows["value"])
+    given = rows.groupby("object")["value"].agg(set)
+    unclaimed = next(o for o in given.index if o not in gold and labels - given[o])
+    gold[unclaimed] = min(labels - given[unclaimed])
+    gold[10_000] = least.iloc[0]
+    return gold
+
+
+GOLD = sorted(gold_models())
+
+
+@pytest.mark.parametrize("name", [n for n in GOLD if "categorical" in _REGISTRY[n].kinds])
+def test_gold_as_in_memory(client: Any, name: str) -> None:
+    """With known values, every model that takes them gives on Dask what
+    ``fit(table, gold=...)`` gives in memory, the known objects at probability 1."""
+    rows = make_rows(40, seed=11)
+    gold = known_values(rows)
+    kw = settings_for(name)
+    expect = in_memory(rows, name, gold=gold, **kw)
+    got = fuse(dd.from_pandas(rows, npartitions=3), name, client=client, gold=gold, **kw)
+    assert_same(expect, got)
+    truths = got.truths()
+    probability = dict(zip(got.table.object_ids.tolist(), got.probability.tolist()))
+    claimed = rows.groupby("object")["value"].agg(set)
+    for o, v in gold.items():
+        if o in truths and v in claimed[o]:
+            assert truths[o] == v and probability[o] == 1.0, (o, v)
+
+
+@pytest.mark.parametrize("name", [n for n in GOLD if n in NUMERIC])
+def test_numeric_gold_as_in_memory(client: Any, name: str) -> None:
+    """Known numbers on a numeric table: Dask equals in memory."""
+    rows = make_rows(30, seed=12, numeric=True)
+    gold = known_values(rows)
+    kw = settings_for(name)
+    expect = in_memory(rows, name, gold=gold, **kw)
+    got = fuse(dd.from_pandas(rows, npartitions=2), name, client=client, gold=gold, **kw)
+    assert_same(expect, got)
+
+
+def test_gold_on_the_partitions(client: Any) -> None:
+    """Dawid-Skene holds the known objects where they live: without gathering
+    the table (no assertions kept), it gives the in-memory fit with gold, which
+    differs from the fit without it."""
+    rows = make_rows(60, seed=13)
+    gold = known_values(rows)
+    kw = {"max_iter": 50, "tol": 1e-9}
+    expect = in_memory(rows, "dawid-skene", gold=gold, **kw)
+    got = fuse(
+        dd.from_pandas(rows, npartitions=4),
+        "dawid-skene",
+        client=client,
+        gold=gold,
+        keep_assertions=False,
+        **kw,
+    )
+    assert got.table.n_assertions == 0
+    assert_same(expect, got, assertions=False)
+    plain = in_memory(rows, "dawid-skene", **kw)
+    assert np.abs(plain.reliability - got.reliability).max() > 1e-3
+
+
+def test_gold_refused_or_wrong(client: Any) -> None:
+    """A model that cannot use known values says so; a known value of the
+    wrong kind names its object; gold must be a mapping."""
+    rows = make_rows(10, seed=14)
+    frame = dd.from_pandas(rows, npartitions=2)
+    with pytest.raises(GoldNotSupportedError, match="sums"):
+        fuse(frame, "sums", client=client, gold={0: "a"})
+    with pytest.raises(TypeError, match="gold: expected a mapping"):
+        fuse(frame, "dawid-skene", client=client, gold=[(0, "a")])
+    numbers = dd.from_pandas(make_rows(10, seed=14, numeric=True), npartitions=2)
+    with pytest.raises(InvalidTableError, match="object 3"):
+        fuse(numbers, "crh", client=client, gold={3: "high"})
 
 
 def test_convergence_and_progress_as_in_memory(client: Any) -> None:

@@ -308,6 +308,28 @@ def _py(x: Any) -> Any:
     return x
 
 
+def gold_refused(name: str) -> GoldNotSupportedError:
+    """The error of a model that cannot use known values inside its fit."""
+    return GoldNotSupportedError(
+        f"gold: model {name!r} cannot use known values inside its fit (the models "
+        "that can: credscore.models.registry.gold_models()). To score against gold, fit "
+        "without it and use credscore.metrics.evaluate"
+    )
+
+
+def with_known_values(result: FusionResult, known: Gold) -> FusionResult:
+    """``result`` (of a fit given ``known``, which indexes ``result.table``)
+    reporting each known object at its known value with probability 1, as
+    :meth:`TruthModel.fit` returns it (an object whose known value no source
+    gave keeps the model's probabilities and value)."""
+    table = result.table
+    prob = clamp_probability(table, result.claim_probability, known)
+    value = np.array(result.value, copy=True)
+    claimed = known.claims >= 0
+    value[known.objects[claimed]] = table.claim_value[known.claims[claimed]]
+    return attrs.evolve(result, claim_probability=prob, value=value)
+
+
 @attrs.define(kw_only=True)
 class TruthModel(abc.ABC):
     """A table-scale model. Settings are attrs fields; learned state ends in ``_``.
@@ -332,11 +354,7 @@ class TruthModel(abc.ABC):
         refuses. The result's known objects are set to their values by
         :meth:`fit` afterwards.
         """
-        raise GoldNotSupportedError(
-            f"gold: model {self.name!r} cannot use known values inside its fit (the models "
-            "that can: credscore.models.registry.gold_models()). To score against gold, fit "
-            "without it and use credscore.metrics.evaluate"
-        )
+        raise gold_refused(self.name)
 
     @classmethod
     def accepts_gold(cls) -> bool:
@@ -377,12 +395,7 @@ class TruthModel(abc.ABC):
         if not self.accepts_gold():
             self.estimate_gold(table, resolve_gold(table, {}))  # raises the named error
         known = resolve_gold(table, gold)
-        result = self.estimate_gold(table, known)
-        prob = clamp_probability(table, result.claim_probability, known)
-        value = np.array(result.value, copy=True)
-        claimed = known.claims >= 0
-        value[known.objects[claimed]] = table.claim_value[known.claims[claimed]]
-        return attrs.evolve(result, claim_probability=prob, value=value)
+        return with_known_values(self.estimate_gold(table, known), known)
 
     def partial_fit(self: M, table: Table) -> M:
         """Add the assertions of ``table`` to those already fitted and update
@@ -646,11 +659,29 @@ class IterativeModel(TruthModel, Generic[S]):
         self, table: Table, gold: Gold
     ) -> tuple[Callable[[S], Stats], Callable[[S, int, bool], FusionResult]]:
         """For a fit of ``table`` with the objects of ``gold`` known: the
-        statistics of an iteration (the known objects' :meth:`gold_stats`
-        plus the others' :meth:`partition_stats`) and the function that
-        scores the result, ``score(state, n_iter, converged)``. Each part is
-        scored with what it keeps of its own (GLAD's item difficulties),
-        and the claims are put back in the table's order."""
+        statistics of an iteration and the function that scores the result,
+        ``score(state, n_iter, converged)`` (see :meth:`gold_parts`)."""
+        stats, claims = self.gold_parts(table, gold)
+
+        def score(state: S, n_iter: int, converged: bool) -> FusionResult:
+            self._state = state
+            prob, value = claims(state)
+            return self.finish(table, state, prob, value, n_iter, converged)
+
+        return stats, score
+
+    def gold_parts(
+        self, table: Table, gold: Gold
+    ) -> tuple[
+        Callable[[S], Stats], Callable[[S], tuple[FloatArray, np.ndarray[Any, Any] | None]]
+    ]:
+        """For a fit of ``table`` (a whole table or one partition of it) with
+        the objects of ``gold`` known: the statistics of an iteration (the
+        known objects' :meth:`gold_stats` plus the others'
+        :meth:`partition_stats`) and the function giving the claim scores
+        from a state, in the table's claim order (as :meth:`claim_scores`).
+        Each part is scored with what it keeps of its own (GLAD's item
+        difficulties)."""
         known = gold.object_mask(table.n_objects)
         rest = select_objects(table, ~known) if not known.all() else None
         given = select_objects(table, known)
@@ -675,8 +706,7 @@ class IterativeModel(TruthModel, Generic[S]):
                 parts.append(self.partition_stats(rest, st, rest_local))
             return combine_stats(parts, self.stat_reductions) if len(parts) > 1 else parts[0]
 
-        def score(state: S, n_iter: int, converged: bool) -> FusionResult:
-            self._state = state
+        def claims(state: S) -> tuple[FloatArray, np.ndarray[Any, Any] | None]:
             prob = np.zeros(table.n_claims)
             value: np.ndarray[Any, Any] | None = None
             parts = ((given, given_local, known), (rest, rest_local, ~known))
@@ -689,9 +719,9 @@ class IterativeModel(TruthModel, Generic[S]):
                     if value is None:
                         value = np.empty(table.n_objects, dtype=np.asarray(v).dtype)
                     value[where] = v
-            return self.finish(table, state, prob, value, n_iter, converged)
+            return prob, value
 
-        return stats, score
+        return stats, claims
 
     def iterate(
         self, state: S, local_stats: Callable[[S], Stats], *, stacklevel: int | None = None
