@@ -227,6 +227,36 @@ def test_gold_refused_or_wrong(client: Any) -> None:
         fuse(numbers, "crh", client=client, gold={3: "high"})
 
 
+@settings(max_examples=8, deadline=None)
+@given(
+    n_objects=st.integers(1, 25),
+    seed=st.integers(0, 2**16),
+    npartitions=st.integers(1, 4),
+    share=st.floats(0.0, 1.0),
+    name=st.sampled_from(["dawid-skene", "one-coin", "glad", "crh", "truthfinder", "mace"]),
+)
+def test_generated_gold_matches(
+    client: Any, n_objects: int, seed: int, npartitions: int, share: float, name: str
+) -> None:
+    """Any share of the objects known (none to all), on any number of
+    partitions: Dask with gold equals the in-memory fit with gold."""
+    rows = make_rows(n_objects, seed=seed, per_object=3, n_sources=6)
+    rng = np.random.default_rng(seed)
+    first = rows.groupby("object")["value"].first()
+    gold = {o: v for o, v in first.items() if rng.random() < share}
+    kw = settings_for(name, max_iter=5)
+    expect = in_memory(rows, name, gold=gold, **kw)
+    got = fuse(
+        dd.from_pandas(rows, npartitions=npartitions),
+        name,
+        client=client,
+        npartitions=npartitions,
+        gold=gold,
+        **kw,
+    )
+    assert_same(expect, got)
+
+
 def test_convergence_and_progress_as_in_memory(client: Any) -> None:
     """With tol > 0 the Dask fit stops at the same iteration, reporting each on the client."""
     rows = make_rows(40, seed=3)
