@@ -73,7 +73,6 @@ import attrs
 import numpy as np
 
 from credscore.errors import InvalidTableError
-from credscore.models._gold import resolve_gold
 from credscore.models.base import (
     FusionResult,
     IterativeModel,
@@ -338,7 +337,7 @@ def _drop_part(token: str) -> None:
 def _gold_task(token: str, model: _Box, gold: _Box) -> None:
     """Resolve the known values on this partition and keep its split."""
     p = _STORE[token]
-    p.gold = model.value.gold_parts(p.table, resolve_gold(p.table, gold.value))
+    p.gold = model.value.gold_parts(p.table, gold.value)
 
 
 def _local_task(token: str, model: _Box, state: _Box) -> Any:
@@ -513,4 +512,4 @@ def _fit_iterative(
     result = model.finish(table, state, prob, value, it, converged)
     if gold is None:
         return result
-    return with_known_values(result, resolve_gold(table, gold))
+    return with_known_values(result, gold)

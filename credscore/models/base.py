@@ -317,11 +317,15 @@ def gold_refused(name: str) -> GoldNotSupportedError:
     )
 
 
-def with_known_values(result: FusionResult, known: Gold) -> FusionResult:
-    """``result`` (of a fit given ``known``, which indexes ``result.table``)
-    reporting each known object at its known value with probability 1, as
-    :meth:`TruthModel.fit` returns it (an object whose known value no source
-    gave keeps the model's probabilities and value)."""
+def with_known_values(result: FusionResult, gold: Mapping[Any, Any]) -> FusionResult:
+    """``result`` (of a fit given the known values ``gold``, ``{object id:
+    value}``) reporting each known object of its table at its known value
+    with probability 1, as :meth:`TruthModel.fit` returns it (an object whose
+    known value no source gave keeps the model's probabilities and value)."""
+    return _with_known(result, resolve_gold(result.table, gold))
+
+
+def _with_known(result: FusionResult, known: Gold) -> FusionResult:
     table = result.table
     prob = clamp_probability(table, result.claim_probability, known)
     value = np.array(result.value, copy=True)
@@ -395,7 +399,7 @@ class TruthModel(abc.ABC):
         if not self.accepts_gold():
             self.estimate_gold(table, resolve_gold(table, {}))  # raises the named error
         known = resolve_gold(table, gold)
-        return with_known_values(self.estimate_gold(table, known), known)
+        return _with_known(self.estimate_gold(table, known), known)
 
     def partial_fit(self: M, table: Table) -> M:
         """Add the assertions of ``table`` to those already fitted and update
@@ -661,7 +665,7 @@ class IterativeModel(TruthModel, Generic[S]):
         """For a fit of ``table`` with the objects of ``gold`` known: the
         statistics of an iteration and the function that scores the result,
         ``score(state, n_iter, converged)`` (see :meth:`gold_parts`)."""
-        stats, claims = self.gold_parts(table, gold)
+        stats, claims = self._gold_parts(table, gold)
 
         def score(state: S, n_iter: int, converged: bool) -> FusionResult:
             self._state = state
@@ -671,17 +675,30 @@ class IterativeModel(TruthModel, Generic[S]):
         return stats, score
 
     def gold_parts(
-        self, table: Table, gold: Gold
+        self, table: Table, gold: Mapping[Any, Any]
     ) -> tuple[
         Callable[[S], Stats], Callable[[S], tuple[FloatArray, np.ndarray[Any, Any] | None]]
     ]:
         """For a fit of ``table`` (a whole table or one partition of it) with
-        the objects of ``gold`` known: the statistics of an iteration (the
-        known objects' :meth:`gold_stats` plus the others'
-        :meth:`partition_stats`) and the function giving the claim scores
-        from a state, in the table's claim order (as :meth:`claim_scores`).
-        Each part is scored with what it keeps of its own (GLAD's item
-        difficulties)."""
+        the known values ``gold`` (``{object id: value}``; objects not in
+        ``table`` are ignored): the statistics of an iteration (the known
+        objects' :meth:`gold_stats` plus the others' :meth:`partition_stats`)
+        and the function giving the claim scores from a state, in the
+        table's claim order (as :meth:`claim_scores`). Each part is scored
+        with what it keeps of its own (GLAD's item difficulties).
+
+        Raises
+        ------
+        InvalidTableError
+            A known value of the wrong kind; the message names the object.
+        """
+        return self._gold_parts(table, resolve_gold(table, gold))
+
+    def _gold_parts(
+        self, table: Table, gold: Gold
+    ) -> tuple[
+        Callable[[S], Stats], Callable[[S], tuple[FloatArray, np.ndarray[Any, Any] | None]]
+    ]:
         known = gold.object_mask(table.n_objects)
         rest = select_objects(table, ~known) if not known.all() else None
         given = select_objects(table, known)
