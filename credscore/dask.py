@@ -160,7 +160,7 @@ def fuse(
         reported with probability 1, as in :meth:`TruthModel.fit
         <credscore.models.TruthModel.fit>`; objects not in the table are
         ignored. Models that fit partition by partition (Dawid-Skene,
-        one-coin, GLAD, Accu, CRH, CATD, TruthFinder, ...) hold the known
+        one-coin, GLAD, Accu, CRH, CATD, TruthFinder, Sums, ...) hold the known
         objects on the partitions where they live; the others
         (:class:`~credscore.models.IBCC`, ``corroboration``, ``accu-copy``,
         ...) are fitted on the gathered table.

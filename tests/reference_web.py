@@ -66,18 +66,36 @@ def _prior(f: Facts, prior: str) -> dict[Claim, float]:
 
 
 def sums(
-    rows: Sequence[Row], iterations: int, *, average_log: bool = False, prior: str = "voted"
+    rows: Sequence[Row],
+    iterations: int,
+    *,
+    average_log: bool = False,
+    prior: str = "voted",
+    gold: dict[Hashable, Hashable] | None = None,
 ) -> tuple[dict[Hashable, float], dict[Claim, float]]:
+    """With ``gold`` ({object: known value}), before each trust update every
+    known object's whole belief goes to its known value (none when no source
+    gave it), and the result reports it at probability 1."""
     f = Facts(rows)
+    known = gold or {}
     belief = _prior(f, prior)
     trust: dict[Hashable, float] = {}
     for _ in range(iterations):
+        for o, v in known.items():
+            total = sum(belief[c] for c in f.rivals[o])
+            for c in f.rivals[o]:
+                belief[c] = total if c[1] == v else 0.0
         for s, cs in f.claims_of.items():
             total = sum(belief[c] for c in cs)
             trust[s] = math.log(len(cs)) * total / len(cs) if average_log else total
         trust = _by_max(trust)
         belief = {c: sum(trust[s] for s in f.sources_of[c]) for c in f.claims}
-    return trust, f.normalize_within_objects(belief)
+    prob = f.normalize_within_objects(belief)
+    for o, v in known.items():
+        if (o, v) in f.sources_of:
+            for c in f.rivals[o]:
+                prob[c] = 1.0 if c[1] == v else 0.0
+    return trust, prob
 
 
 def investment(

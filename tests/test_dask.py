@@ -218,8 +218,8 @@ def test_gold_refused_or_wrong(client: Any) -> None:
     wrong kind names its object; gold must be a mapping."""
     rows = make_rows(10, seed=14)
     frame = dd.from_pandas(rows, npartitions=2)
-    with pytest.raises(GoldNotSupportedError, match="sums"):
-        fuse(frame, "sums", client=client, gold={0: "a"})
+    with pytest.raises(GoldNotSupportedError, match="investment"):
+        fuse(frame, "investment", client=client, gold={0: "a"})
     with pytest.raises(TypeError, match="gold: expected a mapping"):
         fuse(frame, "dawid-skene", client=client, gold=[(0, "a")])
     numbers = dd.from_pandas(make_rows(10, seed=14, numeric=True), npartitions=2)

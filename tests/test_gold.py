@@ -49,6 +49,8 @@ GOLD_MODELS = [
     "crh",
     "catd",
     "truthfinder",
+    "sums",
+    "average-log",
 ]
 
 

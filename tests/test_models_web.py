@@ -47,7 +47,7 @@ def _compare(
     **ref_kwargs: Any,
 ) -> None:
     table = Table.from_rows(rows)
-    result = model.fit_score(table)
+    result = model.fit_score(table, gold=ref_kwargs.get("gold"))
     trust, prob = reference(rows, iterations, **ref_kwargs)
     got_trust = result.reliabilities()
     for s, r in trust.items():
@@ -64,6 +64,28 @@ def _compare(
 def test_sums_matches_reference(rows: list[Row], n: int, prior: str) -> None:
     """Sums equals the dict-and-loop Sums of Pasternack & Roth (2010)."""
     _compare(rows, get_model("sums", max_iter=n, tol=0, prior=prior), ref.sums, n, prior=prior)
+
+
+@given(
+    small_tables(),
+    st.integers(1, 6),
+    st.sampled_from(["voted", "uniform"]),
+    st.booleans(),
+    st.data(),
+)
+def test_sums_and_average_log_with_gold_match_reference(
+    rows: list[Row], n: int, prior: str, average_log: bool, data: st.DataObject
+) -> None:
+    """With known values (some of them values no source gave for the object),
+    Sums and Average-Log equal the reference that gives each known object's
+    whole belief to its known value before every trust update."""
+    objects = sorted({o for _, o, _ in rows})
+    values = sorted({v for _, _, v in rows})
+    chosen = data.draw(st.lists(st.sampled_from(objects), unique=True))
+    gold = {o: data.draw(st.sampled_from(values)) for o in chosen}
+    name = "average-log" if average_log else "sums"
+    model = get_model(name, max_iter=n, tol=0, prior=prior)
+    _compare(rows, model, ref.sums, n, average_log=average_log, prior=prior, gold=gold)
 
 
 @given(small_tables(), st.integers(1, 6), st.sampled_from(["voted", "uniform"]))

@@ -25,6 +25,11 @@ of its object's claims (uniform over the object's claims when they are all
 zero, which happens only when every source asserting them has zero trust).
 These are ranking scores turned into shares, not calibrated probabilities.
 
+Known values (``fit(table, gold=...)``, Sums and Average-Log): before every
+trust update a known object's whole belief (the sum over its claims) goes to
+its known value and none to its other claims, which keeps it on the scale of
+the unknown objects' beliefs.
+
 References
 ----------
 .. [1] J. M. Kleinberg, "Authoritative sources in a hyperlinked environment",
@@ -44,6 +49,7 @@ import numpy.typing as npt
 from credscore import _validators as _v
 from credscore.kernels import backend as _backend
 from credscore.kernels import segments as _kernels
+from credscore.models._gold import Gold
 from credscore.models.base import (
     BaseState,
     FloatArray,
@@ -160,6 +166,24 @@ class _SumsFamily(IterativeModel[State]):
         return {
             "belief_sum": np.bincount(
                 ix.source, weights=np.take(belief, ix.claim), minlength=n_sources
+            )
+        }
+
+    def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
+        """The statistics of known objects: each object's whole belief (the
+        sum over its claims, from the prior in the first iteration, else
+        from the trust) goes to its known value and none to the others, so
+        that its claims keep the scale of the unknown ones and its
+        probabilities are 1 and 0 (Pasternack & Roth's prior knowledge,
+        on the unnormalised beliefs of the module notes)."""
+        ix = _index(part, local)
+        belief = _prior(part, self.prior) if state["first"] else self._beliefs(part, state, local)
+        total = np.bincount(part.claim_object, weights=belief, minlength=part.n_objects)
+        held = gold.right_claims(part.n_claims) * total[part.claim_object]
+        n_sources = state["reliability"].shape[0]
+        return {
+            "belief_sum": np.bincount(
+                ix.source, weights=np.take(held, ix.claim), minlength=n_sources
             )
         }
 
