@@ -252,7 +252,8 @@ def fuse(
         if isinstance(fitted, IterativeModel):
             whole = None
             in_memory = gold is not None and not _gold_by_parts(fitted)
-            if fitted.init_reads == "table" or in_memory:  # gathered for the start anyway
+            # gathered for the start, or for a gold fit of the model's own
+            if fitted.init_reads == "table" or in_memory:
                 whole = _gather_table(client, infos, source_ids, bool(numeric), True)
                 if in_memory or fitted.fits_whole_table(whole):
                     return fitted.fit_score(whole, gold=gold)

@@ -205,6 +205,23 @@ def _weighted_lower_median(part: Table, v: FloatArray, w: FloatArray) -> FloatAr
     return out
 
 
+def _scaled(part: Table, local: dict[str, Any], dist: FloatArray) -> FloatArray:
+    """Each answer's distance divided by the spread of its object's answers
+    (0 where they all agree)."""
+    sd = _object_std(part, local)[part.object]
+    out: FloatArray = np.divide(dist, sd, out=np.zeros_like(dist), where=sd > 0)
+    return out
+
+
+def _loss_stats(part: Table, state: State, loss: FloatArray) -> Stats:
+    """Each source's summed loss and its number of answers."""
+    n_src = state["weight"].shape[0]
+    return {
+        "loss": np.bincount(part.source, weights=loss, minlength=n_src),
+        "count": np.bincount(part.source, minlength=n_src).astype(np.float64),
+    }
+
+
 @attrs.define(kw_only=True)
 class _LossWeighted(IterativeModel[State]):
     kinds: ClassVar[frozenset[str]] = frozenset({"categorical", "numeric"})
@@ -243,37 +260,27 @@ class _LossWeighted(IterativeModel[State]):
             tot = np.bincount(part.object, weights=w, minlength=part.n_objects)
             est = np.bincount(part.object, weights=w * v, minlength=part.n_objects) / tot
             dist = (v - est[part.object]) ** 2
-        sd = _object_std(part, local)[part.object]
-        loss = np.divide(dist, sd, out=np.zeros_like(dist), where=sd > 0)
+        loss = _scaled(part, local, dist)
         if not with_prob:
             return None, est, loss
         return closeness_probability(part, est, state["weight"]), est, loss
 
     def partition_stats(self, part: Table, state: State, local: dict[str, Any]) -> Stats:
         _, _, loss = self._truths(part, state, local, with_prob=False)
-        n_src = state["weight"].shape[0]
-        return {
-            "loss": np.bincount(part.source, weights=loss, minlength=n_src),
-            "count": np.bincount(part.source, minlength=n_src).astype(np.float64),
-        }
+        return _loss_stats(part, state, loss)
 
     def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
         """The losses of the known objects' answers against their known
         values: 0-1 on labels; on numbers the distance divided by the
         spread of the object's answers, as for the others."""
-        n_src = state["weight"].shape[0]
         if part.numeric:
             v = np.asarray(part.claim_value, dtype=np.float64)[part.claim]
             diff = v - gold.numbers(part.n_objects)[part.object]
             dist = np.abs(diff) if self._loss_kind() == "absolute" else diff * diff
-            sd = _object_std(part, local)[part.object]
-            loss = np.divide(dist, sd, out=np.zeros_like(dist), where=sd > 0)
+            loss = _scaled(part, local, dist)
         else:
             loss = 1.0 - gold.right_claims(part.n_claims)[part.claim]
-        return {
-            "loss": np.bincount(part.source, weights=loss, minlength=n_src),
-            "count": np.bincount(part.source, minlength=n_src).astype(np.float64),
-        }
+        return _loss_stats(part, state, loss)
 
     def _weights(self, state: State, loss: FloatArray) -> FloatArray:
         raise NotImplementedError

@@ -162,12 +162,7 @@ class _SumsFamily(IterativeModel[State]):
                     src, claim, trust, part.n_claims, n_sources, cache=local
                 )
             }
-        belief = _prior(part, self.prior)
-        return {
-            "belief_sum": np.bincount(
-                ix.source, weights=np.take(belief, ix.claim), minlength=n_sources
-            )
-        }
+        return self._belief_sums(part, state, local, _prior(part, self.prior))
 
     def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
         """The statistics of known objects: each object's whole belief (the
@@ -176,14 +171,20 @@ class _SumsFamily(IterativeModel[State]):
         that its claims keep the scale of the unknown ones and its
         probabilities are 1 and 0 (Pasternack & Roth's prior knowledge,
         on the unnormalised beliefs of the module notes)."""
-        ix = _index(part, local)
         belief = _prior(part, self.prior) if state["first"] else self._beliefs(part, state, local)
         total = np.bincount(part.claim_object, weights=belief, minlength=part.n_objects)
         held = gold.right_claims(part.n_claims) * total[part.claim_object]
+        return self._belief_sums(part, state, local, held)
+
+    def _belief_sums(
+        self, part: Table, state: State, local: dict[str, Any], belief: FloatArray
+    ) -> Stats:
+        """Each source's sum of the beliefs of its claims."""
+        ix = _index(part, local)
         n_sources = state["reliability"].shape[0]
         return {
             "belief_sum": np.bincount(
-                ix.source, weights=np.take(held, ix.claim), minlength=n_sources
+                ix.source, weights=np.take(belief, ix.claim), minlength=n_sources
             )
         }
 

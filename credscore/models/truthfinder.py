@@ -253,13 +253,16 @@ class TruthFinder(IterativeModel[State]):
         z = self.gamma * self._adjusted(part, state, local)
         with np.errstate(over="ignore"):
             miss = 1.0 / (1.0 + np.exp(z))  # 1 - s(f); e^z = inf gives 0
-        ix = _index(part, local)
-        n_sources = state["reliability"].shape[0]
-        return {"miss": _kernels.gather_sum(ix.source, miss, ix.claim, n_sources)}
+        return self._miss_stats(part, state, local, miss)
 
     def gold_stats(self, part: Table, state: State, local: dict[str, Any], gold: Gold) -> Stats:
         """The known objects' facts at confidence 1 (the known value) or 0."""
-        miss = 1.0 - gold.right_claims(part.n_claims)
+        return self._miss_stats(part, state, local, 1.0 - gold.right_claims(part.n_claims))
+
+    def _miss_stats(
+        self, part: Table, state: State, local: dict[str, Any], miss: FloatArray
+    ) -> Stats:
+        """Each source's summed ``1 - confidence`` of its facts."""
         ix = _index(part, local)
         n_sources = state["reliability"].shape[0]
         return {"miss": _kernels.gather_sum(ix.source, miss, ix.claim, n_sources)}
