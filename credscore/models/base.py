@@ -321,7 +321,15 @@ def with_known_values(result: FusionResult, gold: Mapping[Any, Any]) -> FusionRe
     """``result`` (of a fit given the known values ``gold``, ``{object id:
     value}``) reporting each known object of its table at its known value
     with probability 1, as :meth:`TruthModel.fit` returns it (an object whose
-    known value no source gave keeps the model's probabilities and value)."""
+    known value no source gave keeps the model's probabilities and value).
+
+    Examples
+    --------
+    >>> from credscore.models import Majority
+    >>> t = Table.from_arrays(["a", "b", "c"], ["x", "x", "x"], ["1", "1", "2"])
+    >>> with_known_values(Majority().fit_score(t), {"x": "2"}).truths()
+    {'x': '2'}
+    """
     return _with_known(result, resolve_gold(result.table, gold))
 
 
@@ -691,6 +699,21 @@ class IterativeModel(TruthModel, Generic[S]):
         ------
         InvalidTableError
             A known value of the wrong kind; the message names the object.
+
+        Examples
+        --------
+        >>> from credscore.models import OneCoin
+        >>> t = Table.from_arrays(["a", "b", "a", "b"], ["x", "x", "y", "y"],
+        ...                       ["1", "2", "1", "1"])
+        >>> model = OneCoin()
+        >>> stats, claims = model.gold_parts(t, {"x": "2"})
+        >>> state = model.update_state(model.init_state(t), stats(model.init_state(t)))
+        >>> a, b = state["reliability"]  # b gave the known value of x, a did not
+        >>> bool(b > a)
+        True
+        >>> prob, _ = claims(state)  # one per claim of t
+        >>> len(prob) == t.n_claims
+        True
         """
         return self._gold_parts(table, resolve_gold(table, gold))
 
