@@ -22,6 +22,7 @@ from distributed import Client, LocalCluster  # noqa: E402
 from credscore.dask import fuse  # noqa: E402
 from credscore.errors import (  # noqa: E402
     ConvergenceWarning,
+    CredscoreWarning,
     GoldNotSupportedError,
     InvalidTableError,
 )
@@ -225,6 +226,12 @@ def test_gold_refused_or_wrong(client: Any) -> None:
     numbers = dd.from_pandas(make_rows(10, seed=14, numeric=True), npartitions=2)
     with pytest.raises(InvalidTableError, match="object 3"):
         fuse(numbers, "crh", client=client, gold={3: "high"})
+    # object ids are integers here: "3" names none of them
+    with pytest.raises(InvalidTableError, match="object '3' is text"):
+        fuse(frame, "dawid-skene", client=client, gold={"3": "a"})
+    for name in ("dawid-skene", "ebcc"):  # on the partitions, and gathered
+        with pytest.warns(CredscoreWarning, match=r"1 of 2 known values .*the first: 99\)"):
+            fuse(frame, name, client=client, gold={99: "a", 3: "a"})
 
 
 @settings(max_examples=8, deadline=None)

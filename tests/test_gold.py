@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from test_models_crowd import tables
 
 from credscore import fuse
-from credscore.errors import GoldNotSupportedError, InvalidTableError
+from credscore.errors import CredscoreWarning, GoldNotSupportedError, InvalidTableError
 from credscore.models import (
     BWA,
     CATD,
@@ -233,6 +233,47 @@ def test_bad_gold_is_a_named_error() -> None:
         resolve_gold(num, {"x": "one"})
     g = resolve_gold(t, {"nowhere": "1", "y": "1"})
     assert g.n_ignored == 1 and g.objects.tolist() == [1]
+    assert g.first_ignored == "nowhere"
+
+
+def test_gold_ids_of_another_kind_are_a_named_error() -> None:
+    """``{1: ...}`` on a table whose object ids are text (as a file gives
+    them), or ``{"1": ...}`` on integer ids, names no object: an error that
+    names the object and says how to write it, not a fit that silently
+    ignores the known values."""
+    text_ids = Table.from_rows([("a", "1", "u"), ("b", "1", "v"), ("a", "2", "u")])
+    with pytest.raises(InvalidTableError, match=r"object 1 is a number .* text, .*'1'"):
+        DawidSkene().fit(text_ids, gold={1: "v"})
+    int_ids = Table.from_arrays(["a", "b", "a"], [1, 1, 2], ["u", "v", "u"])
+    with pytest.raises(
+        InvalidTableError, match=r"object '1' is text .* numbers, .*write it as 1\)"
+    ):
+        OneCoin().fit(int_ids, gold={"1": "v"})
+    with pytest.raises(
+        InvalidTableError, match=r"object 'one' is text .* numbers, so it names no object$"
+    ):
+        resolve_gold(int_ids, {"one": "v"})
+    # the same kind, or a number for a number, matches
+    assert DawidSkene().fit_score(text_ids, gold={"1": "v"}).truths()["1"] == "v"
+    assert DawidSkene().fit_score(int_ids, gold={np.int64(1): "v"}).truths()[1] == "v"
+
+
+@pytest.mark.parametrize("name", ["dawid-skene", "corroboration", "accu-copy", "ebcc"])
+def test_known_values_of_absent_objects_warn_and_change_nothing(name: str) -> None:
+    """Known values of objects that are not in the table are left out with a
+    warning that counts them and names the first; the fit is the one
+    without them."""
+    t = Table.from_rows(
+        [("a", "x", "1"), ("b", "x", "2"), ("c", "x", "2"), ("a", "y", "1"), ("b", "y", "1")]
+    )
+    plain = get_model(name).fit_score(t, gold={"x": "1"})
+    with pytest.warns(CredscoreWarning, match=r"2 of 3 known values .* \(the first: 'X'\)"):
+        extra = get_model(name).fit_score(t, gold={"X": "2", "x": "1", "z": "1"})
+    np.testing.assert_array_equal(extra.claim_probability, plain.claim_probability)
+    np.testing.assert_array_equal(extra.reliability, plain.reliability)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CredscoreWarning)
+        get_model(name).fit(t, gold={"x": "1"})  # all present: no warning
 
 
 @given(tables(), st.data())

@@ -9,6 +9,7 @@ confusion matrix) directly, and report them with probability 1.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,10 +17,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from credscore.errors import InvalidTableError
+from credscore.errors import CredscoreWarning, InvalidTableError, outside_stacklevel
 from credscore.table.table import Table
 
-__all__ = ["Gold", "clamp_probability", "resolve_gold", "select_objects"]
+__all__ = ["Gold", "clamp_probability", "resolve_gold", "select_objects", "warn_ignored"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -33,6 +34,8 @@ class Gold:
     claims: IntArray  #: the claim holding each one's known value, or -1 when no source gave it
     values: np.ndarray[Any, Any]  #: the known values
     n_ignored: int  #: gold entries whose object is not in the table
+    #: the first of those entries' object id (None when there is none)
+    first_ignored: Any = None
 
     def object_mask(self, n_objects: int) -> npt.NDArray[np.bool_]:
         out = np.zeros(n_objects, dtype=bool)
@@ -106,9 +109,9 @@ def _key(v: Any) -> Any:
 def resolve_gold(table: Table, gold: Mapping[Any, Any]) -> Gold:
     """``{object id: value}`` as indices into ``table``.
 
-    Objects not in the table are left out (counted in ``n_ignored``). A
-    value is matched to the object's claims with ``==``; on a numeric table
-    the values must be numbers.
+    Objects not in the table are left out (counted in ``n_ignored``; see
+    :func:`warn_ignored`). A value is matched to the object's claims with
+    ``==``; on a numeric table the values must be numbers.
 
     Raises
     ------
@@ -116,7 +119,10 @@ def resolve_gold(table: Table, gold: Mapping[Any, Any]) -> Gold:
         ``gold`` is not a mapping.
     InvalidTableError
         A value of the wrong kind (a string on a numeric table, a missing
-        value); the message names the object.
+        value), or an object id that is not in the table and is of another
+        kind than the table's (the number ``1`` where the ids are text, as
+        ``"1"`` read from a file is: it would otherwise be silently left
+        out); the message names the object.
 
     Examples
     --------
@@ -132,9 +138,19 @@ def resolve_gold(table: Table, gold: Mapping[Any, Any]) -> Gold:
     position = {_key(o): i for i, o in enumerate(table.object_ids.tolist())}
     found: list[tuple[int, Any]] = []
     ignored = 0
+    first_ignored: Any = None
+    ids = _id_kind(table.object_ids)
     for obj, value in gold.items():
         i = position.get(_key(obj))
         if i is None:
+            kind = _key_kind(obj)
+            if ids is not None and kind is not None and kind != ids:
+                raise InvalidTableError(
+                    f"gold: object {obj!r} is {_KIND_NAMES[kind]} and the table's object "
+                    f"ids are {_KIND_NAMES[ids + 's']}, so it names no object{_as_kind(obj, ids)}"
+                )
+            if ignored == 0:
+                first_ignored = obj
             ignored += 1
             continue
         if value is None or (isinstance(value, float) and value != value):
@@ -156,7 +172,73 @@ def resolve_gold(table: Table, gold: Mapping[Any, Any]) -> Gold:
             if _key(table.claim_value[c]) == _key(v):
                 claims[n] = c
                 break
-    return Gold(objects=objects, claims=claims, values=values, n_ignored=ignored)
+    return Gold(
+        objects=objects,
+        claims=claims,
+        values=values,
+        n_ignored=ignored,
+        first_ignored=first_ignored,
+    )
+
+
+_KIND_NAMES = {"text": "text", "number": "a number", "texts": "text", "numbers": "numbers"}
+
+
+def _id_kind(ids: np.ndarray[Any, Any]) -> str | None:
+    """``"text"`` or ``"number"`` for an array of object ids of one kind, else None."""
+    if ids.dtype.kind in "US":
+        return "text"
+    if ids.dtype.kind in "iuf":
+        return "number"
+    return None
+
+
+def _key_kind(key: Any) -> str | None:
+    """``"text"`` or ``"number"`` for one gold key, else None (booleans, tuples...)."""
+    if isinstance(key, (str, np.str_)):
+        return "text"
+    if isinstance(key, (int, float, np.integer, np.floating)) and not isinstance(
+        key, (bool, np.bool_)
+    ):
+        return "number"
+    return None
+
+
+def _as_kind(key: Any, kind: str) -> str:
+    """How to write ``key`` as the table's ids are, for the message (empty
+    when it cannot be)."""
+    if kind == "text":
+        return f" (write it as {str(_key(key))!r})"
+    try:
+        number = float(key)
+    except ValueError:
+        return ""
+    return f" (write it as {int(number) if number.is_integer() else number!r})"
+
+
+def warn_ignored(gold: Gold, n_given: int) -> None:
+    """Warn (:class:`~credscore.errors.CredscoreWarning`) when some of the
+    ``n_given`` known values name objects that are not in the table: they
+    are left out of the fit, which is fine for a file of known values that
+    covers more than the table, and a mistake when the ids are misspelt.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> t = Table.from_rows([("a", "x", "1"), ("b", "x", "2")])
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_ignored(resolve_gold(t, {"x": "1", "X": "2"}), 2)
+    >>> print(caught[0].message)
+    gold: 1 of 2 known values name objects not in the table, and are left out (the first: 'X')
+    """
+    if gold.n_ignored:
+        warnings.warn(
+            f"gold: {gold.n_ignored} of {n_given} known values name objects not in the "
+            f"table, and are left out (the first: {gold.first_ignored!r})",
+            CredscoreWarning,
+            stacklevel=outside_stacklevel(),
+        )
 
 
 def clamp_probability(table: Table, prob: FloatArray, gold: Gold) -> FloatArray:

@@ -49,7 +49,13 @@ from credscore.errors import (
 )
 from credscore.io.text import json_scalar, write_json_objects
 from credscore.kernels import segments as _kernels
-from credscore.models._gold import Gold, clamp_probability, resolve_gold, select_objects
+from credscore.models._gold import (
+    Gold,
+    clamp_probability,
+    resolve_gold,
+    select_objects,
+    warn_ignored,
+)
 from credscore.table.table import Table
 
 __all__ = [
@@ -330,7 +336,9 @@ def with_known_values(result: FusionResult, gold: Mapping[Any, Any]) -> FusionRe
     >>> with_known_values(Majority().fit_score(t), {"x": "2"}).truths()
     {'x': '2'}
     """
-    return _with_known(result, resolve_gold(result.table, gold))
+    known = resolve_gold(result.table, gold)
+    warn_ignored(known, len(gold))
+    return _with_known(result, known)
 
 
 def _with_known(result: FusionResult, known: Gold) -> FusionResult:
@@ -382,7 +390,10 @@ class TruthModel(abc.ABC):
         gold : mapping of object id to value, optional
             Known values of some objects, held fixed while the model learns
             (so they teach it the sources' reliabilities) and reported with
-            probability 1. Objects not in the table are ignored. Only models
+            probability 1. Objects not in the table are left out, with a
+            :class:`~credscore.errors.CredscoreWarning`; an object id of
+            another kind than the table's (``1`` for ``"1"``) is an
+            :class:`~credscore.errors.InvalidTableError`. Only models
             whose :meth:`accepts_gold` is true take it; others raise
             :class:`~credscore.errors.GoldNotSupportedError`.
         """
@@ -407,6 +418,7 @@ class TruthModel(abc.ABC):
         if not self.accepts_gold():
             self.estimate_gold(table, resolve_gold(table, {}))  # raises the named error
         known = resolve_gold(table, gold)
+        warn_ignored(known, len(gold))
         return _with_known(self.estimate_gold(table, known), known)
 
     def partial_fit(self: M, table: Table) -> M:
