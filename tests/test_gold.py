@@ -253,6 +253,14 @@ def test_gold_ids_of_another_kind_are_a_named_error() -> None:
         InvalidTableError, match=r"object 'one' is text .* numbers, so it names no object$"
     ):
         resolve_gold(int_ids, {"one": "v"})
+    # a known value of another kind than the table's values would be taken
+    # as a value no source gave (every source wrong) by the models that allow
+    # one (Accu, Sums, CRH, ...)
+    for name in ("accu", "sums", "crh", "corroboration"):
+        with pytest.raises(InvalidTableError, match=r"object '1': the known value 2 is a number"):
+            get_model(name).fit(text_ids, gold={"1": 2})
+    with pytest.raises(InvalidTableError, match=r"known value 'v' is text .* numbers$"):
+        resolve_gold(Table.from_arrays(["a", "b"], ["x", "x"], [1, 2]), {"x": "v"})
     # the same kind, or a number for a number, matches
     assert DawidSkene().fit_score(text_ids, gold={"1": "v"}).truths()["1"] == "v"
     assert DawidSkene().fit_score(int_ids, gold={np.int64(1): "v"}).truths()[1] == "v"

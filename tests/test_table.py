@@ -375,3 +375,31 @@ def test_integer_columns_of_a_dataframe_follow_the_same_rule() -> None:
     t = Table.from_dataframe(df)
     assert not t.numeric and t.integer_labels
     assert t.as_numbers().claim_value.tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("column", ["source", "object", "value"])
+@pytest.mark.parametrize("form", ["list", "object array", "dataframe", "bytes"])
+def test_labels_of_two_kinds_with_one_text_are_refused(column: str, form: str) -> None:
+    """``1`` and ``"1"`` in one column would be one label once numpy makes text
+    of them, silently joining two sources, objects or values: the error names
+    the column, both rows and the label."""
+    pd = pytest.importorskip("pandas")
+    cols: dict[str, list[Any]] = {"source": ["a", "b", "c"], "object": ["x", "x", "y"]}
+    cols["value"] = ["u", "v", "u"]
+    one = b"1" if form == "bytes" else "1"
+    cols[column] = [1, "z", one] if column != "object" else [1, 1, one]
+    if form == "object array":
+        cols[column] = np.array(cols[column], dtype=object)  # type: ignore[assignment]
+    with pytest.raises(InvalidTableError, match=rf"{column}: rows 0 and 2 hold 1 and .*'1'"):
+        if form == "dataframe":
+            Table.from_dataframe(pd.DataFrame(cols))
+        else:
+            Table.from_arrays(cols["source"], cols["object"], cols["value"])
+
+
+def test_labels_of_two_kinds_that_stay_distinct_are_taken_as_text() -> None:
+    """Mixed kinds that no text joins are kept, as text (``1`` becomes ``"1"``)."""
+    t = Table.from_arrays(["a", "b"], [1, "x"], ["u", "v"])
+    assert t.object_ids.tolist() == ["1", "x"] and t.n_objects == 2
+    t = Table.from_arrays(["a", "b"], np.array([1, "x"], dtype=object), ["u", "v"])
+    assert t.object_ids.tolist() == ["1", "x"]

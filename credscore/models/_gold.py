@@ -118,7 +118,8 @@ def resolve_gold(table: Table, gold: Mapping[Any, Any]) -> Gold:
     TypeError
         ``gold`` is not a mapping.
     InvalidTableError
-        A value of the wrong kind (a string on a numeric table, a missing
+        A value of the wrong kind (a string on a numeric table, a number
+        where the table's values are text or the other way round, a missing
         value), or an object id that is not in the table and is of another
         kind than the table's (the number ``1`` where the ids are text, as
         ``"1"`` read from a file is: it would otherwise be silently left
@@ -140,6 +141,7 @@ def resolve_gold(table: Table, gold: Mapping[Any, Any]) -> Gold:
     ignored = 0
     first_ignored: Any = None
     ids = _id_kind(table.object_ids)
+    labels = None if table.numeric else _id_kind(table.claim_value)
     for obj, value in gold.items():
         i = position.get(_key(obj))
         if i is None:
@@ -158,6 +160,14 @@ def resolve_gold(table: Table, gold: Mapping[Any, Any]) -> Gold:
         if table.numeric and not isinstance(_key(value), (int, float)):
             raise InvalidTableError(
                 f"gold: object {obj!r}: expected a number on a numeric table, got {value!r}"
+            )
+        kind = _key_kind(value)
+        if labels is not None and kind is not None and kind != labels:
+            # a value of another kind matches no claim, and would be taken
+            # as a true value that no source gave
+            raise InvalidTableError(
+                f"gold: object {obj!r}: the known value {value!r} is {_KIND_NAMES[kind]} and "
+                f"the table's values are {_KIND_NAMES[labels + 's']}{_as_kind(value, labels)}"
             )
         found.append((i, value))
     found.sort(key=lambda p: p[0])

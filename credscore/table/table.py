@@ -200,8 +200,9 @@ class Table:
         Raises
         ------
         InvalidTableError
-            When lengths differ, the table is empty, or a numeric value is
-            NaN or infinite.
+            When lengths differ, the table is empty, a numeric value is NaN
+            or infinite, or a column holds labels of two kinds that would be
+            one label as text (``1`` and ``"1"``; the message names both rows).
 
         Notes
         -----
@@ -220,9 +221,9 @@ class Table:
         >>> t.claim_value.tolist(), t.source.tolist(), t.object.tolist()
         ([2, 0], [0, 1, 1], [0, 0, 1])
         """
-        src_a = np.asarray(source)
-        obj_a = np.asarray(object)
-        val_a = np.asarray(value)
+        src_a = _as_column(source, "source")
+        obj_a = _as_column(object, "object")
+        val_a = _as_column(value, "value")
         n = src_a.shape[0] if src_a.ndim == 1 else -1
         for name, arr in (("source", src_a), ("object", obj_a), ("value", val_a)):
             if arr.ndim != 1:
@@ -707,6 +708,32 @@ def _union(
     return _readonly(union), old, new
 
 
+def _as_column(column: Any, name: str) -> np.ndarray[Any, Any]:
+    """``numpy.asarray(column)``, refusing a sequence whose labels of different
+    kinds become one label as text (``1`` and ``"1"``: numpy makes both
+    ``"1"``, which would silently join two sources, objects or values)."""
+    arr = np.asarray(column)
+    if arr.dtype.kind in "US" and not isinstance(column, np.ndarray) and arr.ndim == 1:
+        kinds = set(map(type, column))
+        if len(kinds) > 1 and any(not issubclass(k, (str, bytes)) for k in kinds):
+            _refuse_joined(list(column), name)
+    return arr
+
+
+def _refuse_joined(items: list[Any], name: str) -> None:
+    """Raise when two distinct ``items`` have the same text, naming their rows."""
+    first: dict[str, int] = {}
+    for i, x in enumerate(items):
+        x_py = x.item() if isinstance(x, np.generic) else x
+        key = x_py.decode("utf-8", "replace") if isinstance(x_py, bytes) else str(x_py)
+        j = first.setdefault(key, i)
+        if j != i and type(items[j]) is not type(x) and items[j] != x:
+            raise InvalidTableError(
+                f"{name}: rows {j} and {i} hold {show(items[j])} and {show(x)}, which would be "
+                f"one label {key!r} as text; give the column labels of one kind"
+            )
+
+
 def _factorize(a: np.ndarray[Any, Any], name: str) -> tuple[np.ndarray[Any, Any], IntArray]:
     """Sorted unique labels and the int32 index of each entry."""
     if a.dtype.kind == "O":
@@ -715,7 +742,8 @@ def _factorize(a: np.ndarray[Any, Any], name: str) -> tuple[np.ndarray[Any, Any]
             raise InvalidTableError(f"{name}: row {i} is missing")
         try:
             uniq, inv = np.unique(a, return_inverse=True)
-        except TypeError:
+        except TypeError:  # labels of kinds that do not sort together: as text
+            _refuse_joined(a.tolist(), name)
             uniq, inv = np.unique(a.astype(str), return_inverse=True)
     else:
         if a.dtype.kind == "f" and np.isnan(a).any():
