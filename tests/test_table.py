@@ -403,3 +403,31 @@ def test_labels_of_two_kinds_that_stay_distinct_are_taken_as_text() -> None:
     assert t.object_ids.tolist() == ["1", "x"] and t.n_objects == 2
     t = Table.from_arrays(["a", "b"], np.array([1, "x"], dtype=object), ["u", "v"])
     assert t.object_ids.tolist() == ["1", "x"]
+
+
+def test_a_column_read_twice_is_refused(tmp_path: Path) -> None:
+    """A header (or DataFrame) naming a column it reads twice leaves which
+    one is read to chance; one column for two roles is a slip: both are
+    errors that name the column."""
+    pd = pytest.importorskip("pandas")
+    from credscore.table.read import read_gold
+
+    f = tmp_path / "t.csv"
+    f.write_text("source,object,value,value\na,x,1,2\nb,x,2,3\n")
+    with pytest.raises(
+        InvalidTableError, match=r"line 1: .*2 columns named 'value' \(columns 3, 4\)"
+    ):
+        read_table(f)
+    g = tmp_path / "g.csv"
+    g.write_text("object,value,value\nx,1,2\n")
+    with pytest.raises(InvalidTableError, match=r"2 columns named 'value' \(columns 2, 3\)"):
+        read_gold(g)
+    f.write_text("source,object,value,note,note\na,x,1,p,q\nb,x,2,r,s\n")
+    assert read_table(f).n_assertions == 2  # a repeated column that is not read is fine
+    with pytest.raises(InvalidTableError, match="the object and value columns are both 'value'"):
+        read_table(f, object="value")
+    df = pd.DataFrame([["a", "x", "1", "2"]], columns=["source", "object", "value", "value"])
+    with pytest.raises(
+        InvalidTableError, match="value: the DataFrame has 2 columns named 'value'"
+    ):
+        Table.from_dataframe(df)

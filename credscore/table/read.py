@@ -238,14 +238,32 @@ def _columns(
     if time is not None:
         names["time"] = time
     index: dict[str, int] = {}
+    role_of: dict[str, str] = {}
     for role, col in names.items():
         if col not in header:
             raise InvalidTableError(
                 f"{where}, line 1: no {role} column {col!r} in the header "
                 f"(columns: {', '.join(repr(h) for h in header)})"
             )
+        _one_column(where, header, role, col)
+        if col in role_of:
+            raise InvalidTableError(
+                f"{where}: the {role_of[col]} and {role} columns are both {col!r}"
+            )
+        role_of[col] = role
         index[role] = header.index(col)
     return names, index
+
+
+def _one_column(where: str, header: list[str], role: str, col: str) -> None:
+    """Refuse a header that names a column it reads more than once (which
+    one would be read is a guess)."""
+    at = [i + 1 for i, h in enumerate(header) if h == col]
+    if len(at) > 1:
+        raise InvalidTableError(
+            f"{where}, line 1: the header has {len(at)} columns named {col!r} "
+            f"(columns {', '.join(map(str, at))}), the {role} column; rename all but one"
+        )
 
 
 def _read_simple(
@@ -454,6 +472,7 @@ def _read_gold(
                     f"{path}, line 1: no {role} column (looked for "
                     f"{', '.join(map(repr, names))}; columns: {', '.join(map(repr, header))})"
                 )
+            _one_column(str(path), header, role, header[found])
             cols.append(found)
         gold: dict[Any, Any] = {}
         for row in reader:

@@ -562,6 +562,11 @@ class Table:
                     f"{role}: no column {col!r} in the DataFrame "
                     f"(columns: {', '.join(map(str, df.columns))})"
                 )
+            copies = int(np.sum(np.asarray(df.columns == col)))
+            if copies > 1:
+                raise InvalidTableError(
+                    f"{role}: the DataFrame has {copies} columns named {col!r}; rename all but one"
+                )
         arrays: dict[str, np.ndarray[Any, Any]] = {}
         for role, col in wanted.items():
             series = df[col]
