@@ -431,3 +431,32 @@ def test_a_column_read_twice_is_refused(tmp_path: Path) -> None:
         InvalidTableError, match="value: the DataFrame has 2 columns named 'value'"
     ):
         Table.from_dataframe(df)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_times_are_read_as_numbers_or_iso_times(tmp_path: Path, fast: bool) -> None:
+    """Times compare as numbers ("9" before "10"), else as ISO 8601 times in
+    UTC (a time with a zone can come before one whose text sorts first);
+    anything else compares as text, with a warning naming a cell; zoned and
+    zone-less times together are an error. Both readers (the plain one and
+    the quoted-cell one) agree."""
+    quote = '"' if not fast else ""
+
+    def latest(times: list[str]) -> str:
+        f = tmp_path / "t.csv"
+        lines = ["source,object,value,time"]
+        lines += [f"a,x,v{i},{quote}{t}{quote}" for i, t in enumerate(times)]
+        f.write_text("\n".join(lines) + "\n")
+        t = read_table(f, time="time")
+        values = t.claim_value[t.claim[t.source == 0]].tolist()
+        assert len(values) == 1
+        return str(values[0])
+
+    assert latest(["10", "9"]) == "v0"
+    # 01:00 at +05:00 is 20:00 UTC the day before: earlier than 22:00 UTC
+    assert latest(["2024-01-10T01:00+05:00", "2024-01-09T22:00+00:00"]) == "v1"
+    assert latest(["2024-01-10", "2024-01-09T23:00"]) == "v0"
+    with pytest.warns(CredscoreWarning, match="'2024-1-10' is neither a number nor an ISO 8601"):
+        assert latest(["2024-1-10", "2024-1-9"]) == "v1"  # as text, as said
+    with pytest.raises(InvalidTableError, match="mixes times with a zone"):
+        latest(["2024-01-10T01:00Z", "2024-01-09"])

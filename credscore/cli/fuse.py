@@ -111,7 +111,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--source-col", default="source", help="name of the source column")
     p.add_argument("--object-col", default="object", help="name of the object column")
     p.add_argument("--value-col", default="value", help="name of the value column")
-    p.add_argument("--time-col", default=None, help="name of an optional time column")
+    p.add_argument(
+        "--time-col",
+        default=None,
+        help="name of an optional time column (numbers or ISO 8601 times): a source's "
+        "latest value for an object is kept",
+    )
     p.add_argument("--sep", default=None, help="field separator, one character (default: sniffed)")
     p.add_argument(
         "--numeric",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import os
 import warnings
 from collections.abc import Sequence
@@ -62,7 +63,8 @@ def read_table(
     time : str, optional
         Name of a column of times; when a source gives several values for an
         object, the latest wins. Times that all parse as numbers are compared
-        as numbers, otherwise as strings (so use ISO 8601).
+        as numbers, else as ISO 8601 times (in UTC where they have a zone;
+        :func:`parse_times`), else as text with a warning.
     sep : str, optional
         The field separator. Default: a tab for ``.tsv``/``.tab`` files,
         otherwise whichever of ``,`` ``\\t`` ``;`` ``|`` occurs most often in
@@ -194,12 +196,75 @@ def read_table(
         val = _parse_numbers(val, lines, f"{where}", "value", names["value"])
     time_a: np.ndarray[Any, Any] | None = None
     if time is not None:
-        time_a = arrays["time"]
-        with contextlib.suppress(ValueError):
-            time_a = time_a.astype(np.float64)
+        t_labels, t_codes = np.unique(arrays["time"], return_inverse=True)
+        time_a = parse_times(t_labels, where, names["time"])[t_codes.reshape(-1)]
     return Table.from_arrays(
         arrays["source"], arrays["object"], val, time=time_a, numeric=bool(numeric)
     )
+
+
+def parse_times(labels: np.ndarray[Any, Any], where: str, column: str) -> np.ndarray[Any, Any]:
+    """The distinct cells of a time column as sortable keys.
+
+    Numbers when every cell is one; else seconds since 1970 when every cell
+    is an ISO 8601 date or time (:meth:`datetime.datetime.fromisoformat`:
+    ``2024-01-09``, ``2024-01-09T10:00``, ``2024-01-09 10:00:00+02:00``,
+    ``...Z``), times with a zone compared in UTC; else the text itself, with
+    a :class:`~credscore.errors.CredscoreWarning` naming a cell that is
+    neither (text order puts ``2024-1-9`` after ``2024-1-10``, so the value
+    kept as the latest may not be).
+
+    Raises
+    ------
+    InvalidTableError
+        When some times have a zone and others have none (which comes first
+        is then unknown); the message names one of each.
+
+    Examples
+    --------
+    >>> parse_times(np.array(["2024-01-09", "2024-01-10T06:00"]), "t.csv", "time").tolist()
+    [1704758400.0, 1704866400.0]
+    >>> parse_times(np.array(["10", "9"]), "t.csv", "time").tolist()
+    [10.0, 9.0]
+    """
+    with contextlib.suppress(ValueError, TypeError):
+        return labels.astype(np.float64)
+    with warnings.catch_warnings():
+        # numpy parses zone-less ISO times in C; with a zone it warns, and it
+        # reads "NaT" (the loop below then reads them, or warns)
+        warnings.simplefilter("error")
+        with contextlib.suppress(ValueError, TypeError, Warning):
+            parsed = labels.astype("datetime64[us]")
+            if not np.isnat(parsed).any():
+                return parsed.astype(np.int64) / 1e6
+    out = np.empty(labels.shape[0])
+    zoned: str | None = None
+    naive: str | None = None
+    for i, cell in enumerate(labels.tolist()):
+        try:
+            when = dt.datetime.fromisoformat(str(cell))
+        except ValueError:
+            warnings.warn(
+                f"{where}: the {column!r} cell {show(cell)} is neither a number nor an ISO 8601 "
+                "time (2024-01-09, 2024-01-09T10:00); the times are compared as text, "
+                "so the value kept as a source's latest may not be",
+                CredscoreWarning,
+                stacklevel=outside_stacklevel(),
+            )
+            return labels
+        if when.tzinfo is None:
+            naive = naive or str(cell)
+            out[i] = when.replace(tzinfo=dt.timezone.utc).timestamp()
+        else:
+            zoned = zoned or str(cell)
+            out[i] = when.timestamp()
+    if zoned is not None and naive is not None:
+        raise InvalidTableError(
+            f"{where}: the {column!r} column mixes times with a zone ({zoned!r}) and "
+            f"without one ({naive!r}); which comes first is unknown: give every time a "
+            "zone or none"
+        )
+    return out
 
 
 def _warn_skipped(where: str, keep: npt.NDArray[np.bool_], column: str) -> None:
@@ -339,9 +404,7 @@ def _read_simple(
     val_labels = labels["value"]
     time_a: np.ndarray[Any, Any] | None = None
     if time is not None:
-        t_labels: np.ndarray[Any, Any] = labels["time"]
-        with contextlib.suppress(ValueError):
-            t_labels = t_labels.astype(np.float64)
+        t_labels = parse_times(labels["time"], where, names["time"])
         time_a = t_labels[codes["time"]]
     if numeric:
         try:
