@@ -460,3 +460,17 @@ def test_times_are_read_as_numbers_or_iso_times(tmp_path: Path, fast: bool) -> N
         assert latest(["2024-1-10", "2024-1-9"]) == "v1"  # as text, as said
     with pytest.raises(InvalidTableError, match="mixes times with a zone"):
         latest(["2024-01-10T01:00Z", "2024-01-09"])
+
+
+def test_text_times_given_in_memory_are_read_as_a_file_reads_them() -> None:
+    """``Table.from_arrays(time=...)`` with text times: numbers, then ISO 8601
+    times, as :func:`read_table` reads a time column ("9" is before "10")."""
+    t = Table.from_arrays(["a", "a"], ["x", "x"], ["old", "new"], time=["9", "10"])
+    assert t.claim_value.tolist() == ["new"]
+    t = Table.from_arrays(
+        ["a", "a"],
+        ["x", "x"],
+        ["new", "old"],
+        time=["2024-01-10T01:00+05:00", "2024-01-09T22:00Z"],
+    )
+    assert t.claim_value.tolist() == ["old"]

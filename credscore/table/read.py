@@ -4,9 +4,7 @@ standards (:func:`read_gold`), through the one text reader of
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import datetime as dt
 import os
 import warnings
 from collections.abc import Sequence
@@ -26,7 +24,7 @@ from credscore.errors import (
 )
 from credscore.io.text import open_text, sniff_delimiter
 from credscore.table._fastcsv import simple, split_columns
-from credscore.table.table import MAX_NUMERIC, Table
+from credscore.table.table import MAX_NUMERIC, Table, parse_times
 
 __all__ = ["CROWD_COLUMNS", "read_gold", "read_table"]
 
@@ -64,7 +62,7 @@ def read_table(
         Name of a column of times; when a source gives several values for an
         object, the latest wins. Times that all parse as numbers are compared
         as numbers, else as ISO 8601 times (in UTC where they have a zone;
-        :func:`parse_times`), else as text with a warning.
+        :func:`~credscore.table.table.parse_times`), else as text with a warning.
     sep : str, optional
         The field separator. Default: a tab for ``.tsv``/``.tab`` files,
         otherwise whichever of ``,`` ``\\t`` ``;`` ``|`` occurs most often in
@@ -201,70 +199,6 @@ def read_table(
     return Table.from_arrays(
         arrays["source"], arrays["object"], val, time=time_a, numeric=bool(numeric)
     )
-
-
-def parse_times(labels: np.ndarray[Any, Any], where: str, column: str) -> np.ndarray[Any, Any]:
-    """The distinct cells of a time column as sortable keys.
-
-    Numbers when every cell is one; else seconds since 1970 when every cell
-    is an ISO 8601 date or time (:meth:`datetime.datetime.fromisoformat`:
-    ``2024-01-09``, ``2024-01-09T10:00``, ``2024-01-09 10:00:00+02:00``,
-    ``...Z``), times with a zone compared in UTC; else the text itself, with
-    a :class:`~credscore.errors.CredscoreWarning` naming a cell that is
-    neither (text order puts ``2024-1-9`` after ``2024-1-10``, so the value
-    kept as the latest may not be).
-
-    Raises
-    ------
-    InvalidTableError
-        When some times have a zone and others have none (which comes first
-        is then unknown); the message names one of each.
-
-    Examples
-    --------
-    >>> parse_times(np.array(["2024-01-09", "2024-01-10T06:00"]), "t.csv", "time").tolist()
-    [1704758400.0, 1704866400.0]
-    >>> parse_times(np.array(["10", "9"]), "t.csv", "time").tolist()
-    [10.0, 9.0]
-    """
-    with contextlib.suppress(ValueError, TypeError):
-        return labels.astype(np.float64)
-    with warnings.catch_warnings():
-        # numpy parses zone-less ISO times in C; with a zone it warns, and it
-        # reads "NaT" (the loop below then reads them, or warns)
-        warnings.simplefilter("error")
-        with contextlib.suppress(ValueError, TypeError, Warning):
-            parsed = labels.astype("datetime64[us]")
-            if not np.isnat(parsed).any():
-                return parsed.astype(np.int64) / 1e6
-    out = np.empty(labels.shape[0])
-    zoned: str | None = None
-    naive: str | None = None
-    for i, cell in enumerate(labels.tolist()):
-        try:
-            when = dt.datetime.fromisoformat(str(cell))
-        except ValueError:
-            warnings.warn(
-                f"{where}: the {column!r} cell {show(cell)} is neither a number nor an ISO 8601 "
-                "time (2024-01-09, 2024-01-09T10:00); the times are compared as text, "
-                "so the value kept as a source's latest may not be",
-                CredscoreWarning,
-                stacklevel=outside_stacklevel(),
-            )
-            return labels
-        if when.tzinfo is None:
-            naive = naive or str(cell)
-            out[i] = when.replace(tzinfo=dt.timezone.utc).timestamp()
-        else:
-            zoned = zoned or str(cell)
-            out[i] = when.timestamp()
-    if zoned is not None and naive is not None:
-        raise InvalidTableError(
-            f"{where}: the {column!r} column mixes times with a zone ({zoned!r}) and "
-            f"without one ({naive!r}); which comes first is unknown: give every time a "
-            "zone or none"
-        )
-    return out
 
 
 def _warn_skipped(where: str, keep: npt.NDArray[np.bool_], column: str) -> None:

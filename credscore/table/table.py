@@ -24,6 +24,9 @@ by row order), as a later report supersedes an earlier one in a case.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -32,12 +35,12 @@ import numpy as np
 import numpy.typing as npt
 
 from credscore._validators import show
-from credscore.errors import InvalidTableError
+from credscore.errors import CredscoreWarning, InvalidTableError, outside_stacklevel
 from credscore.kernels.codes import compile_by_object, concat_ranges
 from credscore.kernels.segments import compile_codes, factorize
 from credscore.kernels.splice import merger, splice_assertions, splice_claims
 
-__all__ = ["Table"]
+__all__ = ["Table", "parse_times"]
 
 IntArray = npt.NDArray[np.int32]
 IndexArray = npt.NDArray[np.int64]
@@ -185,7 +188,8 @@ class Table:
             One entry per assertion. Labels may be strings or integers.
         time : array-like, optional
             Sortable times; when a source gives several values for one object,
-            the latest wins (ties: the later row).
+            the latest wins (ties: the later row). Text is read as numbers, or
+            else as ISO 8601 times (:func:`parse_times`), as a file's times are.
         numeric : bool, optional
             Treat values as numbers. Default: True when ``value`` has a
             floating-point dtype. Integer values, unless ``numeric`` says
@@ -262,6 +266,9 @@ class Table:
             time_a = np.asarray(time)
             if time_a.shape != (n,):
                 raise InvalidTableError(f"time: has shape {time_a.shape}, expected ({n},)")
+            if time_a.dtype.kind in "US":  # text: as numbers or ISO 8601 times
+                t_labels, t_codes = np.unique(time_a, return_inverse=True)
+                time_a = parse_times(t_labels, "time", "time")[t_codes.reshape(-1)]
         table = cls._from_codes(
             source_ids, src_i, object_ids, obj_i, value_ids, val_i, time=time_a, numeric=numeric
         )
@@ -711,6 +718,70 @@ def _union(
     new[known] = old[at[known]]
     new[~known] = rank[a.shape[0] :]
     return _readonly(union), old, new
+
+
+def parse_times(labels: np.ndarray[Any, Any], where: str, column: str) -> np.ndarray[Any, Any]:
+    """The distinct cells of a time column as sortable keys.
+
+    Numbers when every cell is one; else seconds since 1970 when every cell
+    is an ISO 8601 date or time (:meth:`datetime.datetime.fromisoformat`:
+    ``2024-01-09``, ``2024-01-09T10:00``, ``2024-01-09 10:00:00+02:00``,
+    ``...Z``), times with a zone compared in UTC; else the text itself, with
+    a :class:`~credscore.errors.CredscoreWarning` naming a cell that is
+    neither (text order puts ``2024-1-9`` after ``2024-1-10``, so the value
+    kept as the latest may not be).
+
+    Raises
+    ------
+    InvalidTableError
+        When some times have a zone and others have none (which comes first
+        is then unknown); the message names one of each.
+
+    Examples
+    --------
+    >>> parse_times(np.array(["2024-01-09", "2024-01-10T06:00"]), "t.csv", "time").tolist()
+    [1704758400.0, 1704866400.0]
+    >>> parse_times(np.array(["10", "9"]), "t.csv", "time").tolist()
+    [10.0, 9.0]
+    """
+    with contextlib.suppress(ValueError, TypeError):
+        return labels.astype(np.float64)
+    with warnings.catch_warnings():
+        # numpy parses zone-less ISO times in C; with a zone it warns, and it
+        # reads "NaT" (the loop below then reads them, or warns)
+        warnings.simplefilter("error")
+        with contextlib.suppress(ValueError, TypeError, Warning):
+            parsed = labels.astype("datetime64[us]")
+            if not np.isnat(parsed).any():
+                return parsed.astype(np.int64) / 1e6
+    out = np.empty(labels.shape[0])
+    zoned: str | None = None
+    naive: str | None = None
+    for i, cell in enumerate(labels.tolist()):
+        try:
+            when = dt.datetime.fromisoformat(str(cell))
+        except ValueError:
+            warnings.warn(
+                f"{where}: the {column!r} cell {show(cell)} is neither a number nor an ISO 8601 "
+                "time (2024-01-09, 2024-01-09T10:00); the times are compared as text, "
+                "so the value kept as a source's latest may not be",
+                CredscoreWarning,
+                stacklevel=outside_stacklevel(),
+            )
+            return labels
+        if when.tzinfo is None:
+            naive = naive or str(cell)
+            out[i] = when.replace(tzinfo=dt.timezone.utc).timestamp()
+        else:
+            zoned = zoned or str(cell)
+            out[i] = when.timestamp()
+    if zoned is not None and naive is not None:
+        raise InvalidTableError(
+            f"{where}: the {column!r} column mixes times with a zone ({zoned!r}) and "
+            f"without one ({naive!r}); which comes first is unknown: give every time a "
+            "zone or none"
+        )
+    return out
 
 
 def _as_column(column: Any, name: str) -> np.ndarray[Any, Any]:
