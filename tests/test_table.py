@@ -437,9 +437,9 @@ def test_a_column_read_twice_is_refused(tmp_path: Path) -> None:
 def test_times_are_read_as_numbers_or_iso_times(tmp_path: Path, fast: bool) -> None:
     """Times compare as numbers ("9" before "10"), else as ISO 8601 times in
     UTC (a time with a zone can come before one whose text sorts first);
-    anything else compares as text, with a warning naming a cell; zoned and
-    zone-less times together are an error. Both readers (the plain one and
-    the quoted-cell one) agree."""
+    anything else compares as text, with a warning naming a cell; a time
+    without a zone is taken as UTC. Both readers (the plain one and the
+    quoted-cell one) agree."""
     quote = '"' if not fast else ""
 
     def latest(times: list[str]) -> str:
@@ -458,8 +458,8 @@ def test_times_are_read_as_numbers_or_iso_times(tmp_path: Path, fast: bool) -> N
     assert latest(["2024-01-10", "2024-01-09T23:00"]) == "v0"
     with pytest.warns(CredscoreWarning, match="'2024-1-10' is neither a number nor an ISO 8601"):
         assert latest(["2024-1-10", "2024-1-9"]) == "v1"  # as text, as said
-    with pytest.raises(InvalidTableError, match="mixes times with a zone"):
-        latest(["2024-01-10T01:00Z", "2024-01-09"])
+    # a time without a zone is taken as UTC, as in a case file
+    assert latest(["2024-01-10T01:00+05:00", "2024-01-09T21:00"]) == "v1"
 
 
 def test_text_times_given_in_memory_are_read_as_a_file_reads_them() -> None:

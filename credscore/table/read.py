@@ -61,7 +61,7 @@ def read_table(
     time : str, optional
         Name of a column of times; when a source gives several values for an
         object, the latest wins. Times that all parse as numbers are compared
-        as numbers, else as ISO 8601 times (in UTC where they have a zone;
+        as numbers, else as ISO 8601 times (in UTC, a time without a zone taken as UTC;
         :func:`~credscore.table.table.parse_times`), else as text with a warning.
     sep : str, optional
         The field separator. Default: a tab for ``.tsv``/``.tab`` files,

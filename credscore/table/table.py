@@ -724,23 +724,20 @@ def parse_times(labels: np.ndarray[Any, Any], where: str, column: str) -> np.nda
     """The distinct cells of a time column as sortable keys.
 
     Numbers when every cell is one; else seconds since 1970 when every cell
-    is an ISO 8601 date or time (:meth:`datetime.datetime.fromisoformat`:
-    ``2024-01-09``, ``2024-01-09T10:00``, ``2024-01-09 10:00:00+02:00``,
-    ``...Z``), times with a zone compared in UTC; else the text itself, with
-    a :class:`~credscore.errors.CredscoreWarning` naming a cell that is
+    is an ISO 8601 date or time (``2024-01-09``, ``2024-01-09T10:00``,
+    ``2024-01-09 10:00:00+02:00``, ``...Z``): a time with an offset is taken
+    to UTC and one without is taken as UTC, as a case file's times are
+    (:func:`credscore.case.parse_time`); else the text itself, with a
+    :class:`~credscore.errors.CredscoreWarning` naming a cell that is
     neither (text order puts ``2024-1-9`` after ``2024-1-10``, so the value
     kept as the latest may not be).
-
-    Raises
-    ------
-    InvalidTableError
-        When some times have a zone and others have none (which comes first
-        is then unknown); the message names one of each.
 
     Examples
     --------
     >>> parse_times(np.array(["2024-01-09", "2024-01-10T06:00"]), "t.csv", "time").tolist()
     [1704758400.0, 1704866400.0]
+    >>> parse_times(np.array(["2024-01-10T01:00+05:00", "2024-01-09T22:00"]), "t", "time").tolist()
+    [1704830400.0, 1704837600.0]
     >>> parse_times(np.array(["10", "9"]), "t.csv", "time").tolist()
     [10.0, 9.0]
     """
@@ -755,8 +752,6 @@ def parse_times(labels: np.ndarray[Any, Any], where: str, column: str) -> np.nda
             if not np.isnat(parsed).any():
                 return parsed.astype(np.int64) / 1e6
     out = np.empty(labels.shape[0])
-    zoned: str | None = None
-    naive: str | None = None
     for i, cell in enumerate(labels.tolist()):
         try:
             when = dt.datetime.fromisoformat(str(cell))
@@ -770,17 +765,8 @@ def parse_times(labels: np.ndarray[Any, Any], where: str, column: str) -> np.nda
             )
             return labels
         if when.tzinfo is None:
-            naive = naive or str(cell)
-            out[i] = when.replace(tzinfo=dt.timezone.utc).timestamp()
-        else:
-            zoned = zoned or str(cell)
-            out[i] = when.timestamp()
-    if zoned is not None and naive is not None:
-        raise InvalidTableError(
-            f"{where}: the {column!r} column mixes times with a zone ({zoned!r}) and "
-            f"without one ({naive!r}); which comes first is unknown: give every time a "
-            "zone or none"
-        )
+            when = when.replace(tzinfo=dt.timezone.utc)
+        out[i] = when.timestamp()
     return out
 
 
