@@ -159,8 +159,9 @@ def fuse(
         Known values of some objects, held fixed while the model learns and
         reported with probability 1, as in :meth:`TruthModel.fit
         <credscore.models.TruthModel.fit>`; objects not in the table are
-        left out with a :class:`~credscore.errors.CredscoreWarning`. Models that fit partition by partition (Dawid-Skene,
-        one-coin, GLAD, Accu, CRH, CATD, TruthFinder, Sums, ...) hold the known
+        left out with a :class:`~credscore.errors.CredscoreWarning`. Models
+        that fit partition by partition (Dawid-Skene, one-coin, GLAD, Accu,
+        CRH, CATD, TruthFinder, Sums, ...) hold the known
         objects on the partitions where they live; the others
         (:class:`~credscore.models.IBCC`, ``corroboration``, ``accu-copy``,
         ...) are fitted on the gathered table.

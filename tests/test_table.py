@@ -456,8 +456,11 @@ def test_times_are_read_as_numbers_or_iso_times(tmp_path: Path, fast: bool) -> N
     # 01:00 at +05:00 is 20:00 UTC the day before: earlier than 22:00 UTC
     assert latest(["2024-01-10T01:00+05:00", "2024-01-09T22:00+00:00"]) == "v1"
     assert latest(["2024-01-10", "2024-01-09T23:00"]) == "v0"
-    with pytest.warns(CredscoreWarning, match="'2024-1-10' is neither a number nor an ISO 8601"):
+    with pytest.warns(
+        CredscoreWarning, match="'2024-1-10' is neither a number nor an ISO 8601"
+    ) as got:
         assert latest(["2024-1-10", "2024-1-9"]) == "v1"  # as text, as said
+    assert len([w for w in got if "neither a number" in str(w.message)]) == 1  # said once
     # a time without a zone is taken as UTC, as in a case file
     assert latest(["2024-01-10T01:00+05:00", "2024-01-09T21:00"]) == "v1"
 

@@ -727,10 +727,11 @@ def parse_times(labels: np.ndarray[Any, Any], where: str, column: str) -> np.nda
     is an ISO 8601 date or time (``2024-01-09``, ``2024-01-09T10:00``,
     ``2024-01-09 10:00:00+02:00``, ``...Z``): a time with an offset is taken
     to UTC and one without is taken as UTC, as a case file's times are
-    (:func:`credscore.case.parse_time`); else the text itself, with a
-    :class:`~credscore.errors.CredscoreWarning` naming a cell that is
-    neither (text order puts ``2024-1-9`` after ``2024-1-10``, so the value
-    kept as the latest may not be).
+    (:func:`credscore.case.parse_time`); else each cell's rank in text
+    order, with a :class:`~credscore.errors.CredscoreWarning` naming a cell
+    that is neither (text order puts ``2024-1-9`` after ``2024-1-10``, so the
+    value kept as the latest may not be). The keys are always numbers, so a
+    column read once is not read again by :meth:`Table.from_arrays`.
 
     Examples
     --------
@@ -740,6 +741,11 @@ def parse_times(labels: np.ndarray[Any, Any], where: str, column: str) -> np.nda
     [1704830400.0, 1704837600.0]
     >>> parse_times(np.array(["10", "9"]), "t.csv", "time").tolist()
     [10.0, 9.0]
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     parse_times(np.array(["2024-1-9", "2024-1-10"]), "t.csv", "time").tolist()
+    [1.0, 0.0]
     """
     with contextlib.suppress(ValueError, TypeError):
         return labels.astype(np.float64)
@@ -763,7 +769,9 @@ def parse_times(labels: np.ndarray[Any, Any], where: str, column: str) -> np.nda
                 CredscoreWarning,
                 stacklevel=outside_stacklevel(),
             )
-            return labels
+            rank = np.empty(labels.shape[0])
+            rank[np.argsort(labels, kind="stable")] = np.arange(labels.shape[0])
+            return rank
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.timezone.utc)
         out[i] = when.timestamp()
