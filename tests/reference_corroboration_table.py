@@ -31,6 +31,7 @@ def corroboration(
     prior_reliability: float = 0.5,
     prior_strength: float = 2.0,
     learn_prior: bool = True,
+    class_prior: float = 1.0,
     adversarial: bool = False,
     guess: str = "learned",
     groups: dict[Any, Any] | None = None,
@@ -165,7 +166,9 @@ def corroboration(
                 mass[v] += p
             total_mass = sum(mass.values())
             log_prior = {
-                v: math.log(mass[v] + 1.0) - math.log(total_mass + len(values)) for v in values
+                v: math.log(mass[v] + class_prior)
+                - math.log(total_mass + class_prior * len(values))
+                for v in values
             }
     return e_step()[1], rho
 

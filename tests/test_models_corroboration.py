@@ -126,6 +126,7 @@ settings_st = st.fixed_dictionaries(
     {
         "guess": st.sampled_from(["learned", "uniform"]),
         "learn_prior": st.booleans(),
+        "class_prior": st.sampled_from([1.0, 0.3, 25.0]),
         "adversarial": st.booleans(),
         "domain": st.sampled_from(["auto", "observed", 3]),
         "max_closed_domain": st.sampled_from([20, 2]),
@@ -133,6 +134,34 @@ settings_st = st.fixed_dictionaries(
         "prior_strength": st.sampled_from([2.0, 0.5, 7.0]),
     }
 )
+
+
+def test_class_prior_without_bound_is_the_uniform_prior() -> None:
+    """``class_prior`` is the Dirichlet pseudo-count of each value of the
+    learned prior: the larger it is, the nearer the prior to uniform. On a
+    set where one label is fused most often, a small count leans the prior
+    toward it; a count of 1e12 gives the fit of ``learn_prior=False``."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for o in range(60):
+        truth = "a" if o % 4 else "b"
+        for w in range(4):
+            right = rng.random() < 0.7
+            rows.append((f"w{w}", o, truth if right else str(rng.choice(["a", "b", "c"]))))
+    t = Table.from_rows(rows)
+    fits = {
+        c: Corroboration(class_prior=c, tol=1e-13, max_iter=10_000).fit(t)
+        for c in (0.01, 1.0, 1e12)
+    }
+    uniform = Corroboration(learn_prior=False, tol=1e-13, max_iter=10_000).fit(t)
+    prior = {c: np.exp(m._state["log_prior"]) for c, m in fits.items()}
+    labels = t.labels.tolist()
+    a = labels.index("a")
+    assert prior[0.01][a] > prior[1.0][a] > prior[1e12][a]
+    np.testing.assert_allclose(prior[1e12], 1 / 3, atol=1e-9)
+    np.testing.assert_allclose(
+        fits[1e12].result.claim_probability, uniform.result.claim_probability, atol=1e-6
+    )
 
 
 # -- the vectorised model against the pure-Python reference --------------------
