@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 
 from credscore.datasets import Dataset, available_datasets, default_root, load  # noqa: E402
 from credscore.errors import ConvergenceWarning  # noqa: E402
-from credscore.metrics import expected_calibration_error  # noqa: E402
+from credscore.metrics import brier, expected_calibration_error, log_loss  # noqa: E402
 from credscore.models import available_models, get_model  # noqa: E402
 
 # Published numbers on the same data (PUBLISHED_RESULTS.md), as
@@ -137,7 +137,6 @@ PUBLISHED: dict[str, list[tuple[str, float, str]]] = {
     ],
 }
 
-BINARY = ("product", "sentiment", "rte", "temp", "duck", "trec")
 
 # The bars of issues 4 and 11 ("what it must show"), in the units of the tables below.
 BARS = {
@@ -182,15 +181,21 @@ def _run_one(
         out.update(seconds=seconds, n_iter=result.n_iter, converged=result.converged)
         if settings.get("prior_groups") is not None:
             out["groups"] = dict(model_obj.group_reliability_)
-        if not ds.table.numeric and ds.n_labels == 2:
+        if not ds.table.numeric:
             ids = ds.table.object_ids.tolist()
             pos = {o: i for i, o in enumerate(ids)}
             keys = [k for k in ds.gold if k in pos]
             idx = np.array([pos[k] for k in keys])
-            gold = np.array([ds.gold[k] for k in keys])
-            out["ece"] = expected_calibration_error(
-                result.probability[idx], result.value[idx] == gold
-            )
+            fused = result.value[idx].tolist()
+            right = np.array([f == ds.gold[k] for f, k in zip(fused, keys)], dtype=bool)
+            p = np.clip(result.probability[idx], 0.0, 1.0)
+            out["ece"] = expected_calibration_error(p, right)
+            out["log_loss"] = log_loss(p, right)
+            out["brier"] = brier(p, right)
+            sure = (p >= 1.0 - 1e-12) & ~right  # at the 1e-15 clip: ln(1e15) each
+            out["sure_wrong"] = int(sure.sum())
+            out["sure_wrong_loss"] = float(sure.sum()) * -np.log(1e-15) / max(len(keys), 1)
+            out["scored"] = len(keys)
         queue.put(out)
     except MemoryError:
         queue.put({"error": f"out of memory (> {memory_gb:g} GB)"})
@@ -299,9 +304,9 @@ def render(
         "their default settings. Rows ending in *on the label set* fit "
         "`Table.with_label_set()` on the sets of crowd labels: every label is a candidate "
         "of every object, so a model can return a label nobody gave (as crowd-kit's "
-        "Dawid-Skene does). ECE is the expected calibration error of the probability "
-        "a model gives its fused value, with 10 equal-mass bins. A dash means the model "
-        "failed on that data set (see the notes)."
+        "Dawid-Skene does). The calibration of the probability a model gives its fused "
+        "value (log loss, Brier score, ECE) is in its own section below. A dash means "
+        "the model failed on that data set (see the notes)."
     )
     add("")
     add("## Summary")
@@ -387,21 +392,48 @@ def render(
                 g = ", ".join(f"{k} {v:.2f}" for k, v in groups.items())
                 add(f"| {label} | {fmt(name, r)} | {g} |")
             add("")
-    binary = [n for n in BINARY if n in data]
-    if binary:
-        add("## Calibration on binary data sets (ECE, lower is better)")
+    categorical = [n for n in names if n in data and not data[n].table.numeric]
+    if categorical:
+        add("## Calibration: the probability of the fused value")
         add("")
-        add("| model | " + " | ".join(binary) + " |")
-        add("|---|" + "---:|" * len(binary))
+        add(
+            "Each model's probability for the value it fused, against whether that value "
+            "is the gold one, on every gold item scored: log loss (natural log, "
+            "probabilities clipped at 1e-15; 0.69 for a constant 0.5), Brier score and "
+            "ECE (10 equal-mass bins); lower is better. Numeric sets have no such "
+            "probability and are left out."
+        )
+        add("")
+        r = results.get("product", {}).get("corroboration")
+        if r is not None and "sure_wrong" in r:
+            add(
+                "Most of the log loss comes from items reported at probability 1 and wrong. "
+                "A result's probabilities sum to 1 over the values that were asserted, so an "
+                "item on which every answer gives the same value is reported at probability "
+                "1 even where the model leaves mass for labels nobody gave: corroboration on "
+                f"product has {r['sure_wrong']} such items of {r['scored']}, which make "
+                f"{r['sure_wrong_loss']:.2f} of its log loss {r['log_loss']:.2f}. The rows "
+                "*on the label set* keep that mass (every label a candidate)."
+            )
+            add("")
         order = [m for m in ("corroboration", "dawid-skene") if m in models]
         order += [m for m in models if m not in order and not m.endswith(KNOWN)]
-        for m in order:
-            cells = []
-            for n in binary:
-                r = results[n].get(m)
-                cells.append("" if r is None else f"{r['ece']:.4f}" if "ece" in r else "—")
-            add(f"| {m} | " + " | ".join(cells) + " |")
-        add("")
+        for key, title in (
+            ("log_loss", "Log loss"),
+            ("brier", "Brier score"),
+            ("ece", "Expected calibration error"),
+        ):
+            add(f"### {title}")
+            add("")
+            add("| model | " + " | ".join(categorical) + " |")
+            add("|---|" + "---:|" * len(categorical))
+            for m in order:
+                cells = []
+                for n in categorical:
+                    r = results[n].get(m)
+                    cells.append("" if r is None else f"{r[key]:.4f}" if key in r else "—")
+                add(f"| {m} | " + " | ".join(cells) + " |")
+            add("")
     add("## Published numbers on the same data")
     add("")
     for name in names:
