@@ -35,6 +35,7 @@ import resource
 import sys
 import time
 import warnings
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,21 @@ LABEL_SET_MODELS = ("dawid-skene", "ibcc", "ebcc", "corroboration")
 LABEL_SET_MAX = 10
 
 
+def fused_outcomes(
+    result: Any, ds: Dataset, exclude: Collection[Any] = ()
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """For each gold object of ``ds`` in the result's table and not in
+    ``exclude``: the probability the result gives its fused value, and
+    whether that value is the gold one (compared with ``==``, as
+    :func:`credscore.metrics.evaluate` does)."""
+    pos = {o: i for i, o in enumerate(result.table.object_ids.tolist())}
+    keys = [k for k in ds.gold if k in pos and k not in exclude]
+    idx = np.array([pos[k] for k in keys], dtype=np.int64)
+    fused = result.value[idx].tolist()
+    right = np.array([f == ds.gold[k] for f, k in zip(fused, keys)], dtype=bool)
+    return np.clip(result.probability[idx], 0.0, 1.0), right
+
+
 def _run_one(
     ds: Dataset, model: str, memory_gb: float, queue: Any, settings: dict[str, Any]
 ) -> None:
@@ -182,20 +198,13 @@ def _run_one(
         if settings.get("prior_groups") is not None:
             out["groups"] = dict(model_obj.group_reliability_)
         if not ds.table.numeric:
-            ids = ds.table.object_ids.tolist()
-            pos = {o: i for i, o in enumerate(ids)}
-            keys = [k for k in ds.gold if k in pos]
-            idx = np.array([pos[k] for k in keys])
-            fused = result.value[idx].tolist()
-            right = np.array([f == ds.gold[k] for f, k in zip(fused, keys)], dtype=bool)
-            p = np.clip(result.probability[idx], 0.0, 1.0)
+            p, right = fused_outcomes(result, ds)
             out["ece"] = expected_calibration_error(p, right)
             out["log_loss"] = log_loss(p, right)
             out["brier"] = brier(p, right)
             sure = (p >= 1.0 - 1e-12) & ~right  # at the 1e-15 clip: ln(1e15) each
             out["sure_wrong"] = int(sure.sum())
-            out["sure_wrong_loss"] = float(sure.sum()) * -np.log(1e-15) / max(len(keys), 1)
-            out["scored"] = len(keys)
+            out["sure_wrong_loss"] = float(sure.sum()) * -np.log(1e-15) / max(len(p), 1)
         queue.put(out)
     except MemoryError:
         queue.put({"error": f"out of memory (> {memory_gb:g} GB)"})
@@ -345,20 +354,26 @@ def render(
             f"| {fmt(name, base)} |"
         )
     add("")
+
+    def model_table(rows: list[str], columns: list[str], cell: Callable[[str, str], str]) -> None:
+        """One row per model, one column per data set, ``cell(model, set)``."""
+        add("| model | " + " | ".join(columns) + " |")
+        add("|---|" + "---:|" * len(columns))
+        for m in rows:
+            add(f"| {m} | " + " | ".join(cell(m, n) for n in columns) + " |")
+
     add("## Every model")
     add("")
     names = list(data)
-    add("| model | " + " | ".join(names) + " |")
-    add("|---|" + "---:|" * len(names))
     best_model = {n: (best_of(n, results[n]) or ("", 0.0))[0] for n in names}
     known_rows = sorted({m for n in names for m in results[n] if m.endswith(KNOWN)})
     models = [*models, *known_rows]
-    for m in models:
-        cells = []
-        for n in names:
-            cell = fmt(n, results[n].get(m))
-            cells.append(f"**{cell}**" if m == best_model[n] else cell)
-        add(f"| {m} | " + " | ".join(cells) + " |")
+
+    def accuracy_cell(m: str, n: str) -> str:
+        cell = fmt(n, results[n].get(m))
+        return f"**{cell}**" if m == best_model[n] else cell
+
+    model_table(models, names, accuracy_cell)
     add("")
     add(
         "Bold: the best model on that data set. An empty cell: the model does not accept "
@@ -411,7 +426,7 @@ def render(
                 "A result's probabilities sum to 1 over the values that were asserted, so an "
                 "item on which every answer gives the same value is reported at probability "
                 "1 even where the model leaves mass for labels nobody gave: corroboration on "
-                f"product has {r['sure_wrong']} such items of {r['scored']}, which make "
+                f"product has {r['sure_wrong']} such items of {r['items']}, which make "
                 f"{r['sure_wrong_loss']:.2f} of its log loss {r['log_loss']:.2f}. The rows "
                 "*on the label set* keep that mass (every label a candidate)."
             )
@@ -425,14 +440,12 @@ def render(
         ):
             add(f"### {title}")
             add("")
-            add("| model | " + " | ".join(categorical) + " |")
-            add("|---|" + "---:|" * len(categorical))
-            for m in order:
-                cells = []
-                for n in categorical:
-                    r = results[n].get(m)
-                    cells.append("" if r is None else f"{r[key]:.4f}" if key in r else "—")
-                add(f"| {m} | " + " | ".join(cells) + " |")
+
+            def calibration_cell(m: str, n: str, key: str = key) -> str:
+                r = results[n].get(m)
+                return "" if r is None else f"{r[key]:.4f}" if key in r else "—"
+
+            model_table(order, categorical, calibration_cell)
             add("")
     add("## Published numbers on the same data")
     add("")
@@ -465,14 +478,12 @@ def render(
         "of numba kernels (about half a second) when numba is installed."
     )
     add("")
-    add("| model | " + " | ".join(names) + " |")
-    add("|---|" + "---:|" * len(names))
-    for m in models:
-        cells = []
-        for n in names:
-            r = results[n].get(m)
-            cells.append(f"{r['seconds']:.2f}" if r and "seconds" in r else "")
-        add(f"| {m} | " + " | ".join(cells) + " |")
+
+    def seconds_cell(m: str, n: str) -> str:
+        r = results[n].get(m)
+        return f"{r['seconds']:.2f}" if r and "seconds" in r else ""
+
+    model_table(models, names, seconds_cell)
     add("")
     add(
         f"Generated {dt.date.today().isoformat()} on {platform.machine()} "

@@ -30,7 +30,10 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from accuracy import fused_outcomes
 
 from credscore.datasets import Dataset, default_root, load
 from credscore.errors import ConvergenceWarning
@@ -61,42 +64,23 @@ def half_of(item: Any) -> int:
     return zlib.crc32(str(item).encode("utf-8")) & 1
 
 
-def item_scores(result: FusionResult, ds: Dataset) -> dict[str, np.ndarray[Any, Any]]:
-    """Per gold item: its half, its tie-credited correctness and the
-    probability the fit gives its fused value, with whether that is right."""
-    t = result.table
-    ids = t.object_ids.tolist()
-    values = np.asarray(t.claim_value, dtype=object)
-    prob = result.claim_probability
-    best = result.best_claim
-    half, credit, p_top, right = [], [], [], []
-    for o, (lo, hi) in enumerate(zip(t.object_start[:-1], t.object_start[1:])):
-        if ids[o] not in ds.gold:
-            continue
-        truth = str(ds.gold[ids[o]])
-        p = prob[lo:hi]
-        top = np.isclose(p, p.max(), rtol=0, atol=1e-12)
-        hit = np.array([str(v) == truth for v in values[lo:hi]])
-        half.append(half_of(ids[o]))
-        credit.append(float((top & hit).sum()) / float(top.sum()))
-        p_top.append(float(np.clip(prob[best[o]], 0.0, 1.0)))
-        right.append(str(values[best[o]]) == truth)
-    return {
-        "half": np.array(half),
-        "credit": np.array(credit),
-        "p": np.array(p_top),
-        "right": np.array(right, dtype=bool),
-    }
-
-
-def summary(sc: dict[str, np.ndarray[Any, Any]], mask: np.ndarray[Any, Any]) -> dict[str, float]:
-    p, y = sc["p"][mask], sc["right"][mask]
-    return {
-        "accuracy": 100 * float(sc["credit"][mask].mean()),
-        "log_loss": log_loss(p, y),
-        "brier": brier(p, y),
-        "ece": expected_calibration_error(p, y),
-    }
+def half_scores(result: FusionResult, ds: Dataset) -> dict[int | None, dict[str, float]]:
+    """Accuracy (as :meth:`Dataset.evaluate <credscore.datasets.Dataset.evaluate>`
+    counts it, with expected tie credit) and the log loss, Brier score and ECE
+    of the fused values' probabilities, on half A (0), half B (1) and all the
+    gold (None)."""
+    halves = {k: half_of(k) for k in ds.gold}
+    out: dict[int | None, dict[str, float]] = {}
+    for h in (0, 1, None):
+        other = {k for k, g in halves.items() if h is not None and g != h}
+        p, y = fused_outcomes(result, ds, exclude=other)
+        out[h] = {
+            "accuracy": 100 * ds.evaluate(result, exclude=other)["accuracy"],
+            "log_loss": log_loss(p, y),
+            "brier": brier(p, y),
+            "ece": expected_calibration_error(p, y),
+        }
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if default not in grid:
         grid.append(default)
     root = args.root or default_root()
-    scores: dict[str, dict[Any, dict[str, np.ndarray[Any, Any]]]] = {}
+    scores: dict[str, dict[Any, dict[int | None, dict[str, float]]]] = {}
     for name in args.sets:
         ds = load(name, root=root)
         scores[name] = {}
@@ -120,16 +104,11 @@ def main(argv: list[str] | None = None) -> int:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 result = get_model(args.model, **{args.setting: value}).fit_score(ds.table)
-            scores[name][value] = item_scores(result, ds)
+            scores[name][value] = half_scores(result, ds)
         print(f"fitted {name}", file=sys.stderr, flush=True)
 
     def mean_of(key: str, value: Any, sets: list[str], half: int | None) -> float:
-        out = []
-        for s in sets:
-            sc = scores[s][value]
-            mask = np.ones(sc["half"].shape, bool) if half is None else sc["half"] == half
-            out.append(summary(sc, mask)[key])
-        return float(np.mean(out))
+        return float(np.mean([scores[s][value][half][key] for s in sets]))
 
     def mean_accuracy(value: Any, sets: list[str], half: int | None) -> float:
         return mean_of("accuracy", value, sets, half)
@@ -150,8 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     for s in args.sets:
         row = []
         for value in (chosen, default):
-            sc = scores[s][value]
-            m = summary(sc, sc["half"] == 1)
+            m = scores[s][value][1]
             row += [f"{m['accuracy']:.2f}", f"{m['log_loss']:.4f}", f"{m['brier']:.4f}"]
             row += [f"{m['ece']:.4f}"]
         print(f"| {s} | " + " | ".join(row) + " |")
